@@ -1,0 +1,1 @@
+"""Deployment declarations: every deployment is declared once, here."""

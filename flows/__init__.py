@@ -1,0 +1,1 @@
+"""Prefect flows: one runnable file per process."""

@@ -1,0 +1,76 @@
+"""The `review-publication` flow: one run per publication, from submission to its end.
+
+The ledger is the truth. Each time the flow runs (first start, every resume, a rerun after
+a crash) it reads where the item stands, does that step's idempotent side effects and
+suspends until a person decides. Decisions are written to the ledger by `pubreview decide`
+before the run is resumed, so a run never decides anything itself and never repeats a step.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from prefect import flow, get_run_logger
+from prefect.flow_runs import suspend_flow_run
+from prefect.runtime import flow_run
+
+from pubreview import settings
+from pubreview.errors import NotFound
+from tasks.review_steps import history_artifact, load_position, open_step, read_position
+
+
+def run_name() -> str:
+    """Name the run after its publication: '#12 title'."""
+    pub_id = flow_run.parameters.get("publication_id")
+    try:
+        return f"#{pub_id} {read_position(int(pub_id)).title}"[:120]
+    except (NotFound, TypeError, ValueError):
+        return f"publication-{pub_id}"
+
+
+def _label_run(run_id: str, unit: str, category: str, pub_id: int) -> None:
+    """Tag the run with unit, category and publication so the UI can filter on them."""
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(run_id)
+        tags = sorted(
+            {
+                *run.tags,
+                "pubreview",
+                f"unit:{unit}",
+                f"category:{category}",
+                f"publication:{pub_id}",
+            }
+        )
+        if tags != sorted(run.tags):
+            client.update_flow_run(run_id, tags=tags)
+
+
+@flow(name="review-publication", flow_run_name=run_name, persist_result=True)
+def review_publication(publication_id: int) -> str:
+    """Take one publication through 初审 → 审签 → 中心发布, waiting without a process."""
+    logger = get_run_logger()
+    run_id = str(flow_run.id)
+    position = load_position(publication_id)
+    _label_run(run_id, position.unit, position.category, publication_id)
+    while not position.terminal:
+        if open_step(position, run_id):
+            logger.info("publication %s now waits on %s", publication_id, position.waiting_key)
+            history_artifact(publication_id)
+        # A fresh key each time: Prefect refuses a pause key a run already used, and a run
+        # that comes back to the same step (a resume without a decision) must wait again.
+        suspend_flow_run(
+            key=f"{position.waiting_key}:{uuid.uuid4().hex[:8]}",
+            timeout=settings.load().suspend_timeout_s,
+        )
+        position = load_position(publication_id)
+    history_artifact(publication_id)
+    logger.info("publication %s finished: %s", publication_id, position.status)
+    return position.status
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(review_publication(int(sys.argv[1])))

@@ -1,0 +1,97 @@
+"""Publications and their revisions; the status columns are a cache of what the ledger says."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, Timestamp, enum_by_value, utcnow
+
+
+class Stage(enum.StrEnum):
+    """A human stage of the procedure, in order."""
+
+    PRE_REVIEW = "prereview"  # 初审: section head, quality and confidentiality
+    SIGN_OFF = "signoff"  # 审签: leader in charge
+    PUBLICATION = "publication"  # 中心发布: the center
+
+
+class Status(enum.StrEnum):
+    """Where a publication stands."""
+
+    IN_REVIEW = "in_review"  # waiting on the stage in `stage`
+    RETURNED = "returned"  # back with the submitter for revision
+    REJECTED = "rejected"
+    PUBLISHED = "published"
+    RETRACTED = "retracted"
+
+
+class Publication(Base):
+    """An item submitted for publication; one review flow run follows it."""
+
+    __tablename__ = "publications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200), comment="title of the current revision")
+    category: Mapped[str] = mapped_column(String(64), comment="content category, e.g. 工作动态")
+    channels: Mapped[list[str]] = mapped_column(JSON, comment="channels, e.g. ['网站', '微博']")
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), comment="submitting unit")
+    submitter_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    status: Mapped[Status] = mapped_column(enum_by_value(Status, "publication_status"))
+    stage: Mapped[Stage | None] = mapped_column(
+        enum_by_value(Stage, "stage"), comment="stage awaited while in review"
+    )
+    current_revision: Mapped[int] = mapped_column(Integer)
+    waiting_since: Mapped[datetime] = mapped_column(Timestamp, comment="since this status/stage")
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    flow_run_id: Mapped[str | None] = mapped_column(
+        String(64), comment="the review flow run last seen waiting for this item"
+    )
+
+    unit = relationship("Unit", lazy="raise")
+    submitter = relationship("Person", lazy="raise")
+    revisions: Mapped[list[Revision]] = relationship(
+        back_populates="publication", lazy="raise", order_by="Revision.number"
+    )
+
+
+class Revision(Base):
+    """One version of a publication's content; decisions are taken on a revision."""
+
+    __tablename__ = "revisions"
+    __table_args__ = (UniqueConstraint("publication_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    publication_id: Mapped[int] = mapped_column(ForeignKey("publications.id"))
+    number: Mapped[int] = mapped_column(Integer, comment="1 for the first submission")
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    fingerprint: Mapped[str] = mapped_column(
+        String(64), comment="SHA-256 over title, body and attachment hashes"
+    )
+    author_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+
+    publication: Mapped[Publication] = relationship(back_populates="revisions", lazy="raise")
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="revision", lazy="raise", order_by="Attachment.filename"
+    )
+
+
+class Attachment(Base):
+    """A file attached to a revision, kept in the database so every machine sees it."""
+
+    __tablename__ = "attachments"
+    __table_args__ = (UniqueConstraint("revision_id", "filename"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    revision_id: Mapped[int] = mapped_column(ForeignKey("revisions.id"))
+    filename: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+    revision: Mapped[Revision] = relationship(back_populates="attachments", lazy="raise")

@@ -1,0 +1,44 @@
+"""The `pubreview` command line."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+
+from pubreview.errors import PubreviewError
+
+# Modules under pubreview.commands, each adding its subcommands.
+COMMAND_MODULES = ["setup", "org", "chain", "ledger", "flows", "screen"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand registered."""
+    parser = argparse.ArgumentParser(
+        prog="pubreview",
+        description="政务公开发布审查: submit → 初审 → 审签 → 中心发布, hash-chained 台帐.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"pubreview.commands.{name}").register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; a PubreviewError becomes a clear message and exit status 1."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except PubreviewError as exc:
+        if getattr(args, "json", False):
+            json.dump(
+                {"error": type(exc).__name__, "message": str(exc)}, sys.stdout, ensure_ascii=False
+            )
+            sys.stdout.write("\n")
+        print(f"pubreview: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,184 @@
+"""The approval chain from the command line: submit, resubmit, decide, status."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from models import Stage, Unit
+from pubreview import db, orchestration
+from pubreview.decisions import decide
+from pubreview.errors import ValidationError
+from pubreview.output import add_json_flag, emit
+from pubreview.status import describe, item_status, list_status
+from pubreview.submission import Draft, get, read_attachments, resubmit, submit
+from pubreview.workflow import Outcome
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the chain commands."""
+    p = sub.add_parser("submit", help="submit a draft for review; prints the new publication id")
+    p.add_argument("--as", dest="user", required=True, help="the submitter's username")
+    p.add_argument("--unit", required=True, help="submitting unit code")
+    p.add_argument("--title", required=True)
+    body = p.add_mutually_exclusive_group(required=True)
+    body.add_argument("--body", help="the text (Markdown)")
+    body.add_argument("--body-file", type=Path, help="read the text from a file")
+    p.add_argument("--category", required=True, help="content category, e.g. 工作动态")
+    p.add_argument(
+        "--channel",
+        action="append",
+        required=True,
+        dest="channels",
+        help="a channel, e.g. 网站 (repeat for several)",
+    )
+    p.add_argument("--attach", action="append", type=Path, default=[], help="an attachment file")
+    add_json_flag(p)
+    p.set_defaults(handler=_submit)
+
+    p = sub.add_parser("resubmit", help="submit a new revision of a returned item")
+    p.add_argument("publication", type=int)
+    p.add_argument("--as", dest="user", required=True)
+    p.add_argument("--title")
+    body = p.add_mutually_exclusive_group()
+    body.add_argument("--body")
+    body.add_argument("--body-file", type=Path)
+    p.add_argument(
+        "--attach", action="append", type=Path, help="replace the attachments (default: keep them)"
+    )
+    add_json_flag(p)
+    p.set_defaults(handler=_resubmit)
+
+    p = sub.add_parser("decide", help="approve, return or reject the stage an item waits on")
+    p.add_argument("publication", type=int)
+    p.add_argument("outcome", choices=[o.value for o in Outcome])
+    p.add_argument("--as", dest="user", required=True)
+    p.add_argument("--comment", help="why (required to return or reject)")
+    p.add_argument(
+        "--attest-no-secrets",
+        action="store_true",
+        dest="attest",
+        help="初审: I attest it holds no classified or private content",
+    )
+    p.add_argument(
+        "--url",
+        action="append",
+        default=[],
+        metavar="CHANNEL=URL",
+        help="中心发布: where a channel's item went",
+    )
+    p.add_argument("--revision", type=int, help="the revision you reviewed (default: current)")
+    p.add_argument("--stage", choices=[s.value for s in Stage], help="the stage you decide")
+    add_json_flag(p)
+    p.set_defaults(handler=_decide)
+
+    p = sub.add_parser("status", help="where items stand, whom they wait on and since when")
+    p.add_argument("publication", type=int, nargs="?")
+    p.add_argument("--open", action="store_true", help="only items still in review or returned")
+    add_json_flag(p)
+    p.set_defaults(handler=_status)
+
+
+def _body(args: argparse.Namespace) -> str | None:
+    if getattr(args, "body_file", None):
+        try:
+            return args.body_file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ValidationError(f"body file {args.body_file}: cannot read: {exc}") from exc
+    return args.body
+
+
+def _after_commit(args: argparse.Namespace, event: str, pub_id: int, resume: bool) -> str:
+    """Tell Prefect what the ledger now says; the ledger is committed whatever happens here."""
+    if not orchestration.prefect_reachable():
+        return "Prefect is not reachable: recorded in the ledger; `pubreview reconcile` catches up"
+    with db.transaction() as session:
+        pub = get(session, pub_id)
+        unit = session.get(Unit, pub.unit_id).code
+        title, run_id = pub.title, pub.flow_run_id
+    orchestration.emit(event, pub_id, title=title, unit=unit, actor=args.user)
+    return orchestration.resume(run_id) if resume else "event sent: the review run starts shortly"
+
+
+def _submit(args: argparse.Namespace) -> int:
+    draft = Draft(
+        title=args.title,
+        body=_body(args) or "",
+        category=args.category,
+        channels=args.channels,
+        unit=args.unit,
+        submitter=args.user,
+        attachments=read_attachments(args.attach),
+    )
+    with db.transaction() as session:
+        pub_id = submit(session, draft).id
+    note = _after_commit(args, "publication.submitted", pub_id, resume=False)
+    if not args.json:
+        print(note, file=sys.stderr)
+    emit(args, {"id": pub_id, "note": note}, str(pub_id))
+    return 0
+
+
+def _resubmit(args: argparse.Namespace) -> int:
+    attachments = read_attachments(args.attach) if args.attach else None
+    with db.transaction() as session:
+        pub = resubmit(
+            session,
+            args.publication,
+            args.user,
+            title=args.title,
+            body=_body(args),
+            attachments=attachments,
+        )
+        revision = pub.current_revision
+    note = _after_commit(args, "publication.resubmitted", args.publication, resume=True)
+    emit(
+        args,
+        {"id": args.publication, "revision": revision, "note": note},
+        f"publication {args.publication} resubmitted as revision {revision}; {note}",
+    )
+    return 0
+
+
+def _decide(args: argparse.Namespace) -> int:
+    urls = {}
+    for item in args.url:
+        channel, sep, url = item.partition("=")
+        if not sep or not channel or not url:
+            raise ValidationError(f"--url {item!r}: expected CHANNEL=URL")
+        urls[channel] = url
+    with db.transaction() as session:
+        result = decide(
+            session,
+            args.publication,
+            args.user,
+            Outcome(args.outcome),
+            comment=args.comment,
+            attest=args.attest,
+            urls=urls,
+            revision=args.revision,
+            stage=Stage(args.stage) if args.stage else None,
+        )
+    note = (
+        _after_commit(args, result.event, args.publication, resume=True)
+        if result.recorded
+        else "nothing to resume"
+    )
+    emit(args, {**result.to_dict(), "note": note}, f"{result.message}\n{note}")
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    with db.transaction() as session:
+        if args.publication is not None:
+            items = [item_status(session, get(session, args.publication))]
+        else:
+            items = list_status(session, only_open=args.open)
+    data = [i.to_dict() for i in items]
+    emit(
+        args,
+        data[0] if args.publication is not None else data,
+        "\n".join(describe(i) for i in items) or "(no publications)",
+    )
+    return 0

@@ -1,0 +1,21 @@
+"""The one exception hierarchy of pubreview: every refusal a user can meet is one of these."""
+
+
+class PubreviewError(Exception):
+    """Base of every error pubreview reports to a user (exit status 1, nothing written)."""
+
+
+class ValidationError(PubreviewError):
+    """Input is malformed: a submission, an organisation file, a supplement."""
+
+
+class NotFound(PubreviewError):
+    """A publication, person or unit that does not exist."""
+
+
+class DecisionRefused(PubreviewError):
+    """A decision that the procedure does not allow now, or not from this person."""
+
+
+class LedgerBroken(PubreviewError):
+    """The ledger's hash chain does not verify."""

@@ -1,0 +1,186 @@
+"""Appending to the hash-chained ledger (发布台帐) and verifying the chain."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from models import GENESIS_HASH, LedgerEntry, LedgerKind
+from models.base import as_utc, utcnow
+
+# Any constant will do: it names the lock that serialises appends on PostgreSQL.
+_PG_APPEND_LOCK = 7_201_801
+
+
+def canonical_json(value: Any) -> str:
+    """JSON with sorted keys and no spacing: the same value always gives the same text."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def _timestamp(value: datetime) -> str:
+    return as_utc(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def entry_hash(entry: LedgerEntry) -> str:
+    """SHA-256 over every recorded field of an entry, including its id and prev_hash."""
+    content = {
+        "id": entry.id,
+        "kind": str(entry.kind),
+        "publication_id": entry.publication_id,
+        "revision": entry.revision,
+        "stage": entry.stage,
+        "actor": entry.actor,
+        "outcome": entry.outcome,
+        "comment": entry.comment,
+        "created_at": _timestamp(entry.created_at),
+        "flow_run_id": entry.flow_run_id,
+        "payload": entry.payload or {},
+        "dedupe_key": entry.dedupe_key,
+        "prev_hash": entry.prev_hash,
+    }
+    return hashlib.sha256(canonical_json(content).encode()).hexdigest()
+
+
+class DuplicateEntry(Exception):
+    """An entry with this dedupe key is already in the ledger: the step was done before."""
+
+    def __init__(self, existing: LedgerEntry) -> None:
+        super().__init__(f"ledger already holds {existing.dedupe_key} (entry {existing.id})")
+        self.existing = existing
+
+
+def find_by_key(session: Session, dedupe_key: str) -> LedgerEntry | None:
+    """The entry recorded under a dedupe key, if any."""
+    return session.scalars(select(LedgerEntry).where(LedgerEntry.dedupe_key == dedupe_key)).first()
+
+
+def append(
+    session: Session,
+    *,
+    kind: LedgerKind,
+    publication_id: int | None = None,
+    revision: int | None = None,
+    stage: str | None = None,
+    actor: str | None = None,
+    outcome: str | None = None,
+    comment: str | None = None,
+    flow_run_id: str | None = None,
+    payload: dict[str, Any] | None = None,
+    dedupe_key: str | None = None,
+) -> LedgerEntry:
+    """Append one entry inside the caller's transaction; raise DuplicateEntry if already done."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Appends must see the latest head; on SQLite BEGIN IMMEDIATE already serialises them.
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_APPEND_LOCK})
+    if dedupe_key is not None and (existing := find_by_key(session, dedupe_key)) is not None:
+        raise DuplicateEntry(existing)
+    head = session.execute(
+        select(LedgerEntry.id, LedgerEntry.hash).order_by(LedgerEntry.id.desc()).limit(1)
+    ).first()
+    entry = LedgerEntry(
+        id=(head.id + 1) if head else 1,
+        kind=kind,
+        publication_id=publication_id,
+        revision=revision,
+        stage=stage,
+        actor=actor,
+        outcome=outcome,
+        comment=comment,
+        created_at=utcnow(),
+        flow_run_id=flow_run_id,
+        payload=payload or {},
+        dedupe_key=dedupe_key,
+        prev_hash=head.hash if head else GENESIS_HASH,
+    )
+    entry.hash = entry_hash(entry)
+    session.add(entry)
+    try:
+        with session.begin_nested():
+            session.flush([entry])
+    except IntegrityError:
+        if dedupe_key is not None and (existing := find_by_key(session, dedupe_key)) is not None:
+            raise DuplicateEntry(existing) from None
+        raise
+    return entry
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """Outcome of walking the chain."""
+
+    ok: bool
+    entries: int
+    head: str
+    broken_at: int | None = None
+    reason: str | None = None
+
+
+def _walk(session: Session, batch: int = 5000) -> Iterator[LedgerEntry]:
+    last_id = 0
+    while True:
+        rows = session.scalars(
+            select(LedgerEntry)
+            .where(LedgerEntry.id > last_id)
+            .order_by(LedgerEntry.id)
+            .limit(batch)
+        ).all()
+        if not rows:
+            return
+        yield from rows
+        last_id = rows[-1].id
+        session.expunge_all()
+
+
+def verify(session: Session) -> VerifyResult:
+    """Walk the chain and name the first entry whose link or content does not check out."""
+    expected_prev, expected_id, count = GENESIS_HASH, 1, 0
+    for entry in _walk(session):
+        count += 1
+        if entry.id != expected_id:
+            return VerifyResult(
+                False,
+                count,
+                expected_prev,
+                entry.id,
+                f"entry {entry.id} follows entry {expected_id - 1}: "
+                f"entries {expected_id}..{entry.id - 1} are missing",
+            )
+        if entry.prev_hash != expected_prev:
+            return VerifyResult(
+                False,
+                count,
+                expected_prev,
+                entry.id,
+                f"entry {entry.id} does not link to the entry before it "
+                "(a row was deleted, inserted or reordered)",
+            )
+        if entry_hash(entry) != entry.hash:
+            return VerifyResult(
+                False,
+                count,
+                expected_prev,
+                entry.id,
+                f"entry {entry.id} ({entry.kind}) was edited: "
+                "its content no longer matches its hash",
+            )
+        expected_prev, expected_id = entry.hash, entry.id + 1
+    return VerifyResult(True, count, expected_prev)
+
+
+def history(session: Session, publication_id: int) -> list[LedgerEntry]:
+    """Every ledger entry of one publication, oldest first."""
+    return list(
+        session.scalars(
+            select(LedgerEntry)
+            .where(LedgerEntry.publication_id == publication_id)
+            .order_by(LedgerEntry.id)
+        )
+    )

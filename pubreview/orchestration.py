@@ -1,0 +1,228 @@
+"""Talking to Prefect: events after a ledger write, resuming the waiting run, reconciling runs.
+
+Nothing here decides anything: the ledger is already written when these run, so a failure
+here loses nothing and `pubreview reconcile` catches up later.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import Publication, Status
+from pubreview import settings
+from pubreview.workflow import TERMINAL
+
+if TYPE_CHECKING:
+    from prefect.client.schemas.objects import FlowRun
+
+log = logging.getLogger(__name__)
+
+REVIEW_FLOW = "review-publication"
+REVIEW_DEPLOYMENT = f"{REVIEW_FLOW}/{REVIEW_FLOW}"
+RESOURCE_PREFIX = "pubreview.publication."
+
+
+def _prefect() -> None:
+    settings.pin_prefect_environment(settings.load())
+
+
+def prefect_reachable(timeout_s: float = 2.0) -> bool:
+    """Whether the Prefect API answers its health check."""
+    _prefect()
+    import os
+
+    try:
+        return (
+            httpx.get(
+                os.environ["PREFECT_API_URL"].rstrip("/") + "/health", timeout=timeout_s
+            ).status_code
+            == 200
+        )
+    except httpx.HTTPError:
+        return False
+
+
+def waiting_key(pub: Publication) -> str | None:
+    """What a review run for this item waits on now, as the prefix of its pause key."""
+    if pub.status is Status.IN_REVIEW:
+        return f"{pub.stage.value}:r{pub.current_revision}"
+    if pub.status is Status.RETURNED:
+        return f"returned:r{pub.current_revision}"
+    return None
+
+
+def emit(
+    event: str,
+    pub_id: int,
+    *,
+    title: str,
+    unit: str,
+    actor: str,
+    payload: dict[str, Any] | None = None,
+) -> None:
+    """Emit one Prefect event about a publication, with its unit and actor as related resources."""
+    _prefect()
+    from prefect.events import emit_event
+
+    emit_event(
+        event=event,
+        resource={
+            "prefect.resource.id": f"{RESOURCE_PREFIX}{pub_id}",
+            "prefect.resource.name": title,
+        },
+        related=[
+            {"prefect.resource.id": f"pubreview.unit.{unit}", "prefect.resource.role": "unit"},
+            {"prefect.resource.id": f"pubreview.person.{actor}", "prefect.resource.role": "actor"},
+        ],
+        payload={"publication_id": pub_id, **(payload or {})},
+    )
+
+
+def _client():
+    _prefect()
+    from prefect.client.orchestration import get_client
+
+    return get_client(sync_client=True)
+
+
+def resume(flow_run_id: str | None) -> str:
+    """Wake the run waiting for this item; say what happened (never raises on Prefect trouble)."""
+    if not flow_run_id:
+        return "no review run recorded yet; `pubreview reconcile` will start one"
+    from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
+
+    try:
+        with _client() as client:
+            run = client.read_flow_run(flow_run_id)
+            if not run.state or not run.state.is_paused():
+                state = run.state.type.value if run.state else "unknown"
+                return f"review run {flow_run_id} is {state}, not waiting; nothing to resume"
+            client.resume_flow_run(flow_run_id)
+            return f"resumed review run {flow_run_id}"
+    except (ObjectNotFound, PrefectHTTPStatusError, httpx.HTTPError, RuntimeError) as exc:
+        return f"could not resume review run {flow_run_id} ({exc}); `pubreview reconcile` will"
+
+
+@dataclass(frozen=True)
+class ReconcileAction:
+    """One thing reconcile did."""
+
+    publication_id: int
+    action: str
+    flow_run_id: str | None
+    detail: str
+
+
+def _open_runs(client, deployment_id) -> list[FlowRun]:
+    from prefect.client.schemas.filters import (
+        DeploymentFilter,
+        DeploymentFilterId,
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
+
+    runs: list[FlowRun] = []
+    offset = 0
+    while True:
+        page = client.read_flow_runs(
+            deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment_id])),
+            flow_run_filter=FlowRunFilter(
+                state=FlowRunFilterState(
+                    type=FlowRunFilterStateType(
+                        any_=[
+                            StateType.SCHEDULED,
+                            StateType.PENDING,
+                            StateType.RUNNING,
+                            StateType.PAUSED,
+                        ]
+                    )
+                )
+            ),
+            limit=200,
+            offset=offset,
+        )
+        runs += page
+        if len(page) < 200:
+            return runs
+        offset += 200
+
+
+def reconcile(session: Session, stale_after_s: float = 120.0) -> list[ReconcileAction]:
+    """Make Prefect match the ledger: one live run per open item, waiting on the right step.
+
+    A run stuck Running or Pending longer than `stale_after_s` (its process was killed) is
+    marked Crashed; an open item with no live run gets a new one; a suspended run waiting on
+    something the ledger has moved past (a decision recorded but its resume lost) is resumed.
+    """
+    from prefect.states import Crashed
+
+    actions: list[ReconcileAction] = []
+    with _client() as client:
+        deployment = client.read_deployment_by_name(REVIEW_DEPLOYMENT)
+        by_pub: dict[int, list[FlowRun]] = {}
+        for run in _open_runs(client, deployment.id):
+            pub_id = run.parameters.get("publication_id")
+            if isinstance(pub_id, int):
+                by_pub.setdefault(pub_id, []).append(run)
+        pubs = {
+            p.id: p
+            for p in session.scalars(
+                select(Publication).where(
+                    Publication.status.in_([Status.IN_REVIEW, Status.RETURNED])
+                    | Publication.id.in_(list(by_pub))
+                )
+            )
+        }
+        now = datetime.now(UTC)
+        for pub_id, pub in sorted(pubs.items()):
+            live = []
+            for run in by_pub.get(pub_id, []):
+                state = run.state
+                age = (now - state.timestamp).total_seconds()
+                if (state.is_running() or state.is_pending()) and age > stale_after_s:
+                    client.set_flow_run_state(
+                        run.id,
+                        Crashed(message="process gone: reconciled from the ledger"),
+                        force=True,
+                    )
+                    actions.append(
+                        ReconcileAction(
+                            pub_id, "crashed", str(run.id), f"{state.type.value} for {age:.0f} s"
+                        )
+                    )
+                else:
+                    live.append(run)
+            key = waiting_key(pub)
+            if not live and pub.status not in TERMINAL:
+                run = client.create_flow_run_from_deployment(
+                    deployment.id, parameters={"publication_id": pub_id}
+                )
+                actions.append(
+                    ReconcileAction(pub_id, "started", str(run.id), f"no live run; waits on {key}")
+                )
+                continue
+            for run in live:
+                if not run.state.is_paused():
+                    continue
+                pause_key = run.state.state_details.pause_key or ""
+                if key is None or not pause_key.startswith(f"{key}:"):
+                    client.resume_flow_run(run.id)
+                    actions.append(
+                        ReconcileAction(
+                            pub_id,
+                            "resumed",
+                            str(run.id),
+                            f"waited on {pause_key.rsplit(':', 1)[0]}, "
+                            f"ledger says {key or pub.status.value}",
+                        )
+                    )
+    return actions

@@ -1,0 +1,83 @@
+"""Recording where a publication went, channel by channel (the 台帐's publication rows)."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import LedgerEntry, LedgerKind, Publication, Stage
+from pubreview import ledger
+
+OFFICE_TIMEZONE = ZoneInfo(os.environ.get("PUBREVIEW_TIMEZONE", "Asia/Shanghai"))
+
+
+def site_base_url() -> str:
+    """Public address of the site pubreview renders (PUBREVIEW_SITE_URL)."""
+    return os.environ.get("PUBREVIEW_SITE_URL", "http://127.0.0.1:8080/").rstrip("/") + "/"
+
+
+def article_url(publication_id: int) -> str:
+    """Where the website channel puts an article."""
+    return f"{site_base_url()}articles/{publication_id}.html"
+
+
+def local_now() -> datetime:
+    """Now in the office's time zone: the report's year is the office's year."""
+    return datetime.now(OFFICE_TIMEZONE)
+
+
+def record_published(
+    session: Session,
+    publication: Publication,
+    *,
+    channel: str,
+    url: str | None,
+    actor: str,
+    published_at: datetime | None = None,
+    imported: bool = False,
+) -> LedgerEntry:
+    """Append one `published` entry for a channel; a second for the same channel is refused."""
+    revision = publication.current_revision
+    fingerprint = session.scalar(
+        select(LedgerEntry.payload["fingerprint"].as_string())
+        .where(
+            LedgerEntry.publication_id == publication.id,
+            LedgerEntry.revision == revision,
+            LedgerEntry.kind.in_(
+                [LedgerKind.SUBMITTED, LedgerKind.RESUBMITTED, LedgerKind.IMPORTED]
+            ),
+        )
+        .limit(1)
+    )
+    when = (published_at or local_now()).astimezone(OFFICE_TIMEZONE)
+    return ledger.append(
+        session,
+        kind=LedgerKind.PUBLISHED,
+        publication_id=publication.id,
+        revision=revision,
+        stage=Stage.PUBLICATION.value,
+        actor=actor,
+        outcome="published",
+        payload={
+            "channel": channel,
+            "url": url,
+            "published_at": when.isoformat(timespec="seconds"),
+            "fingerprint": fingerprint,
+            "imported": imported,
+        },
+        dedupe_key=f"published:{publication.id}:{channel}",
+    )
+
+
+def published_channels(session: Session, publication_id: int) -> dict[str, dict]:
+    """Channel → payload of its `published` entry, for channels already out."""
+    rows = session.scalars(
+        select(LedgerEntry).where(
+            LedgerEntry.publication_id == publication_id, LedgerEntry.kind == LedgerKind.PUBLISHED
+        )
+    )
+    return {row.payload["channel"]: row.payload for row in rows}

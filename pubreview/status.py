@@ -1,0 +1,163 @@
+"""Where items stand: status, whom they wait on and since when, and their ledger history."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import LedgerEntry, LedgerKind, Person, Publication, Status, Unit
+from models.base import as_utc, utcnow
+from pubreview import ledger, org, publishing
+from pubreview.workflow import STAGE_LABEL, STAGE_ROLE, UNIT_SCOPED
+
+STATUS_LABEL = {
+    Status.IN_REVIEW: "审核中",
+    Status.RETURNED: "退回修改",
+    Status.REJECTED: "不予发布",
+    Status.PUBLISHED: "已发布",
+    Status.RETRACTED: "已撤回",
+}
+
+
+@dataclass
+class ItemStatus:
+    """One publication's position in the procedure."""
+
+    id: int
+    title: str
+    unit: str
+    submitter: str
+    category: str
+    channels: list[str]
+    revision: int
+    status: str
+    status_label: str
+    stage: str | None
+    stage_label: str | None
+    waiting_on: list[str]
+    since: str
+    waited_hours: float
+    channel_status: dict[str, str | None] = field(default_factory=dict)
+    failed_notifications: int = 0
+
+    def to_dict(self) -> dict:
+        """Plain data for --json."""
+        return asdict(self)
+
+
+def waiting_on(session: Session, pub: Publication) -> list[Person]:
+    """The people who can move the item on now."""
+    if pub.status is Status.RETURNED:
+        return [session.get(Person, pub.submitter_id)]
+    if pub.status is not Status.IN_REVIEW:
+        return []
+    scope = pub.unit_id if pub.stage in UNIT_SCOPED else None
+    return [
+        p for p in org.holders(session, STAGE_ROLE[pub.stage], scope) if p.id != pub.submitter_id
+    ]
+
+
+def item_status(session: Session, pub: Publication) -> ItemStatus:
+    """Build the status view of one publication."""
+    unit = session.get(Unit, pub.unit_id)
+    submitter = session.get(Person, pub.submitter_id)
+    since = as_utc(pub.waiting_since)
+    out = publishing.published_channels(session, pub.id)
+    failed = session.scalar(
+        select(LedgerEntry.id)
+        .where(
+            LedgerEntry.publication_id == pub.id,
+            LedgerEntry.kind == LedgerKind.NOTIFIED,
+            LedgerEntry.outcome == "failed",
+        )
+        .limit(1)
+    )
+    return ItemStatus(
+        id=pub.id,
+        title=pub.title,
+        unit=unit.name,
+        submitter=submitter.username,
+        category=pub.category,
+        channels=list(pub.channels),
+        revision=pub.current_revision,
+        status=pub.status.value,
+        status_label=STATUS_LABEL[pub.status],
+        stage=pub.stage.value if pub.stage else None,
+        stage_label=STAGE_LABEL[pub.stage] if pub.stage else None,
+        waiting_on=[p.username for p in waiting_on(session, pub)],
+        since=since.isoformat(timespec="seconds"),
+        waited_hours=round((utcnow() - since).total_seconds() / 3600, 2),
+        channel_status={c: (out[c]["url"] if c in out else None) for c in pub.channels}
+        if pub.status in (Status.PUBLISHED, Status.RETRACTED)
+        else {},
+        failed_notifications=1 if failed else 0,
+    )
+
+
+def list_status(session: Session, only_open: bool = False) -> list[ItemStatus]:
+    """Status of every publication (or only those still moving), oldest first."""
+    query = select(Publication).order_by(Publication.id)
+    if only_open:
+        query = query.where(Publication.status.in_([Status.IN_REVIEW, Status.RETURNED]))
+    return [item_status(session, pub) for pub in session.scalars(query)]
+
+
+def describe(item: ItemStatus) -> str:
+    """One human-readable line (or two) for an item."""
+    where = f"{item.status_label}"
+    if item.stage_label:
+        where += f" · 待{item.stage_label}"
+    line = (
+        f"#{item.id} {item.title} [{item.unit} · {item.category} · "
+        f"{'/'.join(item.channels)}] r{item.revision}: {where}"
+    )
+    if item.waiting_on:
+        line += (
+            f"\n    waits on {', '.join(item.waiting_on)} since {item.since} "
+            f"({item.waited_hours} h)"
+        )
+    if item.channel_status:
+        line += "\n    " + "; ".join(
+            f"{c}: {u or 'pending'}" for c, u in item.channel_status.items()
+        )
+    if item.failed_notifications:
+        line += "\n    ! a notification failed to deliver (see `pubreview history`)"
+    return line
+
+
+def history_rows(session: Session, publication_id: int) -> list[dict]:
+    """The publication's ledger entries as plain rows."""
+    return [
+        {
+            "id": e.id,
+            "kind": e.kind,
+            "at": as_utc(e.created_at).isoformat(timespec="seconds"),
+            "revision": e.revision,
+            "stage": e.stage,
+            "actor": e.actor,
+            "outcome": e.outcome,
+            "comment": e.comment,
+            "flow_run_id": e.flow_run_id,
+            "payload": e.payload,
+            "hash": e.hash,
+        }
+        for e in ledger.history(session, publication_id)
+    ]
+
+
+def format_history(rows: list[dict]) -> str:
+    """History as text lines."""
+    lines = []
+    for r in rows:
+        parts = [f"{r['id']:>6} {r['at']} {r['kind']}"]
+        parts += [str(r[k]) for k in ("stage", "outcome") if r[k]]
+        if r["revision"]:
+            parts.append(f"r{r['revision']}")
+        if r["actor"]:
+            parts.append(f"by {r['actor']}")
+        if r["comment"]:
+            parts.append(f"— {r['comment']}")
+        lines.append(" ".join(parts))
+    return "\n".join(lines) or "(no entries)"

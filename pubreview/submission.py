@@ -1,0 +1,249 @@
+"""Submitting a draft, and resubmitting after a return: all checked before anything is written."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from models import Attachment, LedgerKind, Publication, Revision, Role, Stage, Status, Unit
+from models.base import utcnow
+from pubreview import catalog as catalog_mod
+from pubreview import ledger, org
+from pubreview.errors import DecisionRefused, NotFound, ValidationError
+
+MAX_TITLE = 200
+
+
+@dataclass(frozen=True)
+class AttachmentFile:
+    """An attachment as read from disk."""
+
+    filename: str
+    content: bytes
+
+    @property
+    def sha256(self) -> str:
+        """Hex SHA-256 of the content."""
+        return hashlib.sha256(self.content).hexdigest()
+
+
+@dataclass
+class Draft:
+    """What a submitter hands in."""
+
+    title: str
+    body: str
+    category: str
+    channels: list[str]
+    unit: str
+    submitter: str
+    attachments: list[AttachmentFile] = field(default_factory=list)
+
+
+def read_attachments(paths: list[Path]) -> list[AttachmentFile]:
+    """Read attachment files, naming the first one that cannot be read."""
+    files = []
+    for path in paths:
+        try:
+            files.append(AttachmentFile(path.name, path.read_bytes()))
+        except OSError as exc:
+            raise ValidationError(f"attachment {path}: cannot read: {exc.strerror}") from exc
+    names = [f.filename for f in files]
+    if len(set(names)) != len(names):
+        raise ValidationError("two attachments share a file name")
+    return files
+
+
+def fingerprint(title: str, body: str, attachments: list[AttachmentFile]) -> str:
+    """SHA-256 over title, body and each attachment's name and hash: what a reviewer approves."""
+    digest = hashlib.sha256()
+    for part in (
+        title,
+        body,
+        *(f"{a.filename}\0{a.sha256}" for a in sorted(attachments, key=lambda a: a.filename)),
+    ):
+        digest.update(part.encode())
+        digest.update(b"\x1e")
+    return digest.hexdigest()
+
+
+def _check_content(title: str, body: str) -> tuple[str, str]:
+    title, body = title.strip(), body.strip()
+    if not title:
+        raise ValidationError("title is empty")
+    if len(title) > MAX_TITLE:
+        raise ValidationError(f"title has {len(title)} characters; at most {MAX_TITLE}")
+    if not body:
+        raise ValidationError("body is empty")
+    return title, body
+
+
+def _add_revision(
+    session: Session,
+    publication: Publication,
+    number: int,
+    title: str,
+    body: str,
+    attachments: list[AttachmentFile],
+    author_id: int,
+) -> Revision:
+    revision = Revision(
+        publication_id=publication.id,
+        number=number,
+        title=title,
+        body=body,
+        fingerprint=fingerprint(title, body, attachments),
+        author_id=author_id,
+    )
+    session.add(revision)
+    session.flush()
+    for a in attachments:
+        session.add(
+            Attachment(
+                revision_id=revision.id,
+                filename=a.filename,
+                sha256=a.sha256,
+                size=len(a.content),
+                content=a.content,
+            )
+        )
+    return revision
+
+
+def submit(
+    session: Session, draft: Draft, catalog: catalog_mod.Catalog | None = None
+) -> Publication:
+    """Validate a draft and record it as revision 1, waiting for pre-review."""
+    catalog = catalog or catalog_mod.load()
+    title, body = _check_content(draft.title, draft.body)
+    if draft.category not in catalog.categories:
+        raise ValidationError(
+            f"unknown category {draft.category!r} (one of {', '.join(catalog.categories)})"
+        )
+    if not draft.channels:
+        raise ValidationError("no channel given")
+    for channel in draft.channels:
+        if channel not in catalog.channels:
+            raise ValidationError(
+                f"unknown channel {channel!r} (one of {', '.join(catalog.channels)})"
+            )
+    unit = org.unit(session, draft.unit)
+    person = org.person(session, draft.submitter)
+    if not org.holds(session, person.id, Role.SUBMITTER, unit.id):
+        raise ValidationError(f"{person.username} is not a submitter of unit {unit.code}")
+    now = utcnow()
+    publication = Publication(
+        title=title,
+        category=draft.category,
+        channels=list(dict.fromkeys(draft.channels)),
+        unit_id=unit.id,
+        submitter_id=person.id,
+        status=Status.IN_REVIEW,
+        stage=Stage.PRE_REVIEW,
+        current_revision=1,
+        waiting_since=now,
+        created_at=now,
+    )
+    session.add(publication)
+    session.flush()
+    revision = _add_revision(session, publication, 1, title, body, draft.attachments, person.id)
+    ledger.append(
+        session,
+        kind=LedgerKind.SUBMITTED,
+        publication_id=publication.id,
+        revision=1,
+        stage=Stage.PRE_REVIEW.value,
+        actor=person.username,
+        payload=_revision_payload(publication, revision, draft.attachments, unit.code),
+        dedupe_key=f"revision:{publication.id}:1",
+    )
+    return publication
+
+
+def resubmit(
+    session: Session,
+    publication_id: int,
+    username: str,
+    *,
+    title: str | None,
+    body: str | None,
+    attachments: list[AttachmentFile] | None,
+) -> Publication:
+    """Record a new revision of a returned item; review starts again at pre-review."""
+    publication = get(session, publication_id, for_update=True)
+    person = org.person(session, username)
+    if person.id != publication.submitter_id:
+        raise DecisionRefused(f"only the submitter may resubmit publication {publication_id}")
+    if publication.status is not Status.RETURNED:
+        raise DecisionRefused(
+            f"publication {publication_id} is {publication.status.value}, not returned for revision"
+        )
+    previous = current_revision(session, publication)
+    if attachments is None:
+        attachments = [AttachmentFile(a.filename, a.content) for a in previous.attachments]
+    new_title, new_body = _check_content(title or previous.title, body or previous.body)
+    number = publication.current_revision + 1
+    revision = _add_revision(
+        session, publication, number, new_title, new_body, attachments, person.id
+    )
+    if revision.fingerprint == previous.fingerprint:
+        raise ValidationError("the resubmission is identical to the returned revision")
+    now = utcnow()
+    publication.title, publication.current_revision = new_title, number
+    publication.status, publication.stage, publication.waiting_since = (
+        Status.IN_REVIEW,
+        Stage.PRE_REVIEW,
+        now,
+    )
+    unit = session.get(Unit, publication.unit_id)
+    ledger.append(
+        session,
+        kind=LedgerKind.RESUBMITTED,
+        publication_id=publication.id,
+        revision=number,
+        stage=Stage.PRE_REVIEW.value,
+        actor=person.username,
+        payload=_revision_payload(publication, revision, attachments, unit.code),
+        dedupe_key=f"revision:{publication.id}:{number}",
+    )
+    return publication
+
+
+def _revision_payload(
+    publication: Publication, revision: Revision, attachments: list[AttachmentFile], unit_code: str
+) -> dict:
+    return {
+        "title": revision.title,
+        "category": publication.category,
+        "channels": publication.channels,
+        "unit": unit_code,
+        "fingerprint": revision.fingerprint,
+        "attachments": [
+            {"filename": a.filename, "sha256": a.sha256, "size": len(a.content)}
+            for a in attachments
+        ],
+    }
+
+
+def get(session: Session, publication_id: int, for_update: bool = False) -> Publication:
+    """The publication, or NotFound; `for_update` locks its row on PostgreSQL."""
+    publication = session.get(Publication, publication_id, with_for_update=for_update)
+    if publication is None:
+        raise NotFound(f"no publication {publication_id}")
+    return publication
+
+
+def current_revision(session: Session, publication: Publication) -> Revision:
+    """The revision under review, with its attachments loaded."""
+    return session.scalars(
+        select(Revision)
+        .options(selectinload(Revision.attachments))
+        .where(
+            Revision.publication_id == publication.id,
+            Revision.number == publication.current_revision,
+        )
+    ).one()

@@ -1,0 +1,1 @@
+"""Prefect tasks: one logical step or one side effect each."""

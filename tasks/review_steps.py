@@ -1,0 +1,108 @@
+"""The review flow's steps. Each reads the ledger afresh: never cached, always safe to repeat."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from prefect import task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+
+from models import LedgerKind, Publication, Status, Unit
+from pubreview import db, ledger
+from pubreview.orchestration import waiting_key
+from pubreview.status import STATUS_LABEL, format_history, history_rows
+from pubreview.submission import get
+from pubreview.workflow import STAGE_LABEL, TERMINAL
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where the ledger says a publication stands."""
+
+    publication_id: int
+    title: str
+    unit: str
+    category: str
+    status: str
+    stage: str | None
+    revision: int
+    waiting_key: str | None
+
+    @property
+    def terminal(self) -> bool:
+        """No human step is left."""
+        return Status(self.status) in TERMINAL
+
+
+def read_position(publication_id: int) -> Position:
+    """Read the publication's position from the database."""
+    with db.transaction() as session:
+        pub = get(session, publication_id)
+        unit = session.get(Unit, pub.unit_id)
+        return Position(
+            pub.id,
+            pub.title,
+            unit.code,
+            pub.category,
+            pub.status.value,
+            pub.stage.value if pub.stage else None,
+            pub.current_revision,
+            waiting_key(pub),
+        )
+
+
+# Database reads are retried: a SQLite writer may hold the lock for a moment.
+@task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=2)
+def load_position(publication_id: int) -> Position:
+    """Where the item stands now, read from the ledger's cache of state."""
+    return read_position(publication_id)
+
+
+@task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=2)
+def open_step(position: Position, flow_run_id: str) -> bool:
+    """Record that this run waits on the step (once per step) and that it is the run to resume."""
+    with db.transaction() as session:
+        pub = session.get(Publication, position.publication_id, with_for_update=True)
+        pub.flow_run_id = flow_run_id
+        try:
+            ledger.append(
+                session,
+                kind=LedgerKind.STAGE_OPENED,
+                publication_id=pub.id,
+                revision=position.revision,
+                stage=position.stage or "resubmission",
+                actor="system",
+                outcome="waiting",
+                flow_run_id=flow_run_id,
+                payload={"waiting_key": position.waiting_key},
+                dedupe_key=f"opened:{pub.id}:{position.waiting_key}",
+            )
+        except ledger.DuplicateEntry:
+            return False
+    return True
+
+
+@task(cache_policy=NO_CACHE)
+def history_artifact(publication_id: int) -> None:
+    """Leave the item's ledger history on the run's Artifacts tab."""
+    with db.transaction() as session:
+        pub = get(session, publication_id)
+        rows = history_rows(session, publication_id)
+        where = STATUS_LABEL[pub.status] + (f" · 待{STAGE_LABEL[pub.stage]}" if pub.stage else "")
+    markdown = (
+        f"# #{publication_id} {pub.title}\n\n**{where}** (revision {pub.current_revision})\n\n"
+        "| # | time | kind | stage | outcome | rev | actor | comment |\n"
+        "|---|---|---|---|---|---|---|---|\n"
+        + "\n".join(
+            f"| {r['id']} | {r['at']} | {r['kind']} | {r['stage'] or ''} | {r['outcome'] or ''} "
+            f"| {r['revision'] or ''} | {r['actor'] or ''} "
+            f"| {(r['comment'] or '').replace('|', '/')} |"
+            for r in rows
+        )
+    )
+    create_markdown_artifact(
+        markdown=markdown,
+        key=f"publication-{publication_id}-history",
+        description=format_history(rows[-3:]),
+    )
