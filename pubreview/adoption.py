@@ -1,0 +1,98 @@
+"""Media adoption (采用): a published item picked up by central or provincial media."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import asdict, dataclass
+
+from sqlalchemy.orm import Session
+
+from models import LedgerEntry, LedgerKind, Status
+from pubreview import ledger
+from pubreview.channels import require_center
+from pubreview.errors import DecisionRefused, ValidationError
+from pubreview.site.content import safe_url
+from pubreview.submission import get
+
+
+class Level(enum.StrEnum):
+    """The level of the outlet, as the annual report counts adoptions (中央级/省级)."""
+
+    CENTRAL = "central"  # 中央级报刊或网站
+    PROVINCIAL = "provincial"  # 省级报刊或网站
+
+
+@dataclass(frozen=True)
+class AdoptResult:
+    """What `adopt` did: recorded a pickup, or found the same one already there."""
+
+    publication_id: int
+    recorded: bool
+    entry_id: int
+    level: str
+    outlet: str
+    url: str | None
+    message: str
+
+    def to_dict(self) -> dict:
+        """Plain data for --json."""
+        return asdict(self)
+
+
+def _result(entry: LedgerEntry, recorded: bool) -> AdoptResult:
+    p = entry.payload
+    where = f"{p['outlet']} ({p['level']})"
+    message = (
+        f"recorded adoption of publication {entry.publication_id} by {where} "
+        f"(ledger entry {entry.id})"
+        if recorded
+        else f"adoption by {where} already recorded (ledger entry {entry.id}); nothing changed"
+    )
+    return AdoptResult(
+        entry.publication_id, recorded, entry.id, p["level"], p["outlet"], p["url"], message
+    )
+
+
+def adopt(
+    session: Session,
+    publication_id: int,
+    level: str,
+    outlet: str,
+    url: str | None,
+    *,
+    actor_username: str | None = None,
+) -> AdoptResult:
+    """Record that an outlet took up a published item; the same outlet counts once."""
+    try:
+        chosen = Level(level)
+    except ValueError:
+        raise ValidationError(f"unknown level {level!r} (one of central, provincial)") from None
+    outlet = outlet.strip()
+    if not outlet:
+        raise ValidationError("an adoption needs the outlet's name (--outlet)")
+    if url is not None and safe_url(url) is None:
+        raise ValidationError(f"--url {url!r} is not an http(s) address")
+    publication = get(session, publication_id)
+    actor = "system"
+    if actor_username is not None:
+        actor = require_center(session, actor_username, "record an adoption").username
+    if publication.status is not Status.PUBLISHED:
+        raise DecisionRefused(
+            f"publication {publication.id} is {publication.status.value}: "
+            "only a published item can be adopted"
+        )
+    try:
+        entry = ledger.append(
+            session,
+            kind=LedgerKind.ADOPTED,
+            publication_id=publication.id,
+            revision=publication.current_revision,
+            actor=actor,
+            outcome=chosen.value,
+            payload={"level": chosen.value, "outlet": outlet, "url": url},
+            # One outlet adopting one item is one adoption, however often it is reported.
+            dedupe_key=f"adopted:{publication.id}:{outlet}",
+        )
+    except ledger.DuplicateEntry as exc:
+        return _result(exc.existing, recorded=False)
+    return _result(entry, recorded=True)

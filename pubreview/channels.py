@@ -1,0 +1,183 @@
+"""Hand-published channels (微博, 微信, …): text to post, the center's confirmation, status."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from sqlalchemy.orm import Session
+
+from models import LedgerEntry, LedgerKind, Person, Role, Status
+from pubreview import catalog as catalog_mod
+from pubreview import ledger, org, publishing
+from pubreview.errors import DecisionRefused, ValidationError
+from pubreview.site.content import SITE_KIND, BodyRenderer, safe_url
+from pubreview.submission import current_revision, get
+
+ELLIPSIS = "…"
+
+
+@dataclass(frozen=True)
+class ChannelState:
+    """One channel of one item: out (with URL and time) or still pending."""
+
+    channel: str
+    kind: str  # "site" or "manual"
+    published: bool
+    url: str | None
+    published_at: str | None
+    actor: str | None
+
+    def to_dict(self) -> dict:
+        """Plain data for --json."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ConfirmResult:
+    """What `confirm` did: recorded the channel as out, or found it already recorded."""
+
+    publication_id: int
+    channel: str
+    recorded: bool
+    entry_id: int
+    url: str | None
+    message: str
+
+    def to_dict(self) -> dict:
+        """Plain data for --json."""
+        return asdict(self)
+
+
+def require_center(session: Session, username: str, doing: str) -> Person:
+    """The person, if they hold the center (中心) or admin role anywhere; else DecisionRefused."""
+    person = org.person(session, username)
+    if not any(org.holds(session, person.id, role) for role in (Role.CENTER, Role.ADMIN)):
+        raise DecisionRefused(
+            f"{person.username} is neither center (中心) nor admin: only they may {doing}"
+        )
+    return person
+
+
+def channel_states(
+    session: Session, publication_id: int, catalog: catalog_mod.Catalog | None = None
+) -> list[ChannelState]:
+    """Each of the item's channels, in the item's order, with what the ledger says of it."""
+    catalog = catalog or catalog_mod.load()
+    publication = get(session, publication_id)
+    out = {
+        e.payload["channel"]: e
+        for e in ledger.history(session, publication.id)
+        if e.kind == LedgerKind.PUBLISHED
+    }
+    states = []
+    for name in publication.channels:
+        spec = catalog.channels.get(name)
+        entry = out.get(name)
+        states.append(
+            ChannelState(
+                name,
+                spec.kind if spec else "manual",
+                entry is not None,
+                entry.payload.get("url") if entry else None,
+                entry.payload.get("published_at") if entry else None,
+                entry.actor if entry else None,
+            )
+        )
+    return states
+
+
+def fit(head: str, body: str, tail: str, limit: int | None) -> str:
+    """head + body + tail within `limit` characters, shortening the body (then the head) first."""
+    text = head + body + tail
+    if limit is None or len(text) <= limit:
+        return text
+    if len(tail) >= limit:
+        tail = ""  # a link longer than the post cannot be kept; the words matter more
+    room = limit - len(tail) - len(ELLIPSIS)
+    return (head + body)[: max(room, 0)] + ELLIPSIS + tail
+
+
+def post_text(
+    session: Session, publication_id: int, channel: str, catalog: catalog_mod.Catalog | None = None
+) -> str:
+    """The text the center posts on a hand-published channel, within its length limit."""
+    catalog = catalog or catalog_mod.load()
+    spec = _manual_channel(catalog, channel)
+    publication = get(session, publication_id)
+    if channel not in publication.channels:
+        raise ValidationError(f"publication {publication.id} does not go out on {channel}")
+    revision = current_revision(session, publication)
+    site = [
+        c
+        for c in publication.channels
+        if catalog.channels.get(c) and catalog.channels[c].kind == SITE_KIND
+    ]
+    link = (
+        publishing.published_channels(session, publication.id).get(site[0], {}).get("url")
+        if site
+        else None
+    )
+    return fit(
+        f"【{revision.title}】",
+        BodyRenderer().plain(revision.body),
+        f" 详见: {link}" if link else "",
+        spec.max_length,
+    )
+
+
+def _manual_channel(catalog: catalog_mod.Catalog, channel: str) -> catalog_mod.Channel:
+    spec = catalog.channels.get(channel)
+    if spec is None:
+        raise ValidationError(f"unknown channel {channel!r} (one of {', '.join(catalog.channels)})")
+    if spec.kind == SITE_KIND:
+        raise ValidationError(
+            f"{channel} is the site pubreview renders itself on approval; "
+            "it is not confirmed by hand"
+        )
+    return spec
+
+
+def confirm(
+    session: Session,
+    publication_id: int,
+    channel: str,
+    url: str,
+    actor_username: str,
+    catalog: catalog_mod.Catalog | None = None,
+) -> ConfirmResult:
+    """Record that the center posted the item on a hand-published channel, at this URL."""
+    catalog = catalog or catalog_mod.load()
+    _manual_channel(catalog, channel)
+    if safe_url(url) is None:
+        raise ValidationError(f"--url {url!r} is not an http(s) address")
+    publication = get(session, publication_id, for_update=True)
+    person = require_center(session, actor_username, "confirm a channel")
+    if channel not in publication.channels:
+        raise ValidationError(
+            f"publication {publication.id} does not go out on {channel} "
+            f"(its channels: {', '.join(publication.channels)})"
+        )
+    if publication.status is not Status.PUBLISHED:
+        raise DecisionRefused(
+            f"publication {publication.id} is {publication.status.value}: "
+            "a channel is confirmed only after the center approved it"
+        )
+    try:
+        entry = publishing.record_published(
+            session, publication, channel=channel, url=url.strip(), actor=person.username
+        )
+    except ledger.DuplicateEntry as exc:
+        return _confirmed(exc.existing, recorded=False)
+    return _confirmed(entry, recorded=True)
+
+
+def _confirmed(entry: LedgerEntry, recorded: bool) -> ConfirmResult:
+    channel, url = entry.payload["channel"], entry.payload.get("url")
+    message = (
+        f"recorded: publication {entry.publication_id} is out on {channel} at {url} "
+        f"(ledger entry {entry.id})"
+        if recorded
+        else f"{channel} was already recorded by {entry.actor} at {url} "
+        f"(ledger entry {entry.id}); nothing changed"
+    )
+    return ConfirmResult(entry.publication_id, channel, recorded, entry.id, url, message)

@@ -1,0 +1,96 @@
+"""Retraction (撤回): the center or an administrator withdraws a published item, openly."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from sqlalchemy.orm import Session
+
+from models import LedgerEntry, LedgerKind, Stage, Status
+from models.base import as_utc, utcnow
+from pubreview import ledger
+from pubreview.channels import require_center
+from pubreview.errors import DecisionRefused, ValidationError
+from pubreview.publishing import OFFICE_TIMEZONE
+from pubreview.submission import get
+
+
+@dataclass(frozen=True)
+class RetractResult:
+    """What `retract` did: recorded a retraction, or found one already there."""
+
+    publication_id: int
+    recorded: bool
+    entry_id: int
+    actor: str
+    retracted_at: str  # office time, ISO 8601
+    reason: str
+    confidentiality: bool
+    message: str
+
+    def to_dict(self) -> dict:
+        """Plain data for --json."""
+        return asdict(self)
+
+
+def _dedupe_key(publication_id: int) -> str:
+    return f"retracted:{publication_id}"
+
+
+def _result(entry: LedgerEntry, recorded: bool) -> RetractResult:
+    when = as_utc(entry.created_at).astimezone(OFFICE_TIMEZONE).isoformat(timespec="seconds")
+    message = (
+        f"retracted publication {entry.publication_id} (ledger entry {entry.id})"
+        if recorded
+        else f"already retracted by {entry.actor} at {when} (ledger entry {entry.id}); "
+        "nothing changed"
+    )
+    return RetractResult(
+        entry.publication_id,
+        recorded,
+        entry.id,
+        entry.actor,
+        when,
+        entry.payload["reason"],
+        entry.payload["confidentiality"],
+        message,
+    )
+
+
+def retract(
+    session: Session,
+    publication_id: int,
+    actor_username: str,
+    reason: str,
+    confidentiality: bool = False,
+) -> RetractResult:
+    """Withdraw a published item (center or admin); retracting it again changes nothing."""
+    publication = get(session, publication_id, for_update=True)
+    person = require_center(session, actor_username, "retract a publication")
+    if (existing := ledger.find_by_key(session, _dedupe_key(publication.id))) is not None:
+        return _result(existing, recorded=False)
+    if publication.status is not Status.PUBLISHED:
+        raise DecisionRefused(
+            f"publication {publication.id} is {publication.status.value}: "
+            "only a published item can be retracted"
+        )
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError("a retraction needs a --reason: the notice shows it")
+    try:
+        entry = ledger.append(
+            session,
+            kind=LedgerKind.RETRACTED,
+            publication_id=publication.id,
+            revision=publication.current_revision,
+            stage=Stage.PUBLICATION.value,
+            actor=person.username,
+            outcome="retracted",
+            payload={"reason": reason, "confidentiality": confidentiality},
+            dedupe_key=_dedupe_key(publication.id),
+        )
+    except ledger.DuplicateEntry as exc:
+        # Someone retracted it between our check and our append.
+        return _result(exc.existing, recorded=False)
+    publication.status, publication.waiting_since = Status.RETRACTED, utcnow()
+    return _result(entry, recorded=True)

@@ -1,0 +1,262 @@
+"""What the public site shows, read from the database: articles, channel posts and withdrawals."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit
+
+import markdown
+import nh3
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session
+
+from models import (
+    Attachment,
+    LedgerEntry,
+    LedgerKind,
+    Publication,
+    Revision,
+    Status,
+    Unit,
+    UnitKind,
+)
+from models.base import as_utc
+from pubreview.catalog import Catalog
+from pubreview.publishing import OFFICE_TIMEZONE
+
+SITE_KIND = "site"
+# Only these schemes may appear in a link or image on a page; javascript: and data: never do.
+URL_SCHEMES = frozenset({"http", "https", "mailto"})
+DEFAULT_SITE_NAME = "政府信息公开"
+
+
+@dataclass(frozen=True)
+class AttachmentInfo:
+    """An attachment as listed on its article page (the bytes are read only when written)."""
+
+    id: int
+    filename: str
+    sha256: str
+    size: int
+    path: str  # where the file lives under the site root
+
+
+@dataclass(frozen=True)
+class Item:
+    """A published item: an article on the site, a post on a hand-published channel, or both."""
+
+    id: int
+    title: str
+    category: str
+    unit: str
+    revision: int
+    fingerprint: str
+    body: str  # Markdown, as approved
+    published_at: datetime  # on the site if it is there, else first time out anywhere
+    channels: tuple[tuple[str, str | None], ...]  # (channel, public URL), in catalog order
+    on_site: bool
+    attachments: tuple[AttachmentInfo, ...]
+
+    @property
+    def path(self) -> str:
+        """The article page under the site root."""
+        return article_path(self.id)
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """A retracted item that had an article page: the page becomes a withdrawal notice."""
+
+    id: int
+    title: str
+    retracted_at: datetime
+    reason: str
+    confidentiality: bool
+
+    @property
+    def path(self) -> str:
+        """The page the notice replaces."""
+        return article_path(self.id)
+
+
+@dataclass(frozen=True)
+class SiteContent:
+    """Everything one build renders, in a deterministic order."""
+
+    site_name: str
+    items: tuple[Item, ...]  # newest first
+    withdrawals: tuple[Withdrawal, ...]  # by id
+    categories: tuple[str, ...]  # configured ones first, then any others found, sorted
+    channels: tuple[str, ...]
+    nav_categories: tuple[str, ...]  # only configured ones, so no page depends on other items
+
+    @property
+    def articles(self) -> tuple[Item, ...]:
+        """Items with a page on the site, newest first."""
+        return tuple(item for item in self.items if item.on_site)
+
+
+def article_path(publication_id: int) -> str:
+    """Where an item's page lives under the site root (matches publishing.article_url)."""
+    return f"articles/{publication_id}.html"
+
+
+def safe_url(url: str | None) -> str | None:
+    """The URL if it is an absolute http(s) address, else None: a channel URL is never a script."""
+    if not url:
+        return None
+    parts = urlsplit(url.strip())
+    return url.strip() if parts.scheme in {"http", "https"} and parts.netloc else None
+
+
+def attachment_filename(name: str) -> str:
+    """A file name safe to write under files/{id}/: no directories, no control characters."""
+    cleaned = re.sub(r"[\x00-\x1f/\\]", "_", name).strip().lstrip(".")
+    return cleaned or "attachment"
+
+
+class BodyRenderer:
+    """Markdown to sanitised HTML; one Markdown instance reused, as building one is costly."""
+
+    def __init__(self) -> None:
+        self._md = markdown.Markdown(extensions=["tables", "fenced_code", "sane_lists"])
+
+    def html(self, text: str) -> str:
+        """The body as HTML with no script, no event handler and no javascript: link."""
+        self._md.reset()
+        return nh3.clean(self._md.convert(text), url_schemes=set(URL_SCHEMES))
+
+    def plain(self, text: str) -> str:
+        """The body as plain text on one line (for posting to a hand-published channel)."""
+        stripped = nh3.clean(self.html(text), tags=set())
+        return re.sub(r"\s+", " ", html.unescape(stripped)).strip()
+
+
+def _when(value: str) -> datetime:
+    return datetime.fromisoformat(value).astimezone(OFFICE_TIMEZONE)
+
+
+def _ordered(configured: tuple[str, ...], found: set[str]) -> tuple[str, ...]:
+    return configured + tuple(sorted(found - set(configured)))
+
+
+def load(session: Session, catalog: Catalog) -> SiteContent:
+    """Read every published and retracted item with its ledger facts, in a stable order."""
+    site_channels = {name for name, spec in catalog.channels.items() if spec.kind == SITE_KIND}
+    published: dict[int, dict[str, dict]] = defaultdict(dict)
+    for pub_id, payload in session.execute(
+        select(LedgerEntry.publication_id, LedgerEntry.payload)
+        .where(LedgerEntry.kind == LedgerKind.PUBLISHED)
+        .order_by(LedgerEntry.id)
+    ):
+        published[pub_id].setdefault(payload["channel"], payload)
+    retracted = {
+        entry.publication_id: entry
+        for entry in session.scalars(
+            select(LedgerEntry).where(LedgerEntry.kind == LedgerKind.RETRACTED)
+        )
+    }
+    rows = session.execute(
+        select(Publication.id, Publication.status, Publication.category, Revision, Unit.name)
+        .join(
+            Revision,
+            and_(
+                Revision.publication_id == Publication.id,
+                Revision.number == Publication.current_revision,
+            ),
+        )
+        .join(Unit, Unit.id == Publication.unit_id)
+        .where(Publication.status.in_([Status.PUBLISHED, Status.RETRACTED]))
+        .order_by(Publication.id)
+    ).all()
+    attachments: dict[int, list] = defaultdict(list)
+    for att in session.execute(
+        select(
+            Attachment.id,
+            Attachment.revision_id,
+            Attachment.filename,
+            Attachment.sha256,
+            Attachment.size,
+        )
+        .join(Revision, Revision.id == Attachment.revision_id)
+        .join(
+            Publication,
+            and_(
+                Publication.id == Revision.publication_id,
+                Publication.current_revision == Revision.number,
+            ),
+        )
+        .where(Publication.status == Status.PUBLISHED)
+        .order_by(Attachment.revision_id, Attachment.filename)
+    ):
+        attachments[att.revision_id].append(att)
+    channel_rank = {name: i for i, name in enumerate(catalog.channels)}
+    items: list[Item] = []
+    withdrawals: list[Withdrawal] = []
+    for pub_id, status, category, revision, unit_name in rows:
+        out = published.get(pub_id, {})
+        site_entry = next((out[c] for c in sorted(out) if c in site_channels), None)
+        if status is Status.RETRACTED:
+            entry = retracted.get(pub_id)
+            if site_entry is not None and entry is not None:
+                withdrawals.append(
+                    Withdrawal(
+                        pub_id,
+                        revision.title,
+                        as_utc(entry.created_at).astimezone(OFFICE_TIMEZONE),
+                        entry.payload.get("reason") or "",
+                        bool(entry.payload.get("confidentiality")),
+                    )
+                )
+            continue
+        if not out:
+            continue
+        when = (
+            _when(site_entry["published_at"])
+            if site_entry
+            else min(_when(p["published_at"]) for p in out.values())
+        )
+        channels = tuple(
+            (name, None if name in site_channels else safe_url(out[name].get("url")))
+            for name in sorted(out, key=lambda c: (channel_rank.get(c, len(channel_rank)), c))
+        )
+        items.append(
+            Item(
+                pub_id,
+                revision.title,
+                category,
+                unit_name,
+                revision.number,
+                revision.fingerprint,
+                revision.body,
+                when,
+                channels,
+                site_entry is not None,
+                tuple(
+                    AttachmentInfo(
+                        a.id,
+                        a.filename,
+                        a.sha256,
+                        a.size,
+                        f"files/{pub_id}/{attachment_filename(a.filename)}",
+                    )
+                    for a in attachments.get(revision.id, ())
+                ),
+            )
+        )
+    items.sort(key=lambda item: (item.published_at, item.id), reverse=True)
+    center = session.scalars(
+        select(Unit.name).where(Unit.kind == UnitKind.CENTER).order_by(Unit.id).limit(1)
+    ).first()
+    return SiteContent(
+        site_name=center or DEFAULT_SITE_NAME,
+        items=tuple(items),
+        withdrawals=tuple(withdrawals),
+        categories=_ordered(catalog.categories, {i.category for i in items if i.on_site}),
+        channels=_ordered(tuple(catalog.channels), {c for i in items for c, _ in i.channels}),
+        nav_categories=catalog.categories,
+    )

@@ -1,0 +1,217 @@
+"""The static site: pages, listings, feed, sanitising, byte-identical and crash-safe builds."""
+
+from __future__ import annotations
+
+import hashlib
+import xml.etree.ElementTree as ET
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from jinja2 import ChoiceLoader, DictLoader, UndefinedError
+from sqlalchemy import Engine
+
+from pubreview import db, rendering
+from pubreview.retraction import retract
+from pubreview.site import build_site, render_publication
+from pubreview.site.pages import PAGE_SIZE
+from pubreview.submission import current_revision, get
+from tests.site_support import CENTER, publish_through_chain, seed_published, tree
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+HOSTILE_BODY = (
+    "正文第一段。\n\n"
+    "<script>document.title='pwned'; window.__pwned = 1;</script>\n\n"
+    '<img src="x.png" onerror="window.__pwned = 2">\n\n'
+    "[点这里](javascript:window.__pwned=3) and "
+    '<a href="javascript:window.__pwned=4" onclick="window.__pwned=5">raw</a>\n'
+)
+
+
+def _build(engine: Engine, out: Path, **kwargs):
+    with db.transaction(engine) as session:
+        return build_site(session, out, **kwargs)
+
+
+def _update(engine: Engine, out: Path, pub_id: int):
+    with db.transaction(engine) as session:
+        return render_publication(session, out, pub_id)
+
+
+def _text(out: Path, path: str) -> str:
+    return (out / path).read_text(encoding="utf-8")
+
+
+def test_article_page_and_listings(engine: Engine, tmp_path: Path) -> None:
+    pub_id = publish_through_chain(
+        engine,
+        "关于开展名称管理工作的通知",
+        "本中心**定于**下月开展工作。",
+        category="政务公开",
+        channels=("网站", "微博"),
+        attachments={"方案.pdf": b"%PDF-1.4 x"},
+    )
+    out = tmp_path / "site"
+    summary = _build(engine, out)
+    assert (summary.articles, summary.withdrawn, summary.attachments) == (1, 0, 1)
+    page = _text(out, f"articles/{pub_id}.html")
+    assert "<h1>关于开展名称管理工作的通知</h1>" in page
+    assert "综合科" in page and "政务公开" in page
+    assert "<strong>定于</strong>" in page
+    assert "SHA-256: " + hashlib.sha256(b"%PDF-1.4 x").hexdigest() in page
+    with db.transaction(engine) as session:
+        fingerprint = current_revision(session, get(session, pub_id)).fingerprint
+    assert fingerprint in page
+    assert (out / f"files/{pub_id}/方案.pdf").read_bytes() == b"%PDF-1.4 x"
+    year = datetime.now().year
+    for listing in (
+        "index.html",
+        "category/政务公开/index.html",
+        "channel/网站/index.html",
+        f"archive/{year}/index.html",
+        "xxgk/index.html",
+    ):
+        assert f'<li data-id="{pub_id}">' in _text(out, listing), listing
+    # 微博 is still pending (no URL given), so that channel's page does not list it yet.
+    assert f'data-id="{pub_id}"' not in _text(out, "channel/微博/index.html")
+    assert f'data-id="{pub_id}"' not in _text(out, "category/工作动态/index.html")
+
+
+def test_body_is_sanitised(engine: Engine, tmp_path: Path) -> None:
+    pub_id = publish_through_chain(engine, "含脚本的正文", HOSTILE_BODY)
+    out = tmp_path / "site"
+    _build(engine, out)
+    for path in (f"articles/{pub_id}.html", "feed.xml"):
+        page = _text(out, path).lower()
+        assert "<script" not in page and "&lt;script" not in page
+        assert "onerror" not in page and "onclick" not in page
+        assert "javascript:" not in page
+    assert "正文第一段" in _text(out, f"articles/{pub_id}.html")
+
+
+def test_feed_is_atom(engine: Engine, tmp_path: Path) -> None:
+    first = publish_through_chain(engine, "第一条", "内容一 <b>粗</b>")
+    second = publish_through_chain(engine, "第二条 & <标题>", "内容二")
+    out = tmp_path / "site"
+    _build(engine, out)
+    feed = ET.fromstring((out / "feed.xml").read_bytes())
+    assert feed.tag == f"{ATOM}feed"
+    assert feed.find(f"{ATOM}updated").text
+    entries = feed.findall(f"{ATOM}entry")
+    assert [e.find(f"{ATOM}title").text for e in entries] == ["第二条 & <标题>", "第一条"]
+    assert entries[1].find(f"{ATOM}id").text.endswith(f"articles/{first}.html")
+    assert entries[0].find(f"{ATOM}link").get("href").endswith(f"articles/{second}.html")
+    assert "<b>粗</b>" in entries[1].find(f"{ATOM}content").text
+
+
+def test_build_twice_gives_identical_bytes(engine: Engine, tmp_path: Path) -> None:
+    publish_through_chain(engine, "甲", "正文甲", attachments={"a.txt": b"a"})
+    publish_through_chain(engine, "乙", "正文乙", category="专题")
+    out = tmp_path / "site"
+    _build(engine, out)
+    first = tree(out)
+    _build(engine, out)
+    assert tree(out) == first
+    _build(engine, tmp_path / "elsewhere")
+    assert tree(tmp_path / "elsewhere") == first
+    assert len(list((tmp_path / "site.builds").iterdir())) == 1  # older builds are dropped
+
+
+def test_failed_build_leaves_previous_site(engine: Engine, tmp_path: Path) -> None:
+    old = publish_through_chain(engine, "已发布", "旧站内容")
+    out = tmp_path / "site"
+    _build(engine, out)
+    before = tree(out)
+    new = publish_through_chain(engine, "渲染到一半", "新内容")
+    # Articles render newest first: the trap on the older item springs after the home page
+    # and the new article were written.
+    real = rendering.environment()
+    trap = f"{{% if item.id == {old} %}}{{{{ no_such_variable }}}}{{% endif %}}"
+    article = real.loader.get_source(real, "site/article.html")[0]
+    failing = real.overlay(
+        loader=ChoiceLoader(
+            [
+                DictLoader(
+                    {
+                        "site/article.html": trap + "{% include 'site/real_article.html' %}",
+                        "site/real_article.html": article,
+                    }
+                ),
+                real.loader,
+            ]
+        )
+    )
+    with pytest.raises(UndefinedError, match="no_such_variable"):
+        _build(engine, out, environment=failing)
+    assert tree(out) == before
+    assert [p.name for p in (tmp_path / "site.builds").iterdir()] == [out.resolve().name]
+    _build(engine, out)
+    assert f"articles/{new}.html" in tree(out)
+
+
+def test_retraction_replaces_page_and_leaves_listings(engine: Engine, tmp_path: Path) -> None:
+    kept = publish_through_chain(engine, "保留的信息", "正文", category="政务公开")
+    gone = publish_through_chain(
+        engine, "将撤回的信息", "正文", category="政务公开", attachments={"x.txt": b"x"}
+    )
+    secret = publish_through_chain(engine, "涉密标题", "正文", category="政务公开")
+    out = tmp_path / "site"
+    _build(engine, out)
+    with db.transaction(engine) as session:
+        retract(session, gone, CENTER, "数据有误,更正后重新发布", False)
+        retract(session, secret, CENTER, "含有不应公开的具体地址", True)
+    summary = _update(engine, out, gone)
+    _update(engine, out, secret)
+    assert summary.mode == "update" and summary.withdrawn == 2
+    notice = _text(out, f"articles/{gone}.html")
+    assert "已于" in notice and "撤回" in notice and "数据有误,更正后重新发布" in notice
+    assert "将撤回的信息" in notice
+    hidden = _text(out, f"articles/{secret}.html")
+    assert "涉密标题" not in hidden and "具体地址" not in hidden and "撤回" in hidden
+    assert not (out / f"files/{gone}").exists()
+    for listing in (
+        "index.html",
+        "category/政务公开/index.html",
+        "xxgk/index.html",
+        "channel/网站/index.html",
+        "feed.xml",
+    ):
+        text = _text(out, listing)
+        assert f"articles/{gone}.html" not in text and f'data-id="{gone}"' not in text, listing
+        assert f"articles/{secret}.html" not in text, listing
+        assert f"articles/{kept}.html" in text, listing
+    full = tmp_path / "full"
+    _build(engine, full)
+    assert tree(out) == tree(full)
+
+
+def test_paging_archive_and_update_match_full_build(engine: Engine, tmp_path: Path) -> None:
+    ids = [
+        seed_published(
+            engine,
+            f"条目{n:02d}",
+            f"正文{n}",
+            datetime.fromisoformat(f"{2023 + n % 2}-03-{1 + n % 28:02d}T10:00:00+08:00"),
+            category="政务公开",
+        )
+        for n in range(2 * PAGE_SIZE + 3)
+    ]
+    out = tmp_path / "site"
+    _build(engine, out)
+    assert (out / "category/政务公开/page-3.html").exists()
+    assert "第 3 / 3 页" in _text(out, "category/政务公开/page-3.html")
+    archive = _text(out, "archive/index.html")
+    assert "2023年" in archive and "2024年" in archive
+    assert (out / "archive/2024/page-2.html").exists()
+    assert (out / "xxgk/page-3.html").exists()
+    with db.transaction(engine) as session:
+        for pub_id in ids[:5]:
+            retract(session, pub_id, CENTER, "过期", False)
+    summary = _update(engine, out, ids[0])
+    assert summary.removed >= 2  # category and 政府信息公开 page 3 are gone
+    assert not (out / "category/政务公开/page-3.html").exists()
+    # Other retracted items' pages become notices on their own update; then all is equal.
+    for pub_id in ids[1:5]:
+        _update(engine, out, pub_id)
+    _build(engine, tmp_path / "full")
+    assert tree(out) == tree(tmp_path / "full")
