@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import functools
-import http.server
 from pathlib import Path
 
 from pubreview import adoption, channels, db, retraction
 from pubreview.errors import NotFound, PubreviewError
 from pubreview.output import add_json_flag, emit
 from pubreview.site import BuildSummary, build_site, default_out_dir, render_publication
+from pubreview.site.serve import make_server
 
 
 def _out(args: argparse.Namespace) -> Path:
@@ -51,8 +50,7 @@ def site_serve(args: argparse.Namespace) -> int:
     out = _out(args)
     if not out.is_dir():
         raise NotFound(f"no site in {out}: run `pubreview site build` first")
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(out))
-    with http.server.ThreadingHTTPServer(("127.0.0.1", args.port), handler) as server:
+    with make_server(out, args.port, verbose=True) as server:
         print(f"serving {out} at http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C stops)")
         with contextlib.suppress(KeyboardInterrupt):
             server.serve_forever()
