@@ -10,7 +10,7 @@ import sys
 from pubreview.errors import PubreviewError
 
 # Modules under pubreview.commands, each adding its subcommands.
-COMMAND_MODULES = ["setup", "org", "chain", "ledger", "flows", "screen", "site"]
+COMMAND_MODULES = ["setup", "org", "chain", "ledger", "flows", "screen", "site", "report"]
 
 
 def build_parser() -> argparse.ArgumentParser:
