@@ -12,7 +12,7 @@ from models.base import utcnow
 from pubreview import catalog as catalog_mod
 from pubreview import ledger, org, publishing
 from pubreview.errors import DecisionRefused, ValidationError
-from pubreview.submission import current_revision, get
+from pubreview.submission import current_revision, get, screening_of
 from pubreview.workflow import (
     STAGE_LABEL,
     STAGE_ROLE,
@@ -85,6 +85,7 @@ def decide(
     comment: str | None = None,
     attest: bool = False,
     urls: dict[str, str] | None = None,
+    override_reason: str | None = None,
     revision: int | None = None,
     stage: Stage | None = None,
     via: str = "cli",
@@ -131,6 +132,9 @@ def decide(
         )
     if outcome is not Outcome.APPROVE and not (comment or "").strip():
         raise DecisionRefused(f"a {outcome.value} needs a --comment saying why")
+    override = (override_reason or "").strip() or None
+    if outcome is Outcome.APPROVE and pub.stage is Stage.PRE_REVIEW:
+        _check_screening(session, pub.id, rev_number, override)
     return _record(
         session,
         pub,
@@ -141,7 +145,23 @@ def decide(
         urls=urls or {},
         via=via,
         flow_run_id=flow_run_id,
+        override=override,
     )
+
+
+def _check_screening(session: Session, pub_id: int, revision: int, override: str | None) -> None:
+    """A blocking screening finding stops pre-review approval unless overridden with a reason."""
+    screening = screening_of(session, pub_id, revision) or {}
+    if screening.get("blocked") and override is None:
+        found = "; ".join(
+            f"{f['location']}:{f['line']} {f['reason']}"
+            for f in screening["findings"]
+            if f["severity"] == "block"
+        )
+        raise DecisionRefused(
+            f"screening found content that blocks approval ({found}); return it for "
+            "revision, or approve with --override-reason saying why it may be published"
+        )
 
 
 def _check_duties(
@@ -178,6 +198,7 @@ def _record(
     urls: dict[str, str],
     via: str,
     flow_run_id: str | None,
+    override: str | None = None,
 ) -> DecisionResult:
     stage = pub.stage
     revision = current_revision(session, pub)
@@ -201,6 +222,7 @@ def _record(
             "attest_no_secrets": attest if stage is Stage.PRE_REVIEW else None,
             "via": via,
             "urls": channels,
+            "screening_override": override,
         },
         # One decision per stage per revision, enforced by the database as well.
         dedupe_key=f"decided:{pub.id}:{revision.number}:{stage.value}",

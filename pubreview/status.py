@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from models import LedgerEntry, LedgerKind, Person, Publication, Status, Unit
 from models.base import as_utc, utcnow
 from pubreview import ledger, org, publishing
+from pubreview.submission import screening_of
 from pubreview.workflow import STAGE_LABEL, STAGE_ROLE, UNIT_SCOPED
 
 STATUS_LABEL = {
@@ -41,6 +42,7 @@ class ItemStatus:
     waited_hours: float
     channel_status: dict[str, str | None] = field(default_factory=dict)
     failed_notifications: int = 0
+    screening: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         """Plain data for --json."""
@@ -93,6 +95,10 @@ def item_status(session: Session, pub: Publication) -> ItemStatus:
         if pub.status in (Status.PUBLISHED, Status.RETRACTED)
         else {},
         failed_notifications=1 if failed else 0,
+        screening=[
+            f"{f['severity'].upper()} {f['location']}:{f['line']} {f['reason']} 「{f['excerpt']}」"
+            for f in (screening_of(session, pub.id, pub.current_revision) or {}).get("findings", [])
+        ],
     )
 
 
@@ -122,6 +128,8 @@ def describe(item: ItemStatus) -> str:
         line += "\n    " + "; ".join(
             f"{c}: {u or 'pending'}" for c, u in item.channel_status.items()
         )
+    for finding in item.screening:
+        line += f"\n    screening: {finding}"
     if item.failed_notifications:
         line += "\n    ! a notification failed to deliver (see `pubreview history`)"
     return line

@@ -14,6 +14,7 @@ from models.base import utcnow
 from pubreview import catalog as catalog_mod
 from pubreview import ledger, org
 from pubreview.errors import DecisionRefused, NotFound, ValidationError
+from pubreview.screening import screen_document
 
 MAX_TITLE = 200
 
@@ -161,6 +162,7 @@ def submit(
         payload=_revision_payload(publication, revision, draft.attachments, unit.code),
         dedupe_key=f"revision:{publication.id}:1",
     )
+    record_screening(session, publication, revision, draft.attachments)
     return publication
 
 
@@ -210,7 +212,38 @@ def resubmit(
         payload=_revision_payload(publication, revision, attachments, unit.code),
         dedupe_key=f"revision:{publication.id}:{number}",
     )
+    record_screening(session, publication, revision, attachments)
     return publication
+
+
+def record_screening(
+    session: Session,
+    publication: Publication,
+    revision: Revision,
+    attachments: list[AttachmentFile],
+) -> dict:
+    """Screen a revision for classified markings and personal data; the result is a ledger entry."""
+    result = screen_document(
+        revision.title, revision.body, [(a.filename, a.content) for a in attachments]
+    ).to_dict()
+    ledger.append(
+        session,
+        kind=LedgerKind.SCREENED,
+        publication_id=publication.id,
+        revision=revision.number,
+        stage=Stage.PRE_REVIEW.value,
+        actor="system",
+        outcome="blocked" if result["blocked"] else "clear",
+        payload=result,
+        dedupe_key=f"screened:{publication.id}:{revision.number}",
+    )
+    return result
+
+
+def screening_of(session: Session, publication_id: int, revision: int) -> dict | None:
+    """The screening result recorded for a revision, if any."""
+    entry = ledger.find_by_key(session, f"screened:{publication_id}:{revision}")
+    return entry.payload if entry is not None else None
 
 
 def _revision_payload(

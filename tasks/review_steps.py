@@ -12,7 +12,7 @@ from models import LedgerKind, Publication, Status, Unit
 from pubreview import db, ledger
 from pubreview.orchestration import waiting_key
 from pubreview.status import STATUS_LABEL, format_history, history_rows
-from pubreview.submission import get
+from pubreview.submission import get, screening_of
 from pubreview.workflow import STAGE_LABEL, TERMINAL
 
 
@@ -90,6 +90,23 @@ def history_artifact(publication_id: int) -> None:
         pub = get(session, publication_id)
         rows = history_rows(session, publication_id)
         where = STATUS_LABEL[pub.status] + (f" · 待{STAGE_LABEL[pub.stage]}" if pub.stage else "")
+        screening = screening_of(session, publication_id, pub.current_revision) or {}
+    findings = screening.get("findings", [])
+    screened = (
+        "\n\n## 保密预审 (screening)\n\n"
+        + (
+            "\n".join(
+                f"- **{f['severity']}** {f['location']}:{f['line']} {f['reason']} "
+                f"「{f['excerpt']}」"
+                for f in findings
+            )
+            or "- no findings"
+        )
+        + "".join(
+            f"\n- not screened: {n['location']} ({n['reason']})"
+            for n in screening.get("not_screened", [])
+        )
+    )
     markdown = (
         f"# #{publication_id} {pub.title}\n\n**{where}** (revision {pub.current_revision})\n\n"
         "| # | time | kind | stage | outcome | rev | actor | comment |\n"
@@ -100,6 +117,7 @@ def history_artifact(publication_id: int) -> None:
             f"| {(r['comment'] or '').replace('|', '/')} |"
             for r in rows
         )
+        + screened
     )
     create_markdown_artifact(
         markdown=markdown,

@@ -79,3 +79,28 @@ def engine(database_url: str) -> Iterator[Engine]:
         load_org(session, SAMPLE_ORG)
     yield engine
     engine.dispose()
+
+
+def _prepare(url: str) -> None:
+    migrate.upgrade(url)
+    engine = db.make_engine(url)
+    with db.transaction(engine) as session:
+        load_org(session, SAMPLE_ORG)
+    engine.dispose()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    """A Prefect server and a `pubreview worker` over a fresh ledger (SQLite, then PostgreSQL)."""
+    from tests.support.prefect_stack import PrefectStack
+
+    home = tmp_path_factory.mktemp(f"stack-{request.param}")
+    url = f"sqlite:///{home / 'ledger.db'}" if request.param == "sqlite" else create_pg_database()
+    _prepare(url)
+    stack = PrefectStack(home, url)
+    try:
+        yield stack.start()
+    finally:
+        stack.stop()
+        if request.param == "postgresql":
+            drop_pg_database(url)

@@ -68,6 +68,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="CHANNEL=URL",
         help="中心发布: where a channel's item went",
     )
+    p.add_argument("--override-reason", help="初审: approve despite a blocking screening finding")
     p.add_argument("--revision", type=int, help="the revision you reviewed (default: current)")
     p.add_argument("--stage", choices=[s.value for s in Stage], help="the stage you decide")
     add_json_flag(p)
@@ -157,6 +158,7 @@ def _decide(args: argparse.Namespace) -> int:
             comment=args.comment,
             attest=args.attest,
             urls=urls,
+            override_reason=args.override_reason,
             revision=args.revision,
             stage=Stage(args.stage) if args.stage else None,
         )

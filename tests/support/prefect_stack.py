@@ -1,0 +1,218 @@
+"""A real Prefect server and a real `pubreview worker`, started as processes for tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from pubreview.settings import PROJECT_ROOT
+
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float, what: str, every: float = 0.3) -> Any:
+    """Poll until `predicate` returns something truthy; fail naming `what` after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(every)
+
+
+class PrefectStack:
+    """`prefect server start` plus `pubreview worker`, bound to one ledger database."""
+
+    def __init__(self, home: Path, database_url: str, server_db_url: str | None = None) -> None:
+        self.home = home
+        self.port = free_port()
+        self.api_url = f"http://127.0.0.1:{self.port}/api"
+        self.env = {
+            **os.environ,
+            "PREFECT_HOME": str(home / "prefect"),
+            "PREFECT_API_URL": self.api_url,
+            "PREFECT_SERVER_API_PORT": str(self.port),
+            "PREFECT_UI_ENABLED": "false",
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "PREFECT_RUNNER_POLL_FREQUENCY": "1",
+            "PREFECT_LOCAL_STORAGE_PATH": str(home / "prefect" / "storage"),
+            "PREFECT_LOGGING_LEVEL": "WARNING",
+            "PUBREVIEW_DATA_DIR": str(home / "data"),
+            "PUBREVIEW_DATABASE_URL": database_url,
+            "PUBREVIEW_RECONCILE_INTERVAL_S": "0",
+        }
+        if server_db_url:
+            self.env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = server_db_url
+        self.server: subprocess.Popen | None = None
+        self.worker: subprocess.Popen | None = None
+        self.logs = home / "logs"
+        self.logs.mkdir(parents=True, exist_ok=True)
+
+    def _spawn(self, name: str, argv: list[str]) -> subprocess.Popen:
+        log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 - kept open for the process
+        return subprocess.Popen(
+            argv,
+            env=self.env,
+            cwd=PROJECT_ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def start(self) -> PrefectStack:
+        """Start the server, wait for it, then start the worker and wait for its deployments."""
+        self.server = self._spawn(
+            "server",
+            [
+                str(BIN / "prefect"),
+                "server",
+                "start",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+            ],
+        )
+        wait_until(self._healthy, 120, "the Prefect server to answer", every=0.5)
+        self.start_worker()
+        return self
+
+    def start_worker(self) -> None:
+        """Start (or restart) `pubreview worker` and wait until it serves its deployments."""
+        self.worker = self._spawn("worker", [str(BIN / "pubreview"), "worker"])
+        wait_until(lambda: self._deployment_ready(), 90, "the worker to register its deployments")
+        # The runner needs a poll or two after registering before it picks runs up.
+        time.sleep(2)
+
+    def kill_worker(self) -> None:
+        """SIGKILL the worker and every process it started (its flow runs)."""
+        if self.worker and self.worker.poll() is None:
+            os.killpg(self.worker.pid, signal.SIGKILL)
+            self.worker.wait(10)
+
+    def stop(self) -> None:
+        """Stop everything this stack started."""
+        self.kill_worker()
+        if self.server and self.server.poll() is None:
+            os.killpg(self.server.pid, signal.SIGTERM)
+            try:
+                self.server.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.server.pid, signal.SIGKILL)
+
+    def _healthy(self) -> bool:
+        try:
+            return httpx.get(f"{self.api_url}/health", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def api(self, method: str, path: str, body: dict | None = None) -> Any:
+        """Call the Prefect REST API, retrying the 503 SQLite answers under load."""
+        for _ in range(20):
+            r = httpx.request(method, f"{self.api_url}{path}", json=body, timeout=10)
+            if r.status_code != 503:
+                r.raise_for_status()
+                return r.json() if r.content else None
+            time.sleep(0.5)
+        r.raise_for_status()
+
+    def _deployment_ready(self) -> bool:
+        try:
+            self.api("GET", "/deployments/name/review-publication/review-publication")
+            return True
+        except httpx.HTTPError:
+            return False
+
+    def runs_for(self, publication_id: int) -> list[dict]:
+        """Every review run whose parameter names this publication."""
+        runs = self.api(
+            "POST",
+            "/flow_runs/filter",
+            {"flow_runs": {"tags": {"all_": [f"publication:{publication_id}"]}}, "limit": 50},
+        )
+        return [r for r in runs if r["parameters"].get("publication_id") == publication_id]
+
+    def all_review_runs(self) -> list[dict]:
+        """Every run of the review deployment."""
+        dep = self.api("GET", "/deployments/name/review-publication/review-publication")
+        return self.api(
+            "POST",
+            "/flow_runs/filter",
+            {"deployments": {"id": {"any_": [dep["id"]]}}, "limit": 200},
+        )
+
+    def run_of(self, publication_id: int) -> list[dict]:
+        """Review runs of one publication (by parameter, tags or not)."""
+        return [
+            r
+            for r in self.all_review_runs()
+            if r["parameters"].get("publication_id") == publication_id
+        ]
+
+    def wait_paused(self, publication_id: int, key_prefix: str, timeout: float = 90) -> dict:
+        """Wait until a run of this publication is suspended on a pause key with this prefix."""
+
+        def paused() -> dict | None:
+            for run in self.run_of(publication_id):
+                state = run["state"] or {}
+                key = (state.get("state_details") or {}).get("pause_key") or ""
+                if state.get("type") == "PAUSED" and key.startswith(f"{key_prefix}:"):
+                    return run
+            return None
+
+        return wait_until(paused, timeout, f"publication {publication_id} to wait on {key_prefix}")
+
+    def wait_completed(self, publication_id: int, timeout: float = 90) -> dict:
+        """Wait until a run of this publication completed."""
+
+        def done() -> dict | None:
+            return next(
+                (
+                    r
+                    for r in self.run_of(publication_id)
+                    if (r["state"] or {}).get("type") == "COMPLETED"
+                ),
+                None,
+            )
+
+        return wait_until(done, timeout, f"publication {publication_id}'s run to complete")
+
+    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        """Run the `pubreview` command with this stack's environment."""
+        proc = subprocess.run(
+            [str(BIN / "pubreview"), *args],
+            env=self.env,
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if check and proc.returncode != 0:
+            raise AssertionError(
+                f"pubreview {' '.join(args)} exited {proc.returncode}:\n"
+                f"{proc.stdout}\n{proc.stderr}"
+            )
+        return proc
+
+    def cli_json(self, *args: str) -> Any:
+        """Run a command with --json and parse its output."""
+        return json.loads(self.cli(*args, "--json").stdout)

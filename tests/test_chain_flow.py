@@ -1,0 +1,165 @@
+"""The approval chain end to end through a real Prefect server and a served deployment."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from sqlalchemy import select
+
+from models import LedgerEntry, LedgerKind
+from pubreview import db, ledger
+from pubreview.decisions import decide
+from pubreview.workflow import Outcome
+from tests.support.prefect_stack import PrefectStack, wait_until
+
+
+def submit(stack: PrefectStack, title: str, user: str = "zhang.wei", unit: str = "zonghe") -> int:
+    return int(
+        stack.cli(
+            "submit",
+            "--as",
+            user,
+            "--unit",
+            unit,
+            "--title",
+            title,
+            "--body",
+            f"{title}的正文。",
+            "--category",
+            "工作动态",
+            "--channel",
+            "网站",
+            "--channel",
+            "微博",
+        ).stdout
+    )
+
+
+def decisions(stack: PrefectStack, pub_id: int) -> Counter:
+    """How many decisions the ledger holds per (revision, stage)."""
+    engine = db.make_engine(stack.env["PUBREVIEW_DATABASE_URL"])
+    with db.transaction(engine) as session:
+        rows = session.scalars(
+            select(LedgerEntry).where(
+                LedgerEntry.publication_id == pub_id, LedgerEntry.kind == LedgerKind.DECIDED
+            )
+        )
+        counted = Counter((e.revision, e.stage) for e in rows)
+    engine.dispose()
+    return counted
+
+
+def verify(stack: PrefectStack) -> None:
+    result = stack.cli_json("ledger", "verify")
+    assert result["ok"], result
+
+
+def approve_through(stack: PrefectStack, pub_id: int, revision: int = 1) -> None:
+    stack.wait_paused(pub_id, f"prereview:r{revision}")
+    stack.cli("decide", str(pub_id), "approve", "--as", "li.na", "--attest-no-secrets")
+    stack.wait_paused(pub_id, f"signoff:r{revision}")
+    stack.cli("decide", str(pub_id), "approve", "--as", "zeng.xiang")
+    stack.wait_paused(pub_id, f"publication:r{revision}")
+    stack.cli(
+        "decide",
+        str(pub_id),
+        "approve",
+        "--as",
+        "zhou.min",
+        "--url",
+        "微博=https://weibo.example/post/1",
+    )
+    stack.wait_completed(pub_id)
+
+
+def test_approve_path(stack: PrefectStack) -> None:
+    pub_id = submit(stack, "关于召开政务公开工作会议的通知")
+    approve_through(stack, pub_id)
+    status = stack.cli_json("status", str(pub_id))
+    assert status["status"] == "published"
+    assert status["channel_status"]["微博"] == "https://weibo.example/post/1"
+    assert status["channel_status"]["网站"].endswith(f"/articles/{pub_id}.html")
+    assert decisions(stack, pub_id) == {
+        (1, "prereview"): 1,
+        (1, "signoff"): 1,
+        (1, "publication"): 1,
+    }
+    runs = stack.run_of(pub_id)
+    assert len(runs) == 1 and runs[0]["name"].startswith(f"#{pub_id} ")
+    assert {"unit:zonghe", "category:工作动态", f"publication:{pub_id}"} <= set(runs[0]["tags"])
+    verify(stack)
+
+
+def test_return_and_resubmit_path(stack: PrefectStack) -> None:
+    pub_id = submit(stack, "业务工作动态（初稿）")
+    stack.wait_paused(pub_id, "prereview:r1")
+    stack.cli("decide", str(pub_id), "approve", "--as", "li.na", "--attest-no-secrets")
+    stack.wait_paused(pub_id, "signoff:r1")
+    stack.cli("decide", str(pub_id), "return", "--as", "zeng.xiang", "--comment", "数据需核实")
+    stack.wait_paused(pub_id, "returned:r1")
+    status = stack.cli_json("status", str(pub_id))
+    assert status["status"] == "returned" and status["waiting_on"] == ["zhang.wei"]
+    refused = stack.cli("resubmit", str(pub_id), "--as", "li.na", "--body", "改", check=False)
+    assert refused.returncode == 1 and "only the submitter" in refused.stderr
+    stack.cli("resubmit", str(pub_id), "--as", "zhang.wei", "--body", "核实后的正文。")
+    approve_through(stack, pub_id, revision=2)
+    assert decisions(stack, pub_id) == {
+        (1, "prereview"): 1,
+        (1, "signoff"): 1,
+        (2, "prereview"): 1,
+        (2, "signoff"): 1,
+        (2, "publication"): 1,
+    }
+    verify(stack)
+
+
+def test_reject_path(stack: PrefectStack) -> None:
+    pub_id = submit(stack, "不宜公开的内容")
+    stack.wait_paused(pub_id, "prereview:r1")
+    stack.cli("decide", str(pub_id), "reject", "--as", "wang.fang", "--comment", "涉及内部事务")
+    stack.wait_completed(pub_id)
+    assert stack.cli_json("status", str(pub_id))["status"] == "rejected"
+    late = stack.cli("decide", str(pub_id), "approve", "--as", "zeng.xiang", check=False)
+    assert late.returncode == 1 and "rejected" in late.stderr
+    assert decisions(stack, pub_id) == {(1, "prereview"): 1}
+    verify(stack)
+
+
+def test_killed_worker_and_lost_resume_recover(stack: PrefectStack) -> None:
+    """SIGKILL the worker while a run is active, then lose a resume: reconcile puts it right."""
+    pub_id = submit(stack, "关于机构编制工作的信息")
+    stack.wait_paused(pub_id, "prereview:r1")
+    stack.cli("decide", str(pub_id), "approve", "--as", "li.na", "--attest-no-secrets")
+
+    def running() -> bool:
+        return any(
+            (r["state"] or {}).get("type") in ("RUNNING", "PENDING") for r in stack.run_of(pub_id)
+        )
+
+    wait_until(running, 60, "the resumed run to be active", every=0.05)
+    stack.kill_worker()
+    stack.start_worker()
+    stack.cli("reconcile", "--stale-after", "0")
+    stack.wait_paused(pub_id, "signoff:r1")
+
+    # A decision recorded but never followed by its resume (the deciding process died).
+    with db.transaction(db.make_engine(stack.env["PUBREVIEW_DATABASE_URL"])) as session:
+        decide(session, pub_id, "zeng.xiang", Outcome.APPROVE)
+    actions = stack.cli_json("reconcile")
+    assert [a["action"] for a in actions if a["publication_id"] == pub_id] == ["resumed"]
+    stack.wait_paused(pub_id, "publication:r1")
+    stack.cli("decide", str(pub_id), "approve", "--as", "wu.gang")
+    stack.wait_completed(pub_id)
+
+    assert decisions(stack, pub_id) == {
+        (1, "prereview"): 1,
+        (1, "signoff"): 1,
+        (1, "publication"): 1,
+    }
+    engine = db.make_engine(stack.env["PUBREVIEW_DATABASE_URL"])
+    with db.transaction(engine) as session:
+        opened = Counter(
+            e.stage for e in ledger.history(session, pub_id) if e.kind == LedgerKind.STAGE_OPENED
+        )
+    assert opened == {"prereview": 1, "signoff": 1, "publication": 1}
+    verify(stack)

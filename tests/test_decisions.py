@@ -1,0 +1,228 @@
+"""Every rule of a decision, on SQLite and PostgreSQL: refused clearly, nothing written."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from models import LedgerEntry, LedgerKind
+from pubreview import db
+from pubreview.errors import DecisionRefused, NotFound, ValidationError
+from pubreview.submission import resubmit
+from pubreview.workflow import Outcome
+from tests.factories import decided, submitted
+
+
+def ledger_size(engine: Engine) -> int:
+    with db.transaction(engine) as session:
+        return session.scalar(select(func.count()).select_from(LedgerEntry))
+
+
+def refused(
+    engine: Engine,
+    pub_id: int,
+    user: str,
+    outcome: Outcome,
+    match: str,
+    error: type[Exception] = DecisionRefused,
+    **kwargs,
+) -> None:
+    """The decision is refused with a message matching `match`, and the ledger is unchanged."""
+    before = ledger_size(engine)
+    with pytest.raises(error, match=match):
+        decided(engine, pub_id, user, outcome, **kwargs)
+    assert ledger_size(engine) == before
+
+
+def test_full_chain_records_fingerprint_attestation_and_urls(engine: Engine) -> None:
+    pub = submitted(engine, channels=["网站", "微博"])
+    first = decided(engine, pub, "li.na", attest=True)
+    assert first.recorded and first.next_stage == "signoff"
+    decided(engine, pub, "zeng.xiang")
+    last = decided(engine, pub, "zhou.min", urls={"微博": "https://weibo.example/1"})
+    assert last.status == "published"
+    with db.transaction(engine) as session:
+        rows = session.scalars(
+            select(LedgerEntry).where(LedgerEntry.publication_id == pub).order_by(LedgerEntry.id)
+        ).all()
+        kinds = [r.kind for r in rows]
+        pre = next(r for r in rows if r.kind == LedgerKind.DECIDED)
+        submitted_fp = rows[0].payload["fingerprint"]
+        published = {
+            r.payload["channel"]: r.payload["url"] for r in rows if r.kind == LedgerKind.PUBLISHED
+        }
+    assert kinds == [
+        "submitted",
+        "screened",
+        "decided",
+        "decided",
+        "decided",
+        "published",
+        "published",
+    ]
+    assert pre.payload["fingerprint"] == submitted_fp and pre.payload["attest_no_secrets"] is True
+    assert published["微博"] == "https://weibo.example/1"
+    assert published["网站"].endswith(f"/articles/{pub}.html")
+
+
+def test_wrong_role_is_refused(engine: Engine) -> None:
+    pub = submitted(engine)
+    refused(
+        engine, pub, "zeng.xiang", Outcome.APPROVE, "not a section_head of unit zonghe", attest=True
+    )
+    refused(
+        engine, pub, "chen.jing", Outcome.APPROVE, "not a section_head of unit zonghe", attest=True
+    )  # a section head, but of another unit
+
+
+def test_unknown_user_and_publication(engine: Engine) -> None:
+    pub = submitted(engine)
+    refused(engine, pub, "nobody", Outcome.APPROVE, "unknown user 'nobody'", NotFound)
+    refused(engine, 9999, "li.na", Outcome.APPROVE, "no publication 9999", NotFound)
+
+
+def test_own_submission_is_refused(engine: Engine) -> None:
+    pub = submitted(engine, submitter="li.na")  # li.na submits for 综合科 and heads it
+    refused(
+        engine,
+        pub,
+        "li.na",
+        Outcome.APPROVE,
+        "submitted publication .* may not decide",
+        attest=True,
+    )
+    assert decided(engine, pub, "wang.fang", attest=True).recorded
+
+
+def test_one_person_decides_one_stage_per_revision(engine: Engine, tmp_path) -> None:
+    # zeng.xiang is a leader; give him the section head role too, then he may not do both.
+    from pubreview.org import load_org
+
+    org = tmp_path / "org.yaml"
+    org.write_text(
+        (__import__("pathlib").Path("config/sample-org.yaml").read_text(encoding="utf-8")).replace(
+            "      - {unit: zonghe, role: leader}",
+            "      - {unit: zonghe, role: leader}\n      - {unit: zonghe, role: section_head}",
+        ),
+        encoding="utf-8",
+    )
+    with db.transaction(engine) as session:
+        load_org(session, org)
+    pub = submitted(engine)
+    decided(engine, pub, "zeng.xiang", attest=True)
+    refused(
+        engine,
+        pub,
+        "zeng.xiang",
+        Outcome.APPROVE,
+        "already decided 初审 of this revision; another person must decide 审签",
+    )
+
+
+def test_pre_review_needs_the_attestation(engine: Engine) -> None:
+    pub = submitted(engine)
+    refused(engine, pub, "li.na", Outcome.APPROVE, "confidentiality attestation")
+
+
+def test_return_and_reject_need_a_comment(engine: Engine) -> None:
+    pub = submitted(engine)
+    refused(engine, pub, "li.na", Outcome.RETURN, "needs a --comment")
+    refused(engine, pub, "li.na", Outcome.REJECT, "needs a --comment", comment="  ")
+
+
+def test_out_of_turn_and_after_close(engine: Engine) -> None:
+    pub = submitted(engine)
+    refused(engine, pub, "zhou.min", Outcome.APPROVE, "zhou.min is not a section_head")
+    decided(engine, pub, "li.na", Outcome.REJECT, comment="不宜公开")
+    refused(engine, pub, "zeng.xiang", Outcome.APPROVE, "is rejected: no decision is awaited")
+    # The same decision again is a no-op that says so; a different one is refused.
+    again = decided(engine, pub, "li.na", Outcome.REJECT, comment="不宜公开")
+    assert not again.recorded and again.message.startswith("already recorded")
+    refused(engine, pub, "li.na", Outcome.APPROVE, "is rejected", attest=True)
+
+
+def test_duplicate_decision_is_a_no_op(engine: Engine) -> None:
+    pub = submitted(engine)
+    decided(engine, pub, "li.na", attest=True)
+    size = ledger_size(engine)
+    again = decided(engine, pub, "li.na", attest=True)
+    assert not again.recorded and "nothing changed" in again.message
+    assert ledger_size(engine) == size
+    # Naming the closed stage explicitly: a different outcome is refused.
+    from models import Stage
+
+    refused(
+        engine,
+        pub,
+        "wang.fang",
+        Outcome.RETURN,
+        "初审 of revision 1 is closed",
+        comment="x",
+        stage=Stage.PRE_REVIEW,
+    )
+
+
+def test_only_the_current_revision_can_be_decided(engine: Engine) -> None:
+    pub = submitted(engine)
+    decided(engine, pub, "li.na", Outcome.RETURN, comment="请补充数据")
+    refused(
+        engine,
+        pub,
+        "wang.fang",
+        Outcome.APPROVE,
+        "waiting for the submitter to resubmit",
+        attest=True,
+    )
+    with db.transaction(engine) as session:
+        resubmit(session, pub, "zhang.wei", title=None, body="补充了数据。", attachments=None)
+    refused(
+        engine,
+        pub,
+        "wang.fang",
+        Outcome.APPROVE,
+        "revision 1 .* is not the one under review",
+        attest=True,
+        revision=1,
+    )
+    assert decided(engine, pub, "wang.fang", attest=True, revision=2).recorded
+
+
+def test_resubmitting_identical_content_is_refused(engine: Engine) -> None:
+    pub = submitted(engine)
+    decided(engine, pub, "li.na", Outcome.RETURN, comment="请修改")
+    with pytest.raises(ValidationError, match="identical"), db.transaction(engine) as session:
+        resubmit(session, pub, "zhang.wei", title=None, body=None, attachments=None)
+
+
+def test_center_urls_only_for_the_items_channels(engine: Engine) -> None:
+    pub = submitted(engine)
+    decided(engine, pub, "li.na", attest=True)
+    decided(engine, pub, "zeng.xiang")
+    refused(
+        engine,
+        pub,
+        "zhou.min",
+        Outcome.APPROVE,
+        "channels this item does not use",
+        ValidationError,
+        urls={"微信": "https://x"},
+    )
+
+
+def test_blocking_screening_finding_stops_approval_until_overridden(engine: Engine) -> None:
+    pub = submitted(engine, body="秘密★1年\n\n本文件内容如下。")
+    refused(
+        engine,
+        pub,
+        "li.na",
+        Outcome.APPROVE,
+        "screening found content that blocks approval",
+        attest=True,
+    )
+    result = decided(
+        engine, pub, "li.na", attest=True, override_reason="标注为历史文件引用，经核实已解密"
+    )
+    assert result.recorded
+    with db.transaction(engine) as session:
+        entry = session.get(LedgerEntry, result.entry_id)
+        assert entry.payload["screening_override"] == "标注为历史文件引用，经核实已解密"

@@ -1,0 +1,147 @@
+"""The ledger refuses edits, and `ledger verify` names the first broken link when one is forced."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from pubreview import db, ledger
+from pubreview.workflow import Outcome
+from tests.factories import decided, submitted
+
+
+def build_history(engine: Engine) -> None:
+    for _ in range(3):
+        pub = submitted(engine)
+        decided(engine, pub, "li.na", attest=True)
+        decided(engine, pub, "zeng.xiang")
+
+
+def drop_guards(engine: Engine) -> None:
+    """What an attacker with database access would do first."""
+    with engine.begin() as conn:
+        suffix = " ON ledger_entries" if engine.dialect.name == "postgresql" else ""
+        for name in ("ledger_entries_no_update", "ledger_entries_no_delete"):
+            conn.execute(text(f"DROP TRIGGER {name}{suffix}"))
+
+
+def verify(engine: Engine) -> ledger.VerifyResult:
+    with db.transaction(engine) as session:
+        return ledger.verify(session)
+
+
+def test_clean_ledger_verifies(engine: Engine) -> None:
+    build_history(engine)
+    result = verify(engine)
+    assert result.ok and result.entries == 12
+
+
+def test_database_refuses_update_and_delete(engine: Engine) -> None:
+    build_history(engine)
+    for statement in (
+        "UPDATE ledger_entries SET comment = 'x' WHERE id = 2",
+        "DELETE FROM ledger_entries WHERE id = 2",
+    ):
+        with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+            conn.execute(text(statement))
+    assert verify(engine).ok
+
+
+def test_edited_row_is_named(engine: Engine) -> None:
+    build_history(engine)
+    drop_guards(engine)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE ledger_entries SET actor = 'wang.fang' WHERE id = 3"))
+    result = verify(engine)
+    assert not result.ok and result.broken_at == 3 and "edited" in result.reason
+
+
+def test_deleted_row_is_named(engine: Engine) -> None:
+    build_history(engine)
+    drop_guards(engine)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM ledger_entries WHERE id = 5"))
+    result = verify(engine)
+    assert not result.ok and result.broken_at == 6 and "missing" in result.reason
+
+
+def test_reordered_rows_are_named(engine: Engine) -> None:
+    build_history(engine)
+    drop_guards(engine)
+    # Swap the contents of entries 4 and 5 (ids kept in place, as a reordering would).
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE ledger_entries SET id = -4 WHERE id = 4"))
+        conn.execute(text("UPDATE ledger_entries SET id = 4 WHERE id = 5"))
+        conn.execute(text("UPDATE ledger_entries SET id = 5 WHERE id = -4"))
+    result = verify(engine)
+    assert not result.ok and result.broken_at == 4 and "does not link" in result.reason
+
+
+def test_inserted_row_is_refused_or_named(engine: Engine) -> None:
+    build_history(engine)
+    drop_guards(engine)
+    # Shift the tail up by one to make room for a forged entry at 7.
+    with engine.begin() as conn:
+        for i in range(12, 6, -1):
+            conn.execute(text(f"UPDATE ledger_entries SET id = {i + 1} WHERE id = {i}"))
+
+    def forge(prev_hash: str) -> None:
+        with db.transaction(engine) as session:
+            before = session.get(ledger.LedgerEntry, 6)
+            fake = ledger.LedgerEntry(
+                id=7,
+                kind=before.kind,
+                publication_id=before.publication_id,
+                revision=1,
+                stage="signoff",
+                actor="mallory",
+                outcome=Outcome.APPROVE.value,
+                comment=None,
+                created_at=before.created_at,
+                flow_run_id=None,
+                payload={},
+                dedupe_key="forged",
+                prev_hash=prev_hash,
+            )
+            fake.hash = ledger.entry_hash(fake)
+            session.add(fake)
+
+    # Linking to entry 6 forks the chain: the unique prev_hash refuses it outright.
+    with pytest.raises(IntegrityError):
+        forge(_hash_of(engine, 6))
+    forge("f" * 64)
+    result = verify(engine)
+    assert not result.ok and result.broken_at == 7 and "does not link" in result.reason
+
+
+def _hash_of(engine: Engine, entry_id: int) -> str:
+    with db.transaction(engine) as session:
+        return session.get(ledger.LedgerEntry, entry_id).hash
+
+
+def test_cli_verify_exits_non_zero_on_a_broken_chain(
+    engine: Engine, database_url: str, tmp_path
+) -> None:
+    build_history(engine)
+    env = {"PUBREVIEW_DATABASE_URL": database_url, "PUBREVIEW_DATA_DIR": str(tmp_path), "PATH": ""}
+    ok = subprocess.run(
+        [sys.executable, "-m", "pubreview.cli", "ledger", "verify"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert ok.returncode == 0 and "12 entries" in ok.stdout
+    drop_guards(engine)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE ledger_entries SET comment = 'edited' WHERE id = 9"))
+    broken = subprocess.run(
+        [sys.executable, "-m", "pubreview.cli", "ledger", "verify"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert broken.returncode == 1 and "entry 9" in broken.stdout

@@ -1,0 +1,60 @@
+"""Submission checks every field and writes nothing on error."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from models import LedgerEntry, Publication
+from pubreview import db
+from pubreview.errors import NotFound, ValidationError
+from pubreview.submission import fingerprint, read_attachments, submit
+from tests.factories import attachment, draft
+
+
+def counts(engine: Engine) -> tuple[int, int]:
+    with db.transaction(engine) as session:
+        return (
+            session.scalar(select(func.count()).select_from(Publication)),
+            session.scalar(select(func.count()).select_from(LedgerEntry)),
+        )
+
+
+@pytest.mark.parametrize(
+    ("overrides", "error", "match"),
+    [
+        ({"title": "  "}, ValidationError, "title is empty"),
+        ({"title": "长" * 201}, ValidationError, "201 characters; at most 200"),
+        ({"body": ""}, ValidationError, "body is empty"),
+        ({"category": "八卦"}, ValidationError, "unknown category '八卦'"),
+        ({"channels": []}, ValidationError, "no channel"),
+        ({"channels": ["抖音"]}, ValidationError, "unknown channel '抖音'"),
+        ({"unit": "nowhere"}, NotFound, "unknown unit 'nowhere'"),
+        ({"submitter": "ghost"}, NotFound, "unknown user 'ghost'"),
+        ({"submitter": "liu.yang"}, ValidationError, "not a submitter of unit zonghe"),
+    ],
+)
+def test_bad_submissions_write_nothing(engine: Engine, overrides, error, match) -> None:
+    before = counts(engine)
+    with pytest.raises(error, match=match), db.transaction(engine) as session:
+        submit(session, draft(**overrides))
+    assert counts(engine) == before
+
+
+def test_unreadable_attachment_is_named(tmp_path) -> None:
+    with pytest.raises(ValidationError, match="missing.pdf: cannot read"):
+        read_attachments([tmp_path / "missing.pdf"])
+
+
+def test_attachments_are_stored_with_their_hash_and_change_the_fingerprint(engine: Engine) -> None:
+    files = [attachment("a.txt", "一"), attachment("b.txt", "二")]
+    with db.transaction(engine) as session:
+        pub = submit(session, draft(attachments=files))
+        entry = session.scalars(
+            select(LedgerEntry).where(LedgerEntry.publication_id == pub.id).order_by(LedgerEntry.id)
+        ).first()
+    assert [a["sha256"] for a in entry.payload["attachments"]] == [f.sha256 for f in files]
+    base = fingerprint("t", "b", files)
+    assert base != fingerprint("t", "b", [attachment("a.txt", "一"), attachment("b.txt", "三")])
+    assert base != fingerprint("t", "b!", files)
+    assert base == fingerprint("t", "b", list(reversed(files)))
