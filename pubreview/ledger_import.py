@@ -117,10 +117,14 @@ def _date(value: object) -> datetime:
         moment = value
     elif isinstance(value, date):
         moment = datetime(value.year, value.month, value.day)
-    elif (m := DATE_TEXT.match(str(value or "").strip())) is not None:
-        moment = datetime(int(m[1]), int(m[2]), int(m[3]))
     else:
-        raise ValueError(f"not a date: {value!r} (write 2018-03-05)")
+        m = DATE_TEXT.match(str(value or "").strip())
+        try:
+            if m is None:
+                raise ValueError
+            moment = datetime(int(m[1]), int(m[2]), int(m[3]))
+        except ValueError:  # no date shape, or a day the month does not have
+            raise ValueError(f"not a date: {value!r} (write 2018-03-05)") from None
     return moment.replace(tzinfo=publishing.OFFICE_TIMEZONE) if moment.tzinfo is None else moment
 
 
