@@ -19,3 +19,7 @@ class DecisionRefused(PubreviewError):
 
 class LedgerBroken(PubreviewError):
     """The ledger's hash chain does not verify."""
+
+
+class LinkRefused(PubreviewError):
+    """A personal web link that is forged, altered or expired (nothing is written)."""
