@@ -6,8 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from models import Stage, Unit
-from pubreview import db, orchestration
+from models import Stage
+from pubreview import db
+from pubreview.actions import after_commit
 from pubreview.decisions import decide
 from pubreview.errors import ValidationError
 from pubreview.output import add_json_flag, emit
@@ -90,18 +91,6 @@ def _body(args: argparse.Namespace) -> str | None:
     return args.body
 
 
-def _after_commit(args: argparse.Namespace, event: str, pub_id: int, resume: bool) -> str:
-    """Tell Prefect what the ledger now says; the ledger is committed whatever happens here."""
-    if not orchestration.prefect_reachable():
-        return "Prefect is not reachable: recorded in the ledger; `pubreview reconcile` catches up"
-    with db.transaction() as session:
-        pub = get(session, pub_id)
-        unit = session.get(Unit, pub.unit_id).code
-        title, run_id = pub.title, pub.flow_run_id
-    orchestration.emit(event, pub_id, title=title, unit=unit, actor=args.user)
-    return orchestration.resume(run_id) if resume else "event sent: the review run starts shortly"
-
-
 def _submit(args: argparse.Namespace) -> int:
     draft = Draft(
         title=args.title,
@@ -114,7 +103,7 @@ def _submit(args: argparse.Namespace) -> int:
     )
     with db.transaction() as session:
         pub_id = submit(session, draft).id
-    note = _after_commit(args, "publication.submitted", pub_id, resume=False)
+    note = after_commit("publication.submitted", pub_id, actor=args.user, resume=False)
     if not args.json:
         print(note, file=sys.stderr)
     emit(args, {"id": pub_id, "note": note}, str(pub_id))
@@ -133,7 +122,7 @@ def _resubmit(args: argparse.Namespace) -> int:
             attachments=attachments,
         )
         revision = pub.current_revision
-    note = _after_commit(args, "publication.resubmitted", args.publication, resume=True)
+    note = after_commit("publication.resubmitted", args.publication, actor=args.user, resume=True)
     emit(
         args,
         {"id": args.publication, "revision": revision, "note": note},
@@ -163,7 +152,7 @@ def _decide(args: argparse.Namespace) -> int:
             stage=Stage(args.stage) if args.stage else None,
         )
     note = (
-        _after_commit(args, result.event, args.publication, resume=True)
+        after_commit(result.event, args.publication, actor=args.user, resume=True)
         if result.recorded
         else "nothing to resume"
     )
