@@ -7,7 +7,7 @@ import contextlib
 from pathlib import Path
 
 from pubreview import adoption, channels, db, retraction
-from pubreview.errors import NotFound, PubreviewError
+from pubreview.errors import NotFound, PubreviewError, ValidationError
 from pubreview.output import add_json_flag, emit
 from pubreview.site import BuildSummary, build_site, default_out_dir, render_publication
 from pubreview.site.serve import make_server
@@ -77,7 +77,7 @@ def publish(args: argparse.Namespace) -> int:
         emit(args, {"channels": [s.to_dict() for s in states], "text": text}, "\n".join(lines))
         return 0
     if not args.channel or not args.as_user:
-        raise PubreviewError("confirming a channel needs --channel, --url and --as")
+        raise ValidationError("confirming a channel needs --channel, --url and --as")
     with db.transaction() as session:
         result = channels.confirm(session, args.publication, args.channel, args.url, args.as_user)
     site = _refresh(args, args.publication)

@@ -124,11 +124,14 @@ class BodyRenderer:
 
     def __init__(self) -> None:
         self._md = markdown.Markdown(extensions=["tables", "fenced_code", "sane_lists"])
+        self._done: dict[str, str] = {}  # the feed repeats the newest articles' bodies
 
     def html(self, text: str) -> str:
         """The body as HTML with no script, no event handler and no javascript: link."""
-        self._md.reset()
-        return nh3.clean(self._md.convert(text), url_schemes=set(URL_SCHEMES))
+        if text not in self._done:
+            self._md.reset()
+            self._done[text] = nh3.clean(self._md.convert(text), url_schemes=set(URL_SCHEMES))
+        return self._done[text]
 
     def plain(self, text: str) -> str:
         """The body as plain text on one line (for posting to a hand-published channel)."""
