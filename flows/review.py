@@ -14,9 +14,16 @@ from prefect import flow, get_run_logger
 from prefect.flow_runs import suspend_flow_run
 from prefect.runtime import flow_run
 
+from models import Status
 from pubreview import settings
 from pubreview.errors import NotFound
-from tasks.review_steps import history_artifact, load_position, open_step, read_position
+from tasks.review_steps import (
+    history_artifact,
+    load_position,
+    open_step,
+    read_position,
+    render_site,
+)
 
 
 def run_name() -> str:
@@ -65,6 +72,8 @@ def review_publication(publication_id: int) -> str:
             timeout=settings.load().suspend_timeout_s,
         )
         position = load_position(publication_id)
+    if position.status == Status.PUBLISHED:
+        render_site(publication_id)
     history_artifact(publication_id)
     logger.info("publication %s finished: %s", publication_id, position.status)
     return position.status

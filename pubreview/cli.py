@@ -10,7 +10,7 @@ import sys
 from pubreview.errors import PubreviewError
 
 # Modules under pubreview.commands, each adding its subcommands.
-COMMAND_MODULES = ["setup", "org", "chain", "ledger", "flows", "screen", "site", "report"]
+COMMAND_MODULES = ["setup", "org", "chain", "ledger", "flows", "screen", "site", "report", "stack"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,6 +30,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args) or 0)
+    except BrokenPipeError:
+        # Output piped into `head` and the like: stop quietly.
+        sys.stderr.close()
+        return 0
     except PubreviewError as exc:
         if getattr(args, "json", False):
             json.dump(

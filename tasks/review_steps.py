@@ -11,6 +11,7 @@ from prefect.cache_policies import NO_CACHE
 from models import LedgerKind, Publication, Status, Unit
 from pubreview import db, ledger
 from pubreview.orchestration import waiting_key
+from pubreview.site import render_publication
 from pubreview.status import STATUS_LABEL, format_history, history_rows
 from pubreview.submission import get, screening_of
 from pubreview.workflow import STAGE_LABEL, TERMINAL
@@ -81,6 +82,13 @@ def open_step(position: Position, flow_run_id: str) -> bool:
         except ledger.DuplicateEntry:
             return False
     return True
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
+def render_site(publication_id: int) -> None:
+    """Put a published item on the public site (the 网站 channel); safe to repeat."""
+    with db.transaction() as session:
+        render_publication(session, None, publication_id)
 
 
 @task(cache_policy=NO_CACHE)

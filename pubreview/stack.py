@@ -1,0 +1,179 @@
+"""The embedded stack on one machine: a Prefect server with its UI, a worker, the site server.
+
+`pubreview up` starts what is not running yet (a second start reuses what exists) and records
+each process it started in data/run/; `pubreview down` stops exactly those and nothing else.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from pubreview import settings as settings_mod
+from pubreview.errors import PubreviewError
+
+BIN = Path(sys.executable).parent
+
+
+@dataclass(frozen=True)
+class Service:
+    """A long-running process of the stack."""
+
+    name: str
+    argv: list[str]
+    ready: Callable[[], bool]
+    ready_timeout_s: float
+
+
+def wait_until(predicate: Callable[[], object], timeout_s: float, every_s: float = 0.5) -> bool:
+    """Poll `predicate` until it is truthy or `timeout_s` passes; say which."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(every_s)
+    return bool(predicate())
+
+
+def answers(url: str) -> bool:
+    """Whether an HTTP GET on `url` answers 2xx/3xx."""
+    try:
+        return httpx.get(url, timeout=2).status_code < 400
+    except httpx.HTTPError:
+        return False
+
+
+class StackError(PubreviewError):
+    """A service of the stack did not start."""
+
+
+class Stack:
+    """Start, find and stop the stack's processes, keeping pid files in data/run/."""
+
+    def __init__(self, settings: settings_mod.Settings | None = None) -> None:
+        self.settings = settings or settings_mod.load()
+        settings_mod.pin_prefect_environment(self.settings)
+        self.run_dir = self.settings.data_dir / "run"
+        self.log_dir = self.settings.data_dir / "logs"
+        self.api_url = os.environ["PREFECT_API_URL"]
+        self.prefect_port = int(self.api_url.split(":")[-1].split("/")[0])
+        # The UI must call the API on the port we chose, not the default.
+        os.environ.setdefault("PREFECT_SERVER_API_PORT", str(self.prefect_port))
+        self.site_port = int(os.environ.get("PUBREVIEW_SITE_PORT", "8080"))
+
+    @property
+    def ui_url(self) -> str:
+        """Where the Prefect UI answers."""
+        return self.api_url.removesuffix("/api")
+
+    @property
+    def site_url(self) -> str:
+        """Where the published site answers."""
+        return f"http://127.0.0.1:{self.site_port}/"
+
+    def services(self) -> list[Service]:
+        """Every service, in start order."""
+        pubreview = str(BIN / "pubreview")
+        return [
+            Service(
+                "prefect-server",
+                [
+                    str(BIN / "prefect"),
+                    "server",
+                    "start",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.prefect_port),
+                ],
+                lambda: answers(f"{self.api_url}/health"),
+                180,
+            ),
+            Service("worker", [pubreview, "worker"], self._deployment_ready, 120),
+            Service(
+                "site",
+                [pubreview, "site", "serve", "--port", str(self.site_port)],
+                lambda: answers(self.site_url),
+                30,
+            ),
+        ]
+
+    def _deployment_ready(self) -> bool:
+        return answers(f"{self.api_url}/deployments/name/review-publication/review-publication")
+
+    def _pid_file(self, name: str) -> Path:
+        return self.run_dir / f"{name}.pid"
+
+    def pid(self, name: str) -> int | None:
+        """The recorded pid of a service we started, if that process is still alive."""
+        try:
+            pid = int(self._pid_file(name).read_text())
+            os.kill(pid, 0)
+            return pid
+        except (OSError, ValueError):
+            return None
+
+    def start(self, service: Service, echo: Callable[[str], None]) -> bool:
+        """Start one service unless it already runs; return True if this call started it."""
+        if self.pid(service.name) is not None or (
+            service.name == "prefect-server" and service.ready()
+        ):
+            echo(f"  {service.name}: already running, reused")
+            return False
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_dir / f"{service.name}.log", "ab")  # noqa: SIM115 - owned by child
+        proc = subprocess.Popen(
+            service.argv,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            cwd=settings_mod.PROJECT_ROOT,
+        )
+        self._pid_file(service.name).write_text(str(proc.pid))
+        echo(f"  {service.name}: starting (pid {proc.pid}, log {self.log_dir / service.name}.log)")
+        if not wait_until(lambda: proc.poll() is None and service.ready(), service.ready_timeout_s):
+            raise StackError(
+                f"{service.name} did not become ready in {service.ready_timeout_s:.0f} s; "
+                f"see {self.log_dir / service.name}.log"
+            )
+        return True
+
+    def stop(self, names: list[str] | None = None) -> list[str]:
+        """Stop the services we recorded (all, or `names`), newest first; return what stopped."""
+        stopped = []
+        for service in reversed(self.services()):
+            if names is not None and service.name not in names:
+                continue
+            pid = self.pid(service.name)
+            if pid is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(pid, signal.SIGTERM)
+                if not wait_until(lambda p=pid: not _alive(p), 20, 0.2):
+                    os.killpg(pid, signal.SIGKILL)
+                stopped.append(service.name)
+            self._pid_file(service.name).unlink(missing_ok=True)
+        return stopped
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    # A zombie child of ours still "exists"; reap it if it is ours.
+    try:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        return done == 0
+    except ChildProcessError:
+        return True
