@@ -10,7 +10,18 @@ import sys
 from pubreview.errors import PubreviewError
 
 # Modules under pubreview.commands, each adding its subcommands.
-COMMAND_MODULES = ["setup", "org", "chain", "ledger", "flows", "screen", "site", "report", "stack"]
+COMMAND_MODULES = [
+    "setup",
+    "org",
+    "chain",
+    "ledger",
+    "flows",
+    "screen",
+    "site",
+    "report",
+    "stack",
+    "web",
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

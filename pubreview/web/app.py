@@ -1,0 +1,225 @@
+"""The approvers' web app: review pages and personal queues behind signed links.
+
+Every page is server-rendered HTML that works without JavaScript. A decision goes through
+`pubreview.decisions.decide` with via="web", in its own transaction; only after it commits does
+`after_commit` tell Prefect (as the command line does), so a decision is never lost.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from urllib.parse import quote
+
+from fastapi import BackgroundTasks, FastAPI, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from models import Stage
+from pubreview import actions, db
+from pubreview.decisions import DecisionResult, decide
+from pubreview.errors import DecisionRefused, LinkRefused, NotFound, ValidationError
+from pubreview.rendering import render
+from pubreview.web import csrf
+from pubreview.web.links import (
+    ReviewGrant,
+    queue_link,
+    verify_queue_token,
+    verify_review_token,
+    web_url,
+)
+from pubreview.web.review import OUTCOME_LABEL, attachment_of, queue_page, review_page
+from pubreview.workflow import STAGE_LABEL, Outcome
+
+log = logging.getLogger(__name__)
+
+# Scripts are never needed; frames never allowed (a one-click button must not be clickjacked);
+# the signed link in the address must not leak to a site the body links to.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' http: https:; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+NOTHING_CHANGED = "本次访问未作任何更改。"
+
+AfterCommit = Callable[..., str]
+
+
+def _page(template: str, status: int = 200, **context: object) -> HTMLResponse:
+    return HTMLResponse(render(f"web/{template}", **context), status, headers=SECURITY_HEADERS)
+
+
+def _message(status: int, heading: str, detail: str, *, links: list | None = None) -> HTMLResponse:
+    return _page("message.html", status, heading=heading, detail=detail, links=links or [])
+
+
+def _refused_link(exc: LinkRefused) -> HTMLResponse:
+    return _message(
+        403, str(exc), f"请使用最新通知中的个人链接；如仍有问题请联系管理员。{NOTHING_CHANGED}"
+    )
+
+
+def _grant(token: str) -> ReviewGrant:
+    grant = verify_review_token(token)
+    try:
+        Stage(grant.stage)
+    except ValueError as exc:
+        raise LinkRefused("链接无效：环节不存在") from exc
+    return grant
+
+
+def _decide(grant: ReviewGrant, form: dict) -> DecisionResult:
+    """One transaction around `decide`: the same checks as `pubreview decide`, nothing else."""
+    urls = {
+        key.removeprefix("url."): value.strip()
+        for key, value in form.items()
+        if key.startswith("url.") and value.strip()
+    }
+    with db.transaction() as session:
+        return decide(
+            session,
+            grant.publication_id,
+            grant.username,
+            Outcome(form["outcome"]),
+            comment=form.get("comment") or None,
+            attest=form.get("attest") == "yes",
+            urls=urls,
+            override_reason=form.get("override_reason") or None,
+            revision=grant.revision,
+            stage=Stage(grant.stage),
+            via="web",
+        )
+
+
+def create_app(after_commit: AfterCommit = actions.after_commit) -> FastAPI:
+    """The web app; `after_commit` is what runs once a decision is committed."""
+    app = FastAPI(title="pubreview", docs_url=None, redoc_url=None, openapi_url=None)
+
+    def notify_prefect(event: str, pub_id: int, actor: str) -> None:
+        log.info(
+            "after decision on %s: %s",
+            pub_id,
+            after_commit(event, pub_id, actor=actor, resume=True),
+        )
+
+    @app.get("/", response_class=HTMLResponse)
+    def index() -> HTMLResponse:
+        return _message(
+            200, "政务公开发布审核", "请通过通知消息中的个人链接进入审核页面或“我的待办”。"
+        )
+
+    @app.get("/healthz", response_class=PlainTextResponse)
+    def healthz() -> str:
+        return "ok"
+
+    @app.get("/review/{token}", response_class=HTMLResponse)
+    def review(token: str, request: Request) -> HTMLResponse:
+        try:
+            grant = _grant(token)
+            with db.transaction() as session:
+                view = review_page(session, grant)
+        except LinkRefused as exc:
+            return _refused_link(exc)
+        except NotFound:
+            return _message(404, "找不到该信息", f"该链接所指的信息不存在。{NOTHING_CHANGED}")
+        nonce = request.cookies.get(csrf.COOKIE)
+        if not csrf.usable_nonce(nonce):
+            nonce = csrf.new_nonce()
+        response = _page(
+            "review.html",
+            **view,
+            token=token,
+            csrf_token=csrf.form_token(token, nonce),
+            outcomes=OUTCOME_LABEL,
+            queue_url=queue_link(grant.username),
+        )
+        response.set_cookie(
+            csrf.COOKIE,
+            nonce,
+            httponly=True,
+            samesite="lax",
+            secure=web_url().startswith("https:"),
+            path="/review/",
+        )
+        return response
+
+    @app.post("/review/{token}", response_class=HTMLResponse)
+    async def review_post(token: str, request: Request, tasks: BackgroundTasks) -> HTMLResponse:
+        try:
+            grant = _grant(token)
+        except LinkRefused as exc:
+            return _refused_link(exc)
+        form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+        if not csrf.valid(token, request.cookies.get(csrf.COOKIE), form.get("csrf")):
+            return _message(
+                403,
+                "无法验证本次提交",
+                f"提交必须来自本系统的审核页面。请重新打开通知中的链接后再操作。{NOTHING_CHANGED}",
+                links=[("返回审核页面", token)],
+            )
+        if form.get("outcome") not in OUTCOME_LABEL:
+            return _message(
+                400,
+                "请选择审核意见",
+                "请点击“同意”“退回修改”或“不予发布”之一。",
+                links=[("返回审核页面", token)],
+            )
+        try:
+            result = await run_in_threadpool(_decide, grant, form)
+        except (DecisionRefused, ValidationError, NotFound) as exc:
+            return _message(
+                409,
+                "未能记录您的决定",
+                f"{exc}。{NOTHING_CHANGED}",
+                links=[("返回审核页面", token)],
+            )
+        if result.recorded:
+            tasks.add_task(notify_prefect, result.event, result.publication_id, grant.username)
+        return _page(
+            "decided.html",
+            recorded=result.recorded,
+            outcome=OUTCOME_LABEL[result.outcome],
+            stage_label=STAGE_LABEL[Stage(result.stage)],
+            actor=result.actor,
+            publication_id=result.publication_id,
+            revision=result.revision,
+            entry_id=result.entry_id,
+            queue_url=queue_link(grant.username),
+        )
+
+    @app.get("/review/{token}/files/{attachment_id}")
+    def attachment(token: str, attachment_id: int) -> Response:
+        try:
+            grant = _grant(token)
+            with db.transaction() as session:
+                found = attachment_of(session, grant, attachment_id)
+                content, name = (found.content, found.filename) if found else (None, None)
+        except LinkRefused as exc:
+            return _refused_link(exc)
+        if content is None:
+            return _message(404, "找不到该附件", NOTHING_CHANGED)
+        return Response(
+            content,
+            media_type="application/octet-stream",
+            headers={
+                **SECURITY_HEADERS,
+                "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
+            },
+        )
+
+    @app.get("/queue/{token}", response_class=HTMLResponse)
+    def queue(token: str) -> HTMLResponse:
+        try:
+            grant = verify_queue_token(token)
+        except LinkRefused as exc:
+            return _refused_link(exc)
+        with db.transaction() as session:
+            view = queue_page(session, grant.username)
+        return _page("queue.html", **view)
+
+    return app

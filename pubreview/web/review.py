@@ -1,0 +1,259 @@
+"""What the review page and the queue page show, read from the ledger database.
+
+Nothing here writes: deciding goes through `pubreview.decisions.decide`, the one place its
+rules live. These functions only gather what a reviewer needs to see before deciding.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from models import Person, Publication, Revision, Stage, Status, Unit
+from models.base import as_utc, utcnow
+from pubreview import catalog as catalog_mod
+from pubreview.errors import NotFound
+from pubreview.publishing import OFFICE_TIMEZONE
+from pubreview.site.content import BodyRenderer
+from pubreview.status import STATUS_LABEL, history_rows, list_status, waiting_on
+from pubreview.submission import get, screening_of
+from pubreview.web.links import ReviewGrant, review_link
+from pubreview.workflow import STAGE_LABEL, Outcome
+
+OUTCOME_LABEL = {
+    Outcome.APPROVE.value: "同意",
+    Outcome.RETURN.value: "退回修改",
+    Outcome.REJECT.value: "不予发布",
+}
+KIND_LABEL = {
+    "submitted": "提交",
+    "resubmitted": "修改后重新提交",
+    "screened": "保密预检",
+    "stage_opened": "进入环节",
+    "decided": "审核决定",
+    "notified": "发送通知",
+    "published": "发布",
+    "retracted": "撤回",
+    "adopted": "媒体采用",
+    "imported": "台帐导入",
+}
+SCREEN_LABEL = {"clear": "未发现阻断问题", "blocked": "发现阻断问题"}
+SEVERITY_LABEL = {"block": "阻断", "warn": "提示"}
+
+
+def local_time(value: datetime | str) -> str:
+    """A moment as office-local 年-月-日 时:分."""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return as_utc(moment).astimezone(OFFICE_TIMEZONE).strftime("%Y-%m-%d %H:%M")
+
+
+def waited(since: datetime | str) -> str:
+    """How long something has waited, in 天/小时/分钟."""
+    moment = datetime.fromisoformat(since) if isinstance(since, str) else since
+    minutes = max(0, int((utcnow() - as_utc(moment)).total_seconds() // 60))
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{days} 天 {hours} 小时"
+    if hours:
+        return f"{hours} 小时 {mins} 分钟"
+    return f"{mins} 分钟" if mins else "不到 1 分钟"
+
+
+@dataclass(frozen=True)
+class DiffLine:
+    """One line of a unified diff, with how to show it."""
+
+    kind: str  # "add", "del", "ctx" or "hunk"
+    text: str
+
+
+@dataclass
+class RevisionDiff:
+    """What changed from the returned revision to the one under review."""
+
+    previous: int
+    title: tuple[str, str] | None  # (before, after) when the title changed
+    body: list[DiffLine]
+    attachments_added: list[str] = field(default_factory=list)
+    attachments_removed: list[str] = field(default_factory=list)
+
+
+def _diff_lines(before: str, after: str) -> list[DiffLine]:
+    out = []
+    for line in difflib.unified_diff(
+        before.splitlines(), after.splitlines(), "退回稿", "本稿", n=2, lineterm=""
+    ):
+        if line.startswith(("---", "+++")):
+            continue
+        kind = {"@": "hunk", "+": "add", "-": "del"}.get(line[:1], "ctx")
+        out.append(DiffLine(kind, line))
+    return out
+
+
+def revision_diff(before: Revision, after: Revision) -> RevisionDiff:
+    """The difference between two revisions: title, body lines, attachments by name and hash."""
+    old = {(a.filename, a.sha256) for a in before.attachments}
+    new = {(a.filename, a.sha256) for a in after.attachments}
+    return RevisionDiff(
+        previous=before.number,
+        title=(before.title, after.title) if before.title != after.title else None,
+        body=_diff_lines(before.body, after.body),
+        attachments_added=sorted(f"{n}（{h[:12]}…）" for n, h in new - old),
+        attachments_removed=sorted(f"{n}（{h[:12]}…）" for n, h in old - new),
+    )
+
+
+def _revisions(session: Session, pub_id: int, numbers: list[int]) -> dict[int, Revision]:
+    rows = session.scalars(
+        select(Revision)
+        .options(selectinload(Revision.attachments))
+        .where(Revision.publication_id == pub_id, Revision.number.in_(numbers))
+    )
+    return {r.number: r for r in rows}
+
+
+def _history(session: Session, pub_id: int, names: dict[str, str]) -> list[dict]:
+    rows = []
+    for r in history_rows(session, pub_id):
+        outcome = r["outcome"]
+        if r["kind"] == "decided":
+            outcome = OUTCOME_LABEL.get(outcome, outcome)
+        elif r["kind"] == "screened":
+            outcome = SCREEN_LABEL.get(outcome, outcome)
+        rows.append(
+            {
+                "id": r["id"],
+                "at": local_time(r["at"]),
+                "kind": KIND_LABEL.get(r["kind"], r["kind"]),
+                "stage": STAGE_LABEL.get(Stage(r["stage"])) if r["stage"] else "",
+                "revision": r["revision"],
+                "actor": names.get(r["actor"], r["actor"] or ""),
+                "outcome": outcome or "",
+                "comment": r["comment"] or "",
+                "via_web": (r["payload"] or {}).get("via") == "web",
+            }
+        )
+    return rows
+
+
+def _closed_reason(pub: Publication, grant: ReviewGrant, history: list[dict]) -> str | None:
+    """Why this link can no longer decide anything, or None while its stage is open."""
+    stage = Stage(grant.stage)
+    if pub.current_revision != grant.revision:
+        return (
+            f"此链接针对第 {grant.revision} 稿，该稿已被第 {pub.current_revision} 稿取代，"
+            "请使用新通知中的链接。"
+        )
+    if pub.status is Status.IN_REVIEW and pub.stage is stage:
+        return None
+    label = STAGE_LABEL[stage]
+    for row in reversed(history):
+        if (
+            row["kind"] == KIND_LABEL["decided"]
+            and row["revision"] == grant.revision
+            and row["stage"] == label
+        ):
+            return f"{label}环节已结束：{row['actor']}于 {row['at']} 决定「{row['outcome']}」。"
+    return f"{label}环节目前未开放（当前状态：{STATUS_LABEL[pub.status]}）。"
+
+
+def review_page(session: Session, grant: ReviewGrant) -> dict:
+    """Everything the review page shows for one signed link."""
+    pub = get(session, grant.publication_id)
+    numbers = [grant.revision] + ([grant.revision - 1] if grant.revision > 1 else [])
+    revisions = _revisions(session, pub.id, numbers)
+    revision = revisions.get(grant.revision)
+    if revision is None:
+        raise NotFound(f"publication {pub.id} has no revision {grant.revision}")
+    names = {"system": "系统", **{p.username: p.name for p in session.scalars(select(Person))}}
+    reviewer = session.scalars(select(Person).where(Person.username == grant.username)).first()
+    history = _history(session, pub.id, names)
+    stage = Stage(grant.stage)
+    closed = _closed_reason(pub, grant, history)
+    if closed is None and grant.username not in {p.username for p in waiting_on(session, pub)}:
+        closed = f"{STAGE_LABEL[stage]}环节不由您（{grant.username}）决定。"
+    screening = screening_of(session, pub.id, grant.revision) or {}
+    catalog = catalog_mod.load()
+    submitter = session.get(Person, pub.submitter_id)
+    diff = revision_diff(revisions[grant.revision - 1], revision) if grant.revision > 1 else None
+    return {
+        "pub": {
+            "id": pub.id,
+            "title": revision.title,
+            "unit": session.get(Unit, pub.unit_id).name,
+            "submitter": f"{submitter.name}（{submitter.username}）",
+            "category": pub.category,
+            "channels": list(pub.channels),
+            "status": STATUS_LABEL[pub.status],
+            "since": local_time(pub.waiting_since),
+            "waited": waited(pub.waiting_since),
+            "fingerprint": revision.fingerprint,
+        },
+        "reviewer": reviewer.name if reviewer else grant.username,
+        "stage": stage.value,
+        "stage_label": STAGE_LABEL[stage],
+        "revision": grant.revision,
+        "body_html": Markup(BodyRenderer().html(revision.body)),
+        "attachments": [
+            {"id": a.id, "filename": a.filename, "size": a.size, "sha256": a.sha256}
+            for a in revision.attachments
+        ],
+        "screening": {
+            "recorded": bool(screening),
+            "blocked": bool(screening.get("blocked")),
+            "findings": [
+                {**f, "severity_label": SEVERITY_LABEL.get(f["severity"], f["severity"])}
+                for f in screening.get("findings", [])
+            ],
+            "not_screened": screening.get("not_screened", []),
+        },
+        "diff": diff,
+        "history": history,
+        "closed": closed,
+        "manual_channels": [
+            c
+            for c in pub.channels
+            if (spec := catalog.channels.get(c)) is not None and spec.kind != "site"
+        ],
+        "site_channels": [
+            c for c in pub.channels if (spec := catalog.channels.get(c)) and spec.kind == "site"
+        ],
+    }
+
+
+def attachment_of(session: Session, grant: ReviewGrant, attachment_id: int):
+    """The attachment if it belongs to the revision the link is for, else None."""
+    revision = _revisions(session, grant.publication_id, [grant.revision]).get(grant.revision)
+    if revision is None:
+        return None
+    return next((a for a in revision.attachments if a.id == attachment_id), None)
+
+
+def queue_page(session: Session, username: str) -> dict:
+    """What waits on this person, oldest first, each with its personal review link."""
+    person = session.scalars(select(Person).where(Person.username == username)).first()
+    items = [i for i in list_status(session, only_open=True) if username in i.waiting_on]
+    items.sort(key=lambda i: (i.since, i.id))
+    return {
+        "person": f"{person.name}（{username}）" if person else username,
+        "items": [
+            {
+                "id": i.id,
+                "title": i.title,
+                "unit": i.unit,
+                "category": i.category,
+                "revision": i.revision,
+                "what": f"待{i.stage_label}" if i.stage_label else "退回修改：待您修改后重新提交",
+                "since": local_time(i.since),
+                "waited": waited(i.since),
+                "link": review_link(username, i.id, i.stage, i.revision) if i.stage else None,
+            }
+            for i in items
+        ],
+    }
