@@ -6,8 +6,9 @@ import argparse
 import signal
 import time
 
-from models import Person, Unit
-from pubreview import db, demo, migrate, orchestration
+from models import Person
+from pubreview import db, demo, migrate
+from pubreview.actions import after_commit
 from pubreview.output import add_json_flag, emit
 from pubreview.site import build_site
 from pubreview.stack import Stack
@@ -67,10 +68,8 @@ def _up(args: argparse.Namespace) -> int:
 
 def _announce(pub_id: int) -> None:
     with db.transaction() as session:
-        pub = get(session, pub_id)
-        unit, title = session.get(Unit, pub.unit_id).code, pub.title
-        submitter = session.get(Person, pub.submitter_id).username
-    orchestration.emit("publication.submitted", pub_id, title=title, unit=unit, actor=submitter)
+        submitter = session.get(Person, get(session, pub_id).submitter_id).username
+    after_commit("publication.submitted", pub_id, actor=submitter, resume=False)
 
 
 def _print_guide(stack: Stack, new_ids: list[int]) -> None:
