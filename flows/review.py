@@ -17,6 +17,7 @@ from prefect.runtime import flow_run
 from models import Status
 from pubreview import settings
 from pubreview.errors import NotFound
+from tasks.notify_steps import notify
 from tasks.review_steps import (
     history_artifact,
     load_position,
@@ -62,8 +63,11 @@ def review_publication(publication_id: int) -> str:
     position = load_position(publication_id)
     _label_run(run_id, position.unit, position.category, publication_id)
     while not position.terminal:
-        if open_step(position, run_id):
+        opened = open_step(position, run_id)
+        if opened:
             logger.info("publication %s now waits on %s", publication_id, position.waiting_key)
+        # Every pass notifies (the ledger skips what was sent), so a crash in between loses nothing.
+        if notify(position, run_id) or opened:
             history_artifact(publication_id)
         # A fresh key each time: Prefect refuses a pause key a run already used, and a run
         # that comes back to the same step (a resume without a decision) must wait again.
@@ -74,6 +78,7 @@ def review_publication(publication_id: int) -> str:
         position = load_position(publication_id)
     if position.status == Status.PUBLISHED:
         render_site(publication_id)
+    notify(position, run_id)
     history_artifact(publication_id)
     logger.info("publication %s finished: %s", publication_id, position.status)
     return position.status

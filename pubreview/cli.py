@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "report",
     "stack",
     "web",
+    "notify",
 ]
 
 

@@ -7,9 +7,10 @@ from dataclasses import asdict, dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import LedgerEntry, LedgerKind, Person, Publication, Status, Unit
+from models import Person, Publication, Status, Unit
 from models.base import as_utc, utcnow
 from pubreview import ledger, org, publishing
+from pubreview.notify.records import failed_deliveries
 from pubreview.submission import screening_of
 from pubreview.workflow import STAGE_LABEL, STAGE_ROLE, UNIT_SCOPED
 
@@ -42,6 +43,7 @@ class ItemStatus:
     waited_hours: float
     channel_status: dict[str, str | None] = field(default_factory=dict)
     failed_notifications: int = 0
+    notification_failures: list[str] = field(default_factory=list)
     screening: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
@@ -67,15 +69,7 @@ def item_status(session: Session, pub: Publication) -> ItemStatus:
     submitter = session.get(Person, pub.submitter_id)
     since = as_utc(pub.waiting_since)
     out = publishing.published_channels(session, pub.id)
-    failed = session.scalar(
-        select(LedgerEntry.id)
-        .where(
-            LedgerEntry.publication_id == pub.id,
-            LedgerEntry.kind == LedgerKind.NOTIFIED,
-            LedgerEntry.outcome == "failed",
-        )
-        .limit(1)
-    )
+    undelivered = [f.describe() for f in failed_deliveries(session, pub.id)]
     return ItemStatus(
         id=pub.id,
         title=pub.title,
@@ -94,7 +88,8 @@ def item_status(session: Session, pub: Publication) -> ItemStatus:
         channel_status={c: (out[c]["url"] if c in out else None) for c in pub.channels}
         if pub.status in (Status.PUBLISHED, Status.RETRACTED)
         else {},
-        failed_notifications=1 if failed else 0,
+        failed_notifications=len(undelivered),
+        notification_failures=undelivered,
         screening=[
             f"{f['severity'].upper()} {f['location']}:{f['line']} {f['reason']} 「{f['excerpt']}」"
             for f in (screening_of(session, pub.id, pub.current_revision) or {}).get("findings", [])
@@ -130,8 +125,8 @@ def describe(item: ItemStatus) -> str:
         )
     for finding in item.screening:
         line += f"\n    screening: {finding}"
-    if item.failed_notifications:
-        line += "\n    ! a notification failed to deliver (see `pubreview history`)"
+    for failure in item.notification_failures:
+        line += f"\n    ! notification not delivered: {failure}"
     return line
 
 

@@ -10,6 +10,7 @@ from prefect.cache_policies import NO_CACHE
 
 from models import LedgerKind, Publication, Status, Unit
 from pubreview import db, ledger
+from pubreview.notify.records import failed_deliveries
 from pubreview.orchestration import waiting_key
 from pubreview.site import render_publication
 from pubreview.status import STATUS_LABEL, format_history, history_rows
@@ -99,6 +100,7 @@ def history_artifact(publication_id: int) -> None:
         rows = history_rows(session, publication_id)
         where = STATUS_LABEL[pub.status] + (f" · 待{STAGE_LABEL[pub.stage]}" if pub.stage else "")
         screening = screening_of(session, publication_id, pub.current_revision) or {}
+        undelivered = failed_deliveries(session, publication_id)
     findings = screening.get("findings", [])
     screened = (
         "\n\n## 保密预审 (screening)\n\n"
@@ -126,6 +128,12 @@ def history_artifact(publication_id: int) -> None:
             for r in rows
         )
         + screened
+        + (
+            "\n\n## 通知未送达 (failed notifications)\n\n"
+            + "\n".join(f"- {f.describe()}" for f in undelivered)
+            if undelivered
+            else ""
+        )
     )
     create_markdown_artifact(
         markdown=markdown,

@@ -1,0 +1,197 @@
+"""Loading the Apprise configuration that routes messages by tag, and checking it against the org.
+
+The configuration holds secrets (SMTP passwords, tokens): it is read from a file
+(PUBREVIEW_APPRISE_CONFIG) or from the environment (PUBREVIEW_APPRISE_YAML), never logged,
+and errors name people and tags, never URLs. Without either, the sample outbox
+configuration is used so the demo works with no mail server.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from io import StringIO
+from pathlib import Path
+
+import apprise
+import yaml
+from apprise.plugins.base import NotifyBase
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+# Imported for its side effect: registers the pubreview:// outbox schema with Apprise.
+import pubreview.notify.outbox  # noqa: F401
+from models import Person, Role, RoleGrant, Unit
+from pubreview.errors import ValidationError
+from pubreview.settings import PROJECT_ROOT
+
+ENV_FILE = "PUBREVIEW_APPRISE_CONFIG"
+ENV_YAML = "PUBREVIEW_APPRISE_YAML"
+SAMPLE_CONFIG = PROJECT_ROOT / "config" / "apprise-sample.yaml"
+
+ROLE_PREFIX = "role:"
+UNIT_PREFIX = "unit:"
+# People who may be addressed need somewhere to be reached; an admin-only account does not.
+ADDRESSED_ROLES = (Role.SUBMITTER, Role.SECTION_HEAD, Role.LEADER, Role.CENTER)
+
+
+@dataclass(frozen=True)
+class Routing:
+    """The loaded Apprise configuration: ask it for a person's tag to get their services."""
+
+    apprise: apprise.Apprise
+    source: str  # where it came from, safe to show (a path or a variable name)
+
+    def targets(self, username: str) -> list[NotifyBase]:
+        """The services tagged with this person's username (none means misrouted)."""
+        return list(self.apprise.find(tag=username))
+
+
+@contextmanager
+def quiet_apprise() -> Iterator[StringIO]:
+    """Keep Apprise's log lines (which may quote URLs) out of our logs; collect them instead."""
+    log = logging.getLogger("apprise")
+    buffer = StringIO()
+    handler = logging.StreamHandler(buffer)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.setLevel(logging.INFO)
+    saved = log.propagate, log.level
+    log.propagate = False
+    log.setLevel(logging.DEBUG)
+    log.addHandler(handler)
+    try:
+        yield buffer
+    finally:
+        log.removeHandler(handler)
+        log.propagate, log.level = saved
+
+
+def config_source() -> tuple[str, str]:
+    """The configuration's text and a safe description of where it came from."""
+    inline = os.environ.get(ENV_YAML)
+    if inline:
+        return ENV_YAML, inline
+    path = Path(os.environ.get(ENV_FILE) or SAMPLE_CONFIG)
+    try:
+        return str(path), path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ValidationError(f"Apprise configuration {path}: cannot read: {exc.strerror}") from exc
+
+
+def _tags(value: object) -> list[str]:
+    if value is None:
+        return []
+    items = value if isinstance(value, list) else str(value).replace(",", " ").split()
+    return [str(t).strip().lower() for t in items if str(t).strip()]
+
+
+def declared_entries(text: str, source: str) -> list[list[str]]:
+    """The tags of every service the YAML declares, in order (to spot entries Apprise dropped)."""
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise ValidationError(f"Apprise configuration {source}: not valid YAML{where}") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("urls"), list):
+        raise ValidationError(f"Apprise configuration {source}: expected a YAML mapping with urls:")
+    shared = _tags(doc.get("tag"))
+    entries: list[list[str]] = []
+    for item in doc["urls"]:
+        if isinstance(item, dict) and len(item) == 1:
+            options = next(iter(item.values()))
+            groups = options if isinstance(options, list) else [options or {}]
+            entries += [shared + _tags((g or {}).get("tag")) for g in groups]
+        else:
+            entries.append(list(shared))
+    return entries
+
+
+def _person_grants(session: Session) -> dict[str, set[tuple[str, str]]]:
+    rows = session.execute(
+        select(Person.username, RoleGrant.role, Unit.code)
+        .join(RoleGrant, RoleGrant.person_id == Person.id, isouter=True)
+        .join(Unit, Unit.id == RoleGrant.unit_id, isouter=True)
+    )
+    grants: dict[str, set[tuple[str, str]]] = {}
+    for username, role, unit in rows:
+        people = grants.setdefault(username.lower(), set())
+        if role is not None:
+            people.add((Role(role).value, unit))
+    return grants
+
+
+def problems(routing: Routing, declared: list[list[str]], session: Session) -> list[str]:
+    """Everything wrong with a configuration, each naming the person or tag concerned."""
+    services = list(routing.apprise)
+    if not services:
+        return [f"Apprise configuration {routing.source}: no service loaded"]
+    found: list[str] = []
+    loaded = [sorted(str(t).lower() for t in s.tags) for s in services]
+    for i, tags in enumerate(declared):
+        if sorted(tags) in loaded:
+            loaded.remove(sorted(tags))
+        else:
+            found.append(
+                f"urls[{i}] (tags: {', '.join(tags) or 'none'}) did not load: "
+                "unknown schema or malformed URL"
+            )
+    grants = _person_grants(session)
+    roles = {r.value for r in Role}
+    units = {code for held in grants.values() for _, code in held if code}
+    units |= set(session.scalars(select(Unit.code)))
+    reached: set[str] = set()
+    for service in services:
+        tags = sorted(str(t).lower() for t in service.tags)
+        people = [t for t in tags if t in grants]
+        label = ", ".join(people) or ", ".join(tags) or "no tags"
+        if not people:
+            found.append(f"a target tagged {label} names no person: tag it with a username")
+        for tag in tags:
+            if tag in grants:
+                continue
+            if tag.startswith(ROLE_PREFIX) and tag[len(ROLE_PREFIX) :] in roles:
+                role = tag[len(ROLE_PREFIX) :]
+                found += [
+                    f"{p}'s target is tagged {tag}, but {p} holds no such role"
+                    for p in people
+                    if not any(r == role for r, _ in grants[p])
+                ]
+            elif tag.startswith(UNIT_PREFIX) and tag[len(UNIT_PREFIX) :] in units:
+                unit = tag[len(UNIT_PREFIX) :]
+                found += [
+                    f"{p}'s target is tagged {tag}, but {p} holds no role in unit {unit}"
+                    for p in people
+                    if not any(u == unit for _, u in grants[p])
+                ]
+            else:
+                found.append(f"unknown tag {tag!r} on the target of {label}")
+        reached.update(people)
+    addressed = {r.value for r in ADDRESSED_ROLES}
+    for username, held in sorted(grants.items()):
+        if username not in reached and any(r in addressed for r, _ in held):
+            found.append(f"no target for {username}: nobody could notify them")
+    return found
+
+
+def load_routing(session: Session) -> Routing:
+    """Load and check the configuration; a ValidationError lists every problem found."""
+    source, text = config_source()
+    declared = declared_entries(text, source)
+    config = apprise.AppriseConfig()
+    with quiet_apprise():
+        config.add_config(text, format="yaml")
+        routing = Routing(apprise.Apprise(), source)
+        routing.apprise.add(config)
+        # Materialise the services now, inside the quiet block: Apprise loads lazily.
+        list(routing.apprise)
+    found = problems(routing, declared, session)
+    if found:
+        raise ValidationError(
+            f"Apprise configuration {source} has {len(found)} problem(s):\n  - "
+            + "\n  - ".join(found)
+        )
+    return routing

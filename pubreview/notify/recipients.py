@@ -1,0 +1,101 @@
+"""Who hears what: the event a publication's position calls for, and the people to tell.
+
+Step opens → those who decide it (section heads of the unit, its leaders, the center).
+Returned, rejected, published → the submitter and whoever approved an earlier stage of that
+revision. Only people holding a role on the unit's items (or the center's role) are addressed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import LedgerEntry, LedgerKind, Person, Publication, Role, RoleGrant, Status
+from pubreview.status import waiting_on
+
+# The event names double as template folders under templates/notify/.
+STEP_EVENTS = ("prereview", "signoff", "publication")
+END_EVENTS = {
+    Status.RETURNED: "returned",
+    Status.REJECTED: "rejected",
+    Status.PUBLISHED: "published",
+}
+EVENTS = (*STEP_EVENTS, *END_EVENTS.values())
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """A person to tell, and why they hear it."""
+
+    username: str
+    name: str
+    is_submitter: bool
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One event of one revision, and everyone who must hear of it."""
+
+    event: str
+    publication_id: int
+    revision: int
+    stage: str  # the stage the event concerns
+    recipients: tuple[Recipient, ...]
+    decision: LedgerEntry | None  # the decision that caused it (the one before, for a step)
+
+
+def decisions_of(session: Session, publication_id: int, revision: int) -> list[LedgerEntry]:
+    """The decisions recorded on one revision, oldest first."""
+    return list(
+        session.scalars(
+            select(LedgerEntry)
+            .where(
+                LedgerEntry.publication_id == publication_id,
+                LedgerEntry.revision == revision,
+                LedgerEntry.kind == LedgerKind.DECIDED,
+            )
+            .order_by(LedgerEntry.id)
+        )
+    )
+
+
+def may_hear(session: Session, person: Person, pub: Publication) -> bool:
+    """Whether the person holds a role on the unit's items, or is the center."""
+    return (
+        session.scalars(
+            select(RoleGrant.id)
+            .where(
+                RoleGrant.person_id == person.id,
+                (RoleGrant.unit_id == pub.unit_id) | (RoleGrant.role == Role.CENTER),
+            )
+            .limit(1)
+        ).first()
+        is not None
+    )
+
+
+def notice_for(session: Session, pub: Publication) -> Notice | None:
+    """What the publication's current position calls for telling, or None (retracted)."""
+    decided = decisions_of(session, pub.id, pub.current_revision)
+    last = decided[-1] if decided else None
+    if pub.status is Status.IN_REVIEW:
+        event, stage, people = pub.stage.value, pub.stage.value, waiting_on(session, pub)
+    elif pub.status in END_EVENTS:
+        event, stage = END_EVENTS[pub.status], last.stage
+        earlier = [e.actor for e in decided if e.outcome == "approve" and e is not last]
+        people = [session.get(Person, pub.submitter_id)]
+        people += [
+            p
+            for p in session.scalars(select(Person).where(Person.username.in_(earlier)))
+            if p.username != last.actor
+        ]
+    else:
+        return None
+    recipients = tuple(
+        Recipient(p.username, p.name, p.id == pub.submitter_id)
+        for p in dict.fromkeys(people)
+        if may_hear(session, p, pub)
+    )
+    return Notice(event, pub.id, pub.current_revision, stage, recipients, last)

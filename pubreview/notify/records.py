@@ -1,0 +1,72 @@
+"""Reading deliveries back from the ledger: which notifications never went through."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import LedgerEntry, LedgerKind
+
+# Outcomes of a NOTIFIED ledger entry.
+SENT, FAILED, MISROUTED = "sent", "failed", "misrouted"
+
+
+@dataclass(frozen=True)
+class FailedDelivery:
+    """A delivery whose latest attempt did not go through."""
+
+    event: str
+    revision: int | None
+    recipient: str
+    service: str
+    outcome: str
+    attempts: int
+    error: str | None
+
+    def describe(self) -> str:
+        """One line: what, to whom, through what, and why it failed."""
+        via = f" via {self.service}" if self.service else ""
+        return (
+            f"{self.event} r{self.revision} → {self.recipient}{via}: {self.outcome} "
+            f"after {self.attempts} attempt(s): {self.error or 'no detail'}"
+        )
+
+
+def failed_deliveries(session: Session, publication_id: int) -> list[FailedDelivery]:
+    """Deliveries of a publication that failed or were misrouted and never sent since."""
+    latest: dict[str, LedgerEntry] = {}
+    for entry in session.scalars(
+        select(LedgerEntry)
+        .where(
+            LedgerEntry.publication_id == publication_id,
+            LedgerEntry.kind == LedgerKind.NOTIFIED,
+        )
+        .order_by(LedgerEntry.id)
+    ):
+        latest[entry.payload.get("delivery") or str(entry.id)] = entry
+    # A misrouting or a broken configuration (no service named) is settled once the person
+    # was reached through a target added since.
+    reached = {
+        (e.payload.get("event"), e.revision, e.payload.get("recipient"))
+        for e in latest.values()
+        if e.outcome == SENT
+    }
+    return [
+        FailedDelivery(
+            event=e.payload.get("event", ""),
+            revision=e.revision,
+            recipient=e.payload.get("recipient", ""),
+            service=e.payload.get("service", ""),
+            outcome=e.outcome,
+            attempts=e.payload.get("attempt", 0),
+            error=e.payload.get("error"),
+        )
+        for e in latest.values()
+        if e.outcome != SENT
+        and not (
+            not e.payload.get("service")
+            and (e.payload.get("event"), e.revision, e.payload.get("recipient")) in reached
+        )
+    ]
