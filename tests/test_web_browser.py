@@ -1,0 +1,208 @@
+"""The review pages in a real browser with JavaScript off (Debian's chromium, Playwright).
+
+One approver after another opens their personal link on a phone-sized screen and presses a
+button; then the return path with a comment; then a tampered link, an expired link and a
+replayed POST, each refused with nothing written.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import uvicorn
+from sqlalchemy import Engine, select
+
+from models import LedgerEntry, LedgerKind
+from pubreview import db
+from pubreview.settings import PROJECT_ROOT
+from pubreview.submission import get, resubmit
+from pubreview.web import links
+from tests.conftest import skip_or_fail
+from tests.factories import attachment, submitted
+from tests.support.prefect_stack import free_port, wait_until
+from tests.web_support import AfterCommitRecorder, ledger_size, make_app, point_at
+
+pytestmark = [
+    pytest.mark.browser,
+    # The pages are the same on either database; test_web.py covers both.
+    pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
+]
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = PROJECT_ROOT / "test-output"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def web(
+    engine: Engine, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[AfterCommitRecorder]:
+    """`pubreview web`'s app under uvicorn on a free loopback port; links point at it."""
+    port = free_port()
+    point_at(monkeypatch, database_url, tmp_path / "data", f"http://127.0.0.1:{port}/")
+    recorder = AfterCommitRecorder()
+    server = uvicorn.Server(
+        uvicorn.Config(make_app(recorder), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    wait_until(lambda: server.started, 15, "uvicorn to start")
+    yield recorder
+    server.should_exit = True
+    thread.join(15)
+
+
+@pytest.fixture
+def browser(tmp_path: Path):
+    """A headless chromium context with JavaScript off and a phone-sized screen."""
+    if not CHROMIUM.exists():
+        skip_or_fail(f"{CHROMIUM} is missing (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_ARGS,
+            java_script_enabled=False,
+            viewport=PHONE,
+            locale="zh-CN",
+        )
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+def _decisions(engine: Engine, pub: int) -> list[LedgerEntry]:
+    with db.transaction(engine) as session:
+        return list(
+            session.scalars(
+                select(LedgerEntry)
+                .where(LedgerEntry.publication_id == pub, LedgerEntry.kind == LedgerKind.DECIDED)
+                .order_by(LedgerEntry.id)
+            )
+        )
+
+
+def _approve(page, url: str, shot: str | None = None, **fill: str) -> None:
+    page.goto(url)
+    for selector, value in fill.items():
+        page.fill(f'[name="{selector}"]', value)
+    if page.locator('input[name="attest"]').count():
+        page.check('input[name="attest"]')
+    if shot:
+        page.screenshot(path=str(SHOTS / shot), full_page=True)
+    page.click('button[value="approve"]')
+    assert page.locator("h1").inner_text() == "已记录您的决定：同意"
+
+
+def test_whole_chain_return_and_refusals_in_the_browser(
+    engine: Engine, web: AfterCommitRecorder, browser
+) -> None:
+    page = browser.new_page()
+    pub = submitted(
+        engine,
+        body="## 会议安排\n\n- 时间：三月五日\n- 地点：**二楼会议室**",
+        channels=["网站", "微博"],
+        attachments=[attachment()],
+    )
+    prereview = links.review_link("li.na", pub, "prereview", 1)
+    page.goto(prereview)
+    # On a phone: nothing wider than the screen, the buttons stacked full width.
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert page.locator("text=SHA-256").count() == 1
+    _approve(page, prereview, "web-review-prereview-phone.png")
+    _approve(page, links.review_link("zeng.xiang", pub, "signoff", 1))
+    _approve(
+        page,
+        links.review_link("zhou.min", pub, "publication", 1),
+        "web-review-publication-phone.png",
+        **{"url.微博": "https://weibo.example/abc"},
+    )
+    assert [(d.stage, d.actor, d.payload["via"]) for d in _decisions(engine, pub)] == [
+        ("prereview", "li.na", "web"),
+        ("signoff", "zeng.xiang", "web"),
+        ("publication", "zhou.min", "web"),
+    ]
+    with db.transaction(engine) as session:
+        assert get(session, pub).status.value == "published"
+    assert [event for event, _, _ in web.calls] == [
+        "publication.prereview.approved",
+        "publication.signed_off",
+        "publication.published",
+    ]
+
+    # The return path: a comment, then the resubmission shows what changed.
+    back = submitted(engine, title="需要修改的信息", body="原稿第一段。\n\n数据：100 人。")
+    page.goto(links.review_link("li.na", back, "prereview", 1))
+    page.fill('[name="comment"]', "人数需核实后再报")
+    page.click('button[value="return"]')
+    assert page.locator("h1").inner_text() == "已记录您的决定：退回修改"
+    assert _decisions(engine, back)[-1].comment == "人数需核实后再报"
+    with db.transaction(engine) as session:
+        resubmit(
+            session,
+            back,
+            "zhang.wei",
+            title=None,
+            body="原稿第一段。\n\n数据：98 人。",
+            attachments=None,
+        )
+    page.goto(links.review_link("wang.fang", back, "prereview", 2))
+    assert page.locator("pre.diff .add").inner_text() == "+数据：98 人。"
+    page.screenshot(path=str(SHOTS / "web-review-diff-phone.png"), full_page=True)
+    page.goto(links.queue_link("wang.fang"))
+    assert page.locator("li a").first.inner_text() == "需要修改的信息"
+    page.screenshot(path=str(SHOTS / "web-queue-phone.png"), full_page=True)
+
+    # Refusals: each leaves the ledger exactly as it was.
+    target = submitted(engine, title="用于拒绝测试的信息")
+    good = links.review_link("li.na", target, "prereview", 1)
+    before = ledger_size(engine)
+    token = good.rsplit("/", 1)[1]
+    payload, signature = token.split(".")
+    other = links.review_token("li.na", back, "prereview", 2).split(".")[0]
+    for tampered in (f"{payload}.{signature[:-2]}xx", f"{other}.{signature}"):
+        page.goto(good.replace(token, tampered))
+        assert page.locator("h1").inner_text().startswith("链接无效")
+    page.screenshot(path=str(SHOTS / "web-refused-tampered-phone.png"), full_page=True)
+    expired = links.review_link("li.na", target, "prereview", 1, expires_in=timedelta(seconds=-1))
+    page.goto(expired)
+    assert page.locator("h1").inner_text() == "链接已过期"
+    assert ledger_size(engine) == before
+
+    page.goto(good)
+    page.check('input[name="attest"]')
+    with page.expect_request(lambda r: r.method == "POST") as posted:
+        page.click('button[value="approve"]')
+    assert page.locator("h1").inner_text() == "已记录您的决定：同意"
+    after_one = ledger_size(engine)
+    assert after_one == before + 1
+    replay = browser.request.post(good, form=dict(_form(posted.value.post_data)))
+    assert replay.status == 200 and "此前已记录，本次未重复写入" in replay.text()
+    page.goto(good)
+    assert page.locator("text=初审环节已结束").count() == 1
+    assert page.locator('button[value="approve"]').count() == 0
+    assert ledger_size(engine) == after_one
+
+
+def _form(body: str) -> list[tuple[str, str]]:
+    from urllib.parse import parse_qsl
+
+    return parse_qsl(body, keep_blank_values=True)
