@@ -163,3 +163,45 @@ def test_killed_worker_and_lost_resume_recover(stack: PrefectStack) -> None:
         )
     assert opened == {"prereview": 1, "signoff": 1, "publication": 1}
     verify(stack)
+
+
+def test_a_second_run_for_the_same_item_repeats_nothing(stack: PrefectStack) -> None:
+    """Two review runs of one item (a duplicate trigger, a manual rerun): no step twice."""
+    pub_id = submit(stack, "重复运行的检验")
+    stack.wait_paused(pub_id, "prereview:r1")
+    dep = stack.api("GET", "/deployments/name/review-publication/review-publication")
+    stack.api(
+        "POST",
+        f"/deployments/{dep['id']}/create_flow_run",
+        {"parameters": {"publication_id": pub_id}},
+    )
+    wait_until(
+        lambda: (
+            len([r for r in stack.run_of(pub_id) if (r["state"] or {}).get("type") == "PAUSED"])
+            == 2
+        ),
+        90,
+        "both runs to wait",
+    )
+    approve_through(stack, pub_id)
+    # The run that was not resumed still waits on 初审; reconcile wakes it and it finishes.
+    actions = stack.cli_json("reconcile")
+    assert [a["action"] for a in actions if a["publication_id"] == pub_id] == ["resumed"]
+    wait_until(
+        lambda: (
+            [(r["state"] or {}).get("type") for r in stack.run_of(pub_id)]
+            == ["COMPLETED", "COMPLETED"]
+        ),
+        90,
+        "both runs to complete",
+    )
+    assert decisions(stack, pub_id) == {
+        (1, "prereview"): 1,
+        (1, "signoff"): 1,
+        (1, "publication"): 1,
+    }
+    engine = db.make_engine(stack.env["PUBREVIEW_DATABASE_URL"])
+    with db.transaction(engine) as session:
+        kinds = Counter(e.kind for e in ledger.history(session, pub_id))
+    assert kinds[LedgerKind.STAGE_OPENED] == 3 and kinds[LedgerKind.PUBLISHED] == 2
+    verify(stack)

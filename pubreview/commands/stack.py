@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import signal
+import sys
 import time
 
 from models import Person
@@ -20,6 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("up", help="start Prefect server + UI, worker and site; load sample data")
     p.add_argument("--detach", action="store_true", help="return once everything runs")
     p.add_argument("--no-samples", action="store_true", help="do not submit sample drafts")
+    add_json_flag(p)
     p.set_defaults(handler=_up)
     p = sub.add_parser("down", help="stop what `pubreview up` started, and nothing else")
     add_json_flag(p)
@@ -28,7 +30,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _up(args: argparse.Namespace) -> int:
     stack = Stack()
-    say = print
+
+    def say(text: str) -> None:
+        # With --json, progress goes to stderr and stdout holds one JSON document.
+        print(text, file=sys.stderr if args.json else sys.stdout, flush=True)
+
     say(f"pubreview: data in {stack.settings.data_dir}")
     stack.settings.data_dir.mkdir(parents=True, exist_ok=True)
     migrate.upgrade(stack.settings.database_url)
@@ -49,12 +55,24 @@ def _up(args: argparse.Namespace) -> int:
                 new_ids = demo.submit_samples(session)
             for pub_id in new_ids:
                 _announce(pub_id)
-        _print_guide(stack, new_ids)
+        if args.json:
+            emit(
+                args,
+                {
+                    "prefect_ui": stack.ui_url,
+                    "site": stack.site_url,
+                    "started": started,
+                    "submitted": new_ids,
+                },
+                "",
+            )
+        else:
+            _print_guide(stack, new_ids)
         failed = False
         if args.detach:
             return 0
         say("\nRunning. Ctrl-C stops what this command started.")
-        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
+        signal.signal(signal.SIGTERM, _interrupt)
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
@@ -64,6 +82,11 @@ def _up(args: argparse.Namespace) -> int:
             for name in stack.stop(started):
                 say(f"  stopped {name}")
     return 0
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    """SIGTERM stops the stack like Ctrl-C does."""
+    raise KeyboardInterrupt
 
 
 def _announce(pub_id: int) -> None:
