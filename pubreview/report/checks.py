@@ -11,6 +11,7 @@ their public role are not flagged (no trigger word) and `privacy.allow` silences
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -98,7 +99,7 @@ def _quotes(figures: YearFigures, sup: Supplement) -> list[tuple[str, int | floa
         (rf"省级{gap}(\d+)\s*篇", figures.adopted_provincial, "省级媒体采用（台帐）"),
         (
             r"电子化率[^，。；\d]{0,4}(\d+(?:\.\d+)?)\s*%",
-            round(figures.full_text_rate, 1),
+            math.floor(figures.full_text_rate * 10) / 10,  # as stated: rounded down
             "全文电子化率（台帐）",
         ),
         (
