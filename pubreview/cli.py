@@ -7,6 +7,8 @@ import importlib
 import json
 import sys
 
+from sqlalchemy.exc import OperationalError
+
 from pubreview.errors import PubreviewError
 
 # Modules under pubreview.commands, each adding its subcommands.
@@ -46,14 +48,25 @@ def main(argv: list[str] | None = None) -> int:
         # Output piped into `head` and the like: stop quietly.
         sys.stderr.close()
         return 0
+    except OperationalError as exc:
+        # The database is down or locked: the transaction rolled back, so nothing was written.
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        return _fail(
+            args,
+            "DatabaseUnavailable",
+            f"the ledger database is unavailable ({reason}); nothing was written, try again",
+        )
     except PubreviewError as exc:
-        if getattr(args, "json", False):
-            json.dump(
-                {"error": type(exc).__name__, "message": str(exc)}, sys.stdout, ensure_ascii=False
-            )
-            sys.stdout.write("\n")
-        print(f"pubreview: error: {exc}", file=sys.stderr)
-        return 1
+        return _fail(args, type(exc).__name__, str(exc))
+
+
+def _fail(args: argparse.Namespace, kind: str, message: str) -> int:
+    """Report an error on stderr (and as JSON with --json); exit status 1."""
+    if getattr(args, "json", False):
+        json.dump({"error": kind, "message": message}, sys.stdout, ensure_ascii=False)
+        sys.stdout.write("\n")
+    print(f"pubreview: error: {message}", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from pubreview import settings
 
 # Seconds a writer waits for SQLite's lock before reporting the database as locked.
-SQLITE_BUSY_TIMEOUT_S = 30
+SQLITE_BUSY_TIMEOUT_S = float(os.environ.get("PUBREVIEW_SQLITE_BUSY_TIMEOUT_S", "30"))
 
 
 def make_engine(url: str) -> Engine:
