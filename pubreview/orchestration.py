@@ -6,7 +6,7 @@ here loses nothing and `pubreview reconcile` catches up later.
 
 from __future__ import annotations
 
-import logging
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -22,7 +22,6 @@ from pubreview.workflow import TERMINAL
 if TYPE_CHECKING:
     from prefect.client.schemas.objects import FlowRun
 
-log = logging.getLogger(__name__)
 
 REVIEW_FLOW = "review-publication"
 REVIEW_DEPLOYMENT = f"{REVIEW_FLOW}/{REVIEW_FLOW}"
@@ -92,20 +91,39 @@ def _client():
     return get_client(sync_client=True)
 
 
-def resume(flow_run_id: str | None) -> str:
-    """Wake the run waiting for this item; say what happened (never raises on Prefect trouble)."""
+def needs_resume(pause_key: str | None, waits_on: str | None) -> bool:
+    """Whether a run suspended on `pause_key` waits on something the ledger has moved past."""
+    return waits_on is None or not (pause_key or "").startswith(f"{waits_on}:")
+
+
+def resume(flow_run_id: str | None, waits_on: str | None, settle_s: float = 15.0) -> str:
+    """Wake the run waiting for this item, if it waits on a step the ledger has moved past.
+
+    A run that has just opened a step is still Running for a moment before it suspends; a
+    decision taken in that moment finds nothing to resume, so wait (up to `settle_s`) for
+    the run to suspend, then resume it. Never raises on Prefect trouble: it says what happened.
+    """
     if not flow_run_id:
         return "no review run recorded yet; `pubreview reconcile` will start one"
     from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
 
+    deadline = time.monotonic() + settle_s
     try:
         with _client() as client:
-            run = client.read_flow_run(flow_run_id)
-            if not run.state or not run.state.is_paused():
-                state = run.state.type.value if run.state else "unknown"
-                return f"review run {flow_run_id} is {state}, not waiting; nothing to resume"
-            client.resume_flow_run(flow_run_id)
-            return f"resumed review run {flow_run_id}"
+            while True:
+                state = client.read_flow_run(flow_run_id).state
+                if state is not None and state.is_paused():
+                    if not needs_resume(state.state_details.pause_key, waits_on):
+                        return f"review run {flow_run_id} already waits on {waits_on}"
+                    client.resume_flow_run(flow_run_id)
+                    return f"resumed review run {flow_run_id}"
+                if state is None or state.is_final() or time.monotonic() > deadline:
+                    kind = state.type.value if state else "unknown"
+                    return (
+                        f"review run {flow_run_id} is {kind}, not waiting; "
+                        "`pubreview reconcile` will set it right if needed"
+                    )
+                time.sleep(0.2)
     except (ObjectNotFound, PrefectHTTPStatusError, httpx.HTTPError, RuntimeError) as exc:
         return f"could not resume review run {flow_run_id} ({exc}); `pubreview reconcile` will"
 
@@ -214,7 +232,7 @@ def reconcile(session: Session, stale_after_s: float = 120.0) -> list[ReconcileA
                 if not run.state.is_paused():
                     continue
                 pause_key = run.state.state_details.pause_key or ""
-                if key is None or not pause_key.startswith(f"{key}:"):
+                if needs_resume(pause_key, key):
                     client.resume_flow_run(run.id)
                     actions.append(
                         ReconcileAction(
