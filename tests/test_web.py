@@ -328,3 +328,13 @@ def test_secret_is_made_once_and_private(client: TestClient, tmp_path: Path) -> 
 def test_web_command_is_registered() -> None:
     args = build_parser().parse_args(["web", "--port", "8091"])
     assert (args.host, args.port) == ("127.0.0.1", 8091)
+
+
+def test_database_down_is_a_clear_page(
+    engine: Engine, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pub = submitted(engine)
+    url = link("li.na", pub, "prereview")
+    monkeypatch.setenv("PUBREVIEW_DATABASE_URL", "postgresql://nobody@127.0.0.1:9/none")
+    page = client.get(url)
+    assert page.status_code == 503 and "系统暂时无法访问台帐" in page.text

@@ -29,5 +29,6 @@ def _serve(args: argparse.Namespace) -> int:
         f"review pages on http://{args.host}:{args.port}/ ; "
         f"links in messages point to {web_url()} (PUBREVIEW_WEB_URL)"
     )
-    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info")
+    # No access log: every path holds a personal signed link, which must not end up in logs.
+    uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info", access_log=False)
     return 0

@@ -8,15 +8,18 @@ Every page is server-rendered HTML that works without JavaScript. A decision goe
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from urllib.parse import quote
 
 from fastapi import BackgroundTasks, FastAPI, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 
 from models import Stage
-from pubreview import actions, db
+from pubreview import actions, db, settings
 from pubreview.decisions import DecisionResult, decide
 from pubreview.errors import DecisionRefused, LinkRefused, NotFound, ValidationError
 from pubreview.rendering import render
@@ -49,6 +52,22 @@ NOTHING_CHANGED = "本次访问未作任何更改。"
 
 AfterCommit = Callable[..., str]
 
+# Every SQLite transaction takes the database's write lock (BEGIN IMMEDIATE, see pubreview.db).
+# Threads of this process queue for it on a Python lock, woken in turn, rather than in SQLite's
+# busy handler, which sleeps and retries: that made the slowest pages many times slower.
+_sqlite_turn = threading.Lock()
+
+
+@contextmanager
+def _transaction() -> Iterator:
+    """db.transaction(), one at a time per process when the ledger is SQLite."""
+    if settings.load().database_url.startswith("sqlite"):
+        with _sqlite_turn, db.transaction() as session:
+            yield session
+    else:
+        with db.transaction() as session:
+            yield session
+
 
 def _page(template: str, status: int = 200, **context: object) -> HTMLResponse:
     return HTMLResponse(render(f"web/{template}", **context), status, headers=SECURITY_HEADERS)
@@ -80,7 +99,7 @@ def _decide(grant: ReviewGrant, form: dict) -> DecisionResult:
         for key, value in form.items()
         if key.startswith("url.") and value.strip()
     }
-    with db.transaction() as session:
+    with _transaction() as session:
         return decide(
             session,
             grant.publication_id,
@@ -107,6 +126,12 @@ def create_app(after_commit: AfterCommit = actions.after_commit) -> FastAPI:
             after_commit(event, pub_id, actor=actor, resume=True),
         )
 
+    @app.exception_handler(OperationalError)
+    def database_unavailable(_request: Request, exc: OperationalError) -> HTMLResponse:
+        # The transaction rolled back: whatever was being decided was not written.
+        log.warning("ledger database unavailable: %s", exc.orig or exc)
+        return _message(503, "系统暂时无法访问台帐", f"请稍后再试。{NOTHING_CHANGED}")
+
     @app.get("/", response_class=HTMLResponse)
     def index() -> HTMLResponse:
         return _message(
@@ -121,7 +146,7 @@ def create_app(after_commit: AfterCommit = actions.after_commit) -> FastAPI:
     def review(token: str, request: Request) -> HTMLResponse:
         try:
             grant = _grant(token)
-            with db.transaction() as session:
+            with _transaction() as session:
                 view = review_page(session, grant)
         except LinkRefused as exc:
             return _refused_link(exc)
@@ -196,7 +221,7 @@ def create_app(after_commit: AfterCommit = actions.after_commit) -> FastAPI:
     def attachment(token: str, attachment_id: int) -> Response:
         try:
             grant = _grant(token)
-            with db.transaction() as session:
+            with _transaction() as session:
                 found = attachment_of(session, grant, attachment_id)
                 content, name = (found.content, found.filename) if found else (None, None)
         except LinkRefused as exc:
@@ -218,7 +243,7 @@ def create_app(after_commit: AfterCommit = actions.after_commit) -> FastAPI:
             grant = verify_queue_token(token)
         except LinkRefused as exc:
             return _refused_link(exc)
-        with db.transaction() as session:
+        with _transaction() as session:
             view = queue_page(session, grant.username)
         return _page("queue.html", **view)
 

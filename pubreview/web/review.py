@@ -9,6 +9,8 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
 
 from markupsafe import Markup
 from sqlalchemy import select
@@ -17,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from models import Person, Publication, Revision, Stage, Status, Unit
 from models.base import as_utc, utcnow
 from pubreview import catalog as catalog_mod
+from pubreview import settings
 from pubreview.errors import NotFound
 from pubreview.publishing import OFFICE_TIMEZONE
 from pubreview.site.content import BodyRenderer
@@ -44,6 +47,23 @@ KIND_LABEL = {
 }
 SCREEN_LABEL = {"clear": "未发现阻断问题", "blocked": "发现阻断问题"}
 SEVERITY_LABEL = {"block": "阻断", "warn": "提示"}
+
+
+def _catalog() -> catalog_mod.Catalog:
+    """The catalog, re-read only when its file changes (parsing YAML per page is a third of it)."""
+    path = settings.load().catalog_file
+    return _catalog_at(path, path.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=4)
+def _catalog_at(path: Path, _mtime_ns: int) -> catalog_mod.Catalog:
+    return catalog_mod.load(path)
+
+
+@lru_cache(maxsize=256)
+def body_html(text: str) -> Markup:
+    """A body as sanitised HTML (the site's renderer), kept for the pages opened repeatedly."""
+    return Markup(BodyRenderer().html(text))
 
 
 def local_time(value: datetime | str) -> str:
@@ -179,7 +199,7 @@ def review_page(session: Session, grant: ReviewGrant) -> dict:
     if closed is None and grant.username not in {p.username for p in waiting_on(session, pub)}:
         closed = f"{STAGE_LABEL[stage]}环节不由您（{grant.username}）决定。"
     screening = screening_of(session, pub.id, grant.revision) or {}
-    catalog = catalog_mod.load()
+    catalog = _catalog()
     submitter = session.get(Person, pub.submitter_id)
     diff = revision_diff(revisions[grant.revision - 1], revision) if grant.revision > 1 else None
     return {
@@ -199,7 +219,7 @@ def review_page(session: Session, grant: ReviewGrant) -> dict:
         "stage": stage.value,
         "stage_label": STAGE_LABEL[stage],
         "revision": grant.revision,
-        "body_html": Markup(BodyRenderer().html(revision.body)),
+        "body_html": body_html(revision.body),
         "attachments": [
             {"id": a.id, "filename": a.filename, "size": a.size, "sha256": a.sha256}
             for a in revision.attachments
