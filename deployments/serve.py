@@ -1,57 +1,74 @@
-"""Declare pubreview's deployments and serve them from this process (the embedded default).
+"""Serve pubreview's deployments from this process (the embedded default).
 
+The deployments are declared once, in deployments/prefect.yaml, which `prefect deploy` also
+reads for a work pool; this module turns the same declarations into served deployments.
 `pubreview worker` runs this. Several can run at once, on several machines, against one
 Prefect server and one ledger database: each picks up runs as they become due.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
-from prefect import serve
+import yaml
+from prefect import Flow, serve
+from prefect.client.schemas.schedules import CronSchedule, IntervalSchedule
 from prefect.deployments.runner import RunnerDeployment
-from prefect.events import DeploymentEventTrigger
+from prefect.events import DeploymentTriggerTypes
+from pydantic import TypeAdapter
 
-from flows.reconcile import reconcile_reviews
-from flows.review import review_publication
+PREFECT_FILE = Path(__file__).with_name("prefect.yaml")
 
 # How many flow runs one serving process executes at once.
 DEFAULT_LIMIT = 8
 
 
-def review_deployment() -> RunnerDeployment:
-    """`review-publication`, started by each `publication.submitted` event."""
-    return review_publication.to_deployment(
-        name="review-publication",
-        description="初审 → 审签 → 中心发布 for one publication; waits suspended for decisions.",
-        tags=["pubreview"],
-        triggers=[
-            DeploymentEventTrigger(
-                name="review on publication.submitted",
-                expect={"publication.submitted"},
-                match={"prefect.resource.id": "pubreview.publication.*"},
-                # A single-expression template is passed through tojson: an int stays an int.
-                parameters={"publication_id": "{{ event.payload.publication_id }}"},
-            )
-        ],
-    )
+def declarations(path: Path = PREFECT_FILE) -> list[dict[str, Any]]:
+    """The `deployments` entries of prefect.yaml."""
+    return yaml.safe_load(path.read_text(encoding="utf-8"))["deployments"]
 
 
-def reconcile_deployment() -> RunnerDeployment:
-    """`reconcile`, on an interval (PUBREVIEW_RECONCILE_INTERVAL_S; 0 turns the schedule off)."""
-    interval_s = int(os.environ.get("PUBREVIEW_RECONCILE_INTERVAL_S", "300"))
-    return reconcile_reviews.to_deployment(
-        name="reconcile",
-        description="Restart or resume review runs wherever Prefect and the ledger disagree.",
-        tags=["pubreview"],
-        interval=timedelta(seconds=interval_s) if interval_s > 0 else None,
+def load_flow(entrypoint: str) -> Flow:
+    """The flow behind an entrypoint relative to the repository root, e.g. flows/review.py:f."""
+    path, _, name = entrypoint.partition(":")
+    module = importlib.import_module(path.removesuffix(".py").replace("/", "."))
+    return getattr(module, name)
+
+
+def schedule(spec: dict[str, Any]) -> CronSchedule | IntervalSchedule:
+    """A prefect.yaml schedule entry (cron or interval, as this project uses them)."""
+    if "cron" in spec:
+        return CronSchedule(cron=spec["cron"], timezone=spec.get("timezone"))
+    return IntervalSchedule(interval=timedelta(seconds=spec["interval"]))
+
+
+def _schedules(spec: dict[str, Any]) -> list[CronSchedule | IntervalSchedule]:
+    if spec["name"] == "reconcile" and "PUBREVIEW_RECONCILE_INTERVAL_S" in os.environ:
+        seconds = int(os.environ["PUBREVIEW_RECONCILE_INTERVAL_S"])
+        return [IntervalSchedule(interval=timedelta(seconds=seconds))] if seconds > 0 else []
+    return [schedule(s) for s in spec.get("schedules") or []]
+
+
+def to_runner(spec: dict[str, Any]) -> RunnerDeployment:
+    """One prefect.yaml deployment as a deployment served from this process."""
+    adapter = TypeAdapter(DeploymentTriggerTypes)
+    return load_flow(spec["entrypoint"]).to_deployment(
+        name=spec["name"],
+        description=spec.get("description"),
+        tags=spec.get("tags"),
+        parameters=spec.get("parameters"),
+        schedules=_schedules(spec),
+        triggers=[adapter.validate_python(t) for t in spec.get("triggers") or []],
     )
 
 
 def deployments() -> list[RunnerDeployment]:
     """Every deployment pubreview serves."""
-    return [review_deployment(), reconcile_deployment()]
+    return [to_runner(spec) for spec in declarations()]
 
 
 def main() -> None:

@@ -152,7 +152,18 @@ def _decide(args: argparse.Namespace) -> int:
             stage=Stage(args.stage) if args.stage else None,
         )
     note = (
-        after_commit(result.event, args.publication, actor=args.user, resume=True)
+        after_commit(
+            result.event,
+            args.publication,
+            actor=args.user,
+            resume=True,
+            payload={
+                "decided_stage": result.stage,
+                "outcome": result.outcome,
+                "comment": args.comment,
+                "ledger_entry": result.entry_id,
+            },
+        )
         if result.recorded
         else "nothing to resume"
     )

@@ -7,6 +7,7 @@ import contextlib
 from pathlib import Path
 
 from pubreview import adoption, channels, db, retraction
+from pubreview.actions import after_commit
 from pubreview.errors import NotFound, PubreviewError, ValidationError
 from pubreview.output import add_json_flag, emit
 from pubreview.site import BuildSummary, build_site, default_out_dir, render_publication
@@ -27,6 +28,13 @@ def _refresh(args: argparse.Namespace, publication_id: int) -> dict:
             "error": f"the ledger is updated but the site is not ({exc}); "
             "run `pubreview site build`"
         }
+
+
+def _tell_prefect(recorded: bool, event: str, pub_id: int, actor: str, payload: dict) -> str:
+    """Emit the step's event if it was recorded now (a repeat changed nothing, says nothing)."""
+    if not recorded:
+        return "nothing new to tell Prefect"
+    return after_commit(event, pub_id, actor=actor, resume=False, payload=payload)
 
 
 def _describe(summary: BuildSummary) -> str:
@@ -81,7 +89,14 @@ def publish(args: argparse.Namespace) -> int:
     with db.transaction() as session:
         result = channels.confirm(session, args.publication, args.channel, args.url, args.as_user)
     site = _refresh(args, args.publication)
-    emit(args, {**result.to_dict(), "site": site}, result.message)
+    note = _tell_prefect(
+        result.recorded,
+        "publication.channel.published",
+        args.publication,
+        args.as_user,
+        {"channel": result.channel, "url": result.url, "ledger_entry": result.entry_id},
+    )
+    emit(args, {**result.to_dict(), "site": site, "note": note}, result.message)
     return 0
 
 
@@ -92,7 +107,19 @@ def retract(args: argparse.Namespace) -> int:
             session, args.publication, args.as_user, args.reason, args.confidentiality
         )
     site = _refresh(args, args.publication)
-    emit(args, {**result.to_dict(), "site": site}, result.message)
+    note = _tell_prefect(
+        result.recorded,
+        "publication.retracted",
+        args.publication,
+        result.actor,
+        # A confidentiality retraction hides its reason on the site: keep it out of events too.
+        {
+            "reason": None if result.confidentiality else result.reason,
+            "confidentiality": result.confidentiality,
+            "ledger_entry": result.entry_id,
+        },
+    )
+    emit(args, {**result.to_dict(), "site": site, "note": note}, result.message)
     return 0
 
 
@@ -107,7 +134,19 @@ def adopt(args: argparse.Namespace) -> int:
             args.url,
             actor_username=args.as_user,
         )
-    emit(args, result.to_dict(), result.message)
+    note = _tell_prefect(
+        result.recorded,
+        "publication.adopted",
+        args.publication,
+        args.as_user,
+        {
+            "level": result.level,
+            "outlet": result.outlet,
+            "url": result.url,
+            "ledger_entry": result.entry_id,
+        },
+    )
+    emit(args, {**result.to_dict(), "note": note}, result.message)
     return 0
 
 

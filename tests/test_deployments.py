@@ -1,0 +1,47 @@
+"""The deployments are declared once (deployments/prefect.yaml); `pubreview worker` serves them."""
+
+from __future__ import annotations
+
+import pytest
+from prefect.client.schemas.schedules import CronSchedule, IntervalSchedule
+
+from deployments import serve
+
+
+def by_name(monkeypatch: pytest.MonkeyPatch, **env: str) -> dict:
+    monkeypatch.delenv("PUBREVIEW_RECONCILE_INTERVAL_S", raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return {d.name: d for d in serve.deployments()}
+
+
+def test_served_deployments_are_the_declared_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    declared = {spec["name"]: spec for spec in serve.declarations()}
+    served = by_name(monkeypatch)
+    assert set(served) == set(declared) == {"review-publication", "annual-report", "reconcile"}
+    for name, spec in declared.items():
+        assert served[name].entrypoint == spec["entrypoint"]
+        assert spec["work_pool"]["name"] == "pubreview"
+
+    (trigger,) = served["review-publication"].triggers
+    assert trigger.expect == {"publication.submitted"}
+    assert trigger.match.root == {"prefect.resource.id": "pubreview.publication.*"}
+    assert trigger.parameters == {"publication_id": "{{ event.payload.publication_id }}"}
+    assert not served["review-publication"].schedules
+
+    (yearly,) = [s.schedule for s in served["annual-report"].schedules]
+    assert isinstance(yearly, CronSchedule) and yearly.timezone == "Asia/Shanghai"
+    minute, hour, day, month, weekday = yearly.cron.split()
+    assert (month, weekday) == ("1", "*") and int(day) <= 7  # early January
+    # The year is a parameter (default: last year), so the UI's "Run" form asks for it.
+    schema = served["annual-report"]._parameter_openapi_schema.model_dump()
+    assert "year" in schema["properties"] and "year" not in schema.get("required", [])
+
+    (interval,) = [s.schedule for s in served["reconcile"].schedules]
+    assert isinstance(interval, IntervalSchedule) and interval.interval.total_seconds() == 300
+
+
+def test_reconcile_interval_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert not by_name(monkeypatch, PUBREVIEW_RECONCILE_INTERVAL_S="0")["reconcile"].schedules
+    (every,) = by_name(monkeypatch, PUBREVIEW_RECONCILE_INTERVAL_S="60")["reconcile"].schedules
+    assert every.schedule.interval.total_seconds() == 60
