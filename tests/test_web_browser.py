@@ -2,11 +2,13 @@
 
 One approver after another opens their personal link on a phone-sized screen and presses a
 button; then the return path with a comment; then a tampered link, an expired link and a
-replayed POST, each refused with nothing written.
+replayed POST, each refused with nothing written. And the same chain reached from the messages
+the loopback SMTP server received, following the personal link each one carries.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
@@ -18,11 +20,14 @@ from sqlalchemy import Engine, select
 
 from models import LedgerEntry, LedgerKind
 from pubreview import db
+from pubreview.notify.config import ENV_YAML
+from pubreview.notify.dispatch import notify_publication
 from pubreview.settings import PROJECT_ROOT
 from pubreview.submission import get, resubmit
 from pubreview.web import links
 from tests.conftest import skip_or_fail
 from tests.factories import attachment, submitted
+from tests.notify_support import SmtpServer, apprise_yaml, email_of
 from tests.support.prefect_stack import free_port, wait_until
 from tests.web_support import AfterCommitRecorder, ledger_size, make_app, point_at
 
@@ -206,3 +211,51 @@ def _form(body: str) -> list[tuple[str, str]]:
     from urllib.parse import parse_qsl
 
     return parse_qsl(body, keep_blank_values=True)
+
+
+@pytest.fixture
+def smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpServer]:
+    """The loopback SMTP server every sample person's mail is routed to."""
+    server = SmtpServer().start()
+    monkeypatch.setenv(ENV_YAML, apprise_yaml(server.port))
+    monkeypatch.setenv("PUBREVIEW_NOTIFY_BACKOFF_S", "0.01")
+    yield server
+    server.stop()
+
+
+def _link_in_mail(smtp: SmtpServer, username: str, pub: int) -> str:
+    """The personal link in the newest message to this person about this publication."""
+    mails = [m for m in smtp.to(email_of(username)) if f"#{pub}" in m.subject]
+    assert mails, f"no message to {username} about #{pub}"
+    found = re.findall(r"http://127\.0\.0\.1:\d+/review/[A-Za-z0-9_.-]+", mails[-1].text)
+    assert found, mails[-1].text
+    return found[0]
+
+
+def test_each_message_links_to_its_review_page(
+    engine: Engine, web: AfterCommitRecorder, smtp: SmtpServer, browser
+) -> None:
+    """As the review flow would: notify, read the mail, follow its link, decide; next stage."""
+    page = browser.new_page()
+    pub = submitted(engine, channels=["网站", "微博"])
+    steps = [
+        ("li.na", {}),
+        ("zeng.xiang", {}),
+        ("zhou.min", {"url.微博": "https://weibo.example/9"}),
+    ]
+    for user, fill in steps:
+        notify_publication(pub, engine=engine)
+        _approve(page, _link_in_mail(smtp, user, pub), **fill)
+    with db.transaction(engine) as session:
+        assert get(session, pub).status.value == "published"
+    assert [d.payload["via"] for d in _decisions(engine, pub)] == ["web"] * 3
+
+    back = submitted(engine, title="退回路径")
+    notify_publication(back, engine=engine)
+    page.goto(_link_in_mail(smtp, "li.na", back))
+    page.fill('[name="comment"]', "请补充发文依据")
+    page.click('button[value="return"]')
+    assert page.locator("h1").inner_text() == "已记录您的决定：退回修改"
+    notify_publication(back, engine=engine)
+    to_submitter = [m for m in smtp.to(email_of("zhang.wei")) if f"#{back}" in m.subject]
+    assert to_submitter and "请补充发文依据" in to_submitter[-1].text
