@@ -7,6 +7,7 @@ each process it started in data/run/; `pubreview down` stops exactly those and n
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -14,6 +15,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -66,9 +68,14 @@ class Stack:
         self.log_dir = self.settings.data_dir / "logs"
         self.api_url = os.environ["PREFECT_API_URL"]
         self.prefect_port = int(self.api_url.split(":")[-1].split("/")[0])
-        # The UI must call the API on the port we chose, not the default.
-        os.environ.setdefault("PREFECT_SERVER_API_PORT", str(self.prefect_port))
+        # The UI must call the API on the port we start the server on, whatever else is set.
+        os.environ["PREFECT_SERVER_API_PORT"] = str(self.prefect_port)
         self.site_port = int(os.environ.get("PUBREVIEW_SITE_PORT", "8080"))
+        # Prefect's runner keeps per-run storage under $TMPDIR: keep that in the data folder.
+        self.tmp_dir = self.settings.data_dir / "tmp"
+        # Names of the services this Stack started, as soon as each process exists.
+        self.started: list[str] = []
+        self._starting_since = datetime.now(UTC)
 
     @property
     def ui_url(self) -> str:
@@ -108,19 +115,34 @@ class Stack:
         ]
 
     def _deployment_ready(self) -> bool:
-        return answers(f"{self.api_url}/deployments/name/review-publication/review-publication")
+        """The worker has (re)registered its deployments since we started it.
+
+        A deployment left in Prefect's database by an earlier start exists at once; only an
+        update after this start says the new worker serves it.
+        """
+        try:
+            r = httpx.get(
+                f"{self.api_url}/deployments/name/review-publication/review-publication", timeout=2
+            )
+            updated = datetime.fromisoformat(r.json()["updated"]) if r.status_code == 200 else None
+        except (httpx.HTTPError, ValueError, KeyError, TypeError):
+            return False
+        return updated is not None and updated >= self._starting_since
 
     def _pid_file(self, name: str) -> Path:
         return self.run_dir / f"{name}.pid"
 
     def pid(self, name: str) -> int | None:
-        """The recorded pid of a service we started, if that process is still alive."""
+        """The recorded pid of a service we started, if that process still runs it."""
         try:
-            pid = int(self._pid_file(name).read_text())
+            record = json.loads(self._pid_file(name).read_text())
+            pid, argv = int(record["pid"]), list(record["argv"])
             os.kill(pid, 0)
-            return pid
-        except (OSError, ValueError):
+        except (OSError, ValueError, KeyError, TypeError):
             return None
+        # A pid file outliving its process (a reboot, a kill -9) may name someone else's
+        # process now: only a process running the command line we started counts as ours.
+        return pid if _runs(pid, argv) else None
 
     def start(self, service: Service, echo: Callable[[str], None]) -> bool:
         """Start one service unless it already runs; return True if this call started it."""
@@ -129,8 +151,9 @@ class Stack:
         ):
             echo(f"  {service.name}: already running, reused")
             return False
-        self.run_dir.mkdir(parents=True, exist_ok=True)
-        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self._starting_since = datetime.now(UTC)
+        for folder in (self.run_dir, self.log_dir, self.tmp_dir):
+            folder.mkdir(parents=True, exist_ok=True)
         log = open(self.log_dir / f"{service.name}.log", "ab")  # noqa: SIM115 - owned by child
         proc = subprocess.Popen(
             service.argv,
@@ -139,8 +162,10 @@ class Stack:
             stdin=subprocess.DEVNULL,
             start_new_session=True,
             cwd=settings_mod.PROJECT_ROOT,
+            env={**os.environ, "TMPDIR": str(self.tmp_dir)},
         )
-        self._pid_file(service.name).write_text(str(proc.pid))
+        self._pid_file(service.name).write_text(json.dumps({"pid": proc.pid, "argv": service.argv}))
+        self.started.append(service.name)
         echo(f"  {service.name}: starting (pid {proc.pid}, log {self.log_dir / service.name}.log)")
         if not wait_until(lambda: proc.poll() is None and service.ready(), service.ready_timeout_s):
             raise StackError(
@@ -164,6 +189,16 @@ class Stack:
                 stopped.append(service.name)
             self._pid_file(service.name).unlink(missing_ok=True)
         return stopped
+
+
+def _runs(pid: int, argv: list[str]) -> bool:
+    """Whether process `pid` runs this command line (where /proc cannot tell, assume so)."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().rstrip(b"\0").split(b"\0")
+    except OSError:
+        return not Path("/proc/self").exists()
+    # A script's interpreter may come first: the command line ends with our argv.
+    return cmdline[-len(argv) :] == [os.fsencode(a) for a in argv]
 
 
 def _alive(pid: int) -> bool:

@@ -43,12 +43,10 @@ def _up(args: argparse.Namespace) -> int:
             say(f"  loaded the sample organisation ({demo.SAMPLE_ORG.name})")
     with db.transaction() as session:
         build_site(session, stack.settings.data_dir / "site")
-    started = []
     failed = True
     try:
         for service in stack.services():
-            if stack.start(service, say):
-                started.append(service.name)
+            stack.start(service, say)
         new_ids = []
         if not args.no_samples:
             with db.transaction() as session:
@@ -61,7 +59,7 @@ def _up(args: argparse.Namespace) -> int:
                 {
                     "prefect_ui": stack.ui_url,
                     "site": stack.site_url,
-                    "started": started,
+                    "started": stack.started,
                     "submitted": new_ids,
                 },
                 "",
@@ -78,8 +76,9 @@ def _up(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         say("\nstopping…")
     finally:
-        if (failed or not args.detach) and started:
-            for name in stack.stop(started):
+        # stack.started includes a service interrupted while it was still starting.
+        if (failed or not args.detach) and stack.started:
+            for name in stack.stop(stack.started):
                 say(f"  stopped {name}")
     return 0
 
