@@ -92,14 +92,19 @@ class PrefectStack:
                 str(self.port),
             ],
         )
-        wait_until(self._healthy, 120, "the Prefect server to answer", every=0.5)
-        self.start_worker()
+        try:
+            # A new server migrates its database first: 20 s alone, much more on a busy machine.
+            wait_until(self._healthy, 300, "the Prefect server to answer", every=0.5)
+            self.start_worker()
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def start_worker(self) -> None:
         """Start (or restart) `pubreview worker` and wait until it serves its deployments."""
         self.worker = self._spawn("worker", [str(BIN / "pubreview"), "worker"])
-        wait_until(lambda: self._deployment_ready(), 90, "the worker to register its deployments")
+        wait_until(self._deployment_ready, 180, "the worker to register its deployments")
         # The runner needs a poll or two after registering before it picks runs up.
         time.sleep(2)
 
