@@ -80,26 +80,41 @@ class PrefectStack:
 
     def start(self) -> PrefectStack:
         """Start the server, wait for it, then start the worker and wait for its deployments."""
-        self.server = self._spawn(
-            "server",
-            [
-                str(BIN / "prefect"),
-                "server",
-                "start",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-            ],
-        )
         try:
-            # A new server migrates its database first: 20 s alone, much more on a busy machine.
-            wait_until(self._healthy, 300, "the Prefect server to answer", every=0.5)
+            for _attempt in range(3):
+                self.server = self._spawn(
+                    "server",
+                    [
+                        str(BIN / "prefect"),
+                        "server",
+                        "start",
+                        "--host",
+                        "127.0.0.1",
+                        "--port",
+                        str(self.port),
+                    ],
+                )
+                # A new server migrates its database first: 20 s alone, more on a busy machine.
+                wait_until(
+                    lambda: self._healthy() or self.server.poll() is not None,
+                    300,
+                    "the Prefect server to answer",
+                    every=0.5,
+                )
+                if self.server.poll() is None:
+                    break
+                # Another process took the port between our probe and the server's bind.
+                self._use_port(free_port())
             self.start_worker()
         except BaseException:
             self.stop()
             raise
         return self
+
+    def _use_port(self, port: int) -> None:
+        self.port = port
+        self.api_url = f"http://127.0.0.1:{port}/api"
+        self.env.update(PREFECT_API_URL=self.api_url, PREFECT_SERVER_API_PORT=str(port))
 
     def start_worker(self) -> None:
         """Start (or restart) `pubreview worker` and wait until it serves its deployments."""
