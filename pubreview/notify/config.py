@@ -57,7 +57,11 @@ def quiet_apprise() -> Iterator[StringIO]:
     buffer = StringIO()
     handler = logging.StreamHandler(buffer)
     handler.setFormatter(logging.Formatter("%(message)s"))
-    handler.setLevel(logging.INFO)
+    # Warnings say what failed; Apprise gives the underlying cause ("Socket Exception: …")
+    # only at debug level, so that line is kept too.
+    handler.addFilter(
+        lambda r: r.levelno >= logging.WARNING or r.getMessage().startswith("Socket Exception")
+    )
     saved = log.propagate, log.level
     log.propagate = False
     log.setLevel(logging.DEBUG)

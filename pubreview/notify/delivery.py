@@ -32,7 +32,11 @@ ALREADY = "already"  # sent by an earlier run: not sent again
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How often to try one service, and how long to wait between tries (doubling each time)."""
+    """How often to try one service, and how long to wait between tries (doubling each time).
+
+    Apprise also spaces sends through one service (5.5 s for mail): that wait comes on top,
+    so a dead server holds a step for about (attempts - 1) × 5.5 s per recipient.
+    """
 
     attempts: int = 3
     backoff_s: float = 1.0

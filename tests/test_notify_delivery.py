@@ -1,0 +1,259 @@
+"""Notifications along every path of the chain, through a real SMTP server and a JSON receiver."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, select
+
+from models import LedgerEntry, LedgerKind
+from pubreview import db, ledger
+from pubreview.cli import main
+from pubreview.notify.config import ENV_YAML
+from pubreview.notify.dispatch import NotifyReport, notify_publication
+from pubreview.status import item_status
+from pubreview.submission import get, resubmit
+from pubreview.workflow import Outcome
+from tests.factories import decided, submitted
+from tests.notify_support import (
+    SMTP_PASSWORD,
+    JsonReceiver,
+    SmtpServer,
+    apprise_yaml,
+    email_of,
+)
+
+PERSONAL_ID = "11010519491231002X"  # a valid 身份证 number: screening flags it
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def receiver() -> Iterator[JsonReceiver]:
+    server = JsonReceiver().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(autouse=True)
+def routed(monkeypatch, tmp_path, smtp: SmtpServer, receiver: JsonReceiver) -> None:
+    """Everyone by mail; the leader also by JSON; quick backoff so retries stay fast."""
+    monkeypatch.setenv(ENV_YAML, apprise_yaml(smtp.port, receiver.port, ("zeng.xiang",)))
+    monkeypatch.setenv("PUBREVIEW_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("PUBREVIEW_NOTIFY_BACKOFF_S", "0.01")
+
+
+def step(engine: Engine, pub_id: int) -> NotifyReport:
+    """What the review flow does after a step opens or the item ends."""
+    return notify_publication(pub_id, engine=engine)
+
+
+def subjects(smtp: SmtpServer) -> Counter:
+    return Counter((to, m.subject.split("】")[0] + "】") for m in smtp.mails() for to in m.to)
+
+
+def notified(engine: Engine, pub_id: int) -> list[LedgerEntry]:
+    with db.transaction(engine) as session:
+        return list(
+            session.scalars(
+                select(LedgerEntry)
+                .where(
+                    LedgerEntry.publication_id == pub_id,
+                    LedgerEntry.kind == LedgerKind.NOTIFIED,
+                )
+                .order_by(LedgerEntry.id)
+            )
+        )
+
+
+def test_approve_path_reaches_each_stage_then_everyone_involved(
+    engine: Engine, smtp: SmtpServer, receiver: JsonReceiver
+) -> None:
+    pub_id = submitted(
+        engine, channels=["网站", "微博"], body=f"联系人身份证号 {PERSONAL_ID}，请核实。"
+    )
+    step(engine, pub_id)
+    (mail,) = smtp.to(email_of("li.na"))
+    assert mail.subject.startswith(f"【待初审】#{pub_id} 关于召开全市编办主任会议的通知")
+    assert f"pubreview decide {pub_id} approve --as li.na --attest-no-secrets" in mail.text
+    assert "1101**********002X" in mail.text and PERSONAL_ID not in mail.text
+    assert "/review/" in mail.html  # the personal link
+    assert "--as wang.fang --attest-no-secrets" in smtp.to(email_of("wang.fang"))[0].text
+    assert smtp.to(email_of("zhang.wei")) == []  # the submitter does not review
+
+    decided(engine, pub_id, "li.na", attest=True, override_reason="已取得本人同意")
+    step(engine, pub_id)
+    (mail,) = smtp.to(email_of("zeng.xiang"))
+    assert mail.subject.startswith("【待审签】")
+    assert f"pubreview decide {pub_id} approve --as zeng.xiang" in mail.text
+    assert "初审：李娜 通过" in mail.text
+    (post,) = receiver.posts["/zeng.xiang"]
+    assert post["title"] == mail.subject and "--as zeng.xiang" in post["message"]
+
+    decided(engine, pub_id, "zeng.xiang")
+    step(engine, pub_id)
+    for center in ("zhou.min", "wu.gang"):
+        (mail,) = smtp.to(email_of(center))
+        assert mail.subject.startswith("【待发布】")
+        assert f"pubreview decide {pub_id} approve --as {center} --url 微博=URL" in mail.text
+
+    decided(engine, pub_id, "zhou.min", urls={"微博": "https://weibo.example/p/1"})
+    step(engine, pub_id)
+    assert subjects(smtp) == {
+        (email_of("li.na"), "【待初审】"): 1,
+        (email_of("wang.fang"), "【待初审】"): 1,
+        (email_of("zeng.xiang"), "【待审签】"): 1,
+        (email_of("zhou.min"), "【待发布】"): 1,
+        (email_of("wu.gang"), "【待发布】"): 1,
+        (email_of("zhang.wei"), "【已发布】"): 1,
+        (email_of("li.na"), "【已发布】"): 1,
+        (email_of("zeng.xiang"), "【已发布】"): 1,
+    }
+    assert "https://weibo.example/p/1" in smtp.to(email_of("zhang.wei"))[0].text
+    assert len(receiver.posts["/zeng.xiang"]) == 2
+
+
+def test_return_reaches_the_submitter_and_the_earlier_approver(
+    engine: Engine, smtp: SmtpServer
+) -> None:
+    pub_id = submitted(engine)
+    step(engine, pub_id)
+    decided(engine, pub_id, "li.na", attest=True)
+    step(engine, pub_id)
+    decided(engine, pub_id, "zeng.xiang", Outcome.RETURN, comment="数据需核实")
+    step(engine, pub_id)
+
+    (to_submitter,) = [m for m in smtp.to(email_of("zhang.wei"))]
+    assert to_submitter.subject.startswith("【退回修改】")
+    assert "数据需核实" in to_submitter.text and "审签：曾翔 退回修改" in to_submitter.text
+    assert f"pubreview resubmit {pub_id} --as zhang.wei --body-file" in to_submitter.text
+    returned = [m for m in smtp.to(email_of("li.na")) if m.subject.startswith("【退回修改】")]
+    assert len(returned) == 1 and "数据需核实" in returned[0].text
+    assert "pubreview resubmit" not in returned[0].text
+    assert [m.subject[:6] for m in smtp.to(email_of("wang.fang"))] == ["【待初审】#"]
+
+    with db.transaction(engine) as session:
+        resubmit(session, pub_id, "zhang.wei", title=None, body="核实后的正文。", attachments=None)
+    step(engine, pub_id)
+    again = [m for m in smtp.to(email_of("wang.fang")) if "第2稿" in m.subject]
+    assert len(again) == 1 and again[0].subject.startswith("【待初审】")
+
+
+def test_reject_reaches_the_submitter_and_only_earlier_approvers(
+    engine: Engine, smtp: SmtpServer
+) -> None:
+    first = submitted(engine)
+    step(engine, first)
+    decided(engine, first, "wang.fang", Outcome.REJECT, comment="涉及内部事务")
+    step(engine, first)
+    rejected = [m for m in smtp.mails() if m.subject.startswith("【不予发布】")]
+    assert [m.to for m in rejected] == [[email_of("zhang.wei")]]
+    assert "涉及内部事务" in rejected[0].text and "初审：王芳 不予发布" in rejected[0].text
+
+    second = submitted(engine, title="第二条信息")
+    step(engine, second)
+    decided(engine, second, "li.na", attest=True)
+    step(engine, second)
+    decided(engine, second, "zeng.xiang", Outcome.REJECT, comment="时机不宜")
+    step(engine, second)
+    rejected = [m for m in smtp.mails() if m.subject.startswith(f"【不予发布】#{second}")]
+    assert sorted(to for m in rejected for to in m.to) == [
+        email_of("li.na"),
+        email_of("zhang.wei"),
+    ]
+
+
+def test_a_title_with_markup_arrives_escaped_in_html(engine: Engine, smtp: SmtpServer) -> None:
+    pub_id = submitted(engine, title="<script>alert('x')</script>通知")
+    step(engine, pub_id)
+    mail = smtp.to(email_of("li.na"))[0]
+    assert "<script>" not in mail.html
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;通知" in mail.html
+    assert "<script>alert('x')</script>通知" in mail.subject
+
+
+def test_dead_smtp_server_records_failures_and_never_blocks_the_review(
+    engine: Engine, smtp: SmtpServer, monkeypatch, capsys
+) -> None:
+    smtp.stop()
+    pub_id = submitted(engine)
+    report = step(engine, pub_id)  # returns: the step completes with the server down
+    assert sorted(report.failed) == ["li.na", "wang.fang"]
+    attempts = notified(engine, pub_id)
+    assert [(e.payload["recipient"], e.payload["attempt"], e.outcome) for e in attempts] == [
+        ("li.na", 1, "failed"),
+        ("li.na", 2, "failed"),
+        ("li.na", 3, "failed"),
+        ("wang.fang", 1, "failed"),
+        ("wang.fang", 2, "failed"),
+        ("wang.fang", 3, "failed"),
+    ]
+    assert all("Connection refused" in e.payload["error"] for e in attempts)
+    assert all(SMTP_PASSWORD not in json.dumps(e.payload) for e in attempts)
+    assert all("****" in e.payload["service"] for e in attempts)
+
+    with db.transaction(engine) as session:
+        status = item_status(session, get(session, pub_id))
+    assert status.failed_notifications == 2
+    assert "prereview r1 → li.na via mailto://" in status.notification_failures[0]
+    monkeypatch.setenv("PUBREVIEW_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    assert main(["status", str(pub_id)]) == 0
+    assert "! notification not delivered: prereview r1 → wang.fang" in capsys.readouterr().out
+
+    # The decision does not depend on the mail; with the server back, the next step goes out.
+    decided(engine, pub_id, "li.na", attest=True)
+    smtp.start()
+    step(engine, pub_id)
+    (mail,) = smtp.mails()
+    assert mail.to == [email_of("zeng.xiang")] and mail.subject.startswith("【待审签】")
+    with db.transaction(engine) as session:
+        assert ledger.verify(session).ok
+
+
+def test_running_again_sends_nothing_twice(engine: Engine, smtp: SmtpServer) -> None:
+    pub_id = submitted(engine)
+    for _ in range(3):  # first run, a resume without a decision, a rerun after a crash
+        step(engine, pub_id)
+    assert len(smtp.mails()) == 2
+    sent = [e for e in notified(engine, pub_id) if e.outcome == "sent"]
+    assert len(sent) == 2 and all(e.dedupe_key for e in sent)
+    assert step(engine, pub_id).attempts == 0
+
+
+def test_a_failed_service_is_retried_by_a_later_run_of_the_same_step(
+    engine: Engine, smtp: SmtpServer, monkeypatch
+) -> None:
+    monkeypatch.setenv("PUBREVIEW_NOTIFY_ATTEMPTS", "1")
+    smtp.stop()
+    pub_id = submitted(engine)
+    step(engine, pub_id)
+    smtp.start()
+    step(engine, pub_id)  # the run resumed without a decision: the step is still open
+    assert sorted(to for m in smtp.mails() for to in m.to) == [
+        email_of("li.na"),
+        email_of("wang.fang"),
+    ]
+    with db.transaction(engine) as session:
+        assert item_status(session, get(session, pub_id)).failed_notifications == 0
+
+
+def test_a_broken_configuration_is_recorded_and_the_review_goes_on(
+    engine: Engine, smtp: SmtpServer, monkeypatch
+) -> None:
+    monkeypatch.setenv(ENV_YAML, "version: 1\nurls:\n  - nosuchschema://x\n")
+    pub_id = submitted(engine)
+    report = step(engine, pub_id)
+    assert sorted(report.failed) == ["li.na", "wang.fang"]
+    with db.transaction(engine) as session:
+        failures = item_status(session, get(session, pub_id)).notification_failures
+    assert len(failures) == 2 and all("no service loaded" in f for f in failures)
+    decided(engine, pub_id, "li.na", attest=True)
+    assert smtp.mails() == []
