@@ -33,7 +33,11 @@ class LedgerEntry(Base):
     """One appended fact. Rows are never updated or deleted (triggers refuse it)."""
 
     __tablename__ = "ledger_entries"
-    __table_args__ = (Index("ix_ledger_entries_publication", "publication_id", "id"),)
+    __table_args__ = (
+        Index("ix_ledger_entries_publication", "publication_id", "id"),
+        # The annual roll-up and status read entries of one kind (published, decided, …).
+        Index("ix_ledger_entries_kind", "kind", "publication_id"),
+    )
 
     # Assigned by the appender as last id + 1 (not autoincrement) so the sequence is part
     # of the hashed content and a reordering shows.
