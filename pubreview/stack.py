@@ -71,6 +71,9 @@ class Stack:
         # The UI must call the API on the port we start the server on, whatever else is set.
         os.environ["PREFECT_SERVER_API_PORT"] = str(self.prefect_port)
         self.site_port = int(os.environ.get("PUBREVIEW_SITE_PORT", "8080"))
+        self.web_port = int(os.environ.get("PUBREVIEW_WEB_PORT", "8090"))
+        # Messages sent by the worker carry links to the web app we start here.
+        os.environ.setdefault("PUBREVIEW_WEB_URL", f"http://127.0.0.1:{self.web_port}/")
         # Prefect's runner keeps per-run storage under $TMPDIR: keep that in the data folder.
         self.tmp_dir = self.settings.data_dir / "tmp"
         # Names of the services this Stack started, as soon as each process exists.
@@ -81,6 +84,11 @@ class Stack:
     def ui_url(self) -> str:
         """Where the Prefect UI answers."""
         return self.api_url.removesuffix("/api")
+
+    @property
+    def web_url(self) -> str:
+        """Where reviewers open their personal links (review pages, queues)."""
+        return os.environ["PUBREVIEW_WEB_URL"]
 
     @property
     def site_url(self) -> str:
@@ -111,6 +119,12 @@ class Stack:
                 [pubreview, "site", "serve", "--port", str(self.site_port)],
                 lambda: answers(self.site_url),
                 30,
+            ),
+            Service(
+                "web",
+                [pubreview, "web", "--port", str(self.web_port)],
+                lambda: answers(f"{self.web_url}healthz"),
+                60,
             ),
         ]
 

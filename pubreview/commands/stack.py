@@ -14,6 +14,7 @@ from pubreview.output import add_json_flag, emit
 from pubreview.site import build_site
 from pubreview.stack import Stack
 from pubreview.submission import get
+from pubreview.web.links import queue_link
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -59,6 +60,7 @@ def _up(args: argparse.Namespace) -> int:
                 {
                     "prefect_ui": stack.ui_url,
                     "site": stack.site_url,
+                    "web": stack.web_url,
                     "started": stack.started,
                     "submitted": new_ids,
                 },
@@ -98,6 +100,8 @@ def _print_guide(stack: Stack, new_ids: list[int]) -> None:
     print(f"""
 Prefect UI     {stack.ui_url}   (runs waiting for review show as Suspended)
 Published site {stack.site_url}
+Review pages   {stack.web_url}  (every message carries a personal link:
+               .venv/bin/pubreview outbox --to li.na   shows li.na's messages)
 Annual report  .venv/bin/pubreview report 2026 --format national --out data/report
 
 Act as each role (sample organisation in config/sample-org.yaml):
@@ -111,6 +115,9 @@ Act as each role (sample organisation in config/sample-org.yaml):
   after a return       .venv/bin/pubreview resubmit ID --as zhang.wei --body 修改后的正文
   the ledger           .venv/bin/pubreview history ID ; .venv/bin/pubreview ledger verify
   stop everything      .venv/bin/pubreview down""")
+    print("\nEach reviewer's queue (personal links, open in a browser):")
+    for username in ("li.na", "zeng.xiang", "zhou.min"):
+        print(f"  {username:<11} {queue_link(username)}")
     if new_ids:
         print(f"\nSubmitted sample items {', '.join(map(str, new_ids))}: each now waits on 初审.")
 
