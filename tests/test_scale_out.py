@@ -1,0 +1,87 @@
+"""Scale-out as the README says it: PostgreSQL for the ledger and for Prefect's server, the
+deployments of deployments/prefect.yaml on a process work pool, two `prefect worker`s."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pubreview import db
+from tests.conftest import _prepare, create_pg_database, drop_pg_database
+from tests.support import work_pool
+from tests.support.work_pool import PoolStack
+
+pytestmark = [pytest.mark.postgres, pytest.mark.prefect]
+REVIEWS = 20
+
+
+@pytest.fixture
+def pool_stack(tmp_path: Path) -> Iterator[PoolStack]:
+    """A Prefect server on PostgreSQL, the `pubreview` work pool and two workers, over a
+    PostgreSQL ledger."""
+    import psycopg
+
+    ledger_url = create_pg_database()
+    server_db = create_pg_database()
+    stack = None
+    try:
+        with psycopg.connect(server_db, autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")  # Prefect's server needs it
+        _prepare(ledger_url)
+        asyncpg_url = "postgresql+asyncpg://" + server_db.split("://", 1)[1]
+        stack = PoolStack(tmp_path, ledger_url, server_db_url=asyncpg_url, workers=2)
+        yield stack.start()
+    finally:
+        if stack is not None:
+            stack.stop()
+        drop_pg_database(ledger_url)
+        drop_pg_database(server_db)
+
+
+def test_twenty_reviews_through_two_pool_workers(
+    pool_stack: PoolStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for key, value in pool_stack.env.items():
+        monkeypatch.setenv(key, value)
+    from prefect.events.worker import EventsWorker
+
+    EventsWorker.drain_all()  # events go to this test's server, not an earlier one's
+    engine = db.make_engine(pool_stack.env["PUBREVIEW_DATABASE_URL"])
+    try:
+        deployments = pool_stack.api("POST", "/deployments/filter", {})
+        assert {d["name"]: d["work_pool_name"] for d in deployments} == {
+            "review-publication": "pubreview",
+            "annual-report": "pubreview",
+            "reconcile": "pubreview",
+        }
+        plans = work_pool.submit_all(engine, REVIEWS)
+        outcome = work_pool.drive(pool_stack, engine, plans, threads=8, timeout_s=900)
+        EventsWorker.drain_all()
+
+        # All complete: every item reached its scripted end and its run completed.
+        completed = work_pool.wait_until(
+            lambda: set(c := work_pool.completed_runs(pool_stack)) >= set(plans) and c,
+            180,
+            "every review run to complete",
+            every=1,
+        )
+        # Each stage decided exactly once.
+        counted = work_pool.decided(engine, list(plans))
+        assert set(counted.values()) == {1}
+        for pub_id, script in plans.items():
+            got = {(rev, stage) for (p, rev, stage) in counted if p == pub_id}
+            assert got == work_pool.expected_decisions(script), (pub_id, script)
+            assert completed[pub_id] == 1, (pub_id, completed[pub_id])
+        assert outcome.resumed == outcome.actions and not outcome.other_notes
+        result = pool_stack.cli_json("ledger", "verify")
+        assert result["ok"], result
+    finally:
+        engine.dispose()
+        EventsWorker.drain_all()
+
+    # Both workers ran flow runs.
+    for n in (1, 2):
+        log = (pool_stack.logs / f"worker-{n}.log").read_text(errors="replace")
+        assert f"Worker 'worker-{n}' submitting flow run" in log, f"worker-{n} ran nothing"
