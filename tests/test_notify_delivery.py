@@ -12,8 +12,11 @@ from sqlalchemy import Engine, select
 from models import LedgerEntry, LedgerKind
 from pubreview import db, ledger
 from pubreview.cli import main
-from pubreview.notify.config import ENV_YAML
+from pubreview.notify.config import ENV_YAML, load_routing
+from pubreview.notify.delivery import Delivery, deliver
 from pubreview.notify.dispatch import NotifyReport, notify_publication
+from pubreview.notify.messages import message_for
+from pubreview.notify.recipients import notice_for
 from pubreview.status import item_status
 from pubreview.submission import get, resubmit
 from pubreview.workflow import Outcome
@@ -257,3 +260,26 @@ def test_a_broken_configuration_is_recorded_and_the_review_goes_on(
     assert len(failures) == 2 and all("no service loaded" in f for f in failures)
     decided(engine, pub_id, "li.na", attest=True)
     assert smtp.mails() == []
+
+
+def test_nothing_matched_is_misrouting_until_a_target_reaches_the_person(
+    engine: Engine, smtp: SmtpServer
+) -> None:
+    pub_id = submitted(engine)
+    delivery = Delivery(pub_id, 1, "prereview", "prereview", "li.na")
+    with db.transaction(engine) as session:
+        routing = load_routing(session)
+        notice = notice_for(session, get(session, pub_id))
+        message = message_for(session, notice, notice.recipients[0])
+    (result,) = deliver(delivery, message, [], engine=engine)
+    assert result.outcome == "misrouted"
+    deliver(delivery, message, [], engine=engine)  # recorded once, however often it happens
+    with db.transaction(engine) as session:
+        (failure,) = item_status(session, get(session, pub_id)).notification_failures
+    assert failure.startswith("prereview r1 → li.na: misrouted")
+    assert [e.outcome for e in notified(engine, pub_id)] == ["misrouted"]
+
+    (result,) = deliver(delivery, message, routing.targets("li.na"), engine=engine)
+    assert result.outcome == "sent" and len(smtp.to(email_of("li.na"))) == 1
+    with db.transaction(engine) as session:
+        assert item_status(session, get(session, pub_id)).notification_failures == []

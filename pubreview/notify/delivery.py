@@ -12,7 +12,6 @@ import hashlib
 import logging
 import os
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from apprise import NotifyFormat
@@ -72,7 +71,7 @@ class Delivery:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class DeliveryResult:
     """How one delivery through one service ended."""
 
     service: str
@@ -161,8 +160,7 @@ def deliver(
     engine: Engine | None = None,
     policy: RetryPolicy | None = None,
     flow_run_id: str | None = None,
-    sleep: Callable[[float], None] = time.sleep,
-) -> list[Outcome]:
+) -> list[DeliveryResult]:
     """Send to each service not yet sent to, retrying with backoff; record every attempt."""
     policy = policy or RetryPolicy.from_env()
     if not services:
@@ -178,13 +176,13 @@ def deliver(
                 flow_run_id=flow_run_id,
                 key=key,
             )
-        return [Outcome("", MISROUTED, 0, f"no target tagged {delivery.recipient}")]
+        return [DeliveryResult("", MISROUTED, 0, f"no target tagged {delivery.recipient}")]
     outcomes = []
     for service in services:
         label = service_label(service)
         key = delivery.key(label)
         if _already_sent(engine, key):
-            outcomes.append(Outcome(label, ALREADY, 0))
+            outcomes.append(DeliveryResult(label, ALREADY, 0))
             continue
         for attempt in range(1, policy.attempts + 1):
             ok, error = _send_once(service, message)
@@ -199,15 +197,15 @@ def deliver(
                 key=key,
             )
             if ok or attempt == policy.attempts:
-                outcomes.append(Outcome(label, SENT if ok else FAILED, attempt, error))
+                outcomes.append(DeliveryResult(label, SENT if ok else FAILED, attempt, error))
                 break
-            sleep(policy.delay(attempt))
+            time.sleep(policy.delay(attempt))
     return outcomes
 
 
 def record_unroutable(
     delivery: Delivery, error: str, *, engine: Engine | None = None, flow_run_id: str | None = None
-) -> Outcome:
+) -> DeliveryResult:
     """Record that a recipient could not be routed at all (the configuration did not load)."""
     _record(
         engine,
@@ -219,4 +217,4 @@ def record_unroutable(
         flow_run_id=flow_run_id,
         key=delivery.key("configuration"),
     )
-    return Outcome("", FAILED, 0, error)
+    return DeliveryResult("", FAILED, 0, error)

@@ -18,7 +18,7 @@ from pubreview.notify.delivery import (
     ALREADY,
     SENT,
     Delivery,
-    Outcome,
+    DeliveryResult,
     RetryPolicy,
     deliver,
     record_unroutable,
@@ -35,7 +35,7 @@ class NotifyReport:
     """What one pass did: per recipient, how each service went."""
 
     event: str | None = None
-    outcomes: dict[str, list[Outcome]] = field(default_factory=dict)
+    outcomes: dict[str, list[DeliveryResult]] = field(default_factory=dict)
 
     @property
     def attempts(self) -> int:

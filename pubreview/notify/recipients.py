@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from models import LedgerEntry, LedgerKind, Person, Publication, Role, RoleGrant, Status
 from pubreview.status import waiting_on
+from pubreview.workflow import Outcome
 
 # The event names double as template folders under templates/notify/.
 STEP_EVENTS = ("prereview", "signoff", "publication")
@@ -77,18 +78,20 @@ def may_hear(session: Session, person: Person, pub: Publication) -> bool:
 
 
 def notice_for(session: Session, pub: Publication) -> Notice | None:
-    """What the publication's current position calls for telling, or None (retracted)."""
+    """What the publication's position calls for telling; None if nothing (retracted, imported)."""
     decided = decisions_of(session, pub.id, pub.current_revision)
     last = decided[-1] if decided else None
     if pub.status is Status.IN_REVIEW:
         event, stage, people = pub.stage.value, pub.stage.value, waiting_on(session, pub)
-    elif pub.status in END_EVENTS:
+    elif pub.status in END_EVENTS and last is not None:
         event, stage = END_EVENTS[pub.status], last.stage
-        earlier = [e.actor for e in decided if e.outcome == "approve" and e is not last]
+        earlier = [e.actor for e in decided if e.outcome == Outcome.APPROVE and e is not last]
         people = [session.get(Person, pub.submitter_id)]
         people += [
             p
-            for p in session.scalars(select(Person).where(Person.username.in_(earlier)))
+            for p in session.scalars(
+                select(Person).where(Person.username.in_(earlier)).order_by(Person.username)
+            )
             if p.username != last.actor
         ]
     else:
