@@ -40,47 +40,39 @@ def pool_stack(tmp_path: Path) -> Iterator[PoolStack]:
         drop_pg_database(server_db)
 
 
-def test_twenty_reviews_through_two_pool_workers(
-    pool_stack: PoolStack, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    for key, value in pool_stack.env.items():
-        monkeypatch.setenv(key, value)
-    from prefect.events.worker import EventsWorker
+def test_twenty_reviews_through_two_pool_workers(pool_stack: PoolStack) -> None:
+    deployments = pool_stack.api("POST", "/deployments/filter", {})
+    assert {d["name"]: d["work_pool_name"] for d in deployments} == {
+        "review-publication": "pubreview",
+        "annual-report": "pubreview",
+        "reconcile": "pubreview",
+    }
+    # Submitted at once, each decided as soon as its run waits, eight people at a time.
+    result = work_pool.run_driver(pool_stack, REVIEWS, "mixed", timeout_s=1800)
+    plans = result["plans"]
+    assert len(plans) == REVIEWS
+    # Every decision was taken on a suspended run; a resume lost to an overloaded server is
+    # caught up by the `reconcile` deployment (the driver log lists any), so it is no failure.
+    resubmissions = sum(s == "return-once" for s in plans.values())
+    decisions = sum(len(work_pool.expected_decisions(s)) for s in plans.values())
+    assert result["actions"] == decisions + resubmissions
 
-    EventsWorker.drain_all()  # events go to this test's server, not an earlier one's
     engine = db.make_engine(pool_stack.env["PUBREVIEW_DATABASE_URL"])
     try:
-        deployments = pool_stack.api("POST", "/deployments/filter", {})
-        assert {d["name"]: d["work_pool_name"] for d in deployments} == {
-            "review-publication": "pubreview",
-            "annual-report": "pubreview",
-            "reconcile": "pubreview",
-        }
-        plans = work_pool.submit_all(engine, REVIEWS)
-        outcome = work_pool.drive(pool_stack, engine, plans, threads=8, timeout_s=900)
-        EventsWorker.drain_all()
-
-        # All complete: every item reached its scripted end and its run completed.
-        completed = work_pool.wait_until(
-            lambda: set(c := work_pool.completed_runs(pool_stack)) >= set(plans) and c,
-            180,
-            "every review run to complete",
-            every=1,
-        )
-        # Each stage decided exactly once.
+        # Each stage decided exactly once, as scripted.
         counted = work_pool.decided(engine, list(plans))
         assert set(counted.values()) == {1}
         for pub_id, script in plans.items():
             got = {(rev, stage) for (p, rev, stage) in counted if p == pub_id}
             assert got == work_pool.expected_decisions(script), (pub_id, script)
-            assert completed[pub_id] == 1, (pub_id, completed[pub_id])
-        assert outcome.resumed == outcome.actions and not outcome.other_notes
-        result = pool_stack.cli_json("ledger", "verify")
-        assert result["ok"], result
+        assert work_pool.all_terminal(engine, list(plans))
     finally:
         engine.dispose()
-        EventsWorker.drain_all()
-
+    # All complete: each item has one review run, completed.
+    completed = work_pool.completed_runs(pool_stack.api)
+    assert all(completed[pub_id] == 1 for pub_id in plans), completed
+    verified = pool_stack.cli_json("ledger", "verify")
+    assert verified["ok"], verified
     # Both workers ran flow runs.
     for n in (1, 2):
         log = (pool_stack.logs / f"worker-{n}.log").read_text(errors="replace")

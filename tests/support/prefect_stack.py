@@ -81,35 +81,40 @@ class PrefectStack:
     def start(self) -> PrefectStack:
         """Start the server, wait for it, then start the worker and wait for its deployments."""
         try:
-            for _attempt in range(3):
-                self.server = self._spawn(
-                    "server",
-                    [
-                        str(BIN / "prefect"),
-                        "server",
-                        "start",
-                        "--host",
-                        "127.0.0.1",
-                        "--port",
-                        str(self.port),
-                    ],
-                )
-                # A new server migrates its database first: 20 s alone, more on a busy machine.
-                wait_until(
-                    lambda: self._healthy() or self.server.poll() is not None,
-                    300,
-                    "the Prefect server to answer",
-                    every=0.5,
-                )
-                if self.server.poll() is None:
-                    break
-                # Another process took the port between our probe and the server's bind.
-                self._use_port(free_port())
+            self.start_server()
             self.start_worker()
         except BaseException:
             self.stop()
             raise
         return self
+
+    def start_server(self) -> None:
+        """Start `prefect server start` on a free port and wait until it answers."""
+        for _attempt in range(3):
+            self.server = self._spawn(
+                "server",
+                [
+                    str(BIN / "prefect"),
+                    "server",
+                    "start",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                ],
+            )
+            # A new server migrates its database first: 20 s alone, more on a busy machine.
+            wait_until(
+                lambda: self._healthy() or self.server.poll() is not None,
+                300,
+                "the Prefect server to answer",
+                every=0.5,
+            )
+            if self.server.poll() is None:
+                return
+            # Another process took the port between our probe and the server's bind.
+            self._use_port(free_port())
+        raise AssertionError(f"the Prefect server did not start; see {self.logs / 'server.log'}")
 
     def _use_port(self, port: int) -> None:
         self.port = port

@@ -7,16 +7,21 @@ Used by tests/test_scale_out.py and benchmarks/scale.py.
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import httpx
 from sqlalchemy import Engine, select
 
 from models import LedgerEntry, LedgerKind, Publication, Stage, Status
@@ -32,6 +37,24 @@ from tests.support.prefect_stack import BIN, PrefectStack, wait_until
 POOL = "pubreview"
 PREFECT_FILE = "deployments/prefect.yaml"
 DECIDERS = {"prereview": "li.na", "signoff": "zeng.xiang", "publication": "zhou.min"}
+
+# How the driver calls Prefect's REST API: PrefectStack.api, or Api in the driver process.
+Api = Callable[..., Any]
+
+
+def rest_api(api_url: str) -> Api:
+    """A REST caller for `api_url` that retries the 503 a busy SQLite server answers."""
+
+    def call(method: str, path: str, body: dict | None = None) -> Any:
+        for _ in range(40):
+            r = httpx.request(method, f"{api_url}{path}", json=body, timeout=30)
+            if r.status_code != 503:
+                r.raise_for_status()
+                return r.json() if r.content else None
+            time.sleep(0.5)
+        r.raise_for_status()
+
+    return call
 
 
 class PoolStack(PrefectStack):
@@ -50,13 +73,8 @@ class PoolStack(PrefectStack):
 
     def start(self) -> PoolStack:
         """Server, work pool, `prefect deploy --all`, then the workers."""
-        self.server = self._spawn(
-            "server",
-            [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1"]
-            + ["--port", str(self.port)],
-        )
         try:
-            wait_until(self._healthy, 300, "the Prefect server to answer", every=0.5)
+            self.start_server()
             self.prefect("work-pool", "create", POOL, "--type", "process")
             self.prefect("--no-prompt", "deploy", "--all", "--prefect-file", PREFECT_FILE)
             for _ in range(self.worker_count):
@@ -126,23 +144,23 @@ def plan(i: int) -> str:
     return {1: "return-once", 3: "reject"}.get(i % 5, "approve")
 
 
-def submit_all(engine: Engine, n: int) -> dict[int, str]:
-    """Submit n drafts and announce each; return each publication's plan."""
+def submit_all(engine: Engine, n: int, script: Callable[[int], str] = plan) -> dict[int, str]:
+    """Submit n drafts and announce each; return each publication's scripted plan."""
     plans = {}
     for i in range(n):
         with db.transaction(engine) as session:
             pub_id = submit(session, draft(i)).id
-        plans[pub_id] = plan(i)
+        plans[pub_id] = script(i)
         after_commit("publication.submitted", pub_id, actor="zhang.wei", resume=False)
     return plans
 
 
-def paused(stack: PrefectStack) -> dict[int, str]:
+def paused(api: Api) -> dict[int, str]:
     """publication id → the pause key its suspended review run waits on."""
     found: dict[int, str] = {}
     offset = 0
     while True:
-        page = stack.api(
+        page = api(
             "POST",
             "/flow_runs/filter",
             {
@@ -160,9 +178,9 @@ def paused(stack: PrefectStack) -> dict[int, str]:
         offset += 200
 
 
-def ready(stack: PrefectStack, engine: Engine, pub_ids: list[int]) -> list[tuple[int, str]]:
+def ready(api: Api, engine: Engine, pub_ids: list[int]) -> list[tuple[int, str]]:
     """Items the ledger says wait on a step and whose run is suspended on that very step."""
-    runs = paused(stack)
+    runs = paused(api)
     with db.transaction(engine) as session:
         pubs = session.scalars(
             select(Publication).where(
@@ -219,7 +237,7 @@ class Outcomes:
 
 
 def drive(
-    stack: PrefectStack,
+    api: Api,
     engine: Engine,
     plans: dict[int, str],
     *,
@@ -231,6 +249,7 @@ def drive(
     out = Outcomes()
     seen: set[tuple[int, str]] = set()
     futures: list[Future] = []
+    reported = [0]
     start = time.perf_counter()
 
     def timed(pub_id: int) -> str:
@@ -240,7 +259,7 @@ def drive(
         return note
 
     def finished() -> bool:
-        for pub_id, key in ready(stack, engine, list(plans)):
+        for pub_id, key in ready(api, engine, list(plans)):
             if (pub_id, key) not in seen:
                 seen.add((pub_id, key))
                 futures.append(pool.submit(timed, pub_id))
@@ -252,7 +271,8 @@ def drive(
                 out.resumed += 1
             else:
                 out.other_notes.append(note)
-        if progress and out.actions and out.actions % 50 == 0:
+        if progress and out.actions // 50 > reported[0]:
+            reported[0] = out.actions // 50
             progress(f"{out.actions} steps decided")
         return not futures and all_terminal(engine, list(plans))
 
@@ -290,12 +310,12 @@ def expected_decisions(script: str) -> set[tuple[int, str]]:
     return full
 
 
-def completed_runs(stack: PrefectStack) -> Counter:
+def completed_runs(api: Api) -> Counter:
     """publication id → how many of its review runs completed."""
     counts: Counter = Counter()
     offset = 0
     while True:
-        page = stack.api(
+        page = api(
             "POST",
             "/flow_runs/filter",
             {
@@ -309,3 +329,118 @@ def completed_runs(stack: PrefectStack) -> Counter:
         if len(page) < 200:
             return counts
         offset += 200
+
+
+def descendants(roots: list[int]) -> list[int]:
+    """The given pids and every process below them (from /proc)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], list(roots)
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo += children.get(pid, [])
+    return found
+
+
+def rss_mb(pids: list[int]) -> float:
+    """Resident memory of these processes, in MB."""
+    total_kb = 0
+    for pid in pids:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        total_kb += next(
+            (int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0
+        )
+    return total_kb / 1024
+
+
+def run_driver(stack: PoolStack, n: int, script: str, timeout_s: float = 3600) -> dict:
+    """Push n reviews through `stack` from a driver process of its own, as people would.
+
+    A process of its own because Prefect reads its settings (the API address) once, when it
+    is imported: a driver in the calling process could talk to an earlier stack's server.
+    """
+    watch = [stack.server.pid, *(w.pid for w in stack.workers)]
+    proc = subprocess.run(
+        [str(BIN / "python"), "-m", "tests.support.work_pool", "--n", str(n)]
+        + ["--script", script, "--watch", ",".join(map(str, watch))],
+        env=stack.env,
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=(stack.logs / "driver.log").open("ab"),
+        text=True,
+        timeout=timeout_s,
+    )
+    if proc.returncode != 0:
+        log = (stack.logs / "driver.log").read_text(errors="replace")[-3000:]
+        raise AssertionError(f"the driver exited {proc.returncode}:\n{log}")
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result["plans"] = {int(k): v for k, v in result["plans"].items()}
+    return result
+
+
+def main() -> None:
+    """The driver process: submit, wait until all wait on 初审, decide everything; print JSON."""
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--n", type=int, required=True)
+    parser.add_argument("--script", choices=["mixed", "approve"], default="mixed")
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--watch", default="", help="pids whose process tree to measure")
+    args = parser.parse_args()
+    api = rest_api(os.environ["PREFECT_API_URL"])
+    engine = db.make_engine(os.environ["PUBREVIEW_DATABASE_URL"])
+
+    def say(text: str) -> None:
+        print(f"{time.strftime('%H:%M:%S')} {text}", file=sys.stderr, flush=True)
+
+    start = time.perf_counter()
+    plans = submit_all(engine, args.n, plan if args.script == "mixed" else lambda _i: "approve")
+    say(f"submitted {args.n}")
+    wait_until(
+        lambda: sum(k.startswith("prereview:r1:") for k in paused(api).values()) == args.n,
+        3600,
+        f"{args.n} runs suspended on 初审",
+        every=1,
+    )
+    suspend_s = time.perf_counter() - start
+    watch = [int(p) for p in args.watch.split(",") if p]
+    # A suspended run's process exits a moment after the API says Suspended: let them go.
+    deadline = time.monotonic() + 60
+    while len(held := descendants(watch)) > len(watch) and time.monotonic() < deadline:
+        time.sleep(1)
+    memory = rss_mb(held)
+    say(f"all {args.n} suspended after {suspend_s:.1f} s: {len(held)} processes, {memory:.0f} MB")
+    outcome = drive(api, engine, plans, threads=args.threads, timeout_s=3600, progress=say)
+    wait_until(
+        lambda: set(completed_runs(api)) >= set(plans), 600, "every run to complete", every=1
+    )
+    for note in outcome.other_notes:
+        say(f"a decision's resume did not land (reconcile caught up): {note}")
+    say(f"all decided in {outcome.seconds:.1f} s")
+    print(
+        json.dumps(
+            {
+                "plans": plans,
+                "suspend_s": suspend_s,
+                "processes": len(held),
+                "rss_mb": memory,
+                "decide_s": outcome.seconds,
+                "actions": outcome.actions,
+                "resumed": outcome.resumed,
+                "other_notes": outcome.other_notes,
+                "act_s": outcome.decide_s,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
