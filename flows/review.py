@@ -8,6 +8,8 @@ before the run is resumed, so a run never decides anything itself and never repe
 
 from __future__ import annotations
 
+import os
+import time
 import uuid
 
 from prefect import flow, get_run_logger
@@ -18,6 +20,7 @@ from models import Status
 from pubreview import settings
 from pubreview.errors import NotFound
 from tasks.notify_steps import notify
+from tasks.release_steps import publish_if_due, schedule_release
 from tasks.review_steps import (
     history_artifact,
     load_position,
@@ -55,6 +58,10 @@ def _label_run(run_id: str, unit: str, category: str, pub_id: int) -> None:
             client.update_flow_run(run_id, tags=tags)
 
 
+# A release due within this many seconds is waited for in-process instead of scheduled.
+RELEASE_SLACK_S = float(os.environ.get("PUBREVIEW_RELEASE_SLACK_S", "60"))
+
+
 @flow(name="review-publication", flow_run_name=run_name, persist_result=True)
 def review_publication(publication_id: int) -> str:
     """Take one publication through 初审 → 审签 → 中心发布, waiting without a process."""
@@ -63,6 +70,19 @@ def review_publication(publication_id: int) -> str:
     position = load_position(publication_id)
     _label_run(run_id, position.unit, position.category, publication_id)
     while not position.terminal:
+        if position.status == Status.SCHEDULED:
+            wait_s = publish_if_due(publication_id)
+            if wait_s > RELEASE_SLACK_S:
+                release = schedule_release(publication_id)
+                if release != run_id:
+                    logger.info("publication %s goes out in run %s", publication_id, release)
+                    history_artifact(publication_id)
+                    return position.status
+            # This is the release run, started a little early by the runner (it fetches runs
+            # due in the next seconds), or the time is near: wait out the rest here.
+            time.sleep(wait_s)
+            position = load_position(publication_id)
+            continue
         opened = open_step(position, run_id)
         if opened:
             logger.info("publication %s now waits on %s", publication_id, position.waiting_key)

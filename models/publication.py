@@ -25,6 +25,7 @@ class Status(enum.StrEnum):
     IN_REVIEW = "in_review"  # waiting on the stage in `stage`
     RETURNED = "returned"  # back with the submitter for revision
     REJECTED = "rejected"
+    SCHEDULED = "scheduled"  # approved by the center, goes out at its publish time (定时发布)
     PUBLISHED = "published"
     RETRACTED = "retracted"
 

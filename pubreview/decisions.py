@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -86,6 +87,7 @@ def decide(
     attest: bool = False,
     urls: dict[str, str] | None = None,
     override_reason: str | None = None,
+    publish_at: datetime | None = None,
     revision: int | None = None,
     stage: Stage | None = None,
     via: str = "cli",
@@ -132,6 +134,8 @@ def decide(
         )
     if outcome is not Outcome.APPROVE and not (comment or "").strip():
         raise DecisionRefused(f"a {outcome.value} needs a --comment saying why")
+    if publish_at is not None:
+        publish_at = _check_publish_at(pub, outcome, publish_at)
     override = (override_reason or "").strip() or None
     if outcome is Outcome.APPROVE and pub.stage is Stage.PRE_REVIEW:
         _check_screening(session, pub.id, rev_number, override)
@@ -146,7 +150,21 @@ def decide(
         via=via,
         flow_run_id=flow_run_id,
         override=override,
+        publish_at=publish_at,
     )
+
+
+def _check_publish_at(pub: Publication, outcome: Outcome, publish_at: datetime) -> datetime:
+    """A publish time belongs to the center's approval and lies in the future."""
+    if pub.stage is not Stage.PUBLICATION or outcome is not Outcome.APPROVE:
+        raise ValidationError("a publish time goes with the center's approval (中心发布) only")
+    if publish_at.tzinfo is None:
+        publish_at = publish_at.replace(tzinfo=publishing.OFFICE_TIMEZONE)
+    if publish_at <= utcnow():
+        raise ValidationError(
+            f"publish time {publish_at.isoformat()} has passed; approve without one to publish now"
+        )
+    return publish_at.astimezone(publishing.OFFICE_TIMEZONE)
 
 
 def _check_screening(session: Session, pub_id: int, revision: int, override: str | None) -> None:
@@ -199,6 +217,7 @@ def _record(
     via: str,
     flow_run_id: str | None,
     override: str | None = None,
+    publish_at: datetime | None = None,
 ) -> DecisionResult:
     stage = pub.stage
     revision = current_revision(session, pub)
@@ -223,17 +242,18 @@ def _record(
             "via": via,
             "urls": channels,
             "screening_override": override,
+            "publish_at": publish_at.isoformat(timespec="seconds") if publish_at else None,
         },
         # One decision per stage per revision, enforced by the database as well.
         dedupe_key=f"decided:{pub.id}:{revision.number}:{stage.value}",
     )
     status, next_stage = next_position(stage, outcome)
+    if publish_at is not None:
+        # The channels go out at the publish time (publishing.publish_due), not before.
+        status = Status.SCHEDULED
     pub.status, pub.stage, pub.waiting_since = status, next_stage, utcnow()
-    for channel, url in channels.items():
-        if url:
-            publishing.record_published(
-                session, pub, channel=channel, url=url, actor=person.username
-            )
+    if status is Status.PUBLISHED:
+        publishing.record_channels(session, pub, channels, actor=person.username)
     return DecisionResult(
         pub.id,
         revision.number,
@@ -244,10 +264,12 @@ def _record(
         entry.id,
         status.value,
         next_stage.value if next_stage else None,
-        event_name(stage, outcome),
+        "publication.scheduled" if publish_at else event_name(stage, outcome),
         f"recorded: {person.username} decided {outcome.value} at {STAGE_LABEL[stage]} of "
         f"publication {pub.id} revision {revision.number} (ledger entry {entry.id}); "
-        f"now {status.value}" + (f", waiting for {STAGE_LABEL[next_stage]}" if next_stage else ""),
+        f"now {status.value}"
+        + (f", waiting for {STAGE_LABEL[next_stage]}" if next_stage else "")
+        + (f", to go out at {publish_at.isoformat(timespec='minutes')}" if publish_at else ""),
     )
 
 

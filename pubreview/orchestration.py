@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from models import Publication, Status
 from pubreview import settings
-from pubreview.workflow import TERMINAL
+from pubreview.workflow import OPEN, TERMINAL
 
 if TYPE_CHECKING:
     from prefect.client.schemas.objects import FlowRun
@@ -54,6 +54,8 @@ def waiting_key(pub: Publication) -> str | None:
         return f"{pub.stage.value}:r{pub.current_revision}"
     if pub.status is Status.RETURNED:
         return f"returned:r{pub.current_revision}"
+    if pub.status is Status.SCHEDULED:
+        return f"scheduled:r{pub.current_revision}"
     return None
 
 
@@ -195,8 +197,7 @@ def reconcile(session: Session, stale_after_s: float = 120.0) -> list[ReconcileA
             p.id: p
             for p in session.scalars(
                 select(Publication).where(
-                    Publication.status.in_([Status.IN_REVIEW, Status.RETURNED])
-                    | Publication.id.in_(list(by_pub))
+                    Publication.status.in_(list(OPEN)) | Publication.id.in_(list(by_pub))
                 )
             )
         }

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import LedgerEntry, LedgerKind, Publication, Stage
+from models import LedgerEntry, LedgerKind, Publication, Stage, Status
 from pubreview import ledger
 
 OFFICE_TIMEZONE = ZoneInfo(os.environ.get("PUBREVIEW_TIMEZONE", "Asia/Shanghai"))
@@ -81,3 +81,44 @@ def published_channels(session: Session, publication_id: int) -> dict[str, dict]
         )
     )
     return {row.payload["channel"]: row.payload for row in rows}
+
+
+def record_channels(
+    session: Session, publication: Publication, channels: dict[str, str | None], *, actor: str
+) -> None:
+    """Record every channel that has a URL; channels without one stay pending."""
+    for channel, url in channels.items():
+        if url:
+            record_published(session, publication, channel=channel, url=url, actor=actor)
+
+
+def scheduled_approval(session: Session, publication: Publication) -> LedgerEntry | None:
+    """The center's approval carrying a publish time, for an item waiting to go out."""
+    entry = ledger.find_by_key(
+        session,
+        f"decided:{publication.id}:{publication.current_revision}:{Stage.PUBLICATION.value}",
+    )
+    if entry is None or not entry.payload.get("publish_at"):
+        return None
+    return entry
+
+
+def publish_at(session: Session, publication: Publication) -> datetime | None:
+    """When a scheduled item goes out."""
+    entry = scheduled_approval(session, publication)
+    return datetime.fromisoformat(entry.payload["publish_at"]) if entry else None
+
+
+def publish_due(session: Session, publication_id: int) -> bool:
+    """Put a scheduled item out if its time has come; True if it is published now."""
+    publication = session.get(Publication, publication_id, with_for_update=True)
+    if publication.status is Status.PUBLISHED:
+        return True
+    entry = scheduled_approval(session, publication)
+    if publication.status is not Status.SCHEDULED or entry is None:
+        return False
+    if datetime.fromisoformat(entry.payload["publish_at"]) > local_now():
+        return False
+    record_channels(session, publication, entry.payload["urls"], actor=entry.actor)
+    publication.status, publication.waiting_since = Status.PUBLISHED, local_now()
+    return True

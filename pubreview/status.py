@@ -12,12 +12,13 @@ from models.base import as_utc, utcnow
 from pubreview import ledger, org, publishing
 from pubreview.notify.records import failed_deliveries
 from pubreview.submission import screening_of
-from pubreview.workflow import STAGE_LABEL, STAGE_ROLE, UNIT_SCOPED
+from pubreview.workflow import OPEN, STAGE_LABEL, STAGE_ROLE, UNIT_SCOPED
 
 STATUS_LABEL = {
     Status.IN_REVIEW: "审核中",
     Status.RETURNED: "退回修改",
     Status.REJECTED: "不予发布",
+    Status.SCHEDULED: "定时发布",
     Status.PUBLISHED: "已发布",
     Status.RETRACTED: "已撤回",
 }
@@ -45,6 +46,7 @@ class ItemStatus:
     failed_notifications: int = 0
     notification_failures: list[str] = field(default_factory=list)
     screening: list[str] = field(default_factory=list)
+    publish_at: str | None = None
 
     def to_dict(self) -> dict:
         """Plain data for --json."""
@@ -94,6 +96,9 @@ def item_status(session: Session, pub: Publication) -> ItemStatus:
             f"{f['severity'].upper()} {f['location']}:{f['line']} {f['reason']} 「{f['excerpt']}」"
             for f in (screening_of(session, pub.id, pub.current_revision) or {}).get("findings", [])
         ],
+        publish_at=when.isoformat(timespec="minutes")
+        if (when := publishing.publish_at(session, pub)) and pub.status is Status.SCHEDULED
+        else None,
     )
 
 
@@ -101,7 +106,7 @@ def list_status(session: Session, only_open: bool = False) -> list[ItemStatus]:
     """Status of every publication (or only those still moving), oldest first."""
     query = select(Publication).order_by(Publication.id)
     if only_open:
-        query = query.where(Publication.status.in_([Status.IN_REVIEW, Status.RETURNED]))
+        query = query.where(Publication.status.in_(list(OPEN)))
     return [item_status(session, pub) for pub in session.scalars(query)]
 
 
@@ -114,6 +119,8 @@ def describe(item: ItemStatus) -> str:
         f"#{item.id} {item.title} [{item.unit} · {item.category} · "
         f"{'/'.join(item.channels)}] r{item.revision}: {where}"
     )
+    if item.publish_at:
+        line += f"\n    goes out at {item.publish_at}"
     if item.waiting_on:
         line += (
             f"\n    waits on {', '.join(item.waiting_on)} since {item.since} "

@@ -33,6 +33,8 @@ STAGE_LABEL: dict[Stage, str] = {
 }
 
 TERMINAL: frozenset[Status] = frozenset({Status.REJECTED, Status.PUBLISHED, Status.RETRACTED})
+# Items the review flow still has work for.
+OPEN: frozenset[Status] = frozenset({Status.IN_REVIEW, Status.RETURNED, Status.SCHEDULED})
 
 
 def next_position(stage: Stage, outcome: Outcome) -> tuple[Status, Stage | None]:

@@ -205,3 +205,52 @@ def test_a_second_run_for_the_same_item_repeats_nothing(stack: PrefectStack) -> 
         kinds = Counter(e.kind for e in ledger.history(session, pub_id))
     assert kinds[LedgerKind.STAGE_OPENED] == 3 and kinds[LedgerKind.PUBLISHED] == 2
     verify(stack)
+
+
+def test_scheduled_publication_goes_out_at_its_time(stack: PrefectStack) -> None:
+    """定时发布: approved with a publish time, the item goes out then and not before."""
+    from datetime import UTC, datetime, timedelta
+    from pathlib import Path
+
+    pub_id = submit(stack, "定时发布的信息")
+    stack.wait_paused(pub_id, "prereview:r1")
+    stack.cli("decide", str(pub_id), "approve", "--as", "li.na", "--attest-no-secrets")
+    stack.wait_paused(pub_id, "signoff:r1")
+    stack.cli("decide", str(pub_id), "approve", "--as", "zeng.xiang")
+    stack.wait_paused(pub_id, "publication:r1")
+    at = datetime.now(UTC) + timedelta(seconds=25)
+    stack.cli(
+        "decide",
+        str(pub_id),
+        "approve",
+        "--as",
+        "zhou.min",
+        "--url",
+        "微博=https://weibo.example/post/9",
+        "--publish-at",
+        at.isoformat(),
+    )
+    status = stack.cli_json("status", str(pub_id))
+    assert status["status"] == "scheduled" and status["publish_at"]
+    article = Path(stack.env["PUBREVIEW_DATA_DIR"]) / "site" / "articles" / f"{pub_id}.html"
+    # The review run hands over to a release run of the same deployment and ends.
+    wait_until(lambda: len(stack.run_of(pub_id)) == 2, 60, "the release run to be created")
+    assert stack.cli_json("status", str(pub_id))["status"] == "scheduled"
+    assert not article.exists()
+    wait_until(
+        lambda: stack.cli_json("status", str(pub_id))["status"] == "published",
+        120,
+        "the item to go out",
+    )
+    assert datetime.now(UTC) >= at
+    wait_until(article.exists, 60, "the article page")
+    wait_until(
+        lambda: (
+            [(r["state"] or {}).get("type") for r in stack.run_of(pub_id)]
+            == ["COMPLETED", "COMPLETED"]
+        ),
+        60,
+        "both runs to complete",
+    )
+    assert decisions(stack, pub_id)[(1, "publication")] == 1
+    verify(stack)

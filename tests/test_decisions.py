@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine, func, select
 
-from models import LedgerEntry, LedgerKind
+from models import LedgerEntry, LedgerKind, Publication
 from pubreview import db
 from pubreview.errors import DecisionRefused, NotFound, ValidationError
 from pubreview.submission import resubmit
@@ -226,3 +226,55 @@ def test_blocking_screening_finding_stops_approval_until_overridden(engine: Engi
     with db.transaction(engine) as session:
         entry = session.get(LedgerEntry, result.entry_id)
         assert entry.payload["screening_override"] == "标注为历史文件引用，经核实已解密"
+
+
+def test_scheduled_publication_goes_out_at_its_time_not_before(engine: Engine) -> None:
+    import time
+    from datetime import timedelta
+
+    from models import Status
+    from models.base import utcnow
+    from pubreview import publishing
+
+    pub = submitted(engine, channels=["网站", "微博"])
+    decided(engine, pub, "li.na", attest=True)
+    refused(
+        engine,
+        pub,
+        "zeng.xiang",
+        Outcome.APPROVE,
+        "center's approval",
+        ValidationError,
+        publish_at=utcnow() + timedelta(hours=1),
+    )
+    decided(engine, pub, "zeng.xiang")
+    refused(
+        engine,
+        pub,
+        "zhou.min",
+        Outcome.APPROVE,
+        "has passed",
+        ValidationError,
+        publish_at=utcnow() - timedelta(minutes=1),
+    )
+    result = decided(
+        engine,
+        pub,
+        "zhou.min",
+        urls={"微博": "https://weibo.example/2"},
+        publish_at=utcnow() + timedelta(seconds=2),
+    )
+    assert result.status == "scheduled" and result.event == "publication.scheduled"
+    with db.transaction(engine) as session:
+        assert publishing.published_channels(session, pub) == {}
+        assert not publishing.publish_due(session, pub)
+    time.sleep(2.5)
+    with db.transaction(engine) as session:
+        assert publishing.publish_due(session, pub)
+        out = publishing.published_channels(session, pub)
+        assert session.get(Publication, pub).status is Status.PUBLISHED
+    assert out["微博"]["url"] == "https://weibo.example/2" and out["网站"]["url"]
+    size = ledger_size(engine)
+    with db.transaction(engine) as session:  # a second run finds it done and writes nothing
+        assert publishing.publish_due(session, pub)
+    assert ledger_size(engine) == size

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import datetime
 from pathlib import Path
 
 from models import Stage
@@ -70,6 +71,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="中心发布: where a channel's item went",
     )
     p.add_argument("--override-reason", help="初审: approve despite a blocking screening finding")
+    p.add_argument(
+        "--publish-at",
+        metavar="ISO-TIME",
+        help="中心发布: go out at this time (e.g. 2026-12-01T09:00; office time zone)",
+    )
     p.add_argument("--revision", type=int, help="the revision you reviewed (default: current)")
     p.add_argument("--stage", choices=[s.value for s in Stage], help="the stage you decide")
     add_json_flag(p)
@@ -131,6 +137,18 @@ def _resubmit(args: argparse.Namespace) -> int:
     return 0
 
 
+def _publish_at(text: str | None) -> datetime | None:
+    """Parse --publish-at; a malformed time is a clear error."""
+    if text is None:
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise ValidationError(
+            f"--publish-at {text!r}: expected an ISO time like 2026-12-01T09:00"
+        ) from exc
+
+
 def _decide(args: argparse.Namespace) -> int:
     urls = {}
     for item in args.url:
@@ -148,6 +166,7 @@ def _decide(args: argparse.Namespace) -> int:
             attest=args.attest,
             urls=urls,
             override_reason=args.override_reason,
+            publish_at=_publish_at(args.publish_at),
             revision=args.revision,
             stage=Stage(args.stage) if args.stage else None,
         )

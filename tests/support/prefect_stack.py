@@ -59,6 +59,8 @@ class PrefectStack:
             "PUBREVIEW_DATA_DIR": str(home / "data"),
             "PUBREVIEW_DATABASE_URL": database_url,
             "PUBREVIEW_RECONCILE_INTERVAL_S": "0",
+            # Scheduled releases a few seconds out are scheduled as runs, as hours-out ones are.
+            "PUBREVIEW_RELEASE_SLACK_S": "5",
         }
         if server_db_url:
             self.env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = server_db_url
