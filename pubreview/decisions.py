@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import LedgerEntry, LedgerKind, Person, Publication, Stage, Status, Unit
@@ -43,20 +42,6 @@ class DecisionResult:
     def to_dict(self) -> dict:
         """Plain data for --json."""
         return asdict(self)
-
-
-def _decisions(session: Session, publication_id: int, revision: int) -> list[LedgerEntry]:
-    return list(
-        session.scalars(
-            select(LedgerEntry)
-            .where(
-                LedgerEntry.publication_id == publication_id,
-                LedgerEntry.revision == revision,
-                LedgerEntry.kind == LedgerKind.DECIDED,
-            )
-            .order_by(LedgerEntry.id)
-        )
-    )
 
 
 def _already(pub: Publication, entry: LedgerEntry) -> DecisionResult:
@@ -102,7 +87,7 @@ def decide(
             f"revision {rev_number} of publication {pub.id} is not the one under review "
             f"(current: revision {pub.current_revision})"
         )
-    decided = _decisions(session, pub.id, rev_number)
+    decided = ledger.decisions_on(session, pub.id, rev_number)
     if stage is not None and (pub.status is not Status.IN_REVIEW or stage is not pub.stage):
         closed = next((e for e in decided if e.stage == stage.value), None)
         if closed is None:

@@ -184,3 +184,18 @@ def history(session: Session, publication_id: int) -> list[LedgerEntry]:
             .order_by(LedgerEntry.id)
         )
     )
+
+
+def decisions_on(session: Session, publication_id: int, revision: int) -> list[LedgerEntry]:
+    """The decisions recorded on one revision of a publication, oldest first."""
+    return list(
+        session.scalars(
+            select(LedgerEntry)
+            .where(
+                LedgerEntry.publication_id == publication_id,
+                LedgerEntry.revision == revision,
+                LedgerEntry.kind == LedgerKind.DECIDED,
+            )
+            .order_by(LedgerEntry.id)
+        )
+    )

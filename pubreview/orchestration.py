@@ -32,8 +32,8 @@ def _prefect() -> None:
     settings.pin_prefect_environment(settings.load())
 
 
-def prefect_reachable(timeout_s: float = 2.0) -> bool:
-    """Whether the Prefect API answers its health check."""
+def prefect_reachable(timeout_s: float = 15.0) -> bool:
+    """Whether the Prefect API answers its health check (a refused connection fails at once)."""
     _prefect()
     import os
 
@@ -111,23 +111,32 @@ def resume(flow_run_id: str | None, waits_on: str | None, settle_s: float = 15.0
 
     deadline = time.monotonic() + settle_s
     try:
-        with _client() as client:
-            while True:
+        client_cm = _client()
+    except (httpx.HTTPError, RuntimeError) as exc:
+        return f"could not reach Prefect ({exc}); `pubreview reconcile` will resume the run"
+    with client_cm as client:
+        while True:
+            try:
                 state = client.read_flow_run(flow_run_id).state
                 if state is not None and state.is_paused():
                     if not needs_resume(state.state_details.pause_key, waits_on):
                         return f"review run {flow_run_id} already waits on {waits_on}"
                     client.resume_flow_run(flow_run_id)
                     return f"resumed review run {flow_run_id}"
-                if state is None or state.is_final() or time.monotonic() > deadline:
-                    kind = state.type.value if state else "unknown"
-                    return (
-                        f"review run {flow_run_id} is {kind}, not waiting; "
-                        "`pubreview reconcile` will set it right if needed"
-                    )
-                time.sleep(0.2)
-    except (ObjectNotFound, PrefectHTTPStatusError, httpx.HTTPError, RuntimeError) as exc:
-        return f"could not resume review run {flow_run_id} ({exc}); `pubreview reconcile` will"
+            except PrefectHTTPStatusError as exc:
+                # A SQLite-backed server answers 503 while its database is locked: try again.
+                if exc.response.status_code != 503 or time.monotonic() > deadline:
+                    return f"could not resume review run {flow_run_id} ({exc}); reconcile will"
+                state = None
+            except (ObjectNotFound, httpx.HTTPError, RuntimeError) as exc:
+                return f"could not resume review run {flow_run_id} ({exc}); reconcile will"
+            if (state is not None and state.is_final()) or time.monotonic() > deadline:
+                kind = state.type.value if state else "unknown"
+                return (
+                    f"review run {flow_run_id} is {kind}, not waiting; "
+                    "`pubreview reconcile` will set it right if needed"
+                )
+            time.sleep(0.2)
 
 
 @dataclass(frozen=True)

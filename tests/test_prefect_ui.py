@@ -11,22 +11,10 @@ import httpx
 import pytest
 
 from pubreview.settings import PROJECT_ROOT
-from tests.conftest import skip_or_fail
+from tests.support.browser import SHOTS, chromium, require_chromium
 from tests.support.prefect_stack import BIN, free_port, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.prefect]
-CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = PROJECT_ROOT / "test-output"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def up_env(tmp_path: Path) -> dict[str, str]:
@@ -45,6 +33,7 @@ def up_env(tmp_path: Path) -> dict[str, str]:
         "PUBREVIEW_DATA_DIR": str(tmp_path / "data"),
         "PREFECT_API_URL": f"http://127.0.0.1:{free_port()}/api",
         "PUBREVIEW_SITE_PORT": str(free_port()),
+        "PUBREVIEW_WEB_PORT": str(free_port()),
     }
 
 
@@ -83,9 +72,8 @@ def suspended_runs(api_url: str) -> list[dict]:
 
 
 def test_up_shows_runs_waiting_for_prereview_in_the_ui(tmp_path: Path) -> None:
-    if not CHROMIUM.exists():
-        skip_or_fail(f"{CHROMIUM} is missing (apt-get install -y chromium)")
-    from playwright.sync_api import expect, sync_playwright
+    require_chromium()
+    from playwright.sync_api import expect
 
     env = up_env(tmp_path)
     data, api_url = tmp_path / "data", env["PREFECT_API_URL"]
@@ -93,7 +81,7 @@ def test_up_shows_runs_waiting_for_prereview_in_the_ui(tmp_path: Path) -> None:
     try:
         first = json.loads(pubreview(env, "up", "--detach", "--json").stdout)
         assert first["prefect_ui"] == ui_url
-        assert set(first["started"]) == {"prefect-server", "worker", "site"}
+        assert set(first["started"]) == {"prefect-server", "worker", "site", "web"}
         assert len(first["submitted"]) == 3
         pids = recorded_pids(data)
         # The UI talks to the API on the port we chose, not Prefect's default.
@@ -106,33 +94,24 @@ def test_up_shows_runs_waiting_for_prereview_in_the_ui(tmp_path: Path) -> None:
         title = run["name"]
         assert title.startswith("#2 ")
 
-        SHOTS.mkdir(exist_ok=True)
-        with sync_playwright() as p:
-            browser = p.chromium.launch_persistent_context(
-                str(tmp_path / "chromium-profile"),
-                executable_path=str(CHROMIUM),
-                headless=True,
-                args=CHROMIUM_ARGS,
-                viewport={"width": 1400, "height": 900},
-            )
-            try:
-                page = browser.new_page()
-                page.goto(f"{ui_url}/runs")
-                search = page.get_by_placeholder("Search by flow run name")
-                search.locator("visible=true").first.fill(title.removeprefix("#2 ")[:6])
-                page.get_by_text(title).first.click()
-                expect(page).to_have_url(f"{ui_url}/runs/flow-run/{run['id']}")
-                header = page.locator("body")
-                expect(header).to_contain_text(title)
-                expect(page.get_by_text("Suspended").first).to_be_visible()
-                expect(page.get_by_role("button", name="Resume")).to_be_visible()
-                expect(header).to_contain_text("now waits on prereview:r1", timeout=20_000)
-                page.screenshot(path=str(SHOTS / "prefect-ui-run-suspended.png"))
-                page.get_by_text("Artifacts", exact=True).click()
-                expect(header).to_contain_text("publication-2-history")
-                page.screenshot(path=str(SHOTS / "prefect-ui-run-artifacts.png"))
-            finally:
-                browser.close()
+        with chromium(
+            tmp_path / "chromium-profile", viewport={"width": 1400, "height": 900}
+        ) as browser:
+            page = browser.new_page()
+            page.goto(f"{ui_url}/runs")
+            search = page.get_by_placeholder("Search by flow run name")
+            search.locator("visible=true").first.fill(title.removeprefix("#2 ")[:6])
+            page.get_by_text(title).first.click()
+            expect(page).to_have_url(f"{ui_url}/runs/flow-run/{run['id']}")
+            header = page.locator("body")
+            expect(header).to_contain_text(title)
+            expect(page.get_by_text("Suspended").first).to_be_visible()
+            expect(page.get_by_role("button", name="Resume")).to_be_visible()
+            expect(header).to_contain_text("now waits on prereview:r1", timeout=20_000)
+            page.screenshot(path=str(SHOTS / "prefect-ui-run-suspended.png"))
+            page.get_by_text("Artifacts", exact=True).click()
+            expect(header).to_contain_text("publication-2-history")
+            page.screenshot(path=str(SHOTS / "prefect-ui-run-artifacts.png"))
 
         # A second start reuses everything: nothing started, nothing submitted twice.
         again = json.loads(pubreview(env, "up", "--detach", "--json").stdout)
@@ -140,7 +119,7 @@ def test_up_shows_runs_waiting_for_prereview_in_the_ui(tmp_path: Path) -> None:
         assert recorded_pids(data) == pids
     finally:
         down = json.loads(pubreview(env, "down", "--json").stdout)
-    assert set(down["stopped"]) == {"prefect-server", "worker", "site"}
+    assert set(down["stopped"]) == {"prefect-server", "worker", "site", "web"}
     assert not any(alive(pid) for pid in pids.values())
     assert not list((data / "run").glob("*.pid"))
     # Nothing written outside the data folder: not ~/.prefect, not $TMPDIR.

@@ -14,29 +14,16 @@ from sqlalchemy import Engine
 
 from pubreview import db
 from pubreview.retraction import retract
-from pubreview.settings import PROJECT_ROOT
 from pubreview.site import build_site, render_publication
 from pubreview.site.serve import make_server
-from tests.conftest import skip_or_fail
 from tests.site_support import CENTER, publish_through_chain
+from tests.support.browser import SHOTS, chromium
 from tests.test_site_build import ATOM, HOSTILE_BODY
 
 pytestmark = [
     pytest.mark.browser,
     # The browser sees files, not the database: one backend is enough here.
     pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
-]
-CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = PROJECT_ROOT / "test-output"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
 ]
 
 
@@ -56,22 +43,8 @@ def site(tmp_path: Path) -> Iterator[tuple[Path, str]]:
 @pytest.fixture
 def page(tmp_path: Path):
     """A fresh headless chromium page."""
-    if not CHROMIUM.exists():
-        skip_or_fail(f"{CHROMIUM} is missing (apt-get install -y chromium)")
-    from playwright.sync_api import sync_playwright
-
-    SHOTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"),
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=CHROMIUM_ARGS,
-        )
-        try:
-            yield context.new_page()
-        finally:
-            context.close()
+    with chromium(tmp_path / "chromium-profile") as context:
+        yield context.new_page()
 
 
 def _build(engine: Engine, out: Path) -> None:

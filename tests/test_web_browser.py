@@ -22,12 +22,11 @@ from models import LedgerEntry, LedgerKind
 from pubreview import db
 from pubreview.notify.config import ENV_YAML
 from pubreview.notify.dispatch import notify_publication
-from pubreview.settings import PROJECT_ROOT
 from pubreview.submission import get, resubmit
 from pubreview.web import links
-from tests.conftest import skip_or_fail
 from tests.factories import attachment, submitted
 from tests.notify_support import SmtpServer, apprise_yaml, email_of
+from tests.support.browser import SHOTS, chromium
 from tests.support.prefect_stack import free_port, wait_until
 from tests.web_support import AfterCommitRecorder, ledger_size, make_app, point_at
 
@@ -35,18 +34,6 @@ pytestmark = [
     pytest.mark.browser,
     # The pages are the same on either database; test_web.py covers both.
     pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
-]
-CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = PROJECT_ROOT / "test-output"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
 ]
 PHONE = {"width": 390, "height": 844}
 
@@ -73,25 +60,10 @@ def web(
 @pytest.fixture
 def browser(tmp_path: Path):
     """A headless chromium context with JavaScript off and a phone-sized screen."""
-    if not CHROMIUM.exists():
-        skip_or_fail(f"{CHROMIUM} is missing (apt-get install -y chromium)")
-    from playwright.sync_api import sync_playwright
-
-    SHOTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"),
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=CHROMIUM_ARGS,
-            java_script_enabled=False,
-            viewport=PHONE,
-            locale="zh-CN",
-        )
-        try:
-            yield context
-        finally:
-            context.close()
+    with chromium(
+        tmp_path / "chromium-profile", java_script_enabled=False, viewport=PHONE, locale="zh-CN"
+    ) as context:
+        yield context
 
 
 def _decisions(engine: Engine, pub: int) -> list[LedgerEntry]:

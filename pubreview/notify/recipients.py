@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import LedgerEntry, LedgerKind, Person, Publication, Role, RoleGrant, Status
+from models import LedgerEntry, Person, Publication, Role, RoleGrant, Status
+from pubreview import ledger
 from pubreview.status import waiting_on
 from pubreview.workflow import Outcome
 
@@ -47,21 +48,6 @@ class Notice:
     decision: LedgerEntry | None  # the decision that caused it (the one before, for a step)
 
 
-def decisions_of(session: Session, publication_id: int, revision: int) -> list[LedgerEntry]:
-    """The decisions recorded on one revision, oldest first."""
-    return list(
-        session.scalars(
-            select(LedgerEntry)
-            .where(
-                LedgerEntry.publication_id == publication_id,
-                LedgerEntry.revision == revision,
-                LedgerEntry.kind == LedgerKind.DECIDED,
-            )
-            .order_by(LedgerEntry.id)
-        )
-    )
-
-
 def may_hear(session: Session, person: Person, pub: Publication) -> bool:
     """Whether the person holds a role on the unit's items, or is the center."""
     return (
@@ -79,7 +65,7 @@ def may_hear(session: Session, person: Person, pub: Publication) -> bool:
 
 def notice_for(session: Session, pub: Publication) -> Notice | None:
     """What the publication's position calls for telling; None if nothing (retracted, imported)."""
-    decided = decisions_of(session, pub.id, pub.current_revision)
+    decided = ledger.decisions_on(session, pub.id, pub.current_revision)
     last = decided[-1] if decided else None
     if pub.status is Status.IN_REVIEW:
         event, stage, people = pub.stage.value, pub.stage.value, waiting_on(session, pub)
