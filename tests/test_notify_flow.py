@@ -32,12 +32,18 @@ def test_flow_notifies_each_step_once_and_shows_what_failed(stack: PrefectStack)
     # wang.fang's outbox folder cannot be created: a real delivery failure for one recipient.
     blocker = Path(stack.env["PUBREVIEW_DATA_DIR"]) / "outbox" / "wang.fang"
     blocker.parent.mkdir(parents=True, exist_ok=True)
+    # Earlier tests on this stack may have delivered to wang.fang: keep that folder aside.
+    kept = blocker.with_name("wang.fang.kept")
+    if blocker.is_dir():
+        blocker.rename(kept)
     blocker.write_text("not a folder")
     try:
         pub_id = submit(stack, "关于印发《政务公开工作要点》的通知")
         stack.wait_paused(pub_id, "prereview:r1")
     finally:
         blocker.unlink()
+        if kept.exists():
+            kept.rename(blocker)
     assert outbox(stack, pub_id) == {("li.na", "【待初审】"): 1}
     status = stack.cli_json("status", str(pub_id))
     assert status["failed_notifications"] == 1
