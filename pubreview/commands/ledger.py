@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import asdict
 from pathlib import Path
 
 from pubreview import db
 from pubreview import ledger as ledger_mod
+from pubreview.ledger_import import import_file
 from pubreview.output import add_json_flag, emit
 from pubreview.status import format_history, history_rows
 from pubreview.submission import get
@@ -50,12 +52,16 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from pubreview.ledger_import import import_file
-
     with db.transaction() as session:
         summary = import_file(session, args.file, args.actor)
-    data = summary.__dict__ if hasattr(summary, "__dict__") else summary
-    emit(args, data, f"imported {args.file}: {data}")
+    years = ", ".join(f"{year}: {n}" for year, n in sorted(summary.years.items()))
+    emit(
+        args,
+        asdict(summary),
+        f"imported {summary.items} items from {args.file} ({summary.published} channel "
+        f"publications, {summary.adoptions} adoptions; by year {years}); "
+        f"ledger entries {summary.first_entry}–{summary.last_entry}",
+    )
     return 0
 
 
