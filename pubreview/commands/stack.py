@@ -102,7 +102,7 @@ Prefect UI     {stack.ui_url}   (runs waiting for review show as Suspended)
 Published site {stack.site_url}
 Review pages   {stack.web_url}  (every message carries a personal link:
                .venv/bin/pubreview outbox --to li.na   shows li.na's messages)
-Annual report  .venv/bin/pubreview report 2026 --init-supplement   (once: fill in supplement-2026.yaml)
+Annual report  .venv/bin/pubreview report 2026 --init-supplement  (once; fill it in)
                .venv/bin/pubreview report 2026 --format national --out data/report
 
 Act as each role (sample organisation in config/sample-org.yaml):
