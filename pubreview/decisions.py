@@ -227,7 +227,7 @@ def _record(
             "via": via,
             "urls": channels,
             "screening_override": override,
-            "publish_at": publish_at.isoformat(timespec="seconds") if publish_at else None,
+            "publish_at": publish_at.isoformat() if publish_at else None,
         },
         # One decision per stage per revision, enforced by the database as well.
         dedupe_key=f"decided:{pub.id}:{revision.number}:{stage.value}",

@@ -257,15 +257,14 @@ def test_scheduled_publication_goes_out_at_its_time_not_before(engine: Engine) -
         ValidationError,
         publish_at=utcnow() - timedelta(minutes=1),
     )
+    when = utcnow() + timedelta(seconds=2)
     result = decided(
-        engine,
-        pub,
-        "zhou.min",
-        urls={"微博": "https://weibo.example/2"},
-        publish_at=utcnow() + timedelta(seconds=2),
+        engine, pub, "zhou.min", urls={"微博": "https://weibo.example/2"}, publish_at=when
     )
     assert result.status == "scheduled" and result.event == "publication.scheduled"
     with db.transaction(engine) as session:
+        # Kept to the microsecond: a publish time rounded down would go out early.
+        assert publishing.publish_at(session, session.get(Publication, pub)) == when
         assert publishing.published_channels(session, pub) == {}
         assert not publishing.publish_due(session, pub)
     time.sleep(2.5)
