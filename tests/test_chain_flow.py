@@ -131,15 +131,7 @@ def test_killed_worker_and_lost_resume_recover(stack: PrefectStack) -> None:
     stack.wait_paused(pub_id, "prereview:r1")
     stack.cli("decide", str(pub_id), "approve", "--as", "li.na", "--attest-no-secrets")
 
-    def running() -> bool:
-        return any(
-            (r["state"] or {}).get("type") in ("RUNNING", "PENDING") for r in stack.run_of(pub_id)
-        )
-
-    wait_until(running, 60, "the resumed run to be active", every=0.05)
-    stack.kill_worker()
-    stack.start_worker()
-    stack.cli("reconcile", "--stale-after", "0")
+    stack.crash_worker_mid_run(pub_id)
     stack.wait_paused(pub_id, "signoff:r1")
 
     # A decision recorded but never followed by its resume (the deciding process died).

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from tests.support.prefect_stack import PrefectStack, wait_until
+from tests.support.prefect_stack import PrefectStack
 from tests.test_chain_flow import submit, verify
 
 
@@ -55,17 +55,7 @@ def test_flow_notifies_each_step_once_and_shows_what_failed(stack: PrefectStack)
     stack.wait_paused(pub_id, "signoff:r1")
     stack.cli("decide", str(pub_id), "approve", "--as", "zeng.xiang")
     # Kill the worker while the resumed run works; reconcile starts it again from the top.
-    wait_until(
-        lambda: any(
-            (r["state"] or {}).get("type") in ("RUNNING", "PENDING") for r in stack.run_of(pub_id)
-        ),
-        60,
-        "the resumed run to be active",
-        every=0.05,
-    )
-    stack.kill_worker()
-    stack.start_worker()
-    stack.cli("reconcile", "--stale-after", "0")
+    stack.crash_worker_mid_run(pub_id)
     stack.wait_paused(pub_id, "publication:r1")
     stack.cli(
         "decide",

@@ -130,6 +130,21 @@ class PrefectStack:
         # The runner needs a poll or two after registering before it picks runs up.
         time.sleep(2)
 
+    def crash_worker_mid_run(self, publication_id: int) -> None:
+        """SIGKILL the worker while this item's resumed run is active, restart it, reconcile."""
+        wait_until(
+            lambda: any(
+                (r["state"] or {}).get("type") in ("RUNNING", "PENDING")
+                for r in self.run_of(publication_id)
+            ),
+            60,
+            "the resumed run to be active",
+            every=0.05,
+        )
+        self.kill_worker()
+        self.start_worker()
+        self.cli("reconcile", "--stale-after", "0")
+
     def kill_worker(self) -> None:
         """SIGKILL the worker and every process it started (its flow runs)."""
         if self.worker and self.worker.poll() is None:
