@@ -26,9 +26,9 @@ from sqlalchemy import select  # noqa: E402
 
 from models import LedgerEntry, LedgerKind, Publication, Status  # noqa: E402
 from pubreview import db, migrate  # noqa: E402
-from pubreview.org import load_org  # noqa: E402
-from pubreview.submission import Draft, submit  # noqa: E402
-from pubreview.workflow import Outcome  # noqa: E402
+from pubreview.accounts.org import load_org  # noqa: E402
+from pubreview.review.submission import Draft, submit  # noqa: E402
+from pubreview.review.workflow import Outcome  # noqa: E402
 from tests.support.prefect_stack import PrefectStack, wait_until  # noqa: E402
 
 SAMPLE_ORG = ROOT / "config" / "sample-org.yaml"
@@ -62,7 +62,7 @@ def draft(i: int) -> Draft:
 
 def baseline(n: int, tmp: Path) -> float:
     """Submit and decide n items as bare ledger writes; return seconds."""
-    from pubreview.decisions import decide
+    from pubreview.review.decisions import decide
 
     engine = db.make_engine(fresh_db(tmp / "baseline.db"))
     start = time.perf_counter()
@@ -117,7 +117,7 @@ def main() -> None:
     stack.start()
     os.environ.update(stack.env)
     from pubreview import orchestration
-    from pubreview.decisions import decide
+    from pubreview.review.decisions import decide
 
     engine = db.make_engine(url)
     try:

@@ -21,12 +21,12 @@ import apprise
 from aiosmtpd.controller import Controller
 
 from pubreview import db, migrate
+from pubreview.accounts.org import load_org
 from pubreview.notify.delivery import Delivery, RetryPolicy, deliver
 from pubreview.notify.messages import message_for
 from pubreview.notify.recipients import notice_for
-from pubreview.org import load_org
+from pubreview.review.submission import Draft, submit
 from pubreview.settings import PROJECT_ROOT
-from pubreview.submission import Draft, submit
 
 SAMPLE_ORG = PROJECT_ROOT / "config" / "sample-org.yaml"
 

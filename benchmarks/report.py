@@ -5,7 +5,7 @@ Run: .venv/bin/python benchmarks/report.py [--entries 1000000] [--year 2018] [--
 Builds a hash-chained ledger of N entries (submissions, three decisions, one or two channels
 published, some adoptions and retractions, over 2017–2019) in a fresh SQLite file and, when
 reachable, a fresh PostgreSQL database (PUBREVIEW_TEST_PG_URL's server). The entries are
-bulk-inserted with their hashes computed by pubreview.ledger.entry_hash (the triggers only
+bulk-inserted with their hashes computed by pubreview.ledger.chain.entry_hash (the triggers only
 refuse UPDATE and DELETE). Then, in the same run and on the same table, it times
 `year_figures` (the report's figures, every query a GROUP BY or COUNT in the database),
 `management_annex`, and one hand-written `SELECT channel, count(*) … GROUP BY channel`.
@@ -27,8 +27,8 @@ from sqlalchemy import Engine, insert, text
 
 from models import GENESIS_HASH, LedgerEntry, LedgerKind, Publication
 from pubreview import db, migrate, publishing
+from pubreview.accounts.org import load_org
 from pubreview.ledger import entry_hash
-from pubreview.org import load_org
 from pubreview.report import rollup
 from pubreview.settings import PROJECT_ROOT
 

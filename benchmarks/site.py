@@ -19,15 +19,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from models import Status
-from pubreview import catalog as catalog_mod
 from pubreview import db, migrate, publishing, rendering
-from pubreview.org import load_org
-from pubreview.retraction import retract
+from pubreview.accounts.org import load_org
+from pubreview.publishing import catalog as catalog_mod
+from pubreview.publishing.retraction import retract
+from pubreview.review.submission import AttachmentFile, Draft, submit
 from pubreview.settings import PROJECT_ROOT
 from pubreview.site import build_site, render_publication
 from pubreview.site.content import BodyRenderer, load
 from pubreview.site.pages import plan
-from pubreview.submission import AttachmentFile, Draft, submit
 
 BODY = """为进一步做好机构编制信息公开工作，第{n}号通知如下：
 

@@ -27,11 +27,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from pubreview import db, migrate
-from pubreview.decisions import decide
-from pubreview.org import load_org
+from pubreview.accounts.org import load_org
+from pubreview.review.decisions import decide
+from pubreview.review.submission import AttachmentFile, Draft, resubmit, submit
+from pubreview.review.workflow import Outcome
 from pubreview.settings import PROJECT_ROOT
-from pubreview.submission import AttachmentFile, Draft, resubmit, submit
-from pubreview.workflow import Outcome
 
 BIN = Path(sys.executable).parent
 BODY = """为进一步做好机构编制信息公开工作，第{n}号通知如下：

@@ -14,7 +14,7 @@ from prefect.states import Scheduled
 
 from models import Person, Publication, Status, Unit
 from pubreview import db, orchestration, publishing
-from pubreview.submission import get
+from pubreview.review.submission import get
 
 
 @task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=2)

@@ -12,10 +12,10 @@ from models import LedgerKind, Publication, Status, Unit
 from pubreview import db, ledger
 from pubreview.notify.records import failed_deliveries
 from pubreview.orchestration import waiting_key
+from pubreview.review.status import STATUS_LABEL, format_history, history_rows
+from pubreview.review.submission import get, screening_of
+from pubreview.review.workflow import STAGE_LABEL, TERMINAL
 from pubreview.site import render_publication
-from pubreview.status import STATUS_LABEL, format_history, history_rows
-from pubreview.submission import get, screening_of
-from pubreview.workflow import STAGE_LABEL, TERMINAL
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine
 
 from pubreview import db, migrate
-from pubreview.org import load_org
+from pubreview.accounts.org import load_org
 from pubreview.settings import PROJECT_ROOT
 
 PG_ADMIN_URL = os.environ.get("PUBREVIEW_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")

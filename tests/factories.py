@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from pubreview import db
-from pubreview.decisions import DecisionResult, decide
-from pubreview.submission import AttachmentFile, Draft, submit
-from pubreview.workflow import Outcome
+from pubreview.review.decisions import DecisionResult, decide
+from pubreview.review.submission import AttachmentFile, Draft, submit
+from pubreview.review.workflow import Outcome
 
 
 def draft(**overrides) -> Draft:

@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from pubreview.org import parse_org
+from pubreview.accounts.org import parse_org
 from tests.conftest import SAMPLE_ORG
 from tests.support.prefect_stack import free_port
 

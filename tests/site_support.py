@@ -9,9 +9,9 @@ from sqlalchemy import Engine
 
 from models import Status
 from pubreview import db, publishing
-from pubreview.decisions import decide
-from pubreview.submission import AttachmentFile, Draft, submit
-from pubreview.workflow import Outcome
+from pubreview.review.decisions import decide
+from pubreview.review.submission import AttachmentFile, Draft, submit
+from pubreview.review.workflow import Outcome
 
 # Sample organisation: submitter, section head, leader, center of unit zonghe.
 SUBMITTER, HEAD, LEADER, CENTER, ADMIN = "zhang.wei", "li.na", "zeng.xiang", "zhou.min", "wu.gang"

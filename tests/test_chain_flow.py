@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from models import LedgerEntry, LedgerKind
 from pubreview import db, ledger
-from pubreview.decisions import decide
-from pubreview.workflow import Outcome
+from pubreview.review.decisions import decide
+from pubreview.review.workflow import Outcome
 from tests.support.prefect_stack import PrefectStack, wait_until
 
 

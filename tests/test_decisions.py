@@ -8,8 +8,8 @@ from sqlalchemy import Engine, func, select
 from models import LedgerEntry, LedgerKind, Publication
 from pubreview import db
 from pubreview.errors import DecisionRefused, NotFound, ValidationError
-from pubreview.submission import resubmit
-from pubreview.workflow import Outcome
+from pubreview.review.submission import resubmit
+from pubreview.review.workflow import Outcome
 from tests.factories import decided, submitted
 
 
@@ -96,7 +96,7 @@ def test_own_submission_is_refused(engine: Engine) -> None:
 
 def test_one_person_decides_one_stage_per_revision(engine: Engine, tmp_path) -> None:
     # zeng.xiang is a leader; give him the section head role too, then he may not do both.
-    from pubreview.org import load_org
+    from pubreview.accounts.org import load_org
 
     org = tmp_path / "org.yaml"
     org.write_text(

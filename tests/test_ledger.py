@@ -10,7 +10,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from pubreview import db, ledger
-from pubreview.workflow import Outcome
+from pubreview.review.workflow import Outcome
 from tests.factories import decided, submitted
 
 

@@ -17,9 +17,9 @@ from pubreview.notify.delivery import Delivery, deliver
 from pubreview.notify.dispatch import NotifyReport, notify_publication
 from pubreview.notify.messages import message_for
 from pubreview.notify.recipients import notice_for
-from pubreview.status import item_status
-from pubreview.submission import get, resubmit
-from pubreview.workflow import Outcome
+from pubreview.review.status import item_status
+from pubreview.review.submission import get, resubmit
+from pubreview.review.workflow import Outcome
 from tests.factories import decided, submitted
 from tests.notify_support import (
     SMTP_PASSWORD,

@@ -6,11 +6,11 @@ import pytest
 from sqlalchemy import Engine
 
 from pubreview import db, publishing
-from pubreview.decisions import decide
+from pubreview.publishing.retraction import retract
 from pubreview.report import rollup
-from pubreview.retraction import retract
-from pubreview.submission import Draft, resubmit, submit
-from pubreview.workflow import Outcome
+from pubreview.review.decisions import decide
+from pubreview.review.submission import Draft, resubmit, submit
+from pubreview.review.workflow import Outcome
 
 
 def _through(session, pub_id: int, *, pre: str = "li.na") -> None:

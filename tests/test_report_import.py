@@ -12,7 +12,7 @@ from sqlalchemy import Engine, func, select
 from models import LedgerEntry, LedgerKind, Publication, Status
 from pubreview import cli, db, ledger
 from pubreview.errors import ValidationError
-from pubreview.ledger_import import import_file
+from pubreview.ledger.importer import import_file
 from tests.report_support import HEADER, write_csv
 
 

@@ -15,7 +15,7 @@ import pytest
 from stdnum import luhn
 from stdnum.cn import ric, uscc
 
-from pubreview.commands import screen as screen_command
+from pubreview.cli import screen as screen_command
 from pubreview.errors import ValidationError
 from pubreview.screening import screen_document, screen_text
 from pubreview.screening.negative_list import load_negative_list
@@ -442,7 +442,7 @@ def test_installed_cli_exit_statuses(drafts: dict[str, Path]) -> None:
     missing = [
         name
         for name in COMMAND_MODULES
-        if importlib.util.find_spec(f"pubreview.commands.{name}") is None
+        if importlib.util.find_spec(f"pubreview.cli.{name}") is None
     ]
     if missing:
         pytest.skip(f"command modules not written yet: {missing}")

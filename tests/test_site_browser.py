@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import Engine
 
 from pubreview import db
-from pubreview.retraction import retract
+from pubreview.publishing.retraction import retract
 from pubreview.site import build_site, render_publication
 from pubreview.site.serve import make_server
 from tests.site_support import CENTER, publish_through_chain

@@ -12,10 +12,10 @@ from jinja2 import ChoiceLoader, DictLoader, UndefinedError
 from sqlalchemy import Engine
 
 from pubreview import db, rendering
-from pubreview.retraction import retract
+from pubreview.publishing.retraction import retract
+from pubreview.review.submission import current_revision, get
 from pubreview.site import build_site, render_publication
 from pubreview.site.pages import PAGE_SIZE
-from pubreview.submission import current_revision, get
 from tests.site_support import CENTER, publish_through_chain, seed_published, tree
 
 ATOM = "{http://www.w3.org/2005/Atom}"

@@ -10,12 +10,12 @@ from sqlalchemy import Engine, select
 
 from models import LedgerEntry, LedgerKind, Status
 from pubreview import db, ledger
-from pubreview.adoption import adopt
-from pubreview.channels import channel_states, confirm, fit, post_text
 from pubreview.cli import main
 from pubreview.errors import DecisionRefused, ValidationError
-from pubreview.retraction import retract
-from pubreview.submission import Draft, get, submit
+from pubreview.publishing.adoption import adopt
+from pubreview.publishing.channels import channel_states, confirm, fit, post_text
+from pubreview.publishing.retraction import retract
+from pubreview.review.submission import Draft, get, submit
 from tests.site_support import ADMIN, CENTER, HEAD, SUBMITTER, publish_through_chain, tree
 
 LONG_BODY = "第一段:" + "名称管理工作稳步推进," * 40 + "\n\n第二段 **加粗**。"

@@ -8,7 +8,7 @@ from sqlalchemy import Engine, func, select
 from models import LedgerEntry, Publication
 from pubreview import db
 from pubreview.errors import NotFound, ValidationError
-from pubreview.submission import fingerprint, read_attachments, submit
+from pubreview.review.submission import fingerprint, read_attachments, submit
 from tests.factories import attachment, draft
 
 

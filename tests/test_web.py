@@ -15,9 +15,9 @@ from sqlalchemy import Engine, select
 from models import LedgerEntry, LedgerKind
 from pubreview import db
 from pubreview.cli import build_parser
-from pubreview.submission import get, resubmit
+from pubreview.review.submission import get, resubmit
+from pubreview.review.workflow import Outcome
 from pubreview.web import links
-from pubreview.workflow import Outcome
 from tests.factories import attachment, decided, submitted
 from tests.web_support import (
     AfterCommitRecorder,

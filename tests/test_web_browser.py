@@ -22,7 +22,7 @@ from models import LedgerEntry, LedgerKind
 from pubreview import db
 from pubreview.notify.config import ENV_YAML
 from pubreview.notify.dispatch import notify_publication
-from pubreview.submission import get, resubmit
+from pubreview.review.submission import get, resubmit
 from pubreview.web import links
 from tests.factories import attachment, submitted
 from tests.notify_support import SmtpServer, apprise_yaml, email_of

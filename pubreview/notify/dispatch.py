@@ -25,7 +25,7 @@ from pubreview.notify.delivery import (
 )
 from pubreview.notify.messages import message_for
 from pubreview.notify.recipients import notice_for
-from pubreview.submission import get
+from pubreview.review.submission import get
 
 log = logging.getLogger(__name__)
 

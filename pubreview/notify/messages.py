@@ -15,14 +15,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Person, Publication, Stage, Unit
-from pubreview import catalog as catalog_mod
 from pubreview import publishing
 from pubreview.notify.recipients import Notice, Recipient
+from pubreview.publishing import catalog as catalog_mod
 from pubreview.rendering import environment
-from pubreview.status import STATUS_LABEL
-from pubreview.submission import screening_of
+from pubreview.review.status import STATUS_LABEL
+from pubreview.review.submission import screening_of
+from pubreview.review.workflow import STAGE_LABEL, Outcome
 from pubreview.web.links import review_link
-from pubreview.workflow import STAGE_LABEL, Outcome
 
 OUTCOME_LABEL = {Outcome.APPROVE: "通过", Outcome.RETURN: "退回修改", Outcome.REJECT: "不予发布"}
 

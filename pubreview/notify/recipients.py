@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from models import LedgerEntry, Person, Publication, Role, RoleGrant, Status
 from pubreview import ledger
-from pubreview.status import waiting_on
-from pubreview.workflow import Outcome
+from pubreview.review.status import waiting_on
+from pubreview.review.workflow import Outcome
 
 # The event names double as template folders under templates/notify/.
 STEP_EVENTS = ("prereview", "signoff", "publication")

@@ -26,8 +26,8 @@ from sqlalchemy.orm import Session
 
 from models import LedgerEntry, LedgerKind, Publication, Stage, Unit
 from models.base import as_utc
-from pubreview import catalog as catalog_mod
 from pubreview.publishing import OFFICE_TIMEZONE
+from pubreview.publishing import catalog as catalog_mod
 
 
 @dataclass(frozen=True)

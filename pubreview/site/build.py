@@ -13,8 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Attachment
-from pubreview import catalog as catalog_mod
 from pubreview import rendering, settings
+from pubreview.publishing import catalog as catalog_mod
 from pubreview.site import files
 from pubreview.site.content import BodyRenderer, SiteContent, load
 from pubreview.site.pages import Page, plan

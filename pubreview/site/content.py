@@ -25,8 +25,8 @@ from models import (
     UnitKind,
 )
 from models.base import as_utc
-from pubreview.catalog import Catalog
 from pubreview.publishing import OFFICE_TIMEZONE
+from pubreview.publishing.catalog import Catalog
 
 SITE_KIND = "site"
 # Only these schemes may appear in a link or image on a page; javascript: and data: never do.

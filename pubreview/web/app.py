@@ -1,8 +1,8 @@
 """The approvers' web app: review pages and personal queues behind signed links.
 
 Every page is server-rendered HTML that works without JavaScript. A decision goes through
-`pubreview.decisions.decide` with via="web", in its own transaction; only after it commits does
-`after_commit` tell Prefect (as the command line does), so a decision is never lost.
+`pubreview.review.decisions.decide` with via="web", in its own transaction; only after it
+commits does `after_commit` tell Prefect (as the command line does), so a decision is never lost.
 """
 
 from __future__ import annotations
@@ -19,10 +19,12 @@ from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 
 from models import Stage
-from pubreview import actions, db, settings
-from pubreview.decisions import DecisionResult, decide
+from pubreview import db, settings
 from pubreview.errors import DecisionRefused, LinkRefused, NotFound, ValidationError
+from pubreview.orchestration import after_commit as actions
 from pubreview.rendering import render
+from pubreview.review.decisions import DecisionResult, decide
+from pubreview.review.workflow import STAGE_LABEL, Outcome
 from pubreview.web import csrf
 from pubreview.web.links import (
     ReviewGrant,
@@ -32,7 +34,6 @@ from pubreview.web.links import (
     web_url,
 )
 from pubreview.web.review import OUTCOME_LABEL, attachment_of, queue_page, review_page
-from pubreview.workflow import STAGE_LABEL, Outcome
 
 log = logging.getLogger(__name__)
 

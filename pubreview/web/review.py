@@ -1,6 +1,6 @@
 """What the review page and the queue page show, read from the ledger database.
 
-Nothing here writes: deciding goes through `pubreview.decisions.decide`, the one place its
+Nothing here writes: deciding goes through `pubreview.review.decisions.decide`, the one place its
 rules live. These functions only gather what a reviewer needs to see before deciding.
 """
 
@@ -18,15 +18,15 @@ from sqlalchemy.orm import Session, selectinload
 
 from models import Person, Publication, Revision, Stage, Status, Unit
 from models.base import as_utc, utcnow
-from pubreview import catalog as catalog_mod
 from pubreview import settings
 from pubreview.errors import NotFound
 from pubreview.publishing import OFFICE_TIMEZONE
+from pubreview.publishing import catalog as catalog_mod
+from pubreview.review.status import STATUS_LABEL, history_rows, list_status, waiting_on
+from pubreview.review.submission import get, screening_of
+from pubreview.review.workflow import STAGE_LABEL, Outcome
 from pubreview.site.content import BodyRenderer
-from pubreview.status import STATUS_LABEL, history_rows, list_status, waiting_on
-from pubreview.submission import get, screening_of
 from pubreview.web.links import ReviewGrant, review_link
-from pubreview.workflow import STAGE_LABEL, Outcome
 
 OUTCOME_LABEL = {
     Outcome.APPROVE.value: "同意",

@@ -26,12 +26,12 @@ from sqlalchemy import Engine, select
 
 from models import LedgerEntry, LedgerKind, Publication, Stage, Status
 from pubreview import db
-from pubreview.actions import after_commit
-from pubreview.decisions import decide
 from pubreview.orchestration import waiting_key
+from pubreview.orchestration.after_commit import after_commit
+from pubreview.review.decisions import decide
+from pubreview.review.submission import Draft, resubmit, submit
+from pubreview.review.workflow import TERMINAL, Outcome
 from pubreview.settings import PROJECT_ROOT
-from pubreview.submission import Draft, resubmit, submit
-from pubreview.workflow import TERMINAL, Outcome
 from tests.support.prefect_stack import BIN, PrefectStack, wait_until
 
 POOL = "pubreview"

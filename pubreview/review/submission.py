@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session, selectinload
 
 from models import Attachment, LedgerKind, Publication, Revision, Role, Stage, Status, Unit
 from models.base import utcnow
-from pubreview import catalog as catalog_mod
-from pubreview import ledger, org
+from pubreview import ledger
+from pubreview.accounts import org
 from pubreview.errors import DecisionRefused, NotFound, ValidationError
+from pubreview.publishing import catalog as catalog_mod
 from pubreview.screening import screen_document
 
 MAX_TITLE = 200

@@ -9,10 +9,10 @@ from sqlalchemy.orm import Session
 from models import LedgerEntry, LedgerKind, Stage, Status
 from models.base import as_utc, utcnow
 from pubreview import ledger
-from pubreview.channels import require_center
 from pubreview.errors import DecisionRefused, ValidationError
 from pubreview.publishing import OFFICE_TIMEZONE
-from pubreview.submission import get
+from pubreview.publishing.channels import require_center
+from pubreview.review.submission import get
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ import argparse
 from pathlib import Path
 
 from pubreview import db, settings
+from pubreview.cli.output import add_json_flag, emit
 from pubreview.errors import ValidationError
-from pubreview.output import add_json_flag, emit
 from pubreview.report import supplement
 from pubreview.report.build import build_report
 

@@ -9,13 +9,13 @@ from pathlib import Path
 
 from models import Stage
 from pubreview import db
-from pubreview.actions import after_commit
-from pubreview.decisions import decide
+from pubreview.cli.output import add_json_flag, emit
 from pubreview.errors import ValidationError
-from pubreview.output import add_json_flag, emit
-from pubreview.status import describe, item_status, list_status
-from pubreview.submission import Draft, get, read_attachments, resubmit, submit
-from pubreview.workflow import Outcome
+from pubreview.orchestration.after_commit import after_commit
+from pubreview.review.decisions import decide
+from pubreview.review.status import describe, item_status, list_status
+from pubreview.review.submission import Draft, get, read_attachments, resubmit, submit
+from pubreview.review.workflow import Outcome
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from models import Publication, Status
 from pubreview import settings
-from pubreview.workflow import OPEN, TERMINAL
+from pubreview.review.workflow import OPEN, TERMINAL
 
 if TYPE_CHECKING:
     from prefect.client.schemas.objects import FlowRun

@@ -9,11 +9,12 @@ from sqlalchemy.orm import Session
 
 from models import LedgerEntry, LedgerKind, Person, Publication, Stage, Status, Unit
 from models.base import utcnow
-from pubreview import catalog as catalog_mod
-from pubreview import ledger, org, publishing
+from pubreview import ledger, publishing
+from pubreview.accounts import org
 from pubreview.errors import DecisionRefused, ValidationError
-from pubreview.submission import current_revision, get, screening_of
-from pubreview.workflow import (
+from pubreview.publishing import catalog as catalog_mod
+from pubreview.review.submission import current_revision, get, screening_of
+from pubreview.review.workflow import (
     STAGE_LABEL,
     STAGE_ROLE,
     UNIT_SCOPED,

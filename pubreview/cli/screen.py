@@ -6,8 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from pubreview.cli.output import add_json_flag, emit
 from pubreview.errors import ValidationError
-from pubreview.output import add_json_flag, emit
 from pubreview.screening import screen_files
 
 # Exit statuses: scripts tell "has a block finding" from "could not check".

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 
 from pubreview import db
+from pubreview.cli.output import add_json_flag, emit
 from pubreview.notify.config import load_routing
 from pubreview.notify.outbox import outbox_dir, read_outbox
-from pubreview.output import add_json_flag, emit
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -21,12 +21,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import LedgerKind, Person, Publication, Revision, Status, Unit
-from pubreview import catalog as catalog_mod
 from pubreview import ledger, publishing
-from pubreview.adoption import adopt
 from pubreview.errors import ValidationError
+from pubreview.publishing import catalog as catalog_mod
+from pubreview.publishing.adoption import adopt
+from pubreview.review.submission import MAX_TITLE, fingerprint
 from pubreview.site.content import safe_url
-from pubreview.submission import MAX_TITLE, fingerprint
 
 # Header names an office may use, per column; the first is the one errors use.
 COLUMNS: dict[str, tuple[str, ...]] = {

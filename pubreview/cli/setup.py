@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from pubreview import migrate, settings
-from pubreview.output import add_json_flag, emit
+from pubreview.cli.output import add_json_flag, emit
 
 
 def register(sub: argparse._SubParsersAction) -> None:

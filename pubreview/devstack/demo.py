@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import Person, Publication
-from pubreview.org import load_org
+from pubreview.accounts.org import load_org
+from pubreview.review.submission import Draft, submit
 from pubreview.settings import PROJECT_ROOT
-from pubreview.submission import Draft, submit
 
 SAMPLE_ORG = PROJECT_ROOT / "config" / "sample-org.yaml"
 SAMPLE_ITEMS = PROJECT_ROOT / "config" / "sample-items.yaml"

@@ -11,7 +11,7 @@ from sqlalchemy.exc import OperationalError
 
 from pubreview.errors import PubreviewError
 
-# Modules under pubreview.commands, each adding its subcommands.
+# Modules under pubreview.cli, each adding its subcommands.
 COMMAND_MODULES = [
     "setup",
     "org",
@@ -35,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMAND_MODULES:
-        importlib.import_module(f"pubreview.commands.{name}").register(sub)
+        importlib.import_module(f"pubreview.cli.{name}").register(sub)
     return parser
 
 
@@ -67,7 +67,3 @@ def _fail(args: argparse.Namespace, kind: str, message: str) -> int:
         sys.stdout.write("\n")
     print(f"pubreview: error: {message}", file=sys.stderr)
     return 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

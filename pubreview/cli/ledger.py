@@ -8,10 +8,10 @@ from pathlib import Path
 
 from pubreview import db
 from pubreview import ledger as ledger_mod
-from pubreview.ledger_import import import_file
-from pubreview.output import add_json_flag, emit
-from pubreview.status import format_history, history_rows
-from pubreview.submission import get
+from pubreview.cli.output import add_json_flag, emit
+from pubreview.ledger.importer import import_file
+from pubreview.review.status import format_history, history_rows
+from pubreview.review.submission import get
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -8,12 +8,13 @@ import sys
 import time
 
 from models import Person
-from pubreview import db, demo, migrate
-from pubreview.actions import after_commit
-from pubreview.output import add_json_flag, emit
+from pubreview import db, migrate
+from pubreview.cli.output import add_json_flag, emit
+from pubreview.devstack import demo
+from pubreview.devstack.stack import Stack
+from pubreview.orchestration.after_commit import after_commit
+from pubreview.review.submission import get
 from pubreview.site import build_site
-from pubreview.stack import Stack
-from pubreview.submission import get
 from pubreview.web.links import queue_link
 
 

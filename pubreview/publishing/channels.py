@@ -7,11 +7,12 @@ from dataclasses import asdict, dataclass
 from sqlalchemy.orm import Session
 
 from models import LedgerEntry, LedgerKind, Person, Role, Status
-from pubreview import catalog as catalog_mod
-from pubreview import ledger, org, publishing
+from pubreview import ledger, publishing
+from pubreview.accounts import org
 from pubreview.errors import DecisionRefused, ValidationError
+from pubreview.publishing import catalog as catalog_mod
+from pubreview.review.submission import current_revision, get
 from pubreview.site.content import SITE_KIND, BodyRenderer, safe_url
-from pubreview.submission import current_revision, get
 
 ELLIPSIS = "…"
 

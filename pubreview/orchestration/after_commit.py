@@ -6,7 +6,7 @@ from typing import Any
 
 from models import Unit
 from pubreview import db, orchestration
-from pubreview.submission import get
+from pubreview.review.submission import get
 
 
 def after_commit(

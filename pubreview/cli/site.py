@@ -6,10 +6,11 @@ import argparse
 import contextlib
 from pathlib import Path
 
-from pubreview import adoption, channels, db, retraction
-from pubreview.actions import after_commit
+from pubreview import db
+from pubreview.cli.output import add_json_flag, emit
 from pubreview.errors import NotFound, PubreviewError, ValidationError
-from pubreview.output import add_json_flag, emit
+from pubreview.orchestration.after_commit import after_commit
+from pubreview.publishing import adoption, channels, retraction
 from pubreview.site import BuildSummary, build_site, default_out_dir, render_publication
 from pubreview.site.serve import make_server
 

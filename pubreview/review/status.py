@@ -9,10 +9,11 @@ from sqlalchemy.orm import Session
 
 from models import Person, Publication, Status, Unit
 from models.base import as_utc, utcnow
-from pubreview import ledger, org, publishing
+from pubreview import ledger, publishing
+from pubreview.accounts import org
 from pubreview.notify.records import failed_deliveries
-from pubreview.submission import screening_of
-from pubreview.workflow import OPEN, STAGE_LABEL, STAGE_ROLE, UNIT_SCOPED
+from pubreview.review.submission import screening_of
+from pubreview.review.workflow import OPEN, STAGE_LABEL, STAGE_ROLE, UNIT_SCOPED
 
 STATUS_LABEL = {
     Status.IN_REVIEW: "审核中",

@@ -9,10 +9,10 @@ from sqlalchemy.orm import Session
 
 from models import LedgerEntry, LedgerKind, Status
 from pubreview import ledger
-from pubreview.channels import require_center
 from pubreview.errors import DecisionRefused, ValidationError
+from pubreview.publishing.channels import require_center
+from pubreview.review.submission import get
 from pubreview.site.content import safe_url
-from pubreview.submission import get
 
 
 class Level(enum.StrEnum):

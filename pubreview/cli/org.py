@@ -10,8 +10,8 @@ from sqlalchemy.orm import selectinload
 
 from models import Person, Unit
 from pubreview import db, migrate, settings
-from pubreview.org import load_org
-from pubreview.output import add_json_flag, emit
+from pubreview.accounts.org import load_org
+from pubreview.cli.output import add_json_flag, emit
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -1,0 +1,7 @@
+"""`python -m pubreview.cli`."""
+
+import sys
+
+from pubreview.cli.parser import main
+
+sys.exit(main())

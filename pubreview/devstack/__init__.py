@@ -1,0 +1,1 @@
+"""The embedded stack on one machine (`pubreview up` / `down`) and its sample data."""

@@ -1,0 +1,28 @@
+"""The ledger (发布台帐): append-only, hash-chained; appending, reading and verifying it.
+
+`chain` holds the rules; this package re-exports them so callers write `ledger.append(...)`.
+"""
+
+from pubreview.ledger.chain import (
+    DuplicateEntry,
+    VerifyResult,
+    append,
+    canonical_json,
+    decisions_on,
+    entry_hash,
+    find_by_key,
+    history,
+    verify,
+)
+
+__all__ = [
+    "DuplicateEntry",
+    "VerifyResult",
+    "append",
+    "canonical_json",
+    "decisions_on",
+    "entry_hash",
+    "find_by_key",
+    "history",
+    "verify",
+]

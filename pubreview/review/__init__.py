@@ -1,0 +1,1 @@
+"""The review procedure: submitting, the chain of stages, deciding a stage, where items stand."""
