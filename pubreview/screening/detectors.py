@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import phonenumbers
 from stdnum import luhn
@@ -59,9 +59,13 @@ _MARKING = re.compile(
 )
 
 
-def find_markings(text: str) -> Iterator[Hit]:
+# Every marking contains one of these: the scanner's one pass tells which lines to search.
+MARKING_TRIGGERS = ("密", "内部", *_CAUTION[3:-1].split("|"))
+
+
+def find_markings(text: str, start: int = 0, end: int | None = None) -> Iterator[Hit]:
     """Classification markings: 绝密/机密/秘密 (with or without ★), 密级：…, 内部资料 注意保密."""
-    for m in _MARKING.finditer(text):
+    for m in _MARKING.finditer(text, start, len(text) if end is None else end):
         yield Hit(
             m.start(),
             m.end(),
@@ -99,9 +103,9 @@ def is_resident_id(number: str) -> bool:
     return _EARLIEST_BIRTH <= born <= datetime.date.today()
 
 
-def find_resident_ids(text: str) -> Iterator[Hit]:
+def find_resident_ids(text: str, start: int = 0, end: int | None = None) -> Iterator[Hit]:
     """18-digit resident ID numbers with a valid check digit and a real birth date."""
-    for m in _RESIDENT_ID.finditer(text):
+    for m in _RESIDENT_ID.finditer(text, start, len(text) if end is None else end):
         if is_resident_id(m.group()):
             yield Hit(
                 m.start(),
@@ -119,9 +123,9 @@ _MOBILE = re.compile(
 _MOBILE_TYPES = {phonenumbers.PhoneNumberType.MOBILE}
 
 
-def find_mobiles(text: str) -> Iterator[Hit]:
+def find_mobiles(text: str, start: int = 0, end: int | None = None) -> Iterator[Hit]:
     """Mainland mobile numbers, as phonenumbers classifies them (landlines are not)."""
-    for m in _MOBILE.finditer(text):
+    for m in _MOBILE.finditer(text, start, len(text) if end is None else end):
         number = phonenumbers.parse(m.group(), "CN")
         if phonenumbers.is_valid_number(number) and (
             phonenumbers.number_type(number) in _MOBILE_TYPES
@@ -148,9 +152,9 @@ _BANK_CARD = re.compile(
 )
 
 
-def find_bank_cards(text: str) -> Iterator[Hit]:
+def find_bank_cards(text: str, start: int = 0, end: int | None = None) -> Iterator[Hit]:
     """Bank card numbers: 16–19 digits passing the Luhn check, not an ID or credit code."""
-    for m in _BANK_CARD.finditer(text):
+    for m in _BANK_CARD.finditer(text, start, len(text) if end is None else end):
         digits = re.sub(r"\D", "", m.group())
         if not 16 <= len(digits) <= 19 or not luhn.is_valid(digits):
             continue
@@ -175,9 +179,12 @@ _EMAIL = re.compile(
 )
 
 
-def find_emails(text: str) -> Iterator[Hit]:
+EMAIL_TRIGGER = "@"
+
+
+def find_emails(text: str, start: int = 0, end: int | None = None) -> Iterator[Hit]:
     """E-mail addresses; the local part is masked, the domain kept to tell office from private."""
-    for m in _EMAIL.finditer(text):
+    for m in _EMAIL.finditer(text, start, len(text) if end is None else end):
         local, _, domain = m.group().partition("@")
         # warn, not block: an office's public mailbox (信箱) is meant to be published;
         # a personal address is not, and the domain shown lets the reviewer tell which.
@@ -198,3 +205,33 @@ BUILT_IN: tuple[Detector, ...] = (
     find_bank_cards,
     find_emails,
 )
+
+
+# --- searching only where something can be ---------------------------------------------
+
+# Every ID, mobile and card number lies inside such a run (digits with single spaces or
+# dashes between groups); one pass for this run is far cheaper than one pass per pattern.
+_DIGIT_RUN = re.compile(r"[0-9][0-9 \t-]{10,}")
+# A number may begin up to this many characters before its run (+86, 0086) and its end is
+# judged by up to two characters after it (a decimal point and a digit).
+_RUN_BEFORE, _RUN_AFTER = 4, 2
+_NUMBER_FINDERS = (find_resident_ids, find_mobiles, find_bank_cards)
+
+
+def find_in_lines(
+    text: str, marking_lines: Iterable[tuple[int, int]], email_lines: Iterable[tuple[int, int]]
+) -> Iterator[Hit]:
+    """What BUILT_IN finds, searching only the lines and digit runs that can hold a finding.
+
+    No pattern crosses a line, so a line with none of a detector's trigger words holds none of
+    its findings; the result equals running every detector over the whole text.
+    """
+    for start, end in marking_lines:
+        yield from find_markings(text, start, end)
+    for start, end in email_lines:
+        yield from find_emails(text, start, end)
+    size = len(text)
+    for run in _DIGIT_RUN.finditer(text):
+        start, end = max(0, run.start() - _RUN_BEFORE), min(size, run.end() + _RUN_AFTER)
+        for finder in _NUMBER_FINDERS:
+            yield from finder(text, start, end)

@@ -24,6 +24,7 @@ class Hit:
     reason: str
     # Same length as the matched text, so masking never shifts offsets; None shows it as is.
     masked: str | None = None
+    suggestion: str = ""  # what to write instead (错敏 findings), "" when there is no one fix
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class Finding:
     location: str  # "title", "body", or an attachment's file name
     line: int  # 1-based line of the location's extracted text
     excerpt: str  # the surrounding text with every personal number in it masked
+    suggestion: str = ""  # the suggested correction, "" when the finding has none
 
     def to_dict(self) -> dict[str, Any]:
         """The finding as plain JSON-ready data."""
@@ -43,9 +45,10 @@ class Finding:
 
     def to_text(self) -> str:
         """The finding as one line for a terminal or a message."""
+        fix = f"\n    建议改为「{self.suggestion}」" if self.suggestion else ""
         return (
             f"{self.location}:{self.line}: {self.severity.upper()} {self.detector}: "
-            f"{self.reason}\n    「{self.excerpt}」"
+            f"{self.reason}\n    「{self.excerpt}」{fix}"
         )
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+import re._constants as sre
+import re._parser as sre_parse
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +25,10 @@ class NegativeEntry:
     regex: re.Pattern[str]
     reason: str
     severity: Severity
+
+    def hit(self, start: int, end: int) -> Hit:
+        """The finding for one match of this entry."""
+        return Hit(start, end, "negative_list", self.severity, f"负面清单：{self.reason}")
 
 
 def _entry(raw: object, index: int, path: Path) -> NegativeEntry:
@@ -63,10 +69,92 @@ def load_negative_list(path: Path | None = None) -> list[NegativeEntry]:
 
 
 def find_negative(text: str, entries: list[NegativeEntry]) -> Iterator[Hit]:
-    """Every match of every negative-list entry."""
+    """Every match of every negative-list entry, one regular expression pass per entry."""
     for entry in entries:
         for m in entry.regex.finditer(text):
             if m.end() > m.start():  # a pattern that can match nothing must not flood
-                yield Hit(
-                    m.start(), m.end(), "negative_list", entry.severity, f"负面清单：{entry.reason}"
-                )
+                yield entry.hit(m.start(), m.end())
+
+
+# --- one pass for the whole list ---------------------------------------------------------
+
+# Beyond this many literal prefixes an entry is searched on its own (a pass of its own).
+MAX_PREFIXES = 256
+# A character class of up to this many characters still extends a prefix ([:：]).
+MAX_CLASS = 4
+
+
+def _extend(prefixes: set[str], items: list) -> tuple[set[str], bool]:
+    """The prefixes after matching `items`, and whether all of `items` was literal."""
+    for op, av in items:
+        if op is sre.LITERAL:
+            prefixes = {p + chr(av) for p in prefixes}
+        elif op is sre.IN and len(av) <= MAX_CLASS and all(o is sre.LITERAL for o, _ in av):
+            prefixes = {p + chr(c) for p in prefixes for _, c in av}
+        elif op is sre.SUBPATTERN and not av[1] & re.IGNORECASE:
+            prefixes, complete = _extend(prefixes, list(av[3]))
+            if not complete:
+                return prefixes, False
+        elif op is sre.BRANCH:
+            results = [_extend(prefixes, list(alt)) for alt in av[1]]
+            prefixes = set().union(*(r[0] for r in results))
+            if not all(r[1] for r in results):
+                return prefixes, False
+        elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT) and av[0] >= 1:
+            # At least one repetition is required: its prefixes are required too.
+            return _extend(prefixes, list(av[2]))[0], False
+        else:
+            return prefixes, False
+        if len(prefixes) > MAX_PREFIXES:
+            return prefixes, False
+    return prefixes, True
+
+
+def literal_prefixes(regex: re.Pattern[str]) -> frozenset[str] | None:
+    """Texts one of which every match of `regex` starts with, or None when there are none.
+
+    This lets the scanner's one Aho-Corasick pass find where an entry can match; the entry's
+    own expression is then tried only there.
+    """
+    if regex.flags & re.IGNORECASE:
+        return None
+    prefixes, _ = _extend({""}, list(sre_parse.parse(regex.pattern).data))
+    if not prefixes or "" in prefixes or len(prefixes) > MAX_PREFIXES:
+        return None
+    return frozenset(prefixes)
+
+
+@dataclass(frozen=True)
+class NegativePlan:
+    """How the screen finds a list's matches: by prefix from the one pass, or one pass each."""
+
+    by_prefix: dict[str, tuple[NegativeEntry, ...]]
+    searched: tuple[NegativeEntry, ...]  # entries with no usable prefix
+
+    @classmethod
+    def of(cls, entries: Iterable[NegativeEntry]) -> NegativePlan:
+        """Split the entries by whether they have literal prefixes."""
+        by_prefix: dict[str, list[NegativeEntry]] = {}
+        searched = []
+        for entry in entries:
+            prefixes = literal_prefixes(entry.regex)
+            if prefixes is None:
+                searched.append(entry)
+                continue
+            for prefix in prefixes:
+                by_prefix.setdefault(prefix, []).append(entry)
+        return cls({k: tuple(v) for k, v in by_prefix.items()}, tuple(searched))
+
+    def hits(self, text: str, matches: Iterable[tuple[str, int, int]]) -> Iterator[Hit]:
+        """The entries' matches, given where the scanner found their prefixes."""
+        # As finditer would: an entry's match never starts inside its previous match.
+        reach: dict[int, int] = {}
+        for prefix, start, _ in sorted(matches, key=lambda m: m[1]):
+            for entry in self.by_prefix[prefix]:
+                if start < reach.get(id(entry), 0):
+                    continue
+                m = entry.regex.match(text, start)
+                if m is not None and m.end() > m.start():
+                    reach[id(entry)] = m.end()
+                    yield entry.hit(start, m.end())
+        yield from find_negative(text, list(self.searched))

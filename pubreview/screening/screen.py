@@ -1,17 +1,34 @@
-"""Screen a submission or files on disk; pure: no database, no Prefect."""
+"""Screen a submission or files on disk; pure: no database, no Prefect.
+
+One screen is the confidentiality pre-check (markings, personal numbers, the negative list)
+and the 错敏 check (the lexicon, the leader list, links) over the same text, in one
+Aho-Corasick pass plus the few regular expressions that run only where that pass says.
+"""
 
 from __future__ import annotations
 
 import bisect
+import os
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import Path
 
 from pubreview.errors import ValidationError
-from pubreview.screening.detectors import BUILT_IN
+from pubreview.screening.detectors import EMAIL_TRIGGER, MARKING_TRIGGERS, find_in_lines
 from pubreview.screening.extract import extract_parts, is_screenable
 from pubreview.screening.findings import Finding, Hit, ScreeningResult
-from pubreview.screening.negative_list import NegativeEntry, find_negative, load_negative_list
+from pubreview.screening.leaders import (
+    DEFAULT_LEADERS,
+    LeaderList,
+    find_leader_errors,
+    load_leaders,
+)
+from pubreview.screening.lexicon import DEFAULT_LEXICON, Lexicon, find_errata, load_lexicon
+from pubreview.screening.links import TRIGGERS as LINK_TRIGGERS
+from pubreview.screening.links import Site, default_site, find_links
+from pubreview.screening.negative_list import NegativeEntry, NegativePlan, load_negative_list
+from pubreview.screening.scanner import Match, Scanner
 
 # Characters of context shown on each side of a finding in its excerpt.
 EXCERPT_CONTEXT = 15
@@ -41,21 +58,140 @@ def _masked(text: str, hits: list[Hit]) -> str:
     return "".join(pieces)
 
 
-def screen_text(location: str, text: str, negative: list[NegativeEntry]) -> list[Finding]:
-    """Every finding in one text, in reading order, with masked excerpts."""
+class ScreeningLists:
+    """Everything a screen matches against, compiled once into one scanner."""
+
+    def __init__(
+        self,
+        negative: Iterable[NegativeEntry] = (),
+        lexicon: Lexicon | None = None,
+        leaders: LeaderList | None = None,
+    ) -> None:
+        self.negative = tuple(negative)
+        self.lexicon = lexicon
+        self.leaders = leaders
+        self._negative = NegativePlan.of(self.negative)
+        keys = [("marking", t) for t in MARKING_TRIGGERS]
+        keys += [("email", EMAIL_TRIGGER)] + [("link", t) for t in LINK_TRIGGERS]
+        keys += [("negative", prefix) for prefix in self._negative.by_prefix]
+        if lexicon is not None:
+            keys += [("erratum", wrong) for wrong in lexicon.errata]
+        if leaders is not None:
+            keys += leaders.keys()
+        self.scanner = Scanner(keys)
+
+    def hits(self, text: str, site: Site | None) -> list[Hit]:
+        """Every hit in one (normalised) text."""
+        found = self.scanner.scan(text)
+        lines = _Lines(text)
+        hits = list(
+            find_in_lines(
+                text, lines.around(found.get("marking")), lines.around(found.get("email"))
+            )
+        )
+        hits += self._negative.hits(text, found.get("negative", ()))
+        if self.lexicon is not None:
+            hits += find_errata(text, self.lexicon, found.get("erratum", ()))
+        if self.leaders is not None:
+            hits += find_leader_errors(text, self.leaders, found)
+        hits += find_links(text, site, lines.around(found.get("link")))
+        return hits
+
+
+class _Lines:
+    """Where the lines of a text start and end."""
+
+    def __init__(self, text: str) -> None:
+        self.size = len(text)
+        self.newlines = [m.start() for m in re.finditer("\n", text)]
+
+    def index(self, offset: int) -> int:
+        """The 0-based line an offset is on."""
+        return bisect.bisect_left(self.newlines, offset)
+
+    def span(self, line: int) -> tuple[int, int]:
+        """(start, end) of a 0-based line, without its newline."""
+        start = self.newlines[line - 1] + 1 if line else 0
+        end = self.newlines[line] if line < len(self.newlines) else self.size
+        return start, end
+
+    def around(self, matches: Iterable[Match] | None) -> list[tuple[int, int]]:
+        """The spans of the lines the matches are on, each once, in order."""
+        return [self.span(n) for n in sorted({self.index(s) for _, s, _ in matches or ()})]
+
+
+def _stamp(path: Path) -> tuple[str, int, int]:
+    """A file's identity for caching: a saved edit changes it."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return (str(path), -1, -1)  # the loader reports the missing file
+    return (str(path), info.st_mtime_ns, info.st_size)
+
+
+@lru_cache(maxsize=8)
+def _lexicon(stamp: tuple[str, int, int]) -> Lexicon:
+    return load_lexicon(Path(stamp[0]))
+
+
+@lru_cache(maxsize=8)
+def _leaders(stamp: tuple[str, int, int]) -> LeaderList:
+    return load_leaders(Path(stamp[0]))
+
+
+@lru_cache(maxsize=8)
+def _compiled(
+    negative: tuple[NegativeEntry, ...],
+    lexicon: tuple[str, int, int],
+    leaders: tuple[str, int, int],
+) -> ScreeningLists:
+    return ScreeningLists(negative, _lexicon(lexicon), _leaders(leaders))
+
+
+def load_lists(
+    negative: Iterable[NegativeEntry] | None = None,
+    *,
+    negative_list_path: Path | None = None,
+    lexicon_path: Path | None = None,
+    leaders_path: Path | None = None,
+) -> ScreeningLists:
+    """The office's lists, compiled; reloaded when a file changes, else reused.
+
+    Raises ValidationError naming the file and line for a missing or malformed list.
+    """
+    entries = tuple(negative if negative is not None else load_negative_list(negative_list_path))
+    return _compiled(
+        entries,
+        _stamp(lexicon_path or DEFAULT_LEXICON),
+        _stamp(leaders_path or DEFAULT_LEADERS),
+    )
+
+
+def screen_text(
+    location: str,
+    text: str,
+    negative: list[NegativeEntry] | ScreeningLists,
+    *,
+    site: Site | None = None,
+) -> list[Finding]:
+    """Every finding in one text, in reading order, with masked excerpts.
+
+    `negative` is either the negative list (then the office's lexicon and leader list are
+    loaded beside it) or lists already loaded with `load_lists`. Links to our own site are
+    checked against `site`; without one, every link is treated as external.
+    """
+    lists = negative if isinstance(negative, ScreeningLists) else load_lists(negative)
     text = _normalise(text)
-    hits = [hit for detector in BUILT_IN for hit in detector(text)]
-    hits += find_negative(text, negative)
+    hits = lists.hits(text, site)
     if not hits:
         return []
     hits.sort(key=lambda h: (h.start, h.end, h.detector))
     shown = _masked(text, hits)
-    newlines = [m.start() for m in re.finditer("\n", text)]
+    lines = _Lines(text)
     findings = []
     for hit in hits:
-        line = bisect.bisect_left(newlines, hit.start)
-        line_start = newlines[line - 1] + 1 if line else 0
-        line_end = newlines[line] if line < len(newlines) else len(text)
+        line = lines.index(hit.start)
+        line_start, line_end = lines.span(line)
         start = max(line_start, hit.start - EXCERPT_CONTEXT)
         end = min(line_end, hit.end + EXCERPT_CONTEXT)
         excerpt = (
@@ -64,20 +200,22 @@ def screen_text(location: str, text: str, negative: list[NegativeEntry]) -> list
             + ("…" if end < line_end else "")
         )
         findings.append(
-            Finding(hit.detector, hit.severity, hit.reason, location, line + 1, excerpt)
+            Finding(
+                hit.detector, hit.severity, hit.reason, location, line + 1, excerpt, hit.suggestion
+            )
         )
     return findings
 
 
 def _screen_attachment(
-    result: ScreeningResult, name: str, data: bytes, negative: list[NegativeEntry]
+    result: ScreeningResult, name: str, data: bytes, lists: ScreeningLists, site: Site | None
 ) -> None:
     """Add one attachment's findings; raises ValidationError when its content is unreadable."""
     if not is_screenable(name):
         result.not_screened[name] = "文件类型不支持文本提取，未筛查，请人工审查"
         return
     for location, text in extract_parts(name, data):
-        result.findings += screen_text(location, text, negative)
+        result.findings += screen_text(location, text, lists, site=site)
 
 
 def screen_document(
@@ -85,39 +223,56 @@ def screen_document(
     body: str,
     attachments: list[tuple[str, bytes]],
     negative_list_path: Path | None = None,
+    *,
+    lexicon_path: Path | None = None,
+    leaders_path: Path | None = None,
+    site: Site | None = None,
 ) -> ScreeningResult:
     """Screen a submission: title, body and each (filename, content) attachment.
 
+    Links to the office's site are checked against `site` (default: the built site).
     An attachment that cannot be read is listed in `not_screened`, never skipped silently.
-    Raises ValidationError only for a missing or malformed negative list.
+    Raises ValidationError only for a missing or malformed list (negative list, lexicon,
+    leader list), naming the file and line.
     """
-    negative = load_negative_list(negative_list_path)
+    lists = load_lists(
+        negative_list_path=negative_list_path, lexicon_path=lexicon_path, leaders_path=leaders_path
+    )
+    site = site or default_site()
     result = ScreeningResult()
-    result.findings += screen_text("title", title, negative)
-    result.findings += screen_text("body", body, negative)
+    result.findings += screen_text("title", title, lists, site=site)
+    result.findings += screen_text("body", body, lists, site=site)
     for name, data in attachments:
         try:
-            _screen_attachment(result, name, data, negative)
+            _screen_attachment(result, name, data, lists, site)
         except ValidationError as exc:
             result.not_screened[name] = f"无法读取，未筛查，请人工审查：{exc}"
     return result
 
 
 def screen_files(
-    paths: Iterable[str | Path], negative_list_path: Path | None = None
+    paths: Iterable[str | Path],
+    negative_list_path: Path | None = None,
+    *,
+    lexicon_path: Path | None = None,
+    leaders_path: Path | None = None,
+    site: Site | None = None,
 ) -> ScreeningResult:
     """Screen files on disk, each under its path as given (for `pubreview screen`).
 
     Raises ValidationError naming the file when one cannot be read or parsed, because a
     draft the submitter believes was checked must not pass unread.
     """
-    negative = load_negative_list(negative_list_path)
+    lists = load_lists(
+        negative_list_path=negative_list_path, lexicon_path=lexicon_path, leaders_path=leaders_path
+    )
+    site = site or default_site()
     result = ScreeningResult()
     for path in paths:
         name = str(path)
         try:
             data = Path(path).read_bytes()
-            _screen_attachment(result, name, data, negative)
+            _screen_attachment(result, name, data, lists, site)
         except (OSError, ValidationError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
             raise ValidationError(f"cannot read {name}: {reason}") from exc

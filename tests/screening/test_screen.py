@@ -21,7 +21,7 @@ from pubreview.screening import screen_document, screen_text
 from pubreview.screening.negative_list import load_negative_list
 from pubreview.settings import PROJECT_ROOT
 
-SEED_DIR = Path(__file__).resolve().parents[2] / "shared" / "seed"
+SEED_DIR = Path(__file__).resolve().parents[3] / "shared" / "seed"
 NEGATIVE = load_negative_list()
 
 

@@ -1,0 +1,297 @@
+"""The office's leader list (领导名单): a leader's name with a title not theirs, a near miss of
+a leader's name, and names of people no longer in office are findings.
+
+The administrator keeps the list in YAML beside the org (`config/sample-leaders.yaml` is the
+sample): each leader's name, current title and unit, with former titles and the date each
+ended, so that "时任副主任曾翔" in a dated sentence about an earlier year passes.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from pubreview.errors import ValidationError
+from pubreview.screening.findings import BLOCK, WARN, Hit, Severity
+from pubreview.screening.homophones import one_off
+from pubreview.screening.listfile import Entry, read_lists
+from pubreview.screening.scanner import Match
+from pubreview.settings import PROJECT_ROOT
+
+DEFAULT_LEADERS = PROJECT_ROOT / "config" / "sample-leaders.yaml"
+
+# Titles recognised next to a name whether or not the list uses them; the list's own titles
+# (and its `titles:` section) are added to these.
+COMMON_TITLES = (
+    "书记 副书记 党组书记 党组副书记 党委书记 党委副书记 党组成员 常委 委员 "
+    "市长 副市长 常务副市长 县长 副县长 常务副县长 区长 副区长 镇长 副镇长 乡长 副乡长 "
+    "主任 副主任 常务副主任 局长 副局长 处长 副处长 科长 副科长 部长 副部长 主席 副主席 "
+    "秘书长 副秘书长 厅长 副厅长 院长 副院长 检察长 副检察长 所长 副所长 站长 副站长 "
+    "组长 副组长 巡视员 副巡视员 调研员 副调研员 一级巡视员 二级巡视员 一级调研员 二级调研员 "
+    "三级调研员 四级调研员 主任科员"
+).split()
+
+# Words right before a title that place it in the past (时任副主任, 原主任).
+HISTORICAL_MARKERS = ("时任", "曾任", "原任", "前任", "原")
+SENTENCE_END = re.compile(r"[。！？；!?;\n]")
+YEAR = re.compile(r"((?:19|20)[0-9]{2})\s*年")
+# A title chain may join its titles with these (市委常委、副市长).
+TITLE_JOINERS = "、，, "
+TITLE_SPLIT = re.compile(r"[、，,\s]+")
+HONORIFIC = "同志"
+# Two-character names have too many ordinary same-pinyin neighbours (曾翔 → 曾想, 曾向): their
+# near misses count only next to a title or 同志.
+SHORT_NAME = 2
+
+LEADER_KEYS = {"name", "title", "unit", "former"}
+FORMER_KEYS = {"title", "until"}
+DEPARTED_KEYS = {"name", "status", "since", "severity", "unit"}
+TITLE_KEYS = {"title"}
+
+
+@dataclass(frozen=True)
+class FormerTitle:
+    """A title a leader held, and the last day they held it (None: not known)."""
+
+    title: str
+    until: datetime.date | None
+
+
+@dataclass(frozen=True)
+class Leader:
+    """A serving leader as the list has them."""
+
+    name: str
+    title: str  # as written for the public, e.g. 党组书记、主任
+    unit: str
+    former: tuple[FormerTitle, ...]
+
+    @property
+    def titles(self) -> tuple[str, ...]:
+        """The current title's parts (党组书记、主任 → 党组书记, 主任)."""
+        return tuple(t for t in TITLE_SPLIT.split(self.title) if t)
+
+    def holds(self, title: str) -> bool:
+        """True when `title` names one of the current titles (书记 for 党组书记, not 副书记)."""
+        return any(_names(held, title) for held in self.titles)
+
+    def held(self, title: str) -> FormerTitle | None:
+        """The former title `title` names, if any."""
+        return next((f for f in self.former if _names(f.title, title)), None)
+
+
+@dataclass(frozen=True)
+class Departed:
+    """Someone no longer in office or under investigation (不再任职 / 接受审查调查)."""
+
+    name: str
+    status: str
+    since: datetime.date | None
+    severity: Severity
+
+
+@dataclass(frozen=True)
+class LeaderList:
+    """The leader list, the departed list and the title words the screen recognises."""
+
+    path: str
+    leaders: dict[str, Leader]
+    departed: dict[str, Departed]
+    titles: frozenset[str]
+    near_misses: dict[str, tuple[str, ...]]  # misspelling → the leaders' names it resembles
+
+    def keys(self) -> Iterator[tuple[str, str]]:
+        """(kind, key) pairs for the scanner."""
+        yield from (("leader", name) for name in self.leaders)
+        yield from (("departed", name) for name in self.departed)
+        yield from (("near_leader", name) for name in self.near_misses)
+        yield from (("title", title) for title in self.titles)
+
+
+def _names(held: str, written: str) -> bool:
+    """Whether `written` names the title `held`: equal, or its tail without dropping a 副."""
+    if held == written:
+        return True
+    return held.endswith(written) and not held[: -len(written)].endswith("副")
+
+
+def _date(entry: Entry, key: str) -> datetime.date | None:
+    value = entry.fields.get(key)
+    if value is None:
+        return None
+    if isinstance(value, datetime.date):
+        return value
+    try:
+        return datetime.date.fromisoformat(str(value))
+    except ValueError as exc:
+        raise ValidationError(f"{entry.where}: {key} 应为日期，如 2023-06-30") from exc
+
+
+def _leader(entry: Entry) -> Leader:
+    entry.check_keys(LEADER_KEYS)
+    former = []
+    for item in entry.children("former"):
+        item.check_keys(FORMER_KEYS)
+        former.append(FormerTitle(item.text("title"), _date(item, "until")))
+    return Leader(entry.text("name"), entry.text("title"), entry.text("unit"), tuple(former))
+
+
+def _departed(entry: Entry) -> Departed:
+    entry.check_keys(DEPARTED_KEYS)
+    severity = entry.fields.get("severity", BLOCK)
+    if severity not in (BLOCK, WARN):
+        raise ValidationError(f"{entry.where}: severity 应为 block 或 warn，而不是 {severity!r}")
+    return Departed(entry.text("name"), entry.text("status"), _date(entry, "since"), severity)
+
+
+def _unique(items: Iterable[tuple[Entry, str]], what: str) -> None:
+    seen: dict[str, Entry] = {}
+    for entry, name in items:
+        if name in seen:
+            raise ValidationError(f"{entry.where}: {what}「{name}」已在第 {seen[name].line} 行列出")
+        seen[name] = entry
+
+
+def load_leaders(path: Path | None = None) -> LeaderList:
+    """Read and check the leader list; a malformed entry is refused by its line."""
+    path = path or DEFAULT_LEADERS
+    sections = read_lists(path, "领导名单", ("leaders", "departed", "titles"))
+    leaders = [(e, _leader(e)) for e in sections["leaders"]]
+    departed = [(e, _departed(e)) for e in sections["departed"]]
+    _unique(((e, p.name) for e, p in leaders + departed), "姓名")
+    titles = set(COMMON_TITLES)
+    for entry in sections["titles"]:
+        entry.check_keys(TITLE_KEYS)
+        titles.add(entry.text("title"))
+    for _, leader in leaders:
+        titles.update(leader.titles)
+        titles.update(t for f in leader.former for t in TITLE_SPLIT.split(f.title) if t)
+    real = {p.name for _, p in leaders + departed}
+    near: dict[str, list[str]] = defaultdict(list)
+    for _, leader in leaders:
+        for variant in one_off(leader.name, contextual=False):
+            if variant not in real:
+                near[variant].append(leader.name)
+    return LeaderList(
+        str(path),
+        {p.name: p for _, p in leaders},
+        {p.name: p for _, p in departed},
+        frozenset(titles),
+        {k: tuple(v) for k, v in near.items()},
+    )
+
+
+# --- finding them in a text -------------------------------------------------------------
+
+
+class _Titles:
+    """The title matches of one text, by where they end and where they start (longest first)."""
+
+    def __init__(self, matches: Iterable[Match]) -> None:
+        self.ending: dict[int, tuple[str, int]] = {}
+        self.starting: dict[int, tuple[str, int]] = {}
+        for title, start, end in matches:
+            if len(title) > len(self.ending.get(end, ("",))[0]):
+                self.ending[end] = (title, start)
+            if len(title) > len(self.starting.get(start, ("",))[0]):
+                self.starting[start] = (title, end)
+
+    def before(self, text: str, at: int) -> tuple[list[str], int]:
+        """The chain of titles that ends at `at` (市委常委、副市长), nearest last, and its start."""
+        chain: list[str] = []
+        while at in self.ending:
+            title, at = self.ending[at]
+            chain.insert(0, title)
+            if at > 0 and text[at - 1] in TITLE_JOINERS and at - 1 in self.ending:
+                at -= 1
+        return chain, at
+
+    def after(self, at: int) -> str | None:
+        """The title that starts right at `at` (曾翔主任), if any."""
+        return self.starting.get(at, (None,))[0]
+
+
+def _sentence(text: str, start: int, end: int) -> str:
+    """The sentence around a span."""
+    left = max(
+        (m.end() for m in SENTENCE_END.finditer(text, max(0, start - 200), start)), default=0
+    )
+    right = SENTENCE_END.search(text, end)
+    return text[max(left, start - 200) : right.start() if right else min(len(text), end + 200)]
+
+
+def _historical(text: str, chain_start: int, name_start: int, former: FormerTitle) -> bool:
+    """Whether a former title is used of the past: 时任/原 before it, or an earlier year."""
+    if any(text.endswith(m, 0, chain_start) for m in HISTORICAL_MARKERS):
+        return True
+    if former.until is None:
+        return False
+    years = [int(y) for y in YEAR.findall(_sentence(text, chain_start, name_start))]
+    return bool(years) and max(years) <= former.until.year
+
+
+def _title_hits(text: str, leader: Leader, start: int, end: int, titles: _Titles) -> Iterator[Hit]:
+    """A hit for each title next to a leader's name that is not theirs now."""
+    chain, chain_start = titles.before(text, start)
+    after = titles.after(end)
+    for title in chain + ([after] if after else []):
+        if leader.holds(title):
+            continue
+        former = leader.held(title)
+        if former is not None and _historical(text, chain_start, start, former):
+            continue
+        was = "为其原职务" if former is not None else "与领导名单不符"
+        yield Hit(
+            start,
+            end,
+            "leader_title",
+            BLOCK,
+            f"领导职务错误：{leader.name}现任{leader.unit}{leader.title}，「{title}」{was}"
+            "（史实叙述请写“时任”）",
+            suggestion=f"{leader.title}{leader.name}",
+        )
+
+
+def find_leader_errors(
+    text: str, leaders: LeaderList, found: dict[str, list[Match]]
+) -> Iterator[Hit]:
+    """Findings for names of the leader list in `text`, from the scanner's matches."""
+    titles = _Titles(found.get("title", ()))
+    for name, start, end in found.get("leader", ()):
+        yield from _title_hits(text, leaders.leaders[name], start, end, titles)
+    for name, start, end in found.get("departed", ()):
+        person = leaders.departed[name]
+        since = f"（{person.since.isoformat()}起）" if person.since else ""
+        yield Hit(
+            start,
+            end,
+            "departed_leader",
+            person.severity,
+            f"人员已不在任：{name}{person.status}{since}，核实是否应出现在拟发布内容中",
+        )
+    real = leaders.leaders.keys() | leaders.departed.keys()
+    for variant, start, end in found.get("near_leader", ()):
+        # A real name that contains the variant (王芳芳 for 王芳) is not a misspelling of it.
+        if any(n in text[max(0, start - 3) : end + 3] for n in real if len(n) > len(variant)):
+            continue
+        chain, _ = titles.before(text, start)
+        after = titles.after(end)
+        beside = chain + ([after] if after else [])
+        honoured = text.startswith(HONORIFIC, end)
+        if len(variant) <= SHORT_NAME and not beside and not honoured:
+            continue
+        for name in leaders.near_misses[variant]:
+            leader = leaders.leaders[name]
+            own_title = any(leader.holds(t) for t in beside)
+            yield Hit(
+                start,
+                end,
+                "leader_name",
+                BLOCK if own_title else WARN,
+                f"疑似领导姓名错误：「{variant}」与{leader.unit}{leader.title}「{name}」同音仅差一字",
+                suggestion=name,
+            )

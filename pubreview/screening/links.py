@@ -1,0 +1,154 @@
+"""Links in a draft that lead nowhere: malformed, script links, pages missing from our own site.
+
+Offline by design: a link to the office's own site is checked against the built site on disk
+(the page must exist); a link elsewhere is listed for the reviewer and never fetched.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from urllib.parse import unquote, urljoin, urlsplit
+
+from pubreview.screening.findings import BLOCK, WARN, Hit
+
+# Words a line must contain to hold a link; other lines are not searched (scanner triggers).
+TRIGGERS = ("](", "]:", "://", "www.", "href", "src", "javascript:", "vbscript:", "data:")
+
+# Where a link target sits in Markdown or HTML. Group "target" is the address as written.
+_LINK = re.compile(
+    "|".join(
+        [
+            # [text](target "title") and ![alt](target); <target> in angle brackets allowed.
+            r"!?\[[^\]\n]*\]\(\s*<?(?P<md>[^)\s>]*)>?(?:\s+[\"'(][^)\n]*)?\)",
+            # [id]: target (a reference definition)
+            r"^[ \t]{0,3}\[[^\]\n]+\]:[ \t]*<?(?P<ref>[^\s>]+)>?",
+            # <a href="target">, <img src='target'>
+            r"(?:href|src)\s*=\s*[\"'](?P<html>[^\"'\n]*)[\"']",
+            # <https://…> autolinks
+            r"<(?P<auto>(?:https?|javascript|vbscript|data):[^>\s]*)>",
+            # a bare address in running text
+            r"(?<![\w/.@\-])(?P<bare>(?:https?://|www\.)[^\s<>()（）\[\]{}\"'，。；、！？》」]+)",
+        ]
+    ),
+    re.MULTILINE | re.IGNORECASE,
+)
+SCRIPT_SCHEMES = frozenset({"javascript", "vbscript", "data"})
+WEB_SCHEMES = frozenset({"http", "https"})
+# Schemes a reader's device handles itself; nothing to check.
+OTHER_SCHEMES = frozenset({"mailto", "tel", "sms"})
+_HOST = re.compile(
+    r"^(?:localhost|[0-9.]+|(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+(?:[a-z]{2,}|xn--[a-z0-9-]+))$"
+)
+# http//… or htp//…: a web address with its colon missing (no scheme is then recognised).
+_MISSING_COLON = re.compile(r"^h?t?t?ps?//", re.IGNORECASE)
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
+# Where a draft's body will be shown: relative links resolve against an article page.
+ARTICLE_PAGE = "articles/0.html"
+
+
+@dataclass(frozen=True)
+class Site:
+    """The office's own site: its public address and, if built, where its files are on disk."""
+
+    base_url: str  # ends with "/"
+    root: Path | None  # the live build's directory, None when no site has been built
+
+    def page_for(self, url: str) -> str | None:
+        """The site path a URL of ours points at, or None when the URL is not ours."""
+        base, target = urlsplit(self.base_url), urlsplit(url)
+        if target.scheme not in WEB_SCHEMES or target.netloc.lower() != base.netloc.lower():
+            return None
+        path = unquote(target.path)
+        if not path.startswith(base.path):
+            return None
+        return path[len(base.path) :]
+
+    def has(self, page: str) -> bool:
+        """Whether the built site has the page (a directory means its index.html)."""
+        assert self.root is not None
+        relative = PurePosixPath(page or "index.html")
+        if ".." in relative.parts:
+            return False
+        path = self.root / relative
+        return path.is_file() or (path / "index.html").is_file()
+
+
+def _valid_host(url: str) -> bool:
+    """Whether a web address has a host name a browser can look up (中文域名 included)."""
+    try:
+        host = urlsplit(url).hostname or ""
+        ascii_host = host.encode("idna").decode("ascii")
+    except (ValueError, UnicodeError):
+        return False
+    return bool(_HOST.match(ascii_host.lower()))
+
+
+def _classify(raw: str, in_markup: bool, site: Site | None) -> tuple[str, str, str] | None:
+    """(detector, severity, reason) for one link target, or None when nothing is to be said."""
+    target = raw.strip()
+    if not target:
+        return ("dead_link", BLOCK, "空链接：链接没有地址，读者点开无处可去")
+    if target.startswith("#"):
+        return None
+    if target.lower().startswith("www."):
+        target = "http://" + target
+    scheme = m.group(1).lower() if (m := _SCHEME.match(target)) else ""
+    if scheme in SCRIPT_SCHEMES:
+        return (
+            "dead_link",
+            BLOCK,
+            f"不可用链接：{scheme}: 链接会在发布时被去除，读者点开无处可去；请改为网页地址",
+        )
+    if scheme in OTHER_SCHEMES:
+        return None
+    malformed = (scheme and scheme not in WEB_SCHEMES | {"ftp"}) or (
+        not scheme and _MISSING_COLON.match(target)
+    )
+    if scheme in WEB_SCHEMES and not _valid_host(target):
+        malformed = True
+    if malformed:
+        return ("dead_link", BLOCK if in_markup else WARN, f"链接格式错误：「{raw}」不是有效的网址")
+    if site is None:
+        return ("external_link", WARN, "外部链接：未访问，请人工核实可以打开、内容合规")
+    try:
+        url = urljoin(site.base_url + ARTICLE_PAGE, target)
+    except ValueError:
+        return ("dead_link", BLOCK, f"链接格式错误：「{raw}」不是有效的网址")
+    page = site.page_for(url)
+    if page is None:
+        if not scheme:
+            # A relative link that leaves our site's path (../../) cannot be resolved.
+            return ("dead_link", BLOCK, f"站内链接错误：「{raw}」不在本站范围内")
+        return ("external_link", WARN, "外部链接：未访问，请人工核实可以打开、内容合规")
+    if site.root is None:
+        return ("link_unchecked", WARN, f"站内链接未核对：站点尚未生成，请人工核实「{raw}」")
+    if not site.has(page):
+        return ("dead_link", BLOCK, f"站内链接失效：本站没有页面「{page or '首页'}」")
+    return None
+
+
+def find_links(text: str, site: Site | None, lines: Iterable[tuple[int, int]]) -> Iterator[Hit]:
+    """Findings for the links on the given (start, end) lines of `text`."""
+    for start, end in lines:
+        for m in _LINK.finditer(text, start, end):
+            group = m.lastgroup or "bare"
+            raw = m.group(group)
+            if group == "bare":
+                raw = raw.rstrip(".,;:!?")
+            found = _classify(raw, group != "bare", site)
+            if found is not None:
+                detector, severity, reason = found
+                yield Hit(m.start(group), m.start(group) + len(raw), detector, severity, reason)
+
+
+def default_site() -> Site:
+    """The office's site as published: its address (PUBREVIEW_SITE_URL) and its built files."""
+    # Imported here: the site builder sits above screening (it renders what was screened).
+    from pubreview.publishing import site_base_url
+    from pubreview.site.build import default_out_dir
+    from pubreview.site.files import live_root
+
+    return Site(site_base_url(), live_root(default_out_dir()))
