@@ -17,7 +17,7 @@ from pubreview import db, settings
 from pubreview.publishing import local_now
 from pubreview.report import render
 from pubreview.report.build import Report, build_report
-from pubreview.report.tables import TABLE3_COLUMNS, TABLE3_ROWS
+from pubreview.report.tables import TABLE3_COLUMNS
 
 
 def last_year() -> int:
@@ -27,7 +27,9 @@ def last_year() -> int:
 
 # NO_CACHE: a rerun after the supplement was edited must write the report again.
 @task(retries=2, retry_delay_seconds=10, cache_policy=NO_CACHE)
-def build(year: int, fmt: str, supplement: str, out_dir: str, database_url: str | None) -> Report:
+def build(
+    year: int, fmt: str | None, supplement: str, out_dir: str, database_url: str | None
+) -> Report:
     """Roll up the ledger, check and write the files (retried: the database may be busy)."""
     engine = db.engine_for(database_url) if database_url else db.default_engine()
     return build_report(engine, year, fmt, Path(supplement), Path(out_dir))
@@ -58,26 +60,31 @@ def leave_artifacts(report: Report) -> None:
                 "行": row.full_label,
                 **dict(zip(TABLE3_COLUMNS, report.supplement.table3[row.key], strict=True)),
             }
-            for row in TABLE3_ROWS
+            for row in report.edition.table3_rows
         ]
         create_table_artifact(rows, key=f"{key}-table3", description="表三 收到和处理申请情况")
     problems = [{"级别": p.severity, "位置": p.where, "问题": p.message} for p in report.problems]
+    problems += [
+        {"级别": "未核对", "位置": r.claim.where, "问题": f"「{r.claim.quote()}」{r.detail}"}
+        for r in report.result.claims.results
+        if r.status == "unchecked"
+    ]
     create_table_artifact(
         problems or [{"级别": "ok", "位置": "全部", "问题": "全部校验通过"}],
         key=f"{key}-checks",
-        description=f"校验：{len(problems)} 处问题",
+        description=f"校验：{len(report.problems)} 处问题；{report.result.claims.summary()}",
     )
 
 
 @flow(name="annual-report", log_prints=True)
 def annual_report(
     year: int | None = None,
-    fmt: str = "national",
+    fmt: str | None = None,
     supplement: str | None = None,
     out_dir: str | None = None,
     database_url: str | None = None,
 ) -> dict:
-    """Write the year's report (default: last year) and leave its summary as artifacts."""
+    """Write the year's report (default: last year, in its year's edition) with artifacts."""
     year = year or last_year()
     data_dir = settings.load().data_dir
     supplement = supplement or str(data_dir / "reports" / f"supplement-{year}.yaml")

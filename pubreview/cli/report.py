@@ -1,4 +1,5 @@
-"""`pubreview report YEAR`: the 政府信息公开工作年度报告 from the ledger and a supplement."""
+"""`pubreview report YEAR`: the 政府信息公开工作年度报告 from the ledger and a supplement;
+`pubreview report audit FILE…`: the same checks on published reports (年报质量检查)."""
 
 from __future__ import annotations
 
@@ -8,33 +9,40 @@ from pathlib import Path
 from pubreview import db, settings
 from pubreview.cli.output import add_json_flag, emit
 from pubreview.errors import ValidationError
-from pubreview.report import supplement
-from pubreview.report.build import build_report
+from pubreview.report import audit, formats, supplement
+from pubreview.report.build import build_report, choose_edition
+from pubreview.report.claim_checks import UNCHECKED
+
+FORMAT_HELP = (
+    "narrative: the pre-2019 narrative report; national-2019: the tables of "
+    "国办公开办函〔2019〕60号 (reports on 2019 and 2020); national: 国办公开办函〔2021〕30号 "
+    "(2021 on). Default: the one the year's report was due in."
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `report` command."""
     parser = sub.add_parser(
         "report",
-        help="write the annual report (政府信息公开工作年度报告) as Markdown, HTML and DOCX",
-        description="Roll the ledger up for YEAR, add the supplement's figures and paragraphs, "
-        "check every total, and write Markdown, HTML and DOCX. Problems are listed in the "
-        "report's 校验 section and here; nothing is corrected.",
+        help="write the annual report (政府信息公开工作年度报告), or audit published ones",
+        description="`report YEAR`: roll the ledger up for YEAR, add the supplement's figures "
+        "and paragraphs, check every total and every figure the text quotes, and write "
+        "Markdown, HTML and DOCX. `report audit FILE…`: read published reports (HTML, DOCX, "
+        "PDF, text; a folder for all in it), run the same checks and list every finding; "
+        "exit 1 if something is contradicted, 2 if a file cannot be read.",
     )
-    parser.add_argument("year", type=int, help="the calendar year reported on (office time)")
+    parser.add_argument("year", help="the calendar year reported on (office time), or `audit`")
+    parser.add_argument("files", nargs="*", type=Path, help="with `audit`: report files or folders")
     parser.add_argument(
-        "--format",
-        dest="fmt",
-        choices=supplement.FORMATS,
-        default="national",
-        help="national: the tables of 国办公开办函〔2021〕30号 (default); "
-        "narrative: the pre-2019 narrative report",
+        "--format", dest="fmt", choices=[*formats.EDITIONS, *formats.ALIASES], help=FORMAT_HELP
     )
     parser.add_argument(
         "--supplement", type=Path, help="the YAML supplement (default: supplement-YEAR.yaml)"
     )
     parser.add_argument("--out", type=Path, help="output folder (default: DATA_DIR/reports/YEAR)")
-    parser.add_argument("--strict", action="store_true", help="exit 1 if any check finds a problem")
+    parser.add_argument(
+        "--strict", action="store_true", help="exit 1 if any check finds a problem or a gap"
+    )
     parser.add_argument(
         "--init-supplement",
         action="store_true",
@@ -45,29 +53,90 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _report(args: argparse.Namespace) -> int:
-    path = args.supplement or Path(f"supplement-{args.year}.yaml")
+    if args.year == "audit":
+        return _audit(args)
+    try:
+        year = int(args.year)
+    except ValueError:
+        raise ValidationError(
+            f"「{args.year}」不是年份：写年报用 `pubreview report 2024`，"
+            "检查已发布的年报用 `pubreview report audit 文件`"
+        ) from None
+    if args.files:
+        raise ValidationError("只有 `pubreview report audit` 接受文件")
+    path = args.supplement or Path(f"supplement-{year}.yaml")
     if args.init_supplement:
-        written = supplement.write_template(path, args.year)
+        edition, _ = choose_edition(year, args.fmt)
+        written = supplement.write_template(path, year, edition)
         emit(
             args,
-            {"supplement": str(written)},
-            f"wrote {written}: fill it in, then run `pubreview report {args.year} "
-            f"--supplement {written}`",
+            {"supplement": str(written), "format": edition.key},
+            f"wrote {written} ({edition.name}): fill it in, then run "
+            f"`pubreview report {year} --supplement {written}`",
         )
         return 0
     if not path.exists():
         raise ValidationError(
-            f"no supplement {path}: create one with `pubreview report {args.year} "
+            f"no supplement {path}: create one with `pubreview report {year} "
             "--init-supplement` (or name it with --supplement)"
         )
-    out = args.out or settings.load().data_dir / "reports" / str(args.year)
-    report = build_report(db.default_engine(), args.year, args.fmt, path, out)
-    lines = [f"{args.year} annual report ({args.fmt}): {report.figures.total} items published"]
+    out = args.out or settings.load().data_dir / "reports" / str(year)
+    report = build_report(db.default_engine(), year, args.fmt, path, out)
+    result = report.result
+    draft = "（草稿：补充材料仍有占位文字）" if result.draft else ""
+    lines = [
+        f"{year} annual report ({report.edition.name}){draft}: "
+        f"{report.figures.total} items published"
+    ]
     lines += [f"  {kind}: {file}" for kind, file in report.files.items()]
-    if report.problems:
-        lines.append(f"校验: {len(report.problems)} problem(s):")
-        lines += [f"  {p}" for p in report.problems]
-    else:
-        lines.append("校验: all checks pass")
+    if result.problems:
+        lines.append(f"校验: {len(result.problems)} problem(s):")
+        lines += [f"  {p}" for p in result.problems]
+    lines.append(f"校验: {result.claims.summary()}")
+    lines += [f"  {r}" for r in result.claims.results if r.status == UNCHECKED]
+    if result.all_pass:
+        lines.append("校验: 全部校验通过")
     emit(args, report.summary(), "\n".join(lines))
-    return 1 if args.strict and report.problems else 0
+    # A draft is never a finished report: it fails even without --strict.
+    return 1 if result.draft or (args.strict and result.problems) else 0
+
+
+def _audit(args: argparse.Namespace) -> int:
+    if not args.files:
+        raise ValidationError("请指定要检查的年报文件或文件夹：pubreview report audit 文件…")
+    files = audit.report_files(args.files)
+    if not files:
+        raise ValidationError(f"{'、'.join(map(str, args.files))} 中没有年报文件")
+    audits: list[audit.Audit] = []
+    unreadable: list[tuple[Path, str]] = []
+    for path in files:
+        try:
+            audits.append(audit.audit_file(path, args.fmt))
+        except ValidationError as exc:
+            unreadable.append((path, str(exc)))
+    lines: list[str] = []
+    for a in audits:
+        lines += audit.describe(a)
+    lines += [f"{path}: 无法读取：{why}" for path, why in unreadable]
+    if len(files) > 1:
+        lines.append("")
+        lines.append("汇总：文件 | 年度 | 发布机构 | 格式 | 错误 | 警告 | 正文数字 | 矛盾 | 未核对")
+        for a in audits:
+            row = a.summary_row()
+            lines.append(
+                f"{row['file']} | {row['year'] or ''} | {row['office']} | {row['edition']} | "
+                f"{row['errors']} | {row['warnings']} | {row['claims']} | "
+                f"{row['contradicted']} | {row['unchecked']}"
+            )
+        lines += [f"{path} | 无法读取" for path, _ in unreadable]
+    data = {
+        "reports": [a.as_dict() for a in audits],
+        "unreadable": [{"file": str(p), "message": m} for p, m in unreadable],
+    }
+    emit(args, data, "\n".join(lines))
+    if unreadable:
+        return 2
+    failed = any(a.contradicted for a in audits)
+    if args.strict:
+        failed = failed or any(a.problems for a in audits)
+    return 1 if failed else 0

@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 
 from pubreview import db
 from pubreview.errors import ValidationError
-from pubreview.report import document, render, rollup, supplement
-from pubreview.report.checks import Problem, check
+from pubreview.report import document, formats, render, rollup, supplement
+from pubreview.report.checks import CheckResult, Problem, check
+from pubreview.report.formats import Edition
 
 
 @dataclass(frozen=True)
@@ -24,13 +25,23 @@ class Report:
     """What a report run produced."""
 
     year: int
-    fmt: str
+    edition: Edition
     figures: rollup.YearFigures
     annex: rollup.ManagementAnnex
     supplement: supplement.Supplement
-    problems: list[Problem]
+    result: CheckResult
     doc: document.Document
     files: dict[str, Path]
+
+    @property
+    def fmt(self) -> str:
+        """The edition's key (narrative, national-2019, national)."""
+        return self.edition.key
+
+    @property
+    def problems(self) -> list[Problem]:
+        """Every problem the checks found."""
+        return self.result.problems
 
     def summary(self) -> dict:
         """The report's figures and problems as plain data (for --json and artifacts)."""
@@ -38,11 +49,13 @@ class Report:
         return {
             "year": self.year,
             "format": self.fmt,
+            "edition": self.edition.name,
+            "draft": self.result.draft,
             "total": f.total,
             "by_category": f.by_category,
             "by_channel": f.by_channel,
             "multi_channel": f.multi_channel,
-            "full_text_rate": document.percent(f.full_text_rate),
+            "full_text_rate": document.percent(f.full_text_rate) if f.with_full_text else None,
             "adopted": {"central": f.adopted_central, "provincial": f.adopted_provincial},
             "retractions": f.retractions,
             "leak_incidents": f.leak_incidents,
@@ -53,6 +66,7 @@ class Report:
                 "stages": [s.__dict__ for s in self.annex.stages],
             },
             "problems": [p.__dict__ for p in self.problems],
+            "claims": self.result.claims.as_dict(),
             "files": {k: str(v) for k, v in self.files.items()},
         }
 
@@ -67,28 +81,45 @@ def snapshot(engine: Engine) -> Iterator[Session]:
         yield session
 
 
-def previous_supplement(path: Path, year: int, fmt: str) -> supplement.Supplement | None:
+def previous_supplement(path: Path, year: int, edition: Edition) -> supplement.Supplement | None:
     """Last year's supplement beside this one (the year in the file name one less), if any."""
     name = path.name.replace(str(year), str(year - 1))
     candidate = path.with_name(name)
     if name == path.name or not candidate.exists():
         return None
-    return supplement.load(candidate, year - 1, fmt)
+    last = formats.for_year(year - 1)
+    return supplement.load(candidate, year - 1, last if last.has_tables else edition)
+
+
+def choose_edition(year: int, fmt: str | None) -> tuple[Edition, list[Problem]]:
+    """The edition asked for, or the year's; a choice that does not fit the year is a warning."""
+    chosen = formats.edition(fmt) if fmt else formats.for_year(year)
+    due = formats.for_year(year)
+    if chosen is due:
+        return chosen, []
+    return chosen, [
+        Problem(
+            "格式",
+            f"{year}年度的报告应采用{due.name}，本报告按{chosen.name}生成",
+            severity="warning",
+        )
+    ]
 
 
 def build_report(
-    engine: Engine, year: int, fmt: str, supplement_path: Path, out_dir: Path
+    engine: Engine, year: int, fmt: str | None, supplement_path: Path, out_dir: Path
 ) -> Report:
-    """Produce the year's report in `fmt` under out_dir; problems are listed, not fixed."""
-    if fmt not in supplement.FORMATS:
-        raise ValidationError(f"unknown format {fmt!r} (one of {', '.join(supplement.FORMATS)})")
-    sup = supplement.load(supplement_path, year, fmt)
-    previous = previous_supplement(supplement_path, year, fmt)
+    """Produce the year's report under out_dir (edition by year unless `fmt`); nothing is fixed."""
+    edition, warnings = choose_edition(year, fmt)
+    if not supplement_path.exists():
+        raise ValidationError(f"没有补充材料文件 {supplement_path}")
+    sup = supplement.load(supplement_path, year, edition)
+    previous = previous_supplement(supplement_path, year, edition)
     with snapshot(engine) as session:
         figures = rollup.year_figures(session, year)
         annex = rollup.management_annex(session, year)
-    problems = check(figures, sup, previous)
-    build = document.narrative_document if fmt == "narrative" else document.national_document
-    doc = build(figures, annex, sup, problems)
-    files = render.write_all(doc, out_dir, f"annual-report-{year}-{fmt}")
-    return Report(year, fmt, figures, annex, sup, problems, doc, files)
+    result = check(figures, sup, previous)
+    result.problems[:0] = warnings
+    doc = document.report_document(figures, annex, sup, result)
+    files = render.write_all(doc, out_dir, f"annual-report-{year}-{edition.key}")
+    return Report(year, edition, figures, annex, sup, result, doc, files)

@@ -1,7 +1,10 @@
 """The report's checks (校验): every rule of report-format.md, reported, never corrected.
 
 Each Problem names where it is (table, row, column, or supplement key and line) and what
-does not add up. Warnings (the carry-over from last year) count as problems for --strict.
+does not add up. Warnings (the carry-over from last year, blank cells of a published table)
+count as problems for --strict. The table rules take the edition's rows, and treat a blank
+part as 0 but never check a sum whose result is blank: a blank 总计 is one finding, not a
+dozen arithmetic errors.
 
 Private names are found by patterns, not by understanding the text: a trigger word for a
 private role (申请人, 网民, …) followed by a common surname and one or two more characters,
@@ -11,20 +14,17 @@ their public role are not flagged (no trigger word) and `privacy.allow` silences
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from pubreview.report import claims as claims_mod
+from pubreview.report.claim_checks import CONTRADICTED, ClaimReport, check_reading
+from pubreview.report.facts import Cells, Facts
+from pubreview.report.formats import Edition
 from pubreview.report.rollup import YearFigures
 from pubreview.report.supplement import PLACEHOLDER, Supplement
-from pubreview.report.tables import (
-    TABLE3_COLUMNS,
-    TABLE3_LABELS,
-    TABLE3_OUTCOME_KEYS,
-    TABLE4_GROUPS,
-    TABLE4_RESULTS,
-)
+from pubreview.report.tables import TABLE3_COLUMNS, TABLE4_GROUPS, TABLE4_RESULTS
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,24 @@ class Problem:
 
     def __str__(self) -> str:
         return f"[{self.severity}] {self.where}: {self.message}"
+
+
+@dataclass
+class CheckResult:
+    """The problems found, and what became of every figure the text states."""
+
+    problems: list[Problem]
+    claims: ClaimReport
+
+    @property
+    def draft(self) -> bool:
+        """Whether template placeholders are left (the report is a draft)."""
+        return any("占位" in p.message for p in self.problems)
+
+    @property
+    def all_pass(self) -> bool:
+        """Nothing wrong and nothing left unchecked: the only case that may say 全部校验通过."""
+        return not self.problems and self.claims.count("unchecked") == 0
 
 
 # The most common surnames; a private name is looked for only where one starts.
@@ -52,102 +70,79 @@ NAME_PATTERNS: tuple[str, ...] = (
 )
 
 
-def _table3(table: dict[str, list[int]]) -> Iterator[Problem]:
-    columns = range(len(TABLE3_COLUMNS))
-    for c in columns:
-        col = TABLE3_COLUMNS[c]
-        received = table["一"][c] + table["二"][c]
-        settled = table["三（七）"][c] + table["四"][c]
-        if received != settled:
-            yield Problem(
-                f"表三 列「{col}」",
-                f"一＋二 = {table['一'][c]}＋{table['二'][c]} = {received}，"
-                f"（七）总计＋四 = {table['三（七）'][c]}＋{table['四'][c]} = {settled}，不相等",
-            )
-        outcomes = sum([table[key][c] for key in TABLE3_OUTCOME_KEYS])
-        if outcomes != table["三（七）"][c]:
+def _sum(cells: list[int | None]) -> int:
+    return sum(c or 0 for c in cells)
+
+
+def _blank_note(cells: list[int | None]) -> str:
+    return "（空白按 0 计）" if any(c is None for c in cells) else ""
+
+
+def table3_problems(edition: Edition, table: dict[str, Cells]) -> Iterator[Problem]:
+    """Table 三's identities, column by column and row by row."""
+    labels = {row.key: row.full_label for row in edition.table3_rows}
+    for c, col in enumerate(TABLE3_COLUMNS):
+        new, carried = table["一"][c], table["二"][c]
+        settled, onward = table["三（七）"][c], table["四"][c]
+        if new is not None and settled is not None:
+            received, done = (new or 0) + (carried or 0), settled + (onward or 0)
+            if received != done:
+                yield Problem(
+                    f"表三 列「{col}」",
+                    f"一＋二 = {new}＋{carried or 0} = {received}，"
+                    f"（七）总计＋四 = {settled}＋{onward or 0} = {done}，不相等"
+                    + _blank_note([carried, onward]),
+                )
+        parts = [table[key][c] for key in edition.table3_outcome_keys]
+        if settled is not None and _sum(parts) != settled:
             yield Problem(
                 f"表三 行「（七）总计」 列「{col}」",
-                f"填报 {table['三（七）'][c]}，而（一）至（六）各项之和为 {outcomes}",
+                f"填报 {settled}，而（一）至（六）各项之和为 {_sum(parts)}" + _blank_note(parts),
             )
     for key, cells in table.items():
-        if sum(cells[:-1]) != cells[-1]:
+        if cells[-1] is not None and _sum(cells[:-1]) != cells[-1]:
             yield Problem(
-                f"表三 行「{TABLE3_LABELS[key]}」 列「总计」",
-                f"填报 {cells[-1]}，而六类申请人之和为 {sum(cells[:-1])}",
+                f"表三 行「{labels[key]}」 列「总计」",
+                f"填报 {cells[-1]}，而六类申请人之和为 {_sum(cells[:-1])}"
+                + _blank_note(cells[:-1]),
             )
 
 
-def _table4(table: dict[str, list[int]]) -> Iterator[Problem]:
+def table4_problems(table: dict[str, Cells]) -> Iterator[Problem]:
+    """Table 四: each 总计 is 维持 + 纠正 + 其他 + 尚未审结."""
     for group in TABLE4_GROUPS:
         cells = table[group]
-        if sum(cells[:4]) != cells[4]:
-            parts = "＋".join(str(v) for v in cells[:4])
+        if cells[4] is not None and _sum(cells[:4]) != cells[4]:
+            parts = "＋".join(str(v or 0) for v in cells[:4])
             yield Problem(
                 f"表四 「{group}」 列「总计」",
                 f"填报 {cells[4]}，而{'、'.join(TABLE4_RESULTS[:4])}之和为 "
-                f"{parts} = {sum(cells[:4])}",
+                f"{parts} = {_sum(cells[:4])}" + _blank_note(cells[:4]),
             )
 
 
-def _quotes(figures: YearFigures, sup: Supplement) -> list[tuple[str, int | float, str]]:
-    """(pattern with one number group, the figure it must equal, what the figure is)."""
-    gap = r"[^，。；,;\d]{0,12}?"
-    quotes: list[tuple[str, int | float, str]] = [
-        (rf"公开政府信息{gap}(\d+)\s*条", figures.total, "本年公开信息总数（台帐）"),
-        (rf"中央级{gap}(\d+)\s*篇", figures.adopted_central, "中央级媒体采用（台帐）"),
-        (rf"省级{gap}(\d+)\s*篇", figures.adopted_provincial, "省级媒体采用（台帐）"),
-        (
-            r"电子化率[^，。；\d]{0,4}(\d+(?:\.\d+)?)\s*%",
-            math.floor(figures.full_text_rate * 10) / 10,  # as stated: rounded down
-            "全文电子化率（台帐）",
-        ),
-        (
-            r"没有发生(一起)[^，。；]{0,10}泄密",
-            figures.leak_incidents,
-            "泄密事件（台帐，撤回且涉密）",
-        ),
-    ]
-    quotes += [
-        (rf"{re.escape(name)}(?:类)?信息(\d+)\s*条", count, f"分类「{name}」（台帐）")
-        for name, count in figures.by_category.items()
-    ]
-    quotes += [
-        (rf"{re.escape(name)}(\d+)\s*条", count, f"渠道「{name}」（台帐）")
-        for name, count in figures.by_channel.items()
-    ]
-    if sup.consultations:
-        total = (
-            sup.consultations_total
-            if sup.consultations_total is not None
-            else sum(sup.consultations.values())
-        )
-        # 共/累计 in front: "网上咨询133次" quotes a channel, not the total.
-        quotes.append((rf"[共计]{gap}咨询{gap}(\d+)\s*次", total, "咨询总数（补充材料）"))
-        quotes += [
-            (rf"{re.escape(name)}{gap}(\d+)\s*次", count, f"咨询渠道「{name}」（补充材料）")
-            for name, count in sup.consultations.items()
-        ]
-    if sup.table3 is not None:
-        quotes.append((rf"新收{gap}(\d+)\s*件", sup.table3["一"][-1], "表三 一、本年新收 总计"))
-    if sup.table4 is not None:
-        quotes.append(
-            (rf"行政复议{gap}(\d+)\s*件", sup.table4["行政复议"][-1], "表四 行政复议 总计")
-        )
-    return quotes
+def blank_problems(
+    name: str, table: dict[str, Cells], columns: tuple[str, ...]
+) -> Iterator[Problem]:
+    """A published table's blanks, once per wholly blank column and once for the rest."""
+    rows = list(table.values())
+    if not rows:
+        return
+    whole = [i for i in range(len(columns)) if all(r[i] is None for r in rows)]
+    for i in whole:
+        yield Problem(f"{name} 列「{columns[i]}」", "整列留空（未填数字，也未填 0）", "warning")
+    scattered = sum(1 for r in rows for i, v in enumerate(r) if v is None and i not in whole)
+    if scattered:
+        yield Problem(name, f"另有 {scattered} 个单元格留空，核算时按 0 计", "warning")
 
 
-def _narrative(figures: YearFigures, sup: Supplement) -> Iterator[Problem]:
-    quotes = [(re.compile(p), value, what) for p, value, what in _quotes(figures, sup)]
-    for para in sup.all_paragraphs():
-        where = f"补充材料 {para.key}（第{para.line}行）"
-        if PLACEHOLDER in para.text:
-            yield Problem(where, f"仍是模板占位文字：{para.text[:40]}")
-        for pattern, value, what in quotes:
-            for match in pattern.finditer(para.text):
-                quoted = 0 if match.group(1) == "一起" else float(match.group(1))
-                if quoted != value:
-                    yield Problem(where, f"正文引用「{match.group(0)}」，而{what}为 {value}")
+def claim_problems(report: ClaimReport) -> list[Problem]:
+    """Each contradicted claim as an error naming the paragraph and quoting the words."""
+    return [
+        Problem(r.claim.where, f"正文引用「{r.claim.quote()}」，{r.detail}")
+        for r in report.results
+        if r.status == CONTRADICTED
+    ]
 
 
 def _privacy(sup: Supplement) -> Iterator[Problem]:
@@ -159,16 +154,58 @@ def _privacy(sup: Supplement) -> Iterator[Problem]:
                 if name in sup.privacy_allow:
                     continue
                 yield Problem(
-                    f"补充材料 {para.key}（第{para.line}行）",
+                    para.where,
                     f"疑似私人姓名「{name}」（…{match.group(0)}…）：公开报告不得出现私人姓名；"
                     "如属公职人员依职务署名，列入 privacy.allow",
                 )
 
 
-def check(
-    figures: YearFigures, sup: Supplement, previous: Supplement | None = None
-) -> list[Problem]:
-    """Every check that the figures and the supplement allow; an empty list means all pass."""
+def _missing(sup: Supplement) -> Iterator[Problem]:
+    """Figures left ~: one problem per table (or per figure outside tables)."""
+    by_part: dict[str, list[str]] = {}
+    for key in sup.missing():
+        part = key.split(".", 1)[0] if key.startswith("table") else key
+        by_part.setdefault(part, []).append(key)
+    for part, keys in by_part.items():
+        shown = "、".join(keys[:4]) + (f" 等 {len(keys)} 项" if len(keys) > 4 else "")
+        yield Problem(f"补充材料 {part}", f"未填写（~）：{shown}；报告中这些数字空缺，未按 0 处理")
+
+
+def facts_for(figures: YearFigures, sup: Supplement) -> Facts:
+    """What the generated report's text is checked against: the ledger and the supplement."""
+    leaks = figures.leak_incidents if figures.leak_incidents > 0 else sup.leak_incidents
+    return Facts(
+        edition=sup.edition,
+        table2=sup.table2,
+        table3=sup.table3,
+        table4=sup.table4,
+        total=figures.total,
+        by_category=figures.by_category,
+        by_channel=figures.by_channel,
+        full_text=(figures.with_full_text, figures.total) if figures.with_full_text else None,
+        adopted_central=figures.adopted_central,
+        adopted_provincial=figures.adopted_provincial,
+        leak_incidents=leaks,
+        consultations_total=sup.consultations_total,
+        consultations=sup.consultations,
+        site_visits=sup.site_visits_per_day,
+        budget_wan=sup.budget_wan,
+        actual_wan=sup.actual_wan,
+        ledger=True,
+    )
+
+
+def read_supplement(figures: YearFigures, sup: Supplement) -> claims_mod.Reading:
+    """The claims of the office's own paragraphs."""
+    return claims_mod.read(
+        ((p.where, p.text) for p in sup.all_paragraphs()),
+        channels=figures.by_channel,
+        categories=figures.by_category,
+    )
+
+
+def check(figures: YearFigures, sup: Supplement, previous: Supplement | None = None) -> CheckResult:
+    """Every check that the figures and the supplement allow."""
     problems: list[Problem] = []
     if sum(figures.by_category.values()) != figures.total:
         problems.append(
@@ -177,25 +214,42 @@ def check(
                 f"各类之和 {sum(figures.by_category.values())} ≠ 总数 {figures.total}",
             )
         )
-    if sup.consultations and sup.consultations_total is not None:
-        parts = sum(sup.consultations.values())
+    if (
+        figures.leak_incidents
+        and sup.leak_incidents is not None
+        and sup.leak_incidents < figures.leak_incidents
+    ):
+        problems.append(
+            Problem(
+                "补充材料 leak_incidents",
+                f"填报 {sup.leak_incidents} 起，"
+                f"而台帐记有因保密原因撤回 {figures.leak_incidents} 起",
+            )
+        )
+    channels = sup.consultations
+    if channels and sup.consultations_total is not None and None not in channels.values():
+        parts = _sum(list(channels.values()))
         if parts != sup.consultations_total:
-            listed = "＋".join(f"{k}{v}" for k, v in sup.consultations.items())
+            listed = "＋".join(f"{k}{v}" for k, v in channels.items())
             problems.append(
                 Problem(
                     "四、咨询处理 总数（consultations.total）",
                     f"填报总数 {sup.consultations_total} ≠ 各渠道之和 {listed} = {parts}",
                 )
             )
+    problems += _missing(sup)
     for field in ("office", "contact"):
         if PLACEHOLDER in (getattr(sup, field) or ""):
-            problems.append(Problem(f"补充材料 {field}", "仍是模板占位文字"))
+            problems.append(Problem(f"补充材料 {field}", "仍是模板占位文字：报告是草稿"))
+    for para in sup.all_paragraphs():
+        if PLACEHOLDER in para.text:
+            problems.append(Problem(para.where, f"仍是模板占位文字：{para.text[:40]}"))
     if sup.table3 is not None:
-        problems += _table3(sup.table3)
+        problems += table3_problems(sup.edition, sup.table3)
         if previous is not None and previous.table3 is not None:
             for c, col in enumerate(TABLE3_COLUMNS):
                 this, last = sup.table3["二"][c], previous.table3["四"][c]
-                if this != last:
+                if this is not None and last is not None and this != last:
                     problems.append(
                         Problem(
                             f"表三 行「二、上年结转」 列「{col}」",
@@ -205,7 +259,8 @@ def check(
                         )
                     )
     if sup.table4 is not None:
-        problems += _table4(sup.table4)
-    problems += _narrative(figures, sup)
+        problems += table4_problems(sup.table4)
+    claims = check_reading(read_supplement(figures, sup), facts_for(figures, sup))
+    problems += claim_problems(claims)
     problems += _privacy(sup)
-    return problems
+    return CheckResult(problems, claims)

@@ -2,24 +2,25 @@
 
 Markdown, HTML and DOCX are all laid out from the same Document, so they cannot disagree
 about a figure. Tables carry both a grid with merged cells (HTML, DOCX) and a flat form
-(Markdown, which has no merged cells).
+(Markdown, which has no merged cells). Sections, their order and their tables come from the
+edition; an optional section with nothing in it is left out and the rest renumbered.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
-from pubreview.report.checks import Problem
+from pubreview.report import sentences
+from pubreview.report.checks import CheckResult
+from pubreview.report.claim_checks import UNCHECKED
+from pubreview.report.formats import Edition, Section, numbered
 from pubreview.report.rollup import ManagementAnnex, YearFigures
-from pubreview.report.supplement import Supplement
+from pubreview.report.sentences import ROUNDING_RULE, percent
+from pubreview.report.supplement import PLACEHOLDER, Supplement
 from pubreview.report.tables import (
-    TABLE2_ARTICLES,
-    TABLE2_ITEMS,
     TABLE3_COLUMNS,
     TABLE3_LEGAL_PERSON_COLUMNS,
     TABLE3_NOTE,
-    TABLE3_ROWS,
     TABLE4_GROUPS,
     TABLE4_RESULTS,
 )
@@ -28,7 +29,7 @@ COUNTING_RULE = (
     "计数说明：一条信息在多个渠道发布的，在总数和按内容分类的数字中只计一次，在按发布渠道的数字中每个渠道各计一次；"
     "信息按其首次发布日期计入年度。"
 )
-ROUNDING_RULE = "百分比向下取整保留一位小数（未达100%的不显示为100%）。"
+DRAFT_NOTE = "草稿：补充材料仍有未填写的内容（见附录二 校验），本报告不可发布。"
 STAGE_NAMES = {"prereview": "初审", "signoff": "审签", "publication": "中心发布"}
 
 
@@ -84,15 +85,9 @@ class Document:
         self.blocks.append(Block("table", table=table))
 
 
-def percent(value: float) -> str:
-    """A percentage rounded down to one decimal, so 99.96% never reads as 100%."""
-    floored = math.floor(value * 10) / 10
-    return "100%" if floored >= 100 else f"{floored:.1f}%"
-
-
-def amount(value: float | None) -> str:
-    """An amount in 万元 without trailing zeros; 0 when the supplement has none."""
-    return f"{(value or 0):g}"
+def cell(value: float | None) -> str:
+    """A figure as printed: 0 as 0, an unknown figure blank (never as 0)."""
+    return "" if value is None else f"{value:g}"
 
 
 def simple_table(title: str, head: list[str], rows: list[list[str]]) -> Table:
@@ -106,21 +101,23 @@ def simple_table(title: str, head: list[str], rows: list[list[str]]) -> Table:
     )
 
 
-def table2_tables(sup: Supplement) -> list[Table]:
-    """Table 二's four sub-tables, one per article item."""
+def table2_tables(edition: Edition, sup: Supplement) -> list[Table]:
+    """Table 二's sub-tables, one per article item of the edition."""
     assert sup.table2 is not None
     tables = []
-    for article in TABLE2_ARTICLES:
-        items = [item for item in TABLE2_ITEMS if item.article == article]
+    articles = dict.fromkeys(item.article for item in edition.table2)
+    for article in articles:
+        items = [item for item in edition.table2 if item.article == article]
         head = ["信息内容", *(heading for _, heading in items[0].fields)]
         rows = [
-            [item.key, *(amount(sup.table2[item.key][f]) for f, _ in item.fields)] for item in items
+            [item.key, *(cell(sup.table2[item.key].get(f)) for f, _ in item.fields)]
+            for item in items
         ]
         tables.append(simple_table(article, head, rows))
     return tables
 
 
-def table3_table(sup: Supplement) -> Table:
+def table3_table(edition: Edition, sup: Supplement) -> Table:
     """Table 三: three label columns with merged group labels, then the seven columns."""
     assert sup.table3 is not None
     head = [
@@ -135,9 +132,10 @@ def table3_table(sup: Supplement) -> Table:
         ],
         [Cell(c, header=True) for c in TABLE3_LEGAL_PERSON_COLUMNS],
     ]
-    paths = [[*row.group.split(), row.label] for row in TABLE3_ROWS]
+    rows = edition.table3_rows
+    paths = [[*row.group.split(), row.label] for row in rows]
     body: list[list[Cell]] = []
-    for i, (row, path) in enumerate(zip(TABLE3_ROWS, paths, strict=True)):
+    for i, (row, path) in enumerate(zip(rows, paths, strict=True)):
         cells: list[Cell] = []
         for depth, part in enumerate(path):
             if i > 0 and depth < len(path) - 1 and paths[i - 1][: depth + 1] == path[: depth + 1]:
@@ -151,14 +149,14 @@ def table3_table(sup: Supplement) -> Table:
             ):
                 span += 1
             cells.append(Cell(part, colspan=3 - depth if last else 1, rowspan=span, header=True))
-        cells += [Cell(str(v)) for v in sup.table3[row.key]]
+        cells += [Cell(cell(v)) for v in sup.table3[row.key]]
         body.append(cells)
     return Table(
         "收到和处理政府信息公开申请情况",
         head,
         body,
         ["本年度办理情况", *TABLE3_COLUMNS],
-        [[row.full_label, *map(str, sup.table3[row.key])] for row in TABLE3_ROWS],
+        [[row.full_label, *map(cell, sup.table3[row.key])] for row in rows],
     )
 
 
@@ -178,36 +176,16 @@ def table4_table(sup: Supplement) -> Table:
     return Table(
         "政府信息公开行政复议、行政诉讼情况",
         head,
-        [[Cell(str(v)) for v in cells]],
+        [[Cell(cell(v)) for v in cells]],
         ["", *TABLE4_RESULTS],
         [
-            [label, *map(str, sup.table4[group])]
+            [label, *map(cell, sup.table4[group])]
             for label, group in zip(
                 ("行政复议", "行政诉讼·未经复议直接起诉", "行政诉讼·复议后起诉"),
                 TABLE4_GROUPS,
                 strict=True,
             )
         ],
-    )
-
-
-def ledger_sentence(figures: YearFigures, sup: Supplement) -> str:
-    """The seed's 主动公开 sentence, with category and channel as separate dimensions."""
-    year = figures.year
-    categories = "，".join(f"{name}信息{n}条" for name, n in figures.by_category.items()) or "无"
-    channels = "，".join(f"{name}{n}条" for name, n in figures.by_channel.items()) or "无"
-    leaks = (
-        "没有发生一起信息公开泄密事件"
-        if figures.leak_incidents == 0
-        else f"发生信息公开泄密事件{figures.leak_incidents}起"
-    )
-    return (
-        f"{year}年，{sup.office or '本机关'}累计公开政府信息{figures.total}条，"
-        f"全文电子化率达{percent(figures.full_text_rate)}。"
-        f"按内容分类：{categories}。按发布渠道：{channels}。"
-        f"其中被中央级报刊或网站采用{figures.adopted_central}篇，"
-        f"省级报刊或网站采用{figures.adopted_provincial}篇，"
-        f"撤回已发布信息{figures.retractions}条，{leaks}。"
     )
 
 
@@ -269,139 +247,109 @@ def annex_blocks(doc: Document, annex: ManagementAnnex) -> None:
     )
 
 
-def checks_blocks(doc: Document, problems: list[Problem]) -> None:
-    """The 校验 section: every problem, or a statement that all checks pass."""
+def checks_blocks(doc: Document, result: CheckResult) -> None:
+    """The 校验 section: every problem and every unchecked figure, or that all checks pass."""
     doc.heading("附录二 校验")
-    if not problems:
+    if result.all_pass:
         doc.paragraphs(
-            "全部校验通过：各表勾稽关系成立，正文引用数字与表内数字一致，未发现私人姓名。"
+            "全部校验通过：各表勾稽关系成立，正文引用的每个数字都已与表内或台帐数字核对一致，"
+            "未发现私人姓名。"
         )
         return
-    doc.paragraphs(f"发现 {len(problems)} 处问题（未作任何自动更正，请核实后修改补充材料或台帐）：")
-    doc.paragraphs(*(str(p) for p in problems), css="problem")
+    if result.problems:
+        doc.paragraphs(
+            f"发现 {len(result.problems)} 处问题（未作任何自动更正，请核实后修改补充材料或台帐）："
+        )
+        doc.paragraphs(*(str(p) for p in result.problems), css="problem")
+    else:
+        doc.paragraphs("各表勾稽关系成立，未发现矛盾；但下列正文数字未能核对，请人工核实。")
+    doc.paragraphs(result.claims.summary() + "。")
+    unchecked = [r for r in result.claims.results if r.status == UNCHECKED]
+    doc.paragraphs(*(str(r) for r in unchecked), css="problem")
 
 
-def _title(year: int, sup: Supplement) -> str:
-    return f"{year}年度{sup.office}政府信息公开工作年度报告"
+def _section_blocks(
+    section: Section, figures: YearFigures, sup: Supplement, edition: Edition
+) -> list[Block]:
+    """What one section holds: pubreview's sentences and tables, then the office's paragraphs."""
+    part = Document("")
+    year = figures.year
+    own = (section.key,)
+    if "ledger" in section.shows:
+        keys = (section.key, "proactive") if section.key == "overview" else own
+        if not sentences.stated("ledger", sup, keys):
+            part.paragraphs(sentences.ledger_sentence(figures, sup))
+        if not sentences.stated("leaks", sup, ("overview", "proactive")):
+            part.paragraphs(sentences.leak_sentence(figures, sup))
+    generated = {
+        "requests": lambda: sentences.requests_sentence(year, sup),
+        "consultations": lambda: sentences.consultations_sentence(year, sup),
+        "reviews": lambda: sentences.reviews_sentence(year, sup),
+        "spending": lambda: sentences.spending_sentence(year, sup),
+    }
+    for name, make in generated.items():
+        if name in section.shows and not sentences.stated(name, sup, own):
+            part.paragraphs(make())
+    if "consultations" in section.shows and not sentences.stated("site_visits", sup, own):
+        part.paragraphs(sentences.visits_sentence(sup))
+    if "table2" in section.shows and sup.table2 is not None:
+        for table in table2_tables(edition, sup):
+            part.table(table)
+    if "ledger_tables" in section.shows:
+        for table in ledger_tables(figures):
+            part.table(table)
+    if "table3" in section.shows and sup.table3 is not None:
+        part.table(table3_table(edition, sup))
+    if "table4" in section.shows and sup.table4 is not None:
+        part.table(table4_table(sup))
+    part.paragraphs(*sup.paragraphs(section.key))
+    if "ledger" in section.shows and part.blocks:
+        rule = COUNTING_RULE + (ROUNDING_RULE if figures.with_full_text else "")
+        part.paragraphs(rule, css="note")
+    return part.blocks
 
 
-def _preamble(doc: Document, sup: Supplement, sections: str) -> None:
+def title(year: int, sup: Supplement) -> str:
+    """The report's title; a draft says so."""
+    office = sup.office if sup.office and PLACEHOLDER not in sup.office else ""
+    name = f"{year}年度{office}政府信息公开工作年度报告"
+    return name if office else f"【草稿】{name}"
+
+
+def report_document(
+    figures: YearFigures, annex: ManagementAnnex, sup: Supplement, result: CheckResult
+) -> Document:
+    """The report in the supplement's edition: its sections in order, then the annexes."""
+    edition = sup.edition
+    doc = Document(title(figures.year, sup))
+    if result.draft or doc.title.startswith("【草稿】"):
+        doc.paragraphs(DRAFT_NOTE, css="note")
     doc.paragraphs(
         *sup.paragraphs("preamble")
         or [
-            f"本年度报告根据《中华人民共和国政府信息公开条例》编制，全文包括{sections}。"
+            f"本年度报告根据《中华人民共和国政府信息公开条例》编制，全文包括{edition.section_list()}。"
             + (f"如对本年度报告有疑问，请联系：{sup.contact}。" if sup.contact else "")
         ]
     )
+    number = 0
+    extra = {s.after: [] for s in sup.sections}
+    for s in sup.sections:
+        extra[s.after].append(s)
 
+    def add(heading: str, blocks: list[Block]) -> None:
+        nonlocal number
+        doc.heading(numbered(number, heading))
+        doc.blocks += blocks or [Block("paragraph", "（本节补充材料未提供内容）", css="note")]
+        number += 1
 
-def _consultations(year: int, sup: Supplement) -> str:
-    if not sup.consultations:
-        return ""
-    stated = sup.consultations_total
-    total = stated if stated is not None else sum(sup.consultations.values())
-    parts = "，".join(f"{name}{n}次" for name, n in sup.consultations.items())
-    visits = (
-        ""
-        if sup.site_visits_per_day is None
-        else (f"网站政府信息公开栏目访问量平均每日约{amount(sup.site_visits_per_day)}次。")
-    )
-    return f"{year}年，共接受群众咨询{total}次，其中{parts}。{visits}"
-
-
-def _reviews(year: int, sup: Supplement) -> str:
-    if sup.table4 is None:
-        return ""
-    review, direct, after = (sup.table4[g][-1] for g in TABLE4_GROUPS)
-    if review + direct + after == 0:
-        return f"{year}年，没有发生针对本机关政府信息公开事务的行政复议、行政诉讼案件。"
-    return (
-        f"{year}年，因政府信息公开被申请行政复议{review}件，"
-        f"被提起行政诉讼{direct + after}件（未经复议直接起诉{direct}件，复议后起诉{after}件）。"
-    )
-
-
-def _requests(year: int, sup: Supplement) -> str:
-    if sup.table3 is None:
-        return ""
-    t = sup.table3
-    return (
-        f"{year}年，本年新收政府信息公开申请{t['一'][-1]}件，上年结转{t['二'][-1]}件，"
-        f"本年度办结{t['三（七）'][-1]}件（予以公开{t['三（一）'][-1]}件，部分公开{t['三（二）'][-1]}件），"
-        f"结转下年度继续办理{t['四'][-1]}件。"
-    )
-
-
-def narrative_document(
-    figures: YearFigures, annex: ManagementAnnex, sup: Supplement, problems: list[Problem]
-) -> Document:
-    """Format A: the pre-2019 narrative report, in the seed's section order."""
-    year = figures.year
-    doc = Document(_title(year, sup))
-    _preamble(
-        doc,
-        sup,
-        "概述、主动公开政府信息情况、依申请公开政府信息情况、政府信息公开咨询处理情况、"
-        "政府信息公开行政复议、行政诉讼情况，政府信息公开支出情况，其它相关工作情况"
-        "以及存在的主要问题和改进措施等",
-    )
-    doc.heading("一、概述")
-    doc.paragraphs(*sup.paragraphs("overview"))
-    doc.heading("二、主动公开政府信息情况")
-    doc.paragraphs(ledger_sentence(figures, sup), *sup.paragraphs("proactive"))
-    doc.paragraphs(COUNTING_RULE + ROUNDING_RULE, css="note")
-    doc.heading("三、依申请公开政府信息情况")
-    doc.paragraphs(_requests(year, sup), *sup.paragraphs("requests"))
-    doc.heading("四、政府信息公开咨询处理情况")
-    doc.paragraphs(_consultations(year, sup), *sup.paragraphs("consultations"))
-    doc.heading("五、政府信息公开行政复议、行政诉讼情况")
-    doc.paragraphs(_reviews(year, sup), *sup.paragraphs("reviews"))
-    doc.heading("六、政府信息公开支出情况")
-    doc.paragraphs(
-        f"{year}年政府信息公开事务财政预算{amount(sup.budget_wan)}万元，"
-        f"实际支出{amount(sup.actual_wan)}万元。",
-        *sup.paragraphs("spending"),
-    )
-    doc.heading("七、其它相关工作情况")
-    doc.paragraphs(*sup.paragraphs("other"))
-    doc.heading("八、存在的主要问题和改进措施")
-    doc.paragraphs(*sup.paragraphs("problems"))
+    for section in edition.sections:
+        blocks = _section_blocks(section, figures, sup, edition)
+        if blocks or not section.optional:
+            add(section.title, blocks)
+        for own in extra.get(section.key, []):
+            add(own.title, [Block("paragraph", p.text) for p in own.paragraphs])
+    for own in extra.get("", []):
+        add(own.title, [Block("paragraph", p.text) for p in own.paragraphs])
     annex_blocks(doc, annex)
-    checks_blocks(doc, problems)
-    return doc
-
-
-def national_document(
-    figures: YearFigures, annex: ManagementAnnex, sup: Supplement, problems: list[Problem]
-) -> Document:
-    """Format B: the national table format of 国办公开办函〔2021〕30号."""
-    year = figures.year
-    doc = Document(_title(year, sup))
-    _preamble(
-        doc,
-        sup,
-        "总体情况、主动公开政府信息情况、收到和处理政府信息公开申请情况、"
-        "政府信息公开行政复议、行政诉讼情况、存在的主要问题及改进情况、其他需要报告的事项",
-    )
-    doc.heading("一、总体情况")
-    doc.paragraphs(*sup.paragraphs("overview"), ledger_sentence(figures, sup))
-    doc.paragraphs(COUNTING_RULE + ROUNDING_RULE, css="note")
-    doc.heading("二、主动公开政府信息情况")
-    for table in table2_tables(sup):
-        doc.table(table)
-    for table in ledger_tables(figures):
-        doc.table(table)
-    doc.paragraphs(*sup.paragraphs("proactive"))
-    doc.heading("三、收到和处理政府信息公开申请情况")
-    doc.table(table3_table(sup))
-    doc.paragraphs(*sup.paragraphs("requests"))
-    doc.heading("四、政府信息公开行政复议、行政诉讼情况")
-    doc.table(table4_table(sup))
-    doc.paragraphs(*sup.paragraphs("reviews"))
-    doc.heading("五、存在的主要问题及改进情况")
-    doc.paragraphs(*sup.paragraphs("problems"))
-    doc.heading("六、其他需要报告的事项")
-    doc.paragraphs(*sup.paragraphs("other"), *sup.paragraphs("consultations"))
-    annex_blocks(doc, annex)
-    checks_blocks(doc, problems)
+    checks_blocks(doc, result)
     return doc

@@ -1,8 +1,11 @@
 """The report's supplement: the YAML file holding what no ledger holds.
 
-Consultations, site visits, spending, the counts of Tables 二, 三 and 四, and every
-narrative paragraph come from here. The file is read as YAML nodes so that every error
-names the key path and the line; all errors are reported together.
+Consultations, site visits, spending, the cells of Tables 二, 三 and 四 and every narrative
+paragraph come from here, as the report's edition asks for them. The file is read as YAML
+nodes so that every error names the key path and the line; all errors are reported together.
+
+Blank, zero and unknown are different: 0 is a figure, `~` (or an empty value) is a figure
+nobody has given yet. Nothing turns a `~` into 0; the checks report it as missing.
 """
 
 from __future__ import annotations
@@ -15,40 +18,25 @@ import yaml
 
 from pubreview.errors import ValidationError
 from pubreview.rendering import render
+from pubreview.report.formats import Edition
 from pubreview.report.tables import (
     CONSULTATION_CHANNELS,
-    TABLE2_ITEMS,
     TABLE3_COLUMNS,
-    TABLE3_KEYS,
-    TABLE3_ROWS,
     TABLE4_GROUPS,
     TABLE4_RESULTS,
+    is_amount,
+    may_be_negative,
 )
 
-FORMATS = ("narrative", "national")
-
-# Narrative paragraphs by key; each format uses the ones listed for it (see render's sections).
-NARRATIVE_KEYS: dict[str, str] = {
-    "preamble": "开头说明（报告依据、下载地址、联系方式）",
-    "overview": "一、概述 / 一、总体情况",
-    "proactive": "二、主动公开政府信息情况（台帐数字之后的说明）",
-    "requests": "三、依申请公开 / 收到和处理政府信息公开申请情况",
-    "consultations": "四、政府信息公开咨询处理情况（数字之后的说明）",
-    "reviews": "五、行政复议、行政诉讼情况",
-    "spending": "六、政府信息公开支出情况（数字之后的说明）",
-    "other": "七、其它相关工作情况 / 六、其他需要报告的事项",
-    "problems": "八、存在的主要问题和改进措施 / 五、存在的主要问题及改进情况",
-}
+PREAMBLE = "preamble"
+PREAMBLE_TITLE = "开头说明（报告依据、下载地址、联系方式）"
 REQUIRED_NARRATIVE = ("overview", "problems")
-REQUIRED_BY_FORMAT: dict[str, tuple[str, ...]] = {
-    "narrative": ("consultations", "spending"),
-    "national": ("table2", "table3", "table4"),
-}
 TOP_KEYS = (
     "year", "office", "contact", "consultations", "site_visits_per_day", "spending",
-    "table2", "table3", "table4", "narrative", "privacy",
+    "leak_incidents", "table2", "table3", "table4", "narrative", "sections", "privacy",
 )  # fmt: skip
 PLACEHOLDER = "请填写"
+NULL_TAG = "tag:yaml.org,2002:null"
 
 
 @dataclass(frozen=True)
@@ -59,24 +47,42 @@ class Paragraph:
     text: str
     line: int
 
+    @property
+    def where(self) -> str:
+        """Where the paragraph is, as a finding names it."""
+        return f"补充材料 narrative.{self.key}（第{self.line}行）"
+
+
+@dataclass(frozen=True)
+class ExtraSection:
+    """A section an office adds to the narrative edition (四、收费及减免 …, 附表)."""
+
+    title: str
+    after: str  # the section key it follows ("" for the end)
+    paragraphs: tuple[Paragraph, ...]
+
 
 @dataclass
 class Supplement:
-    """A validated supplement; tables absent from the file are None."""
+    """A validated supplement; parts absent from the file are None (or empty)."""
 
     path: Path
     year: int
     office: str
+    edition: Edition
     contact: str | None = None
     consultations_total: int | None = None
-    consultations: dict[str, int] = field(default_factory=dict)
+    consultations: dict[str, int | None] = field(default_factory=dict)
     site_visits_per_day: float | None = None
     budget_wan: float | None = None
     actual_wan: float | None = None
-    table2: dict[str, dict[str, float]] | None = None
-    table3: dict[str, list[int]] | None = None
-    table4: dict[str, list[int]] | None = None
+    spending_given: bool = False
+    leak_incidents: int | None = None
+    table2: dict[str, dict[str, float | None]] | None = None
+    table3: dict[str, list[int | None]] | None = None
+    table4: dict[str, list[int | None]] | None = None
     narrative: dict[str, list[Paragraph]] = field(default_factory=dict)
+    sections: list[ExtraSection] = field(default_factory=list)
     privacy_allow: tuple[str, ...] = ()
     privacy_patterns: tuple[str, ...] = ()
 
@@ -85,8 +91,31 @@ class Supplement:
         return [p.text for p in self.narrative.get(key, [])]
 
     def all_paragraphs(self) -> list[Paragraph]:
-        """Every narrative paragraph, in NARRATIVE_KEYS order."""
-        return [p for key in NARRATIVE_KEYS for p in self.narrative.get(key, [])]
+        """Every narrative paragraph, in the edition's order, then the extra sections'."""
+        keys = narrative_keys(self.edition)
+        return [p for key in keys for p in self.narrative.get(key, [])] + [
+            p for s in self.sections for p in s.paragraphs
+        ]
+
+    def missing(self) -> list[str]:
+        """Every figure the file leaves unknown (~), by its key path."""
+        out = [f"consultations.by_channel.{k}" for k, v in self.consultations.items() if v is None]
+        if self.spending_given:
+            out += [
+                f"spending.{k}" for k in ("budget_wan", "actual_wan") if getattr(self, k) is None
+            ]
+        for name, cells in (self.table2 or {}).items():
+            out += [f"table2.{name}.{k}" for k, v in cells.items() if v is None]
+        for key, row in (self.table3 or {}).items():
+            out += [f"table3.{key}[{TABLE3_COLUMNS[i]}]" for i, v in enumerate(row) if v is None]
+        for group, row in (self.table4 or {}).items():
+            out += [f"table4.{group}[{TABLE4_RESULTS[i]}]" for i, v in enumerate(row) if v is None]
+        return out
+
+
+def narrative_keys(edition: Edition) -> tuple[str, ...]:
+    """The narrative parts a supplement may give for an edition: the preamble, then sections."""
+    return (PREAMBLE, *(s.key for s in edition.sections))
 
 
 class _Reader:
@@ -118,11 +147,15 @@ class _Reader:
             out[name] = (knode, vnode)
         return out
 
-    def number(self, node: yaml.Node, key: str, *, integer: bool = True) -> float | int | None:
-        """A non-negative count (or amount, when integer is False); None after an error."""
+    def number(
+        self, node: yaml.Node, key: str, *, integer: bool = True, negative: bool = False
+    ) -> float | int | None:
+        """A count (or amount, when integer is False); None for ~ or after an error."""
         wanted = "a whole number" if integer else "a number"
         if not isinstance(node, yaml.ScalarNode):
-            self.error(node, key, f"expected {wanted}")
+            self.error(node, key, f"expected {wanted} (or ~ when not known yet)")
+            return None
+        if node.tag == NULL_TAG or (node.tag == "tag:yaml.org,2002:str" and not node.value):
             return None
         tags = (
             ("tag:yaml.org,2002:int",)
@@ -133,7 +166,7 @@ class _Reader:
             self.error(node, key, f"expected {wanted}, found {node.value!r}")
             return None
         value = yaml.safe_load(node.value)
-        if value < 0:
+        if value < 0 and not negative:
             self.error(node, key, f"must not be negative, found {value}")
             return None
         return value
@@ -144,17 +177,17 @@ class _Reader:
             return None
         return str(node.value).strip()
 
-    def row(self, node: yaml.Node, key: str, columns: tuple[str, ...]) -> list[int] | None:
+    def row(self, node: yaml.Node, key: str, columns: tuple[str, ...]) -> list[int | None]:
         if not isinstance(node, yaml.SequenceNode) or len(node.value) != len(columns):
             self.error(
                 node, key, f"expected a list of {len(columns)} numbers: {', '.join(columns)}"
             )
-            return None
+            return [None] * len(columns)
         cells = [
             self.number(cell, f"{key}[{col}]")
             for cell, col in zip(node.value, columns, strict=True)
         ]
-        return None if any(c is None for c in cells) else [int(c) for c in cells]
+        return [None if c is None else int(c) for c in cells]
 
 
 def _paragraphs(reader: _Reader, node: yaml.Node, key: str) -> list[Paragraph]:
@@ -166,43 +199,46 @@ def _paragraphs(reader: _Reader, node: yaml.Node, key: str) -> list[Paragraph]:
         if text is None:
             continue
         line = item.start_mark.line + 1
-        out += [Paragraph(key, " ".join(p.split()), line) for p in text.split("\n\n") if p.strip()]
+        name = key.removeprefix("narrative.")
+        out += [Paragraph(name, " ".join(p.split()), line) for p in text.split("\n\n") if p.strip()]
     return out
 
 
-def _tables(reader: _Reader, top: dict, sup: Supplement) -> None:
+def _tables(reader: _Reader, top: dict, sup: Supplement, edition: Edition) -> None:
     if "table2" in top:
-        items = {item.key: item for item in TABLE2_ITEMS}
+        items = {item.key: item for item in edition.table2}
         sup.table2 = {}
         for name, (_, vnode) in reader.mapping(top["table2"][1], "table2", tuple(items)).items():
             fields = dict(items[name].fields)
             cells = reader.mapping(vnode, f"table2.{name}", tuple(fields))
             sup.table2[name] = {}
-            for fname, (_, cnode) in cells.items():
-                value = reader.number(
-                    cnode, f"table2.{name}.{fname}", integer=fname != "amount_wan"
-                )
-                sup.table2[name][fname] = value if value is not None else 0
             for fname in fields:
                 if fname not in cells:
-                    reader.error(vnode, f"table2.{name}.{fname}", "missing (write 0 for none)")
+                    reader.error(vnode, f"table2.{name}.{fname}", "missing (write ~ if not known)")
+                    continue
+                sup.table2[name][fname] = reader.number(
+                    cells[fname][1],
+                    f"table2.{name}.{fname}",
+                    integer=not is_amount(fname),
+                    negative=may_be_negative(fname),
+                )
         for name in items:
             if name not in sup.table2:
-                reader.error(top["table2"][1], f"table2.{name}", "missing row (write 0 for none)")
+                reader.error(
+                    top["table2"][1], f"table2.{name}", "missing row (write ~ if not known)"
+                )
     if "table3" in top:
-        rows = reader.mapping(top["table3"][1], "table3", TABLE3_KEYS)
+        rows = reader.mapping(top["table3"][1], "table3", edition.table3_keys)
         sup.table3 = {}
-        for row in TABLE3_ROWS:
+        for row in edition.table3_rows:
             if row.key not in rows:
                 reader.error(
                     top["table3"][1],
                     f"table3.{row.key}",
-                    f"missing row 「{row.full_label}」 (write 0 for none)",
+                    f"missing row 「{row.full_label}」 (write 0 for none, ~ if not known)",
                 )
                 continue
-            cells = reader.row(rows[row.key][1], f"table3.{row.key}", TABLE3_COLUMNS)
-            if cells is not None:
-                sup.table3[row.key] = cells
+            sup.table3[row.key] = reader.row(rows[row.key][1], f"table3.{row.key}", TABLE3_COLUMNS)
     if "table4" in top:
         groups = reader.mapping(top["table4"][1], "table4", TABLE4_GROUPS)
         sup.table4 = {}
@@ -210,13 +246,32 @@ def _tables(reader: _Reader, top: dict, sup: Supplement) -> None:
             if group not in groups:
                 reader.error(top["table4"][1], f"table4.{group}", "missing (write 0 for none)")
                 continue
-            cells = reader.row(groups[group][1], f"table4.{group}", TABLE4_RESULTS)
-            if cells is not None:
-                sup.table4[group] = cells
+            sup.table4[group] = reader.row(groups[group][1], f"table4.{group}", TABLE4_RESULTS)
 
 
-def load(path: Path, year: int, fmt: str) -> Supplement:
-    """Read and validate a supplement for `year` in format `fmt`; every problem is listed."""
+def _sections(reader: _Reader, node: yaml.Node, sup: Supplement, edition: Edition) -> None:
+    if not edition.extra_sections:
+        reader.error(node, "sections", f"{edition.name}的章节是固定的，不能另加章节")
+        return
+    if not isinstance(node, yaml.SequenceNode):
+        reader.error(node, "sections", "expected a list of {title, after, text}")
+        return
+    keys = tuple(s.key for s in edition.sections)
+    for i, item in enumerate(node.value):
+        parts = reader.mapping(item, f"sections[{i}]", ("title", "after", "text"))
+        title = reader.text(parts["title"][1], f"sections[{i}].title") if "title" in parts else None
+        if not title:
+            reader.error(item, f"sections[{i}].title", "missing")
+            continue
+        after = reader.text(parts["after"][1], f"sections[{i}].after") if "after" in parts else ""
+        if after and after not in keys:
+            reader.error(parts["after"][1], f"sections[{i}].after", f"one of {', '.join(keys)}")
+        text = _paragraphs(reader, parts["text"][1], f"sections[{i}]") if "text" in parts else []
+        sup.sections.append(ExtraSection(title, after or "", tuple(text)))
+
+
+def load(path: Path, year: int, edition: Edition) -> Supplement:
+    """Read and validate a supplement for `year` in `edition`; every problem is listed."""
     try:
         root = yaml.compose(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -227,10 +282,13 @@ def load(path: Path, year: int, fmt: str) -> Supplement:
         raise ValidationError(f"{path}: the file is empty")
     reader = _Reader(path)
     top = reader.mapping(root, "", TOP_KEYS)
-    sup = Supplement(path=path, year=year, office="")
-    for key in ("year", "office", *REQUIRED_BY_FORMAT[fmt]):
+    sup = Supplement(path=path, year=year, office="", edition=edition)
+    for key in ("year", "office", *edition.required):
         if key not in top:
-            reader.error(root, key, f"missing (required for the {fmt} format)")
+            reader.error(root, key, f"missing (required for {edition.name})")
+    for key in ("table2", "table3", "table4"):
+        if key in top and key not in edition.supplement_parts:
+            reader.error(top[key][0], key, f"{edition.name}没有这张表")
     if (
         "year" in top
         and (found := reader.number(top["year"][1], "year")) is not None
@@ -245,39 +303,41 @@ def load(path: Path, year: int, fmt: str) -> Supplement:
         parts = reader.mapping(top["consultations"][1], "consultations", ("total", "by_channel"))
         if "total" in parts:
             sup.consultations_total = reader.number(parts["total"][1], "consultations.total")
-        if "by_channel" not in parts:
-            reader.error(top["consultations"][1], "consultations.by_channel", "missing")
-        else:
+        if "by_channel" in parts:
             channels = reader.mapping(parts["by_channel"][1], "consultations.by_channel", None)
             for name, (_, vnode) in channels.items():
                 value = reader.number(vnode, f"consultations.by_channel.{name}")
-                sup.consultations[name] = value if value is not None else 0
+                sup.consultations[name] = None if value is None else int(value)
     if "site_visits_per_day" in top:
         sup.site_visits_per_day = reader.number(
             top["site_visits_per_day"][1], "site_visits_per_day", integer=False
         )
     if "spending" in top:
+        sup.spending_given = True
         parts = reader.mapping(top["spending"][1], "spending", ("budget_wan", "actual_wan"))
         for name in ("budget_wan", "actual_wan"):
-            if name not in parts:
-                reader.error(top["spending"][1], f"spending.{name}", "missing (write 0 for none)")
-            else:
+            if name in parts:
                 setattr(sup, name, reader.number(parts[name][1], f"spending.{name}", integer=False))
-    _tables(reader, top, sup)
+    if "leak_incidents" in top:
+        found = reader.number(top["leak_incidents"][1], "leak_incidents")
+        sup.leak_incidents = None if found is None else int(found)
+    _tables(reader, top, sup, edition)
+    allowed = narrative_keys(edition)
     narrative = (
-        reader.mapping(top["narrative"][1], "narrative", tuple(NARRATIVE_KEYS))
-        if "narrative" in top
-        else {}
+        reader.mapping(top["narrative"][1], "narrative", allowed) if "narrative" in top else {}
     )
+    titles = {s.key: s.title for s in edition.sections}
     for key in REQUIRED_NARRATIVE:
         if key not in narrative:
             reader.error(
                 top.get("narrative", (None, root))[1],
                 f"narrative.{key}",
-                f"missing ({NARRATIVE_KEYS[key]})",
+                f"missing ({titles[key]})",
             )
     for key, (_, vnode) in narrative.items():
         sup.narrative[key] = _paragraphs(reader, vnode, f"narrative.{key}")
+    if "sections" in top:
+        _sections(reader, top["sections"][1], sup, edition)
     if "privacy" in top:
         parts = reader.mapping(top["privacy"][1], "privacy", ("allow", "patterns"))
         for name, (_, vnode) in parts.items():
@@ -300,26 +360,25 @@ def load(path: Path, year: int, fmt: str) -> Supplement:
     return sup
 
 
-def template(year: int) -> str:
-    """A supplement for `year` with every part present, zeros and placeholders to fill in."""
+def template(year: int, edition: Edition) -> str:
+    """A supplement for `year` asking for exactly the edition's parts, every figure ~ (unknown)."""
     return render(
         "report/supplement.yaml",
         year=year,
+        edition=edition,
         placeholder=PLACEHOLDER,
         channels=CONSULTATION_CHANNELS,
-        table2=TABLE2_ITEMS,
-        table3=TABLE3_ROWS,
         table3_columns=TABLE3_COLUMNS,
         table4_groups=TABLE4_GROUPS,
         table4_results=TABLE4_RESULTS,
-        narrative=NARRATIVE_KEYS,
+        preamble=PREAMBLE_TITLE,
     )
 
 
-def write_template(path: Path, year: int) -> Path:
+def write_template(path: Path, year: int, edition: Edition) -> Path:
     """Write the template to `path`, refusing to overwrite an administrator's file."""
     if path.exists():
         raise ValidationError(f"{path} already exists; not overwriting it")
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(template(year), encoding="utf-8")
+    path.write_text(template(year, edition), encoding="utf-8")
     return path

@@ -9,9 +9,9 @@ from pathlib import Path
 import yaml
 
 from pubreview.report import supplement
-from pubreview.report.tables import TABLE3_KEYS
+from pubreview.report.formats import NATIONAL, Edition
 
-DATA = Path(__file__).parent / "fixtures"
+DATA = Path(__file__).parent.parent / "fixtures" / "report"
 SEED_SUPPLEMENT = DATA / "seed-2018-supplement.yaml"
 HEADER = ["日期", "标题", "分类", "渠道", "单位", "网址", "采用"]
 # The seed's 2018 figures: 462 website items by category, 38 on 微博 only, 80 on 微信 only.
@@ -53,14 +53,19 @@ def write_csv(path: Path, rows: list[list[str]], header: list[str] = HEADER) -> 
     return path
 
 
-def zero_table3() -> dict[str, list[int]]:
+def zero_table3(edition: Edition = NATIONAL) -> dict[str, list[int]]:
     """Table 三 with every cell 0."""
-    return {key: [0] * 7 for key in TABLE3_KEYS}
+    return {key: [0] * 7 for key in edition.table3_keys}
 
 
-def consistent_table3() -> dict[str, list[int]]:
+def zero_table2(edition: Edition = NATIONAL) -> dict[str, dict[str, float]]:
+    """Table 二 with every cell 0."""
+    return {item.key: {name: 0 for name, _ in item.fields} for item in edition.table2}
+
+
+def consistent_table3(edition: Edition = NATIONAL) -> dict[str, list[int]]:
     """A Table 三 whose every identity holds: 12 new + 2 carried = 13 settled + 1 carried on."""
-    t = zero_table3()
+    t = zero_table3(edition)
     t["一"] = [8, 2, 1, 0, 1, 0, 12]
     t["二"] = [2, 0, 0, 0, 0, 0, 2]
     t["三（一）"] = [5, 1, 0, 0, 0, 0, 6]
@@ -73,13 +78,16 @@ def consistent_table3() -> dict[str, list[int]]:
     return t
 
 
-def national_supplement(path: Path, year: int = 2018, **changes: object) -> Path:
-    """A consistent national-format supplement, with `changes` laid over its top level."""
-    doc = yaml.safe_load(supplement.template(year))
+def national_supplement(
+    path: Path, year: int = 2021, edition: Edition = NATIONAL, **changes: object
+) -> Path:
+    """A consistent supplement in a table edition, with `changes` laid over its top level."""
+    doc = yaml.safe_load(supplement.template(year, edition))
     doc.update(
         office="中共常德市委机构编制委员会办公室",
         contact="综合科，电话：0736-7786510",
-        table3=consistent_table3(),
+        table2=zero_table2(edition),
+        table3=consistent_table3(edition),
         table4={
             "行政复议": [1, 0, 0, 1, 2],
             "未经复议直接起诉": [0, 0, 0, 0, 0],

@@ -1,4 +1,4 @@
-"""The national format (国办公开办函〔2021〕30号): Tables 二/三/四 rendered and checked."""
+"""The 〔2021〕30号 tables (Tables 二/三/四) rendered and checked, from a supplement."""
 
 from __future__ import annotations
 
@@ -11,11 +11,14 @@ from sqlalchemy import Engine
 from pubreview.report import supplement
 from pubreview.report.build import build_report, previous_supplement
 from pubreview.report.checks import check
+from pubreview.report.formats import NATIONAL
 from pubreview.report.rollup import YearFigures
-from pubreview.report.tables import TABLE3_COLUMNS, TABLE3_KEYS, TABLE3_ROWS
-from tests.report_support import consistent_table3, national_supplement
+from pubreview.report.tables import TABLE3_COLUMNS
+from tests.support.report import consistent_table3, national_supplement
 
-NO_FIGURES = YearFigures(2018, 0, {}, {}, 0, 0, 0, 0, 0, 0)
+NO_FIGURES = YearFigures(2021, 0, {}, {}, 0, 0, 0, 0, 0, 0)
+TABLE3_KEYS = NATIONAL.table3_keys
+TABLE3_ROWS = NATIONAL.table3_rows
 
 
 def md_table(text: str, title: str) -> list[list[str]]:
@@ -25,9 +28,9 @@ def md_table(text: str, title: str) -> list[list[str]]:
 
 
 def test_national_tables_rendered_and_passing(engine: Engine, tmp_path: Path) -> None:
-    sup = national_supplement(tmp_path / "supplement-2018.yaml")
-    report = build_report(engine, 2018, "national", sup, tmp_path / "out")
-    assert report.problems == []
+    sup = national_supplement(tmp_path / "supplement-2021.yaml")
+    report = build_report(engine, 2021, None, sup, tmp_path / "out")
+    assert report.edition is NATIONAL and report.problems == []
     text = report.files["markdown"].read_text(encoding="utf-8")
     assert "全部校验通过" in text
     for heading in [
@@ -75,8 +78,8 @@ def test_national_tables_rendered_and_passing(engine: Engine, tmp_path: Path) ->
 
 
 def _problems(tmp_path: Path, **changes: object) -> list[str]:
-    path = national_supplement(tmp_path / "supplement-2018.yaml", **changes)
-    return [str(p) for p in check(NO_FIGURES, supplement.load(path, 2018, "national"))]
+    path = national_supplement(tmp_path / "supplement-2021.yaml", **changes)
+    return [str(p) for p in check(NO_FIGURES, supplement.load(path, 2021, NATIONAL)).problems]
 
 
 def test_a_wrong_table3_cell_is_named_by_row_and_column(tmp_path: Path) -> None:
@@ -124,12 +127,12 @@ def test_carry_over_against_last_year(tmp_path: Path) -> None:
     last["四"] = [3, 0, 0, 0, 0, 0, 3]
     last["三（七）"] = [7, 2, 1, 0, 1, 0, 11]
     last["三（一）"] = [3, 1, 0, 0, 0, 0, 4]
-    national_supplement(tmp_path / "supplement-2017.yaml", year=2017, table3=last)
-    path = national_supplement(tmp_path / "supplement-2018.yaml")
-    sup = supplement.load(path, 2018, "national")
-    previous = previous_supplement(path, 2018, "national")
-    assert previous is not None and check(NO_FIGURES, previous) == []
-    problems = [str(p) for p in check(NO_FIGURES, sup, previous)]
+    national_supplement(tmp_path / "supplement-2021.yaml", year=2021, table3=last)
+    path = national_supplement(tmp_path / "supplement-2022.yaml", year=2022)
+    sup = supplement.load(path, 2022, NATIONAL)
+    previous = previous_supplement(path, 2022, NATIONAL)
+    assert previous is not None and check(NO_FIGURES, previous).problems == []
+    problems = [str(p) for p in check(NO_FIGURES, sup, previous).problems]
     assert problems[0].startswith("[warning] 表三 行「二、上年结转」 列「自然人」: 本年填报 2")
     assert "「四、结转下年度继续办理」为 3" in problems[0]
 
@@ -142,7 +145,8 @@ def test_narrative_quotes_are_checked(tmp_path: Path) -> None:
     assert len(problems) == 1  # 行政复议2件 matches Table 四; 15 does not match Table 三's 12
     assert problems[0].startswith("[error] 补充材料 narrative.overview（第")
     assert problems[0].endswith(
-        "正文引用「新收政府信息公开申请15件」，而表三 一、本年新收 总计为 12"
+        "正文引用「本年新收政府信息公开申请15件」，"
+        "而表三「一、本年新收政府信息公开申请数量」总计为 12"
     )
 
 

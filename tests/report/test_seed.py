@@ -12,7 +12,7 @@ from models import LedgerEntry, LedgerKind
 from pubreview import cli, db, ledger
 from pubreview.ledger.importer import import_file
 from pubreview.report.build import build_report
-from tests.report_support import SEED_SUPPLEMENT, seed_rows, write_csv
+from tests.support.report import SEED_SUPPLEMENT, seed_rows, write_csv
 
 SEED_SENTENCES = [
     "累计公开政府信息580条，全文电子化率达100%",

@@ -13,7 +13,7 @@ from models import LedgerEntry, LedgerKind, Publication, Status
 from pubreview import cli, db, ledger
 from pubreview.errors import ValidationError
 from pubreview.ledger.importer import import_file
-from tests.report_support import HEADER, write_csv
+from tests.support.report import HEADER, write_csv
 
 
 def counts(engine: Engine) -> tuple[int, int]:
