@@ -23,3 +23,7 @@ class LedgerBroken(PubreviewError):
 
 class LinkRefused(PubreviewError):
     """A personal web link that is forged, altered or expired (nothing is written)."""
+
+
+class Forbidden(PubreviewError):
+    """The person may not see or do this (a page answers 403 and writes nothing)."""

@@ -8,9 +8,7 @@ commits does `after_commit` tell Prefect (as the command line does), so a decisi
 from __future__ import annotations
 
 import logging
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from urllib.parse import quote
 
 from fastapi import BackgroundTasks, FastAPI, Request
@@ -19,13 +17,12 @@ from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 
 from models import Stage
-from pubreview import db, settings
 from pubreview.errors import DecisionRefused, LinkRefused, NotFound, ValidationError
 from pubreview.orchestration import after_commit as actions
-from pubreview.rendering import render
 from pubreview.review.decisions import DecisionResult, decide
 from pubreview.review.workflow import STAGE_LABEL, Outcome
 from pubreview.web import csrf
+from pubreview.web.common import NOTHING_CHANGED, SECURITY_HEADERS, message, page, transaction
 from pubreview.web.links import (
     ReviewGrant,
     queue_link,
@@ -37,49 +34,11 @@ from pubreview.web.review import OUTCOME_LABEL, attachment_of, queue_page, revie
 
 log = logging.getLogger(__name__)
 
-# Scripts are never needed; frames never allowed (a one-click button must not be clickjacked);
-# the signed link in the address must not leak to a site the body links to.
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' http: https:; "
-        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-    ),
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-}
-NOTHING_CHANGED = "本次访问未作任何更改。"
-
 AfterCommit = Callable[..., str]
-
-# Every SQLite transaction takes the database's write lock (BEGIN IMMEDIATE, see pubreview.db).
-# Threads of this process queue for it on a Python lock, woken in turn, rather than in SQLite's
-# busy handler, which sleeps and retries: that made the slowest pages many times slower.
-_sqlite_turn = threading.Lock()
-
-
-@contextmanager
-def _transaction() -> Iterator:
-    """db.transaction(), one at a time per process when the ledger is SQLite."""
-    if settings.load().database_url.startswith("sqlite"):
-        with _sqlite_turn, db.transaction() as session:
-            yield session
-    else:
-        with db.transaction() as session:
-            yield session
-
-
-def _page(template: str, status: int = 200, **context: object) -> HTMLResponse:
-    return HTMLResponse(render(f"web/{template}", **context), status, headers=SECURITY_HEADERS)
-
-
-def _message(status: int, heading: str, detail: str, *, links: list | None = None) -> HTMLResponse:
-    return _page("message.html", status, heading=heading, detail=detail, links=links or [])
 
 
 def _refused_link(exc: LinkRefused) -> HTMLResponse:
-    return _message(
+    return message(
         403, str(exc), f"请使用最新通知中的个人链接；如仍有问题请联系管理员。{NOTHING_CHANGED}"
     )
 
@@ -100,7 +59,7 @@ def _decide(grant: ReviewGrant, form: dict) -> DecisionResult:
         for key, value in form.items()
         if key.startswith("url.") and value.strip()
     }
-    with _transaction() as session:
+    with transaction() as session:
         return decide(
             session,
             grant.publication_id,
@@ -131,11 +90,11 @@ def create_app(after_commit: AfterCommit = actions.after_commit) -> FastAPI:
     def database_unavailable(_request: Request, exc: OperationalError) -> HTMLResponse:
         # The transaction rolled back: whatever was being decided was not written.
         log.warning("ledger database unavailable: %s", exc.orig or exc)
-        return _message(503, "系统暂时无法访问台帐", f"请稍后再试。{NOTHING_CHANGED}")
+        return message(503, "系统暂时无法访问台帐", f"请稍后再试。{NOTHING_CHANGED}")
 
     @app.get("/", response_class=HTMLResponse)
     def index() -> HTMLResponse:
-        return _message(
+        return message(
             200, "政务公开发布审核", "请通过通知消息中的个人链接进入审核页面或“我的待办”。"
         )
 
@@ -147,16 +106,16 @@ def create_app(after_commit: AfterCommit = actions.after_commit) -> FastAPI:
     def review(token: str, request: Request) -> HTMLResponse:
         try:
             grant = _grant(token)
-            with _transaction() as session:
+            with transaction() as session:
                 view = review_page(session, grant)
         except LinkRefused as exc:
             return _refused_link(exc)
         except NotFound:
-            return _message(404, "找不到该信息", f"该链接所指的信息不存在。{NOTHING_CHANGED}")
+            return message(404, "找不到该信息", f"该链接所指的信息不存在。{NOTHING_CHANGED}")
         nonce = request.cookies.get(csrf.COOKIE)
         if not csrf.usable_nonce(nonce):
             nonce = csrf.new_nonce()
-        response = _page(
+        response = page(
             "review.html",
             **view,
             token=token,
@@ -182,14 +141,14 @@ def create_app(after_commit: AfterCommit = actions.after_commit) -> FastAPI:
             return _refused_link(exc)
         form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
         if not csrf.valid(token, request.cookies.get(csrf.COOKIE), form.get("csrf")):
-            return _message(
+            return message(
                 403,
                 "无法验证本次提交",
                 f"提交必须来自本系统的审核页面。请重新打开通知中的链接后再操作。{NOTHING_CHANGED}",
                 links=[("返回审核页面", token)],
             )
         if form.get("outcome") not in OUTCOME_LABEL:
-            return _message(
+            return message(
                 400,
                 "请选择审核意见",
                 "请点击“同意”“退回修改”或“不予发布”之一。",
@@ -198,7 +157,7 @@ def create_app(after_commit: AfterCommit = actions.after_commit) -> FastAPI:
         try:
             result = await run_in_threadpool(_decide, grant, form)
         except (DecisionRefused, ValidationError, NotFound) as exc:
-            return _message(
+            return message(
                 409,
                 "未能记录您的决定",
                 f"{exc}。{NOTHING_CHANGED}",
@@ -206,7 +165,7 @@ def create_app(after_commit: AfterCommit = actions.after_commit) -> FastAPI:
             )
         if result.recorded:
             tasks.add_task(notify_prefect, result.event, result.publication_id, grant.username)
-        return _page(
+        return page(
             "decided.html",
             recorded=result.recorded,
             outcome=OUTCOME_LABEL[result.outcome],
@@ -222,13 +181,13 @@ def create_app(after_commit: AfterCommit = actions.after_commit) -> FastAPI:
     def attachment(token: str, attachment_id: int) -> Response:
         try:
             grant = _grant(token)
-            with _transaction() as session:
+            with transaction() as session:
                 found = attachment_of(session, grant, attachment_id)
                 content, name = (found.content, found.filename) if found else (None, None)
         except LinkRefused as exc:
             return _refused_link(exc)
         if content is None:
-            return _message(404, "找不到该附件", NOTHING_CHANGED)
+            return message(404, "找不到该附件", NOTHING_CHANGED)
         return Response(
             content,
             media_type="application/octet-stream",
@@ -244,8 +203,8 @@ def create_app(after_commit: AfterCommit = actions.after_commit) -> FastAPI:
             grant = verify_queue_token(token)
         except LinkRefused as exc:
             return _refused_link(exc)
-        with _transaction() as session:
+        with transaction() as session:
             view = queue_page(session, grant.username)
-        return _page("queue.html", **view)
+        return page("queue.html", **view)
 
     return app
