@@ -30,6 +30,10 @@ from pubreview.report.reading import SourceDocument, read_file
 from pubreview.report.tables import TABLE3_COLUMNS, TABLE4_GROUPS, TABLE4_RESULTS
 
 TITLE = re.compile(r"(\d{4})\s*年度?\s*(.{0,60}?)\s*政府信息公开(?:工作)?年度报告")
+TITLE_OFFICE_FIRST = re.compile(
+    r"([\u4e00-\u9fff（）()]{2,40}?)\s*(\d{4})\s*年度?\s*政府信息公开(?:工作)?年度报告"
+)
+OFFICE = re.compile(r"发布机构[：:]\s*([\u4e00-\u9fff（）()]{2,40})")
 ANNEX = re.compile(r"^附录[一二三四五六七八九十]")  # pubreview's own annexes, not the report
 
 
@@ -89,10 +93,16 @@ def _narrative(doc: SourceDocument) -> list[tuple[str, str]]:
 
 
 def _title(doc: SourceDocument) -> tuple[int | None, str]:
-    m = TITLE.search(doc.text[:3000])
-    if not m:
-        return None, ""
-    return int(m.group(1)), m.group(2).strip(" |")
+    """The year and the office, from the title (either order) or a 发布机构 line."""
+    head = doc.text[:3000]
+    year, office = None, ""
+    if m := TITLE.search(head):
+        year, office = int(m.group(1)), m.group(2).strip(" |")
+    if (m := TITLE_OFFICE_FIRST.search(head)) and (not office or m.start() < head.find(office)):
+        year, office = int(m.group(2)), m.group(1)
+    if not office and (m := OFFICE.search(head)):
+        office = m.group(1)
+    return year, office
 
 
 def _complete(found: Extracted, edition: Edition) -> tuple[dict, list[Problem]]:
@@ -114,7 +124,7 @@ def facts_of(found: Extracted, edition: Edition) -> Facts:
     if found.table2:
         table2 = {}
         for item in edition.table2:
-            values = found.table2.get(item.key, [])
+            values = next((found.table2[n] for n in item.names if n in found.table2), [])
             fields = [name for name, _ in item.fields]
             values = values[-len(fields) :] if len(values) >= len(fields) else values
             table2[item.key] = dict(zip(fields, values, strict=False))
@@ -132,6 +142,7 @@ def facts_of(found: Extracted, edition: Edition) -> Facts:
         by_category=found.by_category,
         by_channel=found.by_channel,
         ledger=bool(found.by_channel or found.by_category),
+        blank_is_zero=True,
     )
 
 

@@ -128,6 +128,9 @@ def blank_problems(
     rows = list(table.values())
     if not rows:
         return
+    if all(v is None for r in rows for v in r):
+        yield Problem(name, "整表留空（未填数字，也未填 0），核算时按 0 计", "warning")
+        return
     whole = [i for i in range(len(columns)) if all(r[i] is None for r in rows)]
     for i in whole:
         yield Problem(f"{name} 列「{columns[i]}」", "整列留空（未填数字，也未填 0）", "warning")

@@ -191,7 +191,12 @@ class Checker:
         if not f.ledger:
             return UNCHECKED, NO_SOURCE
         name = next(
-            (k for k in f.by_category if k == c.subject or k.removesuffix("类") == c.subject), None
+            (
+                k
+                for k in f.by_category
+                if c.subject in (k, k.removesuffix("类"), k.removesuffix("信息"))
+            ),
+            None,
         )
         if name is None:
             return UNCHECKED, f"台帐中没有名为「{c.subject}」的内容分类"
@@ -273,8 +278,10 @@ class Checker:
                 ("本年新收", f.t3_value("一")),
                 ("本年新收与上年结转之和", (f.t3_value("一") or 0) + (f.t3_value("二") or 0)),
             ]
-            if "办结" in c.sentence or "办理" in c.clause:
+            if c.extra == ("三（七）",):
                 candidates = candidates[:1]
+            elif c.extra == ("一",):
+                candidates = candidates[1:2]
         decimals = _decimals(c)
         tried = []
         for name, denominator in candidates:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from pubreview.report.tables import TABLE2_ITEMS_2019, TABLE2_ITEMS_2021, TABLE3_ROWS_2021
 
@@ -235,7 +235,7 @@ def _category(clause: str, categories: Iterable[str]) -> str | None:
     for name in sorted(categories, key=len, reverse=True):
         if name in clause:
             return name
-    m = re.search(r"([\u4e00-\u9fff]{2,10}?)(?:类)?信息$", clause.removeprefix("其中"))
+    m = re.search(r"([\u4e00-\u9fff]{2,10}?)(?:类信息|信息|类)$", clause.removeprefix("其中"))
     if m and not re.search(r"政府|^(?:公开|发布)$|^(?:累计|共|全年|主动|通过)", m.group(1)):
         return m.group(1).removesuffix("类")
     return None
@@ -305,18 +305,30 @@ def classify(
 
 
 def _percent_basis(
-    clause: str, sentence_claims: list[Claim], before: str
-) -> tuple[str, str, Claim | None]:
+    clause: str, sentence_claims: list[Claim]
+) -> tuple[str, str, Claim | None, tuple[str, ...]]:
+    """(kind, numerator subject, numerator claim, denominator) for a percentage.
+
+    "予以公开率46%": the clause names the numerator. "予以公开6件，占办结总数的46.2%": the
+    count before names the numerator and the words after 占 the denominator.
+    """
     if "电子化率" in clause:
-        return "proactive.rate", "", None
+        return "proactive.rate", "", None, ()
+    named, _, over = clause.partition("占")
+    denominator: tuple[str, ...] = ()
+    if over:
+        if "办结" in over or "办理" in over:
+            denominator = ("三（七）",)
+        elif re.search(r"新收|收到", over):
+            denominator = ("一",)
     for word, key in T3_WORDS:
-        if word in clause and word not in ("收到", "受理", "接收"):
-            return "percent", key, None
+        if word in named and word not in ("收到", "受理", "接收"):
+            return "percent", key, None, denominator
     if re.search(r"占|比例|比重|率", clause) and sentence_claims:
         basis = sentence_claims[-1]
         if basis.kind in ("t3", "proactive.channel", "proactive.category"):
-            return "percent", basis.subject, basis
-    return "", "", None
+            return "percent", basis.subject, basis, denominator
+    return "", "", None, ()
 
 
 def read(
@@ -362,7 +374,7 @@ def read(
             basis = None
             extra: tuple[str, ...] = ()
             if unit == "%":
-                kind, subject, basis = _percent_basis(clause, sentence_claims, before)
+                kind, subject, basis, extra = _percent_basis(clause, sentence_claims)
             else:
                 kind, subject, extra = classify(clause, before, unit, channels, categories)
             found.append(
@@ -382,9 +394,35 @@ def read(
                 )
             )
         found.sort(key=lambda c: c.start)
+        totals = _part_totals(text, [c for c in found if c.value is not None])
+        found, totals = _parts_as_categories(found, totals)
         reading.claims += found
-        reading.totals += _part_totals(text, [c for c in found if c.value is not None])
+        reading.totals += totals
     return reading
+
+
+def _parts_as_categories(
+    found: list[Claim], totals: list[PartTotal]
+) -> tuple[list[Claim], list[PartTotal]]:
+    """Unnamed parts of a 主动公开 figure (其中…条, or in brackets) are content categories."""
+    renamed: dict[int, Claim] = {}
+    for pt in totals:
+        if not pt.total.kind.startswith("proactive"):
+            continue
+        for part in pt.parts:
+            if not part.kind and part.unit == "条":
+                name = re.sub(r"^(?:其中|另)", "", part.clause).removesuffix("信息")
+                renamed[id(part)] = replace(part, kind="proactive.category", subject=name)
+    if not renamed:
+        return found, totals
+    found = [renamed.get(id(c), c) for c in found]
+    totals = [
+        PartTotal(
+            renamed.get(id(pt.total), pt.total), tuple(renamed.get(id(p), p) for p in pt.parts)
+        )
+        for pt in totals
+    ]
+    return found, totals
 
 
 def _sentence(text: str, pos: int) -> str:
@@ -406,7 +444,7 @@ def _part_totals(text: str, claims: list[Claim]) -> list[PartTotal]:
         after = text[end:]
         parts: list[Claim] = []
         stripped = after.lstrip(" ")
-        if stripped[:1] in OPEN:
+        if stripped and stripped[0] in OPEN:
             close = _matching(text, end + after.index(stripped[0]))
             parts = [
                 c

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from pubreview.report import formats
 from pubreview.report.formats import Edition
-from pubreview.report.reading import Grid, clean, is_blank, is_figure
+from pubreview.report.reading import COVERED, Grid, clean, is_blank, is_figure
 from pubreview.report.tables import (
     GROUP_WORDS,
     TABLE2_ITEMS_2019,
@@ -28,9 +28,7 @@ HEADINGS_2019 = (
     "采购总金额",
 )
 HEADINGS_2021 = ("本年制发件数", "本年废止件数", "现行有效件数", "本年处理决定数量", "本年收费金额")
-T2_NAMES = {
-    name: item.key for item in (*TABLE2_ITEMS_2021, *TABLE2_ITEMS_2019) for name in item.names
-}
+T2_NAMES = {name for item in (*TABLE2_ITEMS_2021, *TABLE2_ITEMS_2019) for name in item.names}
 
 
 @dataclass
@@ -57,6 +55,7 @@ def _value(text: str) -> float | None:
 
 def _split(row: list[str]) -> tuple[str, list[str]]:
     """A row's label (its distinct leading text cells) and its trailing figure cells."""
+    row = [c for c in row if not c.startswith(COVERED)]
     values: list[str] = []
     for cell in reversed(row):
         if is_figure(cell) or is_blank(cell):
@@ -90,8 +89,8 @@ def _t3_key(label: str, group: str | None) -> tuple[str | None, str | None]:
         if row.key[-1].isdigit() and any(w in t for w in row.words):
             return row.key, row.key[:4]
     opened = next((g for g, words in GROUP_WORDS.items() if any(w in t for w in words)), None)
-    if group == "三（六）" and re.search(r"其他$", t) and opened is None:
-        return "三（六）3", group
+    if "三（六）" in (group, opened) and re.search(r"(?:\d\.?|^)其他$", t):
+        return "三（六）3", "三（六）"
     if opened:
         return opened, opened
     if "部分公开" in t:
@@ -105,7 +104,7 @@ def extract(grids: list[Grid]) -> Extracted:
     """Every table row the grids hold that Tables 二, 三, 四 (or the ledger tables) name."""
     out = Extracted()
     for grid in grids:
-        text = "".join("".join(r) for r in grid.rows)
+        text = "".join("".join(r) for r in grid.rows).replace(COVERED, "")
         out.headings |= {h for h in (*HEADINGS_2019, *HEADINGS_2021) if h in _norm(text)}
         group: str | None = None
         kind = None
@@ -126,7 +125,7 @@ def extract(grids: list[Grid]) -> Extracted:
                 continue
             name = _norm(label)
             if name in T2_NAMES and len(values) <= 3:
-                out.table2[T2_NAMES[name]] = [_value(v) for v in values]
+                out.table2[name] = [_value(v) for v in values]
                 out.where.setdefault("table2", grid.where)
                 continue
             if kind and len(values) == 1 and _value(values[0]) is not None:

@@ -37,6 +37,8 @@ class Facts:
     budget_wan: float | None = None
     actual_wan: float | None = None
     ledger: bool = False  # whether the proactive figures come from a ledger (台帐)
+    # A published table's blank counts as 0 (and is reported once); a supplement's ~ is unknown.
+    blank_is_zero: bool = False
 
     def t3_labels(self) -> dict[str, str]:
         """Row key → full label for this edition."""
@@ -66,10 +68,12 @@ class Facts:
         cells = self.table3.get(key)
         if cells is None:
             return None
-        if col < len(TABLE3_COLUMNS) - 1 or cells[col] is not None:
+        if cells[col] is not None:
             return cells[col]
+        if col < len(TABLE3_COLUMNS) - 1:
+            return 0 if self.blank_is_zero else None
         parts = [c for c in cells[:-1] if c is not None]
-        return sum(parts) if parts else None
+        return sum(parts) if parts or self.blank_is_zero else None
 
     def t3_value(self, subject: str, col: int = -1) -> int | None:
         """The sum a subject stands for in one column (总计 by default); None when unknown."""
@@ -92,7 +96,9 @@ class Facts:
             value = cells[col]
             if value is None and col == 4:
                 parts = [c for c in cells[:4] if c is not None]
-                value = sum(parts) if parts else None
+                value = sum(parts) if parts or self.blank_is_zero else None
+            elif value is None and self.blank_is_zero:
+                value = 0
             if value is None:
                 return None
             total += value

@@ -21,6 +21,7 @@ BLOCK_TAGS = (
     "caption", "blockquote", "pre", "dt", "dd",
 )  # fmt: skip
 FIGURE = re.compile(r"^-?\d+(?:\.\d+)?$")
+COVERED = "\x00"  # marks a grid position covered by a cell to its left (colspan)
 BLANKS = {"", "-", "—", "－", "/", "／", "无"}
 INLINE_HEADING = re.compile(r"(?<![\d\w])(?=[一二三四五六七八九十]{1,2}、[\u4e00-\u9fff])")
 
@@ -61,6 +62,19 @@ def is_figure(text: str) -> bool:
 def is_blank(text: str) -> bool:
     """A cell printed blank (or with a dash)."""
     return clean(text) in BLANKS
+
+
+def with_sections(paragraphs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Each paragraph's place with the heading it stands under (一、总体情况 …)."""
+    out: list[tuple[str, str]] = []
+    heading = ""
+    for where, text in paragraphs:
+        if re.fullmatch(r"[一二三四五六七八九十]{1,2}、\S{2,30}", text):
+            heading = text
+        elif heading and "「" not in where:
+            where = f"{where}「{heading}」"
+        out.append((where, text))
+    return out
 
 
 def _split_headings(where: str, text: str) -> list[tuple[str, str]]:
@@ -120,16 +134,18 @@ def _html_grid(table) -> list[list[str]]:
             colspan = _span(td.get("colspan"))
             for i in range(rowspan):
                 for j in range(colspan):
+                    # A colspan copy is marked: a label repeats, a figure counts once.
+                    copy = text if j == 0 else COVERED + text
                     if i == 0:
-                        row[c + j] = text
+                        row[c + j] = copy
                     else:
-                        taken[(r + i, c + j)] = text
+                        taken[(r + i, c + j)] = copy
             c += colspan
         while (r, c) in taken:
             row[c] = taken.pop((r, c))
             c += 1
         rows.append([row.get(i, "") for i in range(max(row, default=-1) + 1)])
-    return [row for row in rows if any(row)]
+    return [row for row in rows if row]
 
 
 def _span(value: str | None) -> int:
@@ -159,7 +175,13 @@ def _docx(path: Path) -> SourceDocument:
                 doc.paragraphs += _split_headings(f"第{number}段", text)
         elif tag == "tbl":
             table = DocxTable(child, document)
-            rows = [[clean(cell.text) for cell in row.cells] for row in table.rows]
+            rows = []
+            for row in table.rows:
+                cells, previous = [], None
+                for cell in row.cells:  # a horizontally merged cell repeats: mark the copies
+                    cells.append(clean(cell.text) if cell._tc is not previous else COVERED)
+                    previous = cell._tc
+                rows.append(cells)
             doc.grids.append(Grid(rows, f"第{len(doc.grids) + 1}个表格"))
     return doc
 
@@ -234,11 +256,18 @@ def read_file(path: Path) -> SourceDocument:
         raise ValidationError(f"{path}: 文件不存在")
     suffix = path.suffix.lower()
     if suffix in HTML_SUFFIXES:
-        return _html(path)
-    if suffix == ".docx":
-        return _docx(path)
-    if suffix == ".pdf":
-        return _pdf(path)
+        doc = _html(path)
+    elif suffix == ".docx":
+        doc = _docx(path)
+    elif suffix == ".pdf":
+        doc = _pdf(path)
+    else:
+        doc = _plain(path)
+    doc.paragraphs = with_sections(doc.paragraphs)
+    return doc
+
+
+def _plain(path: Path) -> SourceDocument:
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError:
