@@ -60,19 +60,34 @@ _MARKING = re.compile(
 
 
 # Every marking contains one of these: the scanner's one pass tells which lines to search.
-MARKING_TRIGGERS = ("密", "内部", *_CAUTION[3:-1].split("|"))
+# Not "密" alone, which ordinary prose is full of (保密, 泄密, 密集架): the spaced forms of a
+# level (秘  密) and of 密级 are caught by their first character and the space after it.
+_SPACES = (" ", "\t", "\u3000")
+MARKING_TRIGGERS = (
+    "绝密",
+    "机密",
+    "秘密",
+    "密级",
+    "内部",
+    *(first + space for first in "绝机秘密" for space in _SPACES),
+    *_CAUTION[3:-1].split("|"),
+)
 
 
 def find_markings(text: str, start: int = 0, end: int | None = None) -> Iterator[Hit]:
     """Classification markings: 绝密/机密/秘密 (with or without ★), 密级：…, 内部资料 注意保密."""
     for m in _MARKING.finditer(text, start, len(text) if end is None else end):
-        yield Hit(
-            m.start(),
-            m.end(),
-            "classification_marking",
-            BLOCK,
-            f"疑似密级或内部标志「{m.group().strip()}」：涉密或内部材料不得公开发布",
-        )
+        yield _marking_hit(m)
+
+
+def _marking_hit(m: re.Match[str]) -> Hit:
+    return Hit(
+        m.start(),
+        m.end(),
+        "classification_marking",
+        BLOCK,
+        f"疑似密级或内部标志「{m.group().strip()}」：涉密或内部材料不得公开发布",
+    )
 
 
 # --- personal numbers ------------------------------------------------------------------
@@ -215,23 +230,54 @@ _DIGIT_RUN = re.compile(r"[0-9][0-9 \t-]{10,}")
 # A number may begin up to this many characters before its run (+86, 0086) and its end is
 # judged by up to two characters after it (a decimal point and a digit).
 _RUN_BEFORE, _RUN_AFTER = 4, 2
-_NUMBER_FINDERS = (find_resident_ids, find_mobiles, find_bank_cards)
+# A mobile has 11 digits; an ID has 17 before its check character, a card at least 16.
+_MOBILE_DIGITS, _LONG_DIGITS = 11, 16
 
 
-def find_in_lines(
-    text: str, marking_lines: Iterable[tuple[int, int]], email_lines: Iterable[tuple[int, int]]
-) -> Iterator[Hit]:
-    """What BUILT_IN finds, searching only the lines and digit runs that can hold a finding.
+def _markings_from(text: str, triggers: Iterable[tuple[str, int, int]]) -> Iterator[Hit]:
+    """The markings that start at a trigger word (or at 仅限 before a 内部).
 
-    No pattern crosses a line, so a line with none of a detector's trigger words holds none of
-    its findings; the result equals running every detector over the whole text.
+    Every marking starts at one of its trigger words, except 仅限内部 two characters earlier,
+    so trying the pattern there in order, never inside the previous match, finds what
+    `find_markings` over the whole text finds.
     """
-    for start, end in marking_lines:
-        yield from find_markings(text, start, end)
+    starts = set()
+    for word, start, _ in triggers:
+        starts.add(start)
+        if word == "内部" and text.startswith("仅限", start - 2):
+            starts.add(start - 2)
+    reach = 0
+    for start in sorted(starts):
+        if start < reach:
+            continue
+        m = _MARKING.match(text, start)
+        if m is not None:
+            reach = m.end()
+            yield _marking_hit(m)
+
+
+def find_in_text(
+    text: str,
+    marking_triggers: Iterable[tuple[str, int, int]],
+    email_lines: Iterable[tuple[int, int]],
+) -> Iterator[Hit]:
+    """What BUILT_IN finds, trying the patterns only where the scanner's one pass says.
+
+    Markings are tried where their trigger words are, e-mail on the lines with an "@", and
+    numbers in the digit runs one cheap pass finds; no pattern crosses a line, so the result
+    equals running every detector over the whole text.
+    """
+    yield from _markings_from(text, marking_triggers)
     for start, end in email_lines:
         yield from find_emails(text, start, end)
     size = len(text)
     for run in _DIGIT_RUN.finditer(text):
+        found = run.group()
+        digits = len(found) - found.count(" ") - found.count("-") - found.count("\t")
+        if digits < _MOBILE_DIGITS:
+            continue  # dates, index numbers, landlines without area code
         start, end = max(0, run.start() - _RUN_BEFORE), min(size, run.end() + _RUN_AFTER)
-        for finder in _NUMBER_FINDERS:
-            yield from finder(text, start, end)
+        yield from find_mobiles(text, start, end)
+        if digits >= _LONG_DIGITS:
+            yield from find_resident_ids(text, start, end)
+            yield from find_bank_cards(text, start, end)

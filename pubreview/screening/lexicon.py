@@ -156,9 +156,13 @@ def load_lexicon(path: Path | None = None) -> Lexicon:
             )
         errata[erratum.wrong] = erratum
     # A right text is never reported as wrong, whatever a derivation produces.
-    rights = {e.right for e in errata.values()}
     formulas = list(_formulas(sections["formulas"]))
-    rights |= {e.right for e, _ in formulas}
+    rights = {e.right for e in errata.values()} | {e.right for e, _ in formulas}
+    for erratum in errata.values():
+        if erratum.wrong in rights:
+            raise ValidationError(
+                f"{path} 第 {erratum.line} 行: 「{erratum.wrong}」是另一条的正确写法，不能列为错误"
+            )
     for erratum, derived in formulas:
         if erratum.wrong in rights:
             if derived:

@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from pubreview.errors import ValidationError
-from pubreview.screening.detectors import EMAIL_TRIGGER, MARKING_TRIGGERS, find_in_lines
+from pubreview.screening.detectors import EMAIL_TRIGGER, MARKING_TRIGGERS, find_in_text
 from pubreview.screening.extract import extract_parts, is_screenable
 from pubreview.screening.findings import Finding, Hit, ScreeningResult
 from pubreview.screening.leaders import (
@@ -38,12 +38,7 @@ EXCERPT_CONTEXT = 15
 # Full-width punctuation (，：（） …) is left alone: negative-list terms are written with it.
 _FOLDED = "+-.@0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _TO_ASCII = {ord(ch) + 0xFEE0: ord(ch) for ch in _FOLDED}
-_FULL_WIDTH = re.compile("[" + "".join(map(chr, _TO_ASCII)) + "]")
-
-
-def _normalise(text: str) -> str:
-    """Text with full-width ASCII forms folded, same length; untouched when there are none."""
-    return text.translate(_TO_ASCII) if _FULL_WIDTH.search(text) else text
+_FULL_WIDTH = tuple(map(chr, _TO_ASCII))
 
 
 def _masked(text: str, hits: list[Hit]) -> str:
@@ -71,7 +66,9 @@ class ScreeningLists:
         self.lexicon = lexicon
         self.leaders = leaders
         self._negative = NegativePlan.of(self.negative)
-        keys = [("marking", t) for t in MARKING_TRIGGERS]
+        # The scanner notices full-width forms too: folding costs a pass only where needed.
+        keys = [("full_width", ch) for ch in _FULL_WIDTH]
+        keys += [("marking", t) for t in MARKING_TRIGGERS]
         keys += [("email", EMAIL_TRIGGER)] + [("link", t) for t in LINK_TRIGGERS]
         keys += [("negative", prefix) for prefix in self._negative.by_prefix]
         if lexicon is not None:
@@ -80,22 +77,21 @@ class ScreeningLists:
             keys += leaders.keys()
         self.scanner = Scanner(keys)
 
-    def hits(self, text: str, site: Site | None) -> list[Hit]:
-        """Every hit in one (normalised) text."""
+    def hits(self, text: str, site: Site | None) -> tuple[str, list[Hit]]:
+        """The text with full-width forms folded (same length), and every hit in it."""
         found = self.scanner.scan(text)
+        if "full_width" in found:
+            text = text.translate(_TO_ASCII)
+            found = self.scanner.scan(text)
         lines = _Lines(text)
-        hits = list(
-            find_in_lines(
-                text, lines.around(found.get("marking")), lines.around(found.get("email"))
-            )
-        )
+        hits = list(find_in_text(text, found.get("marking", ()), lines.around(found.get("email"))))
         hits += self._negative.hits(text, found.get("negative", ()))
         if self.lexicon is not None:
             hits += find_errata(text, self.lexicon, found.get("erratum", ()))
         if self.leaders is not None:
             hits += find_leader_errors(text, self.leaders, found)
         hits += find_links(text, site, lines.around(found.get("link")))
-        return hits
+        return text, hits
 
 
 class _Lines:
@@ -181,8 +177,7 @@ def screen_text(
     checked against `site`; without one, every link is treated as external.
     """
     lists = negative if isinstance(negative, ScreeningLists) else load_lists(negative)
-    text = _normalise(text)
-    hits = lists.hits(text, site)
+    text, hits = lists.hits(text, site)
     if not hits:
         return []
     hits.sort(key=lambda h: (h.start, h.end, h.detector))
