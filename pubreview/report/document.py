@@ -275,10 +275,14 @@ def _section_blocks(
     part = Document("")
     year = figures.year
     own = (section.key,)
+    # The counting rule goes once, beside the ledger's tables or, without them, its sentence.
+    has_tables = any("ledger_tables" in s.shows for s in edition.sections)
+    ledger_shown = "ledger_tables" in section.shows
     if "ledger" in section.shows:
         keys = (section.key, "proactive") if section.key == "overview" else own
         if not sentences.stated("ledger", sup, keys):
             part.paragraphs(sentences.ledger_sentence(figures, sup))
+            ledger_shown = ledger_shown or not has_tables
         if not sentences.stated("leaks", sup, ("overview", "proactive")):
             part.paragraphs(sentences.leak_sentence(figures, sup))
     generated = {
@@ -303,7 +307,7 @@ def _section_blocks(
     if "table4" in section.shows and sup.table4 is not None:
         part.table(table4_table(sup))
     part.paragraphs(*sup.paragraphs(section.key))
-    if "ledger" in section.shows and part.blocks:
+    if ledger_shown:
         rule = COUNTING_RULE + (ROUNDING_RULE if figures.with_full_text else "")
         part.paragraphs(rule, css="note")
     return part.blocks
@@ -324,13 +328,6 @@ def report_document(
     doc = Document(title(figures.year, sup))
     if result.draft or doc.title.startswith("【草稿】"):
         doc.paragraphs(DRAFT_NOTE, css="note")
-    doc.paragraphs(
-        *sup.paragraphs("preamble")
-        or [
-            f"本年度报告根据《中华人民共和国政府信息公开条例》编制，全文包括{edition.section_list()}。"
-            + (f"如对本年度报告有疑问，请联系：{sup.contact}。" if sup.contact else "")
-        ]
-    )
     number = 0
     extra = {s.after: [] for s in sup.sections}
     for s in sup.sections:
@@ -350,6 +347,13 @@ def report_document(
             add(own.title, [Block("paragraph", p.text) for p in own.paragraphs])
     for own in extra.get("", []):
         add(own.title, [Block("paragraph", p.text) for p in own.paragraphs])
+    present = "、".join(b.text.split("、", 1)[1] for b in doc.blocks if b.kind == "heading")
+    preamble = sup.paragraphs("preamble") or [
+        f"本年度报告根据《中华人民共和国政府信息公开条例》编制，全文包括{present}。"
+        + (f"如对本年度报告有疑问，请联系：{sup.contact}。" if sup.contact else "")
+    ]
+    at = 1 if doc.blocks and doc.blocks[0].css == "note" else 0
+    doc.blocks[at:at] = [Block("paragraph", text) for text in preamble]
     annex_blocks(doc, annex)
     checks_blocks(doc, result)
     return doc

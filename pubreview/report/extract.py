@@ -124,6 +124,13 @@ def extract(grids: list[Grid]) -> Extracted:
             if not label or not values:
                 continue
             name = _norm(label)
+            group4 = next(
+                (g for g in ("复议后起诉", "未经复议直接起诉", "行政复议") if g in name), None
+            )
+            if group4 and len(values) == 5:  # Table 四 laid out one group a row (Markdown, text)
+                out.table4[group4] = [None if v is None else int(v) for v in map(_value, values)]
+                out.where.setdefault("table4", grid.where)
+                continue
             if name in T2_NAMES and len(values) <= 3:
                 out.table2[name] = [_value(v) for v in values]
                 out.where.setdefault("table2", grid.where)

@@ -70,10 +70,6 @@ class Edition:
         """The rows （七）总计 adds up: every outcome row except the total itself."""
         return tuple(k for k in self.table3_keys if k.startswith("三") and k != "三（七）")
 
-    def section_list(self) -> str:
-        """The sections' titles as the preamble lists them."""
-        return "、".join(s.title for s in self.sections)
-
     def covers(self, year: int) -> bool:
         """Whether reports on `year` use this edition."""
         return (self.first_year is None or year >= self.first_year) and (
