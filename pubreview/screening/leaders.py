@@ -96,8 +96,10 @@ YEAR = re.compile(r"((?:19|20)[0-9]{2})\s*年")
 TITLE_JOINERS = "、，, "
 TITLE_SPLIT = re.compile(r"[、，,\s]+")
 HONORIFIC = "同志"
+# What may follow a name directly: a pause or the end of a clause.
+NAME_PAUSES = "，、。；：！？,;:!?（）() \n"
 # Two-character names have too many ordinary same-pinyin neighbours (曾翔 → 曾想, 曾向): their
-# near misses count only next to a title or 同志.
+# near misses count only after a title or before 同志.
 SHORT_NAME = 2
 
 LEADER_KEYS = {"name", "title", "unit", "former"}
@@ -268,6 +270,27 @@ class _Titles:
         return self.starting.get(at, (None,))[0]
 
 
+def _part_of_longer_name(text: str, end: int, titles: _Titles) -> bool:
+    """Whether a name found ends one character short of someone else's (曾祥 in 曾祥文同志).
+
+    Chinese has no spaces, so a name is taken to go on when one more character is followed by
+    同志, a title or a pause: 局长曾祥文同志 is 曾祥文, 主任曾祥主持会议 is 曾祥.
+    """
+    if end >= len(text) or not _is_han(text[end]) or titles.after(end) is not None:
+        return False
+    after = end + 1
+    return (
+        after == len(text)
+        or text.startswith(HONORIFIC, after)
+        or titles.after(after) is not None
+        or text[after] in NAME_PAUSES
+    )
+
+
+def _is_han(char: str) -> bool:
+    return "\u4e00" <= char <= "\u9fff"
+
+
 def _sentence(text: str, start: int, end: int) -> str:
     """The sentence around a span."""
     left = max(
@@ -315,8 +338,11 @@ def find_leader_errors(
     """Findings for names of the leader list in `text`, from the scanner's matches."""
     titles = _Titles(found.get("title", ()))
     for name, start, end in found.get("leader", ()):
-        yield from _title_hits(text, leaders.leaders[name], start, end, titles)
+        if not _part_of_longer_name(text, end, titles):
+            yield from _title_hits(text, leaders.leaders[name], start, end, titles)
     for name, start, end in found.get("departed", ()):
+        if _part_of_longer_name(text, end, titles):
+            continue
         person = leaders.departed[name]
         since = f"（{person.since.isoformat()}起）" if person.since else ""
         yield Hit(
@@ -329,13 +355,16 @@ def find_leader_errors(
     real = leaders.leaders.keys() | leaders.departed.keys()
     for variant, start, end in found.get("near_leader", ()):
         # A real name that contains the variant (王芳芳 for 王芳) is not a misspelling of it.
-        if any(n in text[max(0, start - 3) : end + 3] for n in real if len(n) > len(variant)):
+        if _part_of_longer_name(text, end, titles) or any(
+            n in text[max(0, start - 3) : end + 3] for n in real if len(n) > len(variant)
+        ):
             continue
         chain, _ = titles.before(text, start)
         after = titles.after(end)
         beside = chain + ([after] if after else [])
         honoured = text.startswith(HONORIFIC, end)
-        if len(variant) <= SHORT_NAME and not beside and not honoured:
+        # Only a title before (主任曾祥) or 同志 after: "曾向主任汇报" is ordinary prose.
+        if len(variant) <= SHORT_NAME and not chain and not honoured:
             continue
         for name in leaders.near_misses[variant]:
             leader = leaders.leaders[name]

@@ -66,7 +66,7 @@ def _entry(path: str, fields: dict[str, Any]) -> Entry:
     return Entry(fields, path, line)
 
 
-class _LineLoader(yaml.SafeLoader):
+class _LineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when built with it
     """A safe loader that remembers on which line each mapping starts."""
 
 
@@ -92,9 +92,11 @@ def read_lists(path: Path, what: str, sections: tuple[str, ...]) -> dict[str, li
     except UnicodeDecodeError as exc:
         raise ValidationError(f"{what} {path} 不是 UTF-8 文本：{exc}") from exc
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
+        # Where the construct began (an unclosed bracket) says more than where parsing gave up.
+        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
         line = f" 第 {mark.line + 1} 行" if mark is not None else ""
-        raise ValidationError(f"{path}{line}: {what}格式错误：{exc}") from exc
+        problem = getattr(exc, "problem", None) or exc
+        raise ValidationError(f"{path}{line}: {what}格式错误（YAML：{problem}）") from exc
     if not isinstance(data, dict):
         raise ValidationError(f"{path}: {what}应以 {' / '.join(sections)} 等列表开头")
     unknown = sorted(set(data) - set(sections) - {LINE_KEY})
