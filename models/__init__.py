@@ -1,5 +1,6 @@
-"""The ledger's tables: organisation, publications with their revisions, and the ledger itself."""
+"""The ledger's tables: organisation, accounts, publications with their revisions, the ledger."""
 
+from models.account import Account, LoginSession
 from models.base import Base
 from models.ledger import GENESIS_HASH, LedgerEntry, LedgerKind
 from models.org import Person, Role, RoleGrant, Unit, UnitKind
@@ -7,10 +8,12 @@ from models.publication import Attachment, Publication, Revision, Stage, Status
 
 __all__ = [
     "GENESIS_HASH",
+    "Account",
     "Attachment",
     "Base",
     "LedgerEntry",
     "LedgerKind",
+    "LoginSession",
     "Person",
     "Publication",
     "Revision",

@@ -27,6 +27,8 @@ class LedgerKind(enum.StrEnum):
     RETRACTED = "retracted"
     ADOPTED = "adopted"  # picked up by central or provincial media
     IMPORTED = "imported"  # an item brought in from an older spreadsheet 台帐
+    WITHDRAWN = "withdrawn"  # the submitter withdrew the item before a decision (撤销)
+    ACCESS = "access"  # access audit: login, logout, lock-out, password, role, account changes
 
 
 class LedgerEntry(Base):

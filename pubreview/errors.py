@@ -27,3 +27,19 @@ class LinkRefused(PubreviewError):
 
 class Forbidden(PubreviewError):
     """The person may not see or do this (a page answers 403 and writes nothing)."""
+
+
+class LoginRequired(PubreviewError):
+    """No valid login session: the web app sends the person to the login page."""
+
+    def __init__(self, message: str = "请先登录", *, reason: str = "none") -> None:
+        super().__init__(message)
+        self.reason = reason  # none, expired, revoked, disabled
+
+
+class CsrfRefused(PubreviewError):
+    """A logged-in form arrived without this session's form token (nothing is written)."""
+
+
+class PasswordRejected(ValidationError):
+    """A new password that the policy refuses; the message says what to change."""

@@ -20,6 +20,13 @@ class Settings:
     # A suspended review waits for a human; Prefect fails a run whose pause times out,
     # so the timeout is long and `pubreview reconcile` restarts anything that did time out.
     suspend_timeout_s: int
+    # Accounts (等保 baseline): lock-out after repeated wrong passwords, session lifetimes,
+    # and how long a one-time set-password link stays usable.
+    login_max_failures: int = 5
+    login_lockout_s: int = 15 * 60
+    session_idle_s: int = 30 * 60
+    session_max_s: int = 12 * 3600
+    password_link_ttl_s: int = 72 * 3600
 
     @property
     def prefect_home(self) -> Path:
@@ -40,6 +47,11 @@ def load() -> Settings:
         ),
         prefect_api_url=os.environ.get("PREFECT_API_URL", "http://127.0.0.1:4200/api"),
         suspend_timeout_s=int(os.environ.get("PUBREVIEW_SUSPEND_TIMEOUT_S", 90 * 24 * 3600)),
+        login_max_failures=int(os.environ.get("PUBREVIEW_LOGIN_MAX_FAILURES", 5)),
+        login_lockout_s=int(os.environ.get("PUBREVIEW_LOGIN_LOCKOUT_S", 15 * 60)),
+        session_idle_s=int(os.environ.get("PUBREVIEW_SESSION_IDLE_S", 30 * 60)),
+        session_max_s=int(os.environ.get("PUBREVIEW_SESSION_MAX_S", 12 * 3600)),
+        password_link_ttl_s=int(os.environ.get("PUBREVIEW_PASSWORD_LINK_TTL_S", 72 * 3600)),
     )
 
 

@@ -17,11 +17,19 @@ from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 
 from models import Stage
-from pubreview.errors import DecisionRefused, LinkRefused, NotFound, ValidationError
+from pubreview.errors import (
+    CsrfRefused,
+    DecisionRefused,
+    Forbidden,
+    LinkRefused,
+    LoginRequired,
+    NotFound,
+    ValidationError,
+)
 from pubreview.orchestration import after_commit as actions
 from pubreview.review.decisions import DecisionResult, decide
 from pubreview.review.workflow import STAGE_LABEL, Outcome
-from pubreview.web import csrf
+from pubreview.web import auth, csrf
 from pubreview.web.common import NOTHING_CHANGED, SECURITY_HEADERS, message, page, transaction
 from pubreview.web.links import (
     ReviewGrant,
@@ -78,6 +86,10 @@ def _decide(grant: ReviewGrant, form: dict) -> DecisionResult:
 def create_app(after_commit: AfterCommit = actions.after_commit) -> FastAPI:
     """The web app; `after_commit` is what runs once a decision is committed."""
     app = FastAPI(title="pubreview", docs_url=None, redoc_url=None, openapi_url=None)
+    app.include_router(auth.router)
+    app.add_exception_handler(LoginRequired, auth.login_required_handler)
+    app.add_exception_handler(CsrfRefused, auth.csrf_refused_handler)
+    app.add_exception_handler(Forbidden, auth.forbidden_handler)
 
     def notify_prefect(event: str, pub_id: int, actor: str) -> None:
         log.info(
