@@ -13,6 +13,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urljoin, urlsplit
 
 from pubreview.screening.findings import BLOCK, WARN, Hit
+from pubreview.site.content import URL_SCHEMES
 
 # Words a line must contain to hold a link; other lines are not searched (scanner triggers).
 TRIGGERS = ("](", "]:", "://", "www.", "href", "src", "javascript:", "vbscript:", "data:")
@@ -35,10 +36,9 @@ _LINK = re.compile(
     ),
     re.MULTILINE | re.IGNORECASE,
 )
-SCRIPT_SCHEMES = frozenset({"javascript", "vbscript", "data"})
 WEB_SCHEMES = frozenset({"http", "https"})
-# Schemes a reader's device handles itself; nothing to check.
-OTHER_SCHEMES = frozenset({"mailto", "tel", "sms"})
+# What a published page keeps as a link (the site's sanitiser drops every other scheme).
+PAGE_SCHEMES = frozenset(URL_SCHEMES)
 _HOST = re.compile(
     r"^(?:localhost|[0-9.]+|(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+(?:[a-z]{2,}|xn--[a-z0-9-]+))$"
 )
@@ -90,26 +90,24 @@ def _classify(raw: str, in_markup: bool, site: Site | None) -> tuple[str, str, s
     """(detector, severity, reason) for one link target, or None when nothing is to be said."""
     target = raw.strip()
     if not target:
-        return ("dead_link", BLOCK, "空链接：链接没有地址，读者点开无处可去")
+        return ("dead_link", WARN, "空链接：链接没有地址，请补上或删除链接")
     if target.startswith("#"):
         return None
     if target.lower().startswith("www."):
         target = "http://" + target
     scheme = m.group(1).lower() if (m := _SCHEME.match(target)) else ""
-    if scheme in SCRIPT_SCHEMES:
+    if scheme == "mailto":
+        return None
+    if scheme and scheme not in PAGE_SCHEMES:
+        # The site's sanitiser drops it: the reader sees words that look like a link and are
+        # not one. Not a dead link on the live page, so a warning, not a block.
         return (
             "dead_link",
-            BLOCK,
-            f"不可用链接：{scheme}: 链接会在发布时被去除，读者点开无处可去；请改为网页地址",
+            WARN,
+            f"不可用链接：{scheme}: 链接发布时会被去除，读者点不开；请改为网页地址或删除",
         )
-    if scheme in OTHER_SCHEMES:
-        return None
-    malformed = (scheme and scheme not in WEB_SCHEMES | {"ftp"}) or (
-        not scheme and _MISSING_COLON.match(target)
-    )
-    if scheme in WEB_SCHEMES and not _valid_host(target):
-        malformed = True
-    if malformed:
+    # Left on the page as a link, these lead nowhere: a block when written as a link.
+    if (not scheme and _MISSING_COLON.match(target)) or (scheme and not _valid_host(target)):
         return ("dead_link", BLOCK if in_markup else WARN, f"链接格式错误：「{raw}」不是有效的网址")
     if site is None:
         return ("external_link", WARN, "外部链接：未访问，请人工核实可以打开、内容合规")
