@@ -43,15 +43,18 @@ def test_retract_by_center_once(engine: Engine) -> None:
 
 def test_retract_refusals(engine: Engine) -> None:
     pub_id = publish_through_chain(engine, "标题", "正文")
-    with db.transaction(engine) as session, pytest.raises(DecisionRefused, match="neither"):
+    with (
+        db.transaction(engine) as session,
+        pytest.raises(DecisionRefused, match="不是中心发布人员"),
+    ):
         retract(session, pub_id, HEAD, "原因", False)
-    with db.transaction(engine) as session, pytest.raises(ValidationError, match="reason"):
+    with db.transaction(engine) as session, pytest.raises(ValidationError, match="撤回原因"):
         retract(session, pub_id, ADMIN, "  ", False)
     with db.transaction(engine) as session:
         pending = submit(
             session, Draft("未发布", "正文", "工作动态", ["网站"], "zonghe", SUBMITTER)
         ).id
-    with db.transaction(engine) as session, pytest.raises(DecisionRefused, match="in_review"):
+    with db.transaction(engine) as session, pytest.raises(DecisionRefused, match="审核中"):
         retract(session, pending, CENTER, "原因", False)
     assert _entries(engine, LedgerKind.RETRACTED) == []
 
@@ -68,14 +71,14 @@ def test_adoption(engine: Engine) -> None:
     payloads = sorted(e.payload["outlet"] for e in _entries(engine, LedgerKind.ADOPTED))
     assert payloads == ["人民网", "湖南日报"]
     with db.transaction(engine) as session:
-        with pytest.raises(ValidationError, match="level"):
+        with pytest.raises(ValidationError, match="采用级别"):
             adopt(session, pub_id, "county", "某报", None, actor_username=CENTER)
         with pytest.raises(ValidationError, match="http"):
             adopt(session, pub_id, "central", "某报", "javascript:alert(1)", actor_username=CENTER)
-        with pytest.raises(DecisionRefused, match="neither"):
+        with pytest.raises(DecisionRefused, match="不是中心发布人员"):
             adopt(session, pub_id, "central", "某报", None, actor_username=SUBMITTER)
         retract(session, pub_id, CENTER, "撤回", False)
-    with db.transaction(engine) as session, pytest.raises(DecisionRefused, match="retracted"):
+    with db.transaction(engine) as session, pytest.raises(DecisionRefused, match="已撤回"):
         adopt(session, pub_id, "central", "新华网", None, actor_username=CENTER)
 
 
@@ -103,11 +106,11 @@ def test_hand_published_channels(engine: Engine) -> None:
     with db.transaction(engine) as session:
         done = confirm(session, pub_id, "微博", "https://weibo.com/123/abc", CENTER)
         again = confirm(session, pub_id, "微博", "https://weibo.com/other", ADMIN)
-        with pytest.raises(ValidationError, match="site"):
+        with pytest.raises(ValidationError, match="自动发布"):
             confirm(session, pub_id, "网站", "https://example.org/", CENTER)
         with pytest.raises(ValidationError, match="http"):
             confirm(session, pub_id, "微信", "javascript:alert(1)", CENTER)
-        with pytest.raises(DecisionRefused, match="neither"):
+        with pytest.raises(DecisionRefused, match="不是中心发布人员"):
             confirm(session, pub_id, "微信", "https://mp.weixin.qq.com/s/1", HEAD)
         states = {s.channel: s for s in channel_states(session, pub_id)}
     assert done.recorded and not again.recorded and again.url == "https://weibo.com/123/abc"

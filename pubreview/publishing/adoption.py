@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from models import LedgerEntry, LedgerKind, Status
 from pubreview import ledger
 from pubreview.errors import DecisionRefused, ValidationError
+from pubreview.labels import STATUS_LABEL
 from pubreview.publishing.channels import require_center
 from pubreview.review.submission import get
 from pubreview.site.content import safe_url
@@ -66,20 +67,20 @@ def adopt(
     try:
         chosen = Level(level)
     except ValueError:
-        raise ValidationError(f"unknown level {level!r} (one of central, provincial)") from None
+        raise ValidationError(f"未知的采用级别「{level}」：请选择中央级或省级") from None
     outlet = outlet.strip()
     if not outlet:
-        raise ValidationError("an adoption needs the outlet's name (--outlet)")
+        raise ValidationError("请填写采用的媒体名称")
     if url is not None and safe_url(url) is None:
-        raise ValidationError(f"--url {url!r} is not an http(s) address")
+        raise ValidationError(f"采用地址「{url}」不是以 http:// 或 https:// 开头的网址")
     publication = get(session, publication_id)
     actor = "system"
     if actor_username is not None:
-        actor = require_center(session, actor_username, "record an adoption").username
+        actor = require_center(session, actor_username, "登记媒体采用").username
     if publication.status is not Status.PUBLISHED:
         raise DecisionRefused(
-            f"publication {publication.id} is {publication.status.value}: "
-            "only a published item can be adopted"
+            f"第 {publication.id} 号信息{STATUS_LABEL[publication.status]}："
+            "只有已发布的信息才能登记采用"
         )
     try:
         entry = ledger.append(

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from models import LedgerEntry, LedgerKind, Person, Role, Status
+from models.base import utcnow
 from pubreview import ledger, publishing
 from pubreview.accounts import org
 from pubreview.errors import DecisionRefused, ValidationError
+from pubreview.labels import STATUS_LABEL
 from pubreview.publishing import catalog as catalog_mod
 from pubreview.review.submission import current_revision, get
 from pubreview.site.content import SITE_KIND, BodyRenderer, safe_url
@@ -54,7 +57,7 @@ def require_center(session: Session, username: str, doing: str) -> Person:
     person = org.person(session, username)
     if not any(org.holds(session, person.id, role) for role in (Role.CENTER, Role.ADMIN)):
         raise DecisionRefused(
-            f"{person.username} is neither center (中心) nor admin: only they may {doing}"
+            f"{person.name}（{person.username}）不是中心发布人员或管理员，不能{doing}"
         )
     return person
 
@@ -106,7 +109,7 @@ def post_text(
     spec = _manual_channel(catalog, channel)
     publication = get(session, publication_id)
     if channel not in publication.channels:
-        raise ValidationError(f"publication {publication.id} does not go out on {channel}")
+        raise ValidationError(f"第 {publication.id} 号信息不在{channel}发布")
     revision = current_revision(session, publication)
     site = [
         c
@@ -129,12 +132,9 @@ def post_text(
 def _manual_channel(catalog: catalog_mod.Catalog, channel: str) -> catalog_mod.Channel:
     spec = catalog.channels.get(channel)
     if spec is None:
-        raise ValidationError(f"unknown channel {channel!r} (one of {', '.join(catalog.channels)})")
+        raise ValidationError(f"没有「{channel}」这一渠道（可选：{'、'.join(catalog.channels)}）")
     if spec.kind == SITE_KIND:
-        raise ValidationError(
-            f"{channel} is the site pubreview renders itself on approval; "
-            "it is not confirmed by hand"
-        )
+        raise ValidationError(f"{channel}在中心同意发布时由系统自动发布，无需手工登记")
     return spec
 
 
@@ -145,27 +145,35 @@ def confirm(
     url: str,
     actor_username: str,
     catalog: catalog_mod.Catalog | None = None,
+    published_at: datetime | None = None,
 ) -> ConfirmResult:
-    """Record that the center posted the item on a hand-published channel, at this URL."""
+    """Record that the center posted the item on a hand channel, at this URL (and time)."""
     catalog = catalog or catalog_mod.load()
     _manual_channel(catalog, channel)
     if safe_url(url) is None:
-        raise ValidationError(f"--url {url!r} is not an http(s) address")
+        raise ValidationError(f"{channel}地址「{url}」不是以 http:// 或 https:// 开头的网址")
+    if published_at is not None and published_at > utcnow():
+        raise ValidationError(f"{channel}的发布时间不能晚于现在")
     publication = get(session, publication_id, for_update=True)
-    person = require_center(session, actor_username, "confirm a channel")
+    person = require_center(session, actor_username, "登记发布渠道")
     if channel not in publication.channels:
         raise ValidationError(
-            f"publication {publication.id} does not go out on {channel} "
-            f"(its channels: {', '.join(publication.channels)})"
+            f"第 {publication.id} 号信息不在{channel}发布"
+            f"（其渠道：{'、'.join(publication.channels)}）"
         )
     if publication.status is not Status.PUBLISHED:
         raise DecisionRefused(
-            f"publication {publication.id} is {publication.status.value}: "
-            "a channel is confirmed only after the center approved it"
+            f"第 {publication.id} 号信息{STATUS_LABEL[publication.status]}："
+            "中心同意发布后才能登记渠道"
         )
     try:
         entry = publishing.record_published(
-            session, publication, channel=channel, url=url.strip(), actor=person.username
+            session,
+            publication,
+            channel=channel,
+            url=url.strip(),
+            actor=person.username,
+            published_at=published_at,
         )
     except ledger.DuplicateEntry as exc:
         return _confirmed(exc.existing, recorded=False)

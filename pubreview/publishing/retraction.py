@@ -10,6 +10,7 @@ from models import LedgerEntry, LedgerKind, Stage, Status
 from models.base import as_utc, utcnow
 from pubreview import ledger
 from pubreview.errors import DecisionRefused, ValidationError
+from pubreview.labels import STATUS_LABEL
 from pubreview.publishing import OFFICE_TIMEZONE
 from pubreview.publishing.channels import require_center
 from pubreview.review.submission import get
@@ -66,17 +67,17 @@ def retract(
 ) -> RetractResult:
     """Withdraw a published item (center or admin); retracting it again changes nothing."""
     publication = get(session, publication_id, for_update=True)
-    person = require_center(session, actor_username, "retract a publication")
+    person = require_center(session, actor_username, "撤回信息")
     if (existing := ledger.find_by_key(session, _dedupe_key(publication.id))) is not None:
         return _result(existing, recorded=False)
     if publication.status is not Status.PUBLISHED:
         raise DecisionRefused(
-            f"publication {publication.id} is {publication.status.value}: "
-            "only a published item can be retracted"
+            f"第 {publication.id} 号信息{STATUS_LABEL[publication.status]}："
+            "只有已发布的信息才能撤回"
         )
     reason = reason.strip()
     if not reason:
-        raise ValidationError("a retraction needs a --reason: the notice shows it")
+        raise ValidationError("请写明撤回原因：撤回公告会显示它")
     try:
         entry = ledger.append(
             session,
