@@ -105,6 +105,8 @@ def read_lists(path: Path, what: str, sections: tuple[str, ...]) -> dict[str, li
     result: dict[str, list[Entry]] = {}
     for section in sections:
         raw = data.get(section) or []
+        if isinstance(raw, dict):  # a section of settings rather than of entries
+            raw = [raw]
         if not isinstance(raw, list):
             raise ValidationError(f"{path}: “{section}”应为列表")
         entries = []
