@@ -1,6 +1,10 @@
-"""Time the annual report's roll-up against one hand-written GROUP BY over the same ledger.
+"""Time the annual report's roll-up against one hand-written GROUP BY, and `report audit`.
 
 Run: .venv/bin/python benchmarks/report.py [--entries 1000000] [--year 2018] [--no-postgres]
+
+Targets: year_figures within 2x of the hand-written GROUP BY (one pass, not nine), and
+`report audit` of a 30-page published report under 1 s (baseline: parsing the same page
+with lxml and taking its text, which any audit of it must do). Ends with one JSON line.
 
 Builds a hash-chained ledger of N entries (submissions, three decisions, one or two channels
 published, some adoptions and retractions, over 2017–2019) in a fresh SQLite file and, when
@@ -14,6 +18,7 @@ refuse UPDATE and DELETE). Then, in the same run and on the same table, it times
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import tempfile
 import time
@@ -29,7 +34,7 @@ from models import GENESIS_HASH, LedgerEntry, LedgerKind, Publication
 from pubreview import db, migrate, publishing
 from pubreview.accounts.org import load_org
 from pubreview.ledger import entry_hash
-from pubreview.report import rollup
+from pubreview.report import audit, rollup
 from pubreview.settings import PROJECT_ROOT
 
 PG_ADMIN_URL = os.environ.get("PUBREVIEW_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -198,7 +203,7 @@ def best_of(runs: int, fn: Callable[[], object]) -> tuple[float, object]:
     return min(times), result
 
 
-def measure(name: str, url: str, entries: int, year: int) -> None:
+def measure(name: str, url: str, entries: int, year: int) -> dict:
     """Seed one database and print the roll-up's figures and timings against the plain query."""
     migrate.upgrade(url)
     engine = db.make_engine(url)
@@ -245,11 +250,61 @@ def measure(name: str, url: str, entries: int, year: int) -> None:
     )
     print(f"  hand-written GROUP BY (channel)  {plain_s * 1000:9.1f} ms")
     print(
-        f"  year_figures (9 queries)         {figures_s * 1000:9.1f} ms  "
+        f"  year_figures (one pass + year)   {figures_s * 1000:9.1f} ms  "
         f"({figures_s / plain_s:.1f}x the single GROUP BY)"
     )
     print(f"  management_annex                 {annex_s * 1000:9.1f} ms")
     engine.dispose()
+    return {
+        "entries": entries,
+        "hand_written_ms": round(plain_s * 1000, 1),
+        "year_figures_ms": round(figures_s * 1000, 1),
+        "ratio": round(figures_s / plain_s, 2),
+        "management_annex_ms": round(annex_s * 1000, 1),
+    }
+
+
+# One page of a report's prose, with the figures offices quote (about 800 characters).
+PAGE = (
+    "全年新收政府信息公开申请12件，上年结转2件。本年度办结13件，其中予以公开6件、部分公开2件、"
+    "不予公开1件、无法提供3件、不予处理1件，予以公开及部分公开的占办结总数的61.5%；"
+    "结转下年度继续办理1件。全年因政府信息公开被申请行政复议2件，其中结果维持1件，尚未审结1件。"
+    + "我们坚持以公开为常态、不公开为例外，围绕中心工作推进决策、执行、管理、服务、结果公开，"
+    * 12
+)
+
+
+def audit_timing(tmp: Path, pages: int = 30) -> dict:
+    """`report audit` of a site-shaped page with `pages` pages of prose, against lxml alone."""
+    from lxml import html as lxml_html
+
+    source = (PROJECT_ROOT / "tests" / "fixtures" / "report" / "2021-consistent.html").read_bytes()
+    prose = "".join(f"<p>{PAGE}</p>\n" for _ in range(pages)).encode("gb18030")
+    big = tmp / "report-30-pages.html"
+    big.write_bytes(source.replace(b'<div class="print">', prose + b'<div class="print">'))
+
+    def parse_only() -> int:
+        return len(lxml_html.document_fromstring(big.read_bytes()).text_content())
+
+    base_s, chars = best_of(3, parse_only)
+    audit_s, result = best_of(3, lambda: audit.audit_file(big))
+    print(
+        f"\n== report audit: {big.stat().st_size:,} bytes, {chars:,} characters, "
+        f"{len(result.claims.results):,} figures read, {result.claims.count('contradicted')} "
+        "contradicted"
+    )
+    print(f"  lxml parse + text (baseline)     {base_s * 1000:9.1f} ms")
+    print(
+        f"  report audit                     {audit_s * 1000:9.1f} ms  "
+        f"({audit_s / base_s:.1f}x the parse; target < 1000 ms)"
+    )
+    return {
+        "pages": pages,
+        "characters": chars,
+        "claims": len(result.claims.results),
+        "baseline_parse_ms": round(base_s * 1000, 1),
+        "audit_ms": round(audit_s * 1000, 1),
+    }
 
 
 def postgres_url() -> tuple[str, Callable[[], None]] | None:
@@ -280,14 +335,19 @@ def main() -> None:
     parser.add_argument("--year", type=int, default=2018)
     parser.add_argument("--no-postgres", action="store_true")
     args = parser.parse_args()
+    summary: dict = {"benchmark": "report"}
     with tempfile.TemporaryDirectory() as tmp:
-        measure("SQLite", f"sqlite:///{Path(tmp) / 'ledger.db'}", args.entries, args.year)
+        summary["audit"] = audit_timing(Path(tmp))
+        summary["sqlite"] = measure(
+            "SQLite", f"sqlite:///{Path(tmp) / 'ledger.db'}", args.entries, args.year
+        )
     if not args.no_postgres and (pg := postgres_url()) is not None:
         url, drop = pg
         try:
-            measure("PostgreSQL", url, args.entries, args.year)
+            summary["postgresql"] = measure("PostgreSQL", url, args.entries, args.year)
         finally:
             drop()
+    print(json.dumps(summary, ensure_ascii=False))
 
 
 if __name__ == "__main__":

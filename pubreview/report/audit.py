@@ -23,7 +23,13 @@ from pubreview.report.checks import (
     table4_problems,
 )
 from pubreview.report.claim_checks import ClaimReport, check_reading
-from pubreview.report.extract import Extracted, detect_edition, extract
+from pubreview.report.extract import (
+    HEADINGS_2019,
+    HEADINGS_2021,
+    Extracted,
+    detect_edition,
+    extract,
+)
 from pubreview.report.facts import Facts
 from pubreview.report.formats import Edition
 from pubreview.report.reading import SourceDocument, read_file
@@ -150,6 +156,8 @@ def audit_document(doc: SourceDocument, fmt: str | None = None) -> Audit:
     """Every table rule and claim check on one read report."""
     year, office = _title(doc)
     found = extract(doc.grids)
+    # Table 二's column headings may stand in prose lines (PDF text) rather than in a grid.
+    found.headings |= {h for h in (*HEADINGS_2019, *HEADINGS_2021) if h in doc.text}
     edition, why = detect_edition(found, year)
     problems: list[Problem] = []
     if fmt:

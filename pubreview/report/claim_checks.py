@@ -399,6 +399,8 @@ class Checker:
         listed = "＋".join(_n(v) for v in parts)
         if sum(parts) == pt.total.value:
             return OK, f"＝分项之和 {listed}"
+        if pt.inclusive and sum(parts) < (pt.total.value or 0):
+            return OK, f"≥ 所含分项之和 {listed}（“含”不必列全）"
         # A list may mix dimensions (categories of one channel, then other channels): one
         # kind's parts adding up to the total is a consistent reading.
         kinds: dict[str, float] = {}

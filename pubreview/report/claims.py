@@ -82,6 +82,7 @@ class PartTotal:
 
     total: Claim
     parts: tuple[Claim, ...]
+    inclusive: bool = False  # 含/包括: the parts may leave some out
 
 
 @dataclass
@@ -469,8 +470,10 @@ def _part_totals(text: str, claims: list[Claim]) -> list[PartTotal]:
                 for c in counts[i + 1 :]
                 if where_qz < c.start < stop and c.unit == total.unit and c.depth == total.depth
             ]
+        # "（含新制定5件，修改4件）" need not list every part: only a sum above the total is wrong.
+        inclusive = bool(re.match(r"\s*[（(]\s*(?:含|包括)", after))
         if len(parts) >= 2:
-            out.append(PartTotal(total, tuple(parts)))
+            out.append(PartTotal(total, tuple(parts), inclusive))
     return out
 
 

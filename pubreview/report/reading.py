@@ -200,9 +200,38 @@ def _pdf(path: Path) -> SourceDocument:
     return _text(path, text)
 
 
+HEADING_LINE = re.compile(r"[一二三四五六七八九十]{1,2}、|[（(][一二三四五六七八九十]{1,2}[）)]")
+
+
+def join_lines(text: str) -> str:
+    """Lines broken inside a sentence (PDF text, wrapped files) joined back into paragraphs.
+
+    A line continues into the next unless it ends a sentence, is a heading, is blank, or the
+    next line is a heading or a table row.
+    """
+    out: list[str] = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if (
+            out
+            and stripped
+            and out[-1].strip()
+            and not re.search(r"[。；;！？!?：:|]$", out[-1].strip())
+            and not HEADING_LINE.match(out[-1].strip())
+            and not HEADING_LINE.match(stripped)
+            and _text_row(out[-1]) is None
+            and _text_row(line) is None
+        ):
+            out[-1] = out[-1].rstrip() + stripped
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
 def _text(path: Path, text: str) -> SourceDocument:
     """Plain text: `|` rows and label-then-figures lines are table rows; the rest paragraphs."""
     doc = SourceDocument(path)
+    text = join_lines(text)
     current: list[list[str]] = []
     number = 0
 
