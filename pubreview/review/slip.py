@@ -1,0 +1,198 @@
+"""The 审批表 (approval slip): every step an item went through, as offices keep it 以备核查.
+
+One row per step a person (or the system) took: submission, screening, each stage's decision,
+each channel going out, retraction and media adoption — who (name and username), in which
+role, what they decided, their opinion, when (office time) and the fingerprint of the revision
+they acted on. Read from the ledger only; nothing here writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import LedgerEntry, LedgerKind, Person, Revision, Role, Stage, Unit
+from models.base import as_utc
+from pubreview import ledger
+from pubreview.labels import (
+    KIND_LABEL,
+    SCREEN_LABEL,
+    STATUS_LABEL,
+    VIA_LABEL,
+    outcome_label,
+    stage_label,
+)
+from pubreview.publishing import OFFICE_TIMEZONE
+from pubreview.review.deciders import ROLE_LABEL
+from pubreview.review.submission import get
+from pubreview.review.workflow import STAGE_ROLE, UNIT_SCOPED
+
+# Process bookkeeping, not steps anyone took: a stage opening, a message being delivered.
+_NOT_STEPS = frozenset({LedgerKind.STAGE_OPENED, LedgerKind.NOTIFIED})
+LEVEL_LABEL = {"central": "中央级", "provincial": "省级"}
+SYSTEM = "system"
+
+
+@dataclass(frozen=True)
+class SlipStep:
+    """One row of the slip."""
+
+    entry_id: int
+    at: datetime  # in the office time zone
+    step: str  # 提交, 保密预检, 初审, 审签, 中心发布, 发布（微博）, 撤回, 媒体采用 …
+    revision: int | None
+    name: str
+    username: str
+    role: str
+    decision: str
+    opinion: str
+    fingerprint: str | None
+    notes: list[str] = field(default_factory=list)
+    acting_for: str | None = None  # 代签: the person signed for, "name（username）"
+
+
+@dataclass(frozen=True)
+class Slip:
+    """The 审批表 of one item."""
+
+    id: int
+    title: str
+    unit: str
+    submitter: str  # "name（username）"
+    category: str
+    channels: list[str]
+    status: str
+    revision: int
+    fingerprint: str
+    submitted_at: datetime
+    steps: list[SlipStep]
+    ledger_head: str  # hash of the item's last ledger entry: what the printed slip vouches for
+
+
+def _who(people: dict[str, Person], username: str | None) -> tuple[str, str]:
+    if not username or username == SYSTEM:
+        return "系统", SYSTEM
+    person = people.get(username)
+    return (person.name if person else username), username
+
+
+def _role(entry: LedgerEntry, unit: Unit) -> str:
+    """The role the step was taken in, with the unit where the role is held per unit."""
+    if entry.actor in (None, SYSTEM):
+        return "系统"
+    if entry.kind in (LedgerKind.SUBMITTED, LedgerKind.RESUBMITTED):
+        return f"{unit.name}{ROLE_LABEL[Role.SUBMITTER.value]}"
+    if entry.kind == LedgerKind.DECIDED and entry.stage:
+        stage = Stage(entry.stage)
+        label = ROLE_LABEL[STAGE_ROLE[stage].value]
+        return f"{unit.name}{label}" if stage in UNIT_SCOPED else label
+    if entry.kind == LedgerKind.IMPORTED:
+        return "台帐导入"
+    return ROLE_LABEL[Role.CENTER.value]
+
+
+def _decision(entry: LedgerEntry) -> tuple[str, str, list[str]]:
+    """(step, decision, notes) of one entry."""
+    p = entry.payload or {}
+    kind = entry.kind
+    if kind == LedgerKind.DECIDED:
+        notes = []
+        if p.get("attest_no_secrets"):
+            notes.append("已确认无涉密及个人隐私内容")
+        if p.get("screening_override"):
+            notes.append(f"预检提示经审核放行：{p['screening_override']}")
+        if p.get("publish_at"):
+            when = datetime.fromisoformat(p["publish_at"]).astimezone(OFFICE_TIMEZONE)
+            notes.append(f"定时发布：{when:%Y-%m-%d %H:%M}")
+        notes += [f"{c}：{u}" for c, u in (p.get("urls") or {}).items() if u]
+        if p.get("via") in VIA_LABEL:
+            notes.append(f"经{VIA_LABEL[p['via']]}办理")
+        return stage_label(entry.stage), outcome_label(entry.outcome), notes
+    if kind == LedgerKind.SCREENED:
+        blocking = sum(1 for f in p.get("findings", []) if f.get("severity") == "block")
+        notes = [f"阻断问题 {blocking} 处"] if blocking else []
+        return KIND_LABEL[kind], SCREEN_LABEL.get(entry.outcome, entry.outcome or ""), notes
+    if kind == LedgerKind.PUBLISHED:
+        notes = [p["url"]] if p.get("url") else []
+        return f"发布（{p.get('channel', '')}）", "已发布", notes
+    if kind == LedgerKind.RETRACTED:
+        notes = ["因保密原因撤回"] if p.get("confidentiality") else []
+        return KIND_LABEL[kind], "撤回", notes
+    if kind == LedgerKind.ADOPTED:
+        level = LEVEL_LABEL.get(p.get("level", ""), p.get("level", ""))
+        notes = [p["url"]] if p.get("url") else []
+        return KIND_LABEL[kind], f"{level}采用：{p.get('outlet', '')}", notes
+    return KIND_LABEL.get(kind, kind), KIND_LABEL.get(kind, kind), []
+
+
+def _opinion(entry: LedgerEntry) -> str:
+    if entry.kind == LedgerKind.RETRACTED:
+        return (entry.payload or {}).get("reason") or entry.comment or ""
+    return entry.comment or ""
+
+
+def _when(entry: LedgerEntry) -> datetime:
+    """When the step happened: a channel's own publish time, else when it was recorded."""
+    payload = entry.payload or {}
+    stated = payload.get("published_at") if entry.kind == LedgerKind.PUBLISHED else None
+    moment = datetime.fromisoformat(stated) if stated else as_utc(entry.created_at)
+    return moment.astimezone(OFFICE_TIMEZONE)
+
+
+def approval_slip(session: Session, publication_id: int) -> Slip:
+    """The slip of one item, read from its ledger entries in order."""
+    pub = get(session, publication_id)
+    entries = ledger.history(session, pub.id)
+    unit = session.get(Unit, pub.unit_id)
+    submitter = session.get(Person, pub.submitter_id)
+    usernames = {e.actor for e in entries} | {(e.payload or {}).get("acting_for") for e in entries}
+    people = {
+        p.username: p
+        for p in session.scalars(select(Person).where(Person.username.in_(usernames - {None})))
+    }
+    fingerprints = dict(
+        session.execute(
+            select(Revision.number, Revision.fingerprint).where(Revision.publication_id == pub.id)
+        ).all()
+    )
+    steps = []
+    for entry in entries:
+        if entry.kind in _NOT_STEPS:
+            continue
+        step, decision, notes = _decision(entry)
+        name, username = _who(people, entry.actor)
+        acting_for = (entry.payload or {}).get("acting_for")
+        steps.append(
+            SlipStep(
+                entry_id=entry.id,
+                at=_when(entry),
+                step=step,
+                revision=entry.revision,
+                name=name,
+                username=username,
+                role=_role(entry, unit),
+                decision=decision,
+                opinion=_opinion(entry),
+                fingerprint=(entry.payload or {}).get("fingerprint")
+                or fingerprints.get(entry.revision),
+                notes=notes,
+                acting_for="{}（{}）".format(*_who(people, acting_for)) if acting_for else None,
+            )
+        )
+    return Slip(
+        id=pub.id,
+        title=pub.title,
+        unit=unit.name,
+        submitter=f"{submitter.name}（{submitter.username}）",
+        category=pub.category,
+        channels=list(pub.channels),
+        status=STATUS_LABEL[pub.status],
+        revision=pub.current_revision,
+        fingerprint=fingerprints.get(pub.current_revision, ""),
+        submitted_at=as_utc(pub.created_at).astimezone(OFFICE_TIMEZONE),
+        steps=steps,
+        ledger_head=entries[-1].hash if entries else "",
+    )
