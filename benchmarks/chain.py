@@ -62,7 +62,7 @@ def draft(i: int) -> Draft:
 
 def baseline(n: int, tmp: Path) -> float:
     """Submit and decide n items as bare ledger writes; return seconds."""
-    from pubreview.review.decisions import decide
+    from pubreview.review.decisions import DecisionRequest, decide
 
     engine = db.make_engine(fresh_db(tmp / "baseline.db"))
     start = time.perf_counter()
@@ -71,7 +71,10 @@ def baseline(n: int, tmp: Path) -> float:
             pub_id = submit(session, draft(i)).id
         for stage, user in DECIDERS.items():
             with db.transaction(engine) as session:
-                decide(session, pub_id, user, Outcome.APPROVE, attest=stage == "prereview")
+                decide(
+                    session,
+                    DecisionRequest(pub_id, user, Outcome.APPROVE, attest=stage == "prereview"),
+                )
     return time.perf_counter() - start
 
 
@@ -117,7 +120,7 @@ def main() -> None:
     stack.start()
     os.environ.update(stack.env)
     from pubreview import orchestration
-    from pubreview.review.decisions import decide
+    from pubreview.review.decisions import DecisionRequest, decide
 
     engine = db.make_engine(url)
     try:
@@ -147,7 +150,10 @@ def main() -> None:
                     continue
                 t0 = time.perf_counter()
                 with db.transaction(engine) as session:
-                    decide(session, pub_id, user, Outcome.APPROVE, attest=stage == "prereview")
+                    decide(
+                        session,
+                        DecisionRequest(pub_id, user, Outcome.APPROVE, attest=stage == "prereview"),
+                    )
                     pub = session.get(Publication, pub_id)
                     run_id, waits_on = pub.flow_run_id, orchestration.waiting_key(pub)
                 note = orchestration.resume(run_id, waits_on)

@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 from pubreview import db, migrate
 from pubreview.accounts.org import load_org
-from pubreview.review.decisions import decide
+from pubreview.review.decisions import DecisionRequest, decide
 from pubreview.review.submission import AttachmentFile, Draft, resubmit, submit
 from pubreview.review.workflow import Outcome
 from pubreview.settings import PROJECT_ROOT
@@ -74,7 +74,9 @@ def seed(engine, items: int) -> list[tuple[int, str, int]]:
         revision = 1
         if n % 3 == 0:
             with db.transaction(engine) as session:
-                decide(session, pub_id, "li.na", Outcome.RETURN, comment="请补充数据")
+                decide(
+                    session, DecisionRequest(pub_id, "li.na", Outcome.RETURN, comment="请补充数据")
+                )
                 resubmit(
                     session,
                     pub_id,
@@ -87,9 +89,9 @@ def seed(engine, items: int) -> list[tuple[int, str, int]]:
         stage = ("prereview", "signoff", "publication")[n % 3]
         with db.transaction(engine) as session:
             if stage != "prereview":
-                decide(session, pub_id, "wang.fang", Outcome.APPROVE, attest=True)
+                decide(session, DecisionRequest(pub_id, "wang.fang", Outcome.APPROVE, attest=True))
             if stage == "publication":
-                decide(session, pub_id, "zeng.xiang", Outcome.APPROVE)
+                decide(session, DecisionRequest(pub_id, "zeng.xiang", Outcome.APPROVE))
         waiting.append((pub_id, stage, revision))
     return waiting
 

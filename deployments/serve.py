@@ -9,7 +9,6 @@ Prefect server and one ledger database: each picks up runs as they become due.
 from __future__ import annotations
 
 import importlib
-import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -21,10 +20,9 @@ from prefect.deployments.runner import RunnerDeployment
 from prefect.events import DeploymentTriggerTypes
 from pydantic import TypeAdapter
 
-PREFECT_FILE = Path(__file__).with_name("prefect.yaml")
+from pubreview import settings
 
-# How many flow runs one serving process executes at once.
-DEFAULT_LIMIT = 8
+PREFECT_FILE = Path(__file__).with_name("prefect.yaml")
 
 
 def declarations(path: Path = PREFECT_FILE) -> list[dict[str, Any]]:
@@ -47,8 +45,8 @@ def schedule(spec: dict[str, Any]) -> CronSchedule | IntervalSchedule:
 
 
 def _schedules(spec: dict[str, Any]) -> list[CronSchedule | IntervalSchedule]:
-    if spec["name"] == "reconcile" and "PUBREVIEW_RECONCILE_INTERVAL_S" in os.environ:
-        seconds = int(os.environ["PUBREVIEW_RECONCILE_INTERVAL_S"])
+    seconds = settings.load().reconcile_interval_s
+    if spec["name"] == "reconcile" and seconds is not None:
         return [IntervalSchedule(interval=timedelta(seconds=seconds))] if seconds > 0 else []
     return [schedule(s) for s in spec.get("schedules") or []]
 
@@ -73,7 +71,7 @@ def deployments() -> list[RunnerDeployment]:
 
 def main() -> None:
     """Serve every deployment until interrupted."""
-    serve(*deployments(), limit=int(os.environ.get("PUBREVIEW_WORKER_LIMIT", DEFAULT_LIMIT)))
+    serve(*deployments(), limit=settings.load().worker_limit)
 
 
 if __name__ == "__main__":

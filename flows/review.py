@@ -8,7 +8,6 @@ before the run is resumed, so a run never decides anything itself and never repe
 
 from __future__ import annotations
 
-import os
 import time
 import uuid
 
@@ -58,10 +57,6 @@ def _label_run(run_id: str, unit: str, category: str, pub_id: int) -> None:
             client.update_flow_run(run_id, tags=tags)
 
 
-# A release due within this many seconds is waited for in-process instead of scheduled.
-RELEASE_SLACK_S = float(os.environ.get("PUBREVIEW_RELEASE_SLACK_S", "60"))
-
-
 @flow(name="review-publication", flow_run_name=run_name, persist_result=True)
 def review_publication(publication_id: int) -> str:
     """Take one publication through 初审 → 审签 → 中心发布, waiting without a process."""
@@ -72,7 +67,7 @@ def review_publication(publication_id: int) -> str:
     while not position.terminal:
         if position.status == Status.SCHEDULED:
             wait_s = publish_if_due(publication_id)
-            if wait_s > RELEASE_SLACK_S:
+            if wait_s > settings.load().release_slack_s:
                 release = schedule_release(publication_id)
                 if release != run_id:
                     logger.info("publication %s goes out in run %s", publication_id, release)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -12,14 +11,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pubreview import settings
 
-# Seconds a writer waits for SQLite's lock before reporting the database as locked.
-SQLITE_BUSY_TIMEOUT_S = float(os.environ.get("PUBREVIEW_SQLITE_BUSY_TIMEOUT_S", "30"))
-
 
 def make_engine(url: str) -> Engine:
     """Create an engine; SQLite gets WAL, foreign keys and write-locking transactions."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
+        # Seconds a writer waits for SQLite's lock before reporting the database as locked.
+        busy_s = settings.load().sqlite_busy_timeout_s
+        engine = create_engine(url, connect_args={"timeout": busy_s})
 
         @event.listens_for(engine, "connect")
         def _sqlite_connect(dbapi_connection, _record) -> None:

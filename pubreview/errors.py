@@ -6,7 +6,14 @@ class PubreviewError(Exception):
 
 
 class ValidationError(PubreviewError):
-    """Input is malformed: a submission, an organisation file, a supplement."""
+    """Input is malformed: a submission, an organisation file, a supplement.
+
+    `field` names the form field at fault, so a page can mark it; None when there is none.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class NotFound(PubreviewError):
@@ -15,6 +22,11 @@ class NotFound(PubreviewError):
 
 class DecisionRefused(PubreviewError):
     """A decision that the procedure does not allow now, or not from this person."""
+
+    def __init__(self, message: str, *, cli_hint: str | None = None) -> None:
+        super().__init__(message)
+        # The command-line option that supplies what is missing; pages never show it.
+        self.cli_hint = cli_hint
 
 
 class LedgerBroken(PubreviewError):

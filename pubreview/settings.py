@@ -1,17 +1,39 @@
-"""Settings read from the environment, with defaults that keep everything inside the project."""
+"""Every PUBREVIEW_* setting, read from the environment in this one place.
+
+Defaults keep everything inside the project (the embedded default: SQLite under data/, a local
+Prefect server). `load()` reads the environment each time it is called, so a test or a command
+that sets a variable sees it at once; nothing is read at import time. The README lists every
+variable with its default.
+"""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name) or default)
+
+
+def _float(name: str, default: float) -> float:
+    return float(os.environ.get(name) or default)
+
+
+def _url(name: str, default: str) -> str:
+    """An address from the environment, always ending in a slash."""
+    return (os.environ.get(name) or default).rstrip("/") + "/"
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Where pubreview keeps its data and how it reaches its services."""
+    """Where pubreview keeps its data, how it reaches its services, and its limits."""
 
     data_dir: Path
     database_url: str
@@ -27,32 +49,82 @@ class Settings:
     session_idle_s: int = 30 * 60
     session_max_s: int = 12 * 3600
     password_link_ttl_s: int = 72 * 3600
+    # The largest attachment (or .docx body) a submitter may upload.
+    max_attachment_bytes: int = 20 * 1024 * 1024
+    timezone: str = DEFAULT_TIMEZONE
+    site_url: str = "http://127.0.0.1:8080/"
+    web_url: str = "http://127.0.0.1:8090/"
+    web_secret: str | None = None
+    web_link_ttl_s: int = 30 * 24 * 3600
+    site_port: int = 8080
+    web_port: int = 8090
+    sqlite_busy_timeout_s: float = 30.0
+    # A release due within this many seconds is waited for in-process instead of scheduled.
+    release_slack_s: float = 60.0
+    # None: the interval declared in deployments/prefect.yaml; 0 turns the schedule off.
+    reconcile_interval_s: int | None = None
+    worker_limit: int = 8
+    notify_attempts: int = 3
+    notify_backoff_s: float = 1.0
+    apprise_config: Path | None = None
+    apprise_yaml: str | None = None
 
     @property
     def prefect_home(self) -> Path:
         """Prefect's own files (its SQLite database, results) live under our data folder."""
         return self.data_dir / "prefect"
 
+    @property
+    def zone(self) -> ZoneInfo:
+        """The office's time zone: every time a person reads is shown in it."""
+        return _zone(self.timezone)
+
+
+@cache
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
 
 def load() -> Settings:
     """Read the settings from the environment."""
-    data_dir = Path(os.environ.get("PUBREVIEW_DATA_DIR", PROJECT_ROOT / "data")).resolve()
+    env = os.environ.get
+    data_dir = Path(env("PUBREVIEW_DATA_DIR") or PROJECT_ROOT / "data").resolve()
+    web_port = _int("PUBREVIEW_WEB_PORT", 8090)
+    reconcile = env("PUBREVIEW_RECONCILE_INTERVAL_S")
+    apprise_config = env("PUBREVIEW_APPRISE_CONFIG")
     return Settings(
         data_dir=data_dir,
-        database_url=os.environ.get(
-            "PUBREVIEW_DATABASE_URL", f"sqlite:///{data_dir / 'pubreview.db'}"
-        ),
-        catalog_file=Path(
-            os.environ.get("PUBREVIEW_CATALOG", PROJECT_ROOT / "config" / "catalog.yaml")
-        ),
-        prefect_api_url=os.environ.get("PREFECT_API_URL", "http://127.0.0.1:4200/api"),
-        suspend_timeout_s=int(os.environ.get("PUBREVIEW_SUSPEND_TIMEOUT_S", 90 * 24 * 3600)),
-        login_max_failures=int(os.environ.get("PUBREVIEW_LOGIN_MAX_FAILURES", 5)),
-        login_lockout_s=int(os.environ.get("PUBREVIEW_LOGIN_LOCKOUT_S", 15 * 60)),
-        session_idle_s=int(os.environ.get("PUBREVIEW_SESSION_IDLE_S", 30 * 60)),
-        session_max_s=int(os.environ.get("PUBREVIEW_SESSION_MAX_S", 12 * 3600)),
-        password_link_ttl_s=int(os.environ.get("PUBREVIEW_PASSWORD_LINK_TTL_S", 72 * 3600)),
+        database_url=env("PUBREVIEW_DATABASE_URL") or f"sqlite:///{data_dir / 'pubreview.db'}",
+        catalog_file=Path(env("PUBREVIEW_CATALOG") or PROJECT_ROOT / "config" / "catalog.yaml"),
+        prefect_api_url=env("PREFECT_API_URL") or "http://127.0.0.1:4200/api",
+        suspend_timeout_s=_int("PUBREVIEW_SUSPEND_TIMEOUT_S", 90 * 24 * 3600),
+        login_max_failures=_int("PUBREVIEW_LOGIN_MAX_FAILURES", 5),
+        login_lockout_s=_int("PUBREVIEW_LOGIN_LOCKOUT_S", 15 * 60),
+        session_idle_s=_int("PUBREVIEW_SESSION_IDLE_S", 30 * 60),
+        session_max_s=_int("PUBREVIEW_SESSION_MAX_S", 12 * 3600),
+        password_link_ttl_s=_int("PUBREVIEW_PASSWORD_LINK_TTL_S", 72 * 3600),
+        max_attachment_bytes=_int("PUBREVIEW_MAX_ATTACHMENT_BYTES", 20 * 1024 * 1024),
+        timezone=env("PUBREVIEW_TIMEZONE") or DEFAULT_TIMEZONE,
+        site_url=_url("PUBREVIEW_SITE_URL", "http://127.0.0.1:8080/"),
+        web_url=_url("PUBREVIEW_WEB_URL", f"http://127.0.0.1:{web_port}/"),
+        web_secret=env("PUBREVIEW_WEB_SECRET") or None,
+        web_link_ttl_s=_int("PUBREVIEW_WEB_LINK_TTL_S", 30 * 24 * 3600),
+        site_port=_int("PUBREVIEW_SITE_PORT", 8080),
+        web_port=web_port,
+        sqlite_busy_timeout_s=_float("PUBREVIEW_SQLITE_BUSY_TIMEOUT_S", 30.0),
+        release_slack_s=_float("PUBREVIEW_RELEASE_SLACK_S", 60.0),
+        reconcile_interval_s=int(reconcile) if reconcile else None,
+        worker_limit=_int("PUBREVIEW_WORKER_LIMIT", 8),
+        notify_attempts=max(1, _int("PUBREVIEW_NOTIFY_ATTEMPTS", 3)),
+        notify_backoff_s=_float("PUBREVIEW_NOTIFY_BACKOFF_S", 1.0),
+        apprise_config=Path(apprise_config) if apprise_config else None,
+        apprise_yaml=env("PUBREVIEW_APPRISE_YAML") or None,
     )
+
+
+def office_timezone() -> ZoneInfo:
+    """The office's time zone (PUBREVIEW_TIMEZONE, default Asia/Shanghai)."""
+    return load().zone
 
 
 def pin_prefect_environment(settings: Settings) -> None:

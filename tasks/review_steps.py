@@ -10,11 +10,12 @@ from prefect.cache_policies import NO_CACHE
 
 from models import LedgerKind, Publication, Status, Unit
 from pubreview import db, ledger
+from pubreview.labels import STAGE_LABEL, STATUS_LABEL
 from pubreview.notify.records import failed_deliveries
 from pubreview.orchestration import waiting_key
-from pubreview.review.status import STATUS_LABEL, format_history, history_rows
+from pubreview.review.status import format_history, history_rows
 from pubreview.review.submission import get, screening_of
-from pubreview.review.workflow import STAGE_LABEL, TERMINAL
+from pubreview.review.workflow import TERMINAL
 from pubreview.site import render_publication
 
 

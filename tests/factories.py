@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from pubreview import db
-from pubreview.review.decisions import DecisionResult, decide
+from pubreview.review.decisions import DecisionRequest, DecisionResult, decide
 from pubreview.review.submission import AttachmentFile, Draft, submit
 from pubreview.review.workflow import Outcome
 
@@ -36,7 +36,7 @@ def decided(
 ) -> DecisionResult:
     """Record one decision in its own transaction."""
     with db.transaction(engine) as session:
-        return decide(session, pub_id, user, outcome, **kwargs)
+        return decide(session, DecisionRequest(pub_id, user, outcome, **kwargs))
 
 
 def attachment(name: str = "附件.txt", text: str = "附件内容") -> AttachmentFile:

@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 
 from models import Status
 from pubreview import db, publishing
-from pubreview.review.decisions import decide
+from pubreview.review.decisions import DecisionRequest, decide
 from pubreview.review.submission import AttachmentFile, Draft, submit
 from pubreview.review.workflow import Outcome
 
@@ -49,11 +49,11 @@ def publish_through_chain(
     with db.transaction(engine) as session:
         pub_id = submit(session, _draft(title, body, category, channels, attachments)).id
     with db.transaction(engine) as session:
-        decide(session, pub_id, HEAD, Outcome.APPROVE, attest=True)
+        decide(session, DecisionRequest(pub_id, HEAD, Outcome.APPROVE, attest=True))
     with db.transaction(engine) as session:
-        decide(session, pub_id, LEADER, Outcome.APPROVE)
+        decide(session, DecisionRequest(pub_id, LEADER, Outcome.APPROVE))
     with db.transaction(engine) as session:
-        decide(session, pub_id, CENTER, Outcome.APPROVE, urls=urls)
+        decide(session, DecisionRequest(pub_id, CENTER, Outcome.APPROVE, urls=urls))
     return pub_id
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from models import LedgerEntry, LedgerKind
 from pubreview import db, ledger
-from pubreview.review.decisions import decide
+from pubreview.review.decisions import DecisionRequest, decide
 from pubreview.review.workflow import Outcome
 from tests.support.prefect_stack import PrefectStack, wait_until
 
@@ -136,7 +136,7 @@ def test_killed_worker_and_lost_resume_recover(stack: PrefectStack) -> None:
 
     # A decision recorded but never followed by its resume (the deciding process died).
     with db.transaction(db.make_engine(stack.env["PUBREVIEW_DATABASE_URL"])) as session:
-        decide(session, pub_id, "zeng.xiang", Outcome.APPROVE)
+        decide(session, DecisionRequest(pub_id, "zeng.xiang", Outcome.APPROVE))
     actions = stack.cli_json("reconcile")
     assert [a["action"] for a in actions if a["publication_id"] == pub_id] == ["resumed"]
     stack.wait_paused(pub_id, "publication:r1")

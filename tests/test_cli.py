@@ -96,7 +96,7 @@ def test_errors_are_clear_and_json_too(cli) -> None:
     cli(*SUBMIT)
     turn = cli("decide", "1", "approve", "--as", "zeng.xiang")
     assert turn.returncode == 1
-    assert "zeng.xiang is not a section_head of unit zonghe" in turn.stderr
+    assert "曾翔（zeng.xiang）不是综合科的科室负责人" in turn.stderr
     assert "Traceback" not in turn.stderr
 
 

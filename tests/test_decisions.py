@@ -68,10 +68,10 @@ def test_full_chain_records_fingerprint_attestation_and_urls(engine: Engine) -> 
 def test_wrong_role_is_refused(engine: Engine) -> None:
     pub = submitted(engine)
     refused(
-        engine, pub, "zeng.xiang", Outcome.APPROVE, "not a section_head of unit zonghe", attest=True
+        engine, pub, "zeng.xiang", Outcome.APPROVE, "不是综合科的科室负责人", attest=True
     )
     refused(
-        engine, pub, "chen.jing", Outcome.APPROVE, "not a section_head of unit zonghe", attest=True
+        engine, pub, "chen.jing", Outcome.APPROVE, "不是综合科的科室负责人", attest=True
     )  # a section head, but of another unit
 
 
@@ -88,7 +88,7 @@ def test_own_submission_is_refused(engine: Engine) -> None:
         pub,
         "li.na",
         Outcome.APPROVE,
-        "submitted publication .* may not decide",
+        "不能审核自己报送的信息",
         attest=True,
     )
     assert decided(engine, pub, "wang.fang", attest=True).recorded
@@ -110,35 +110,40 @@ def test_one_person_decides_one_stage_per_revision(engine: Engine, tmp_path) -> 
         load_org(session, org)
     pub = submitted(engine)
     decided(engine, pub, "zeng.xiang", attest=True)
+    from models import Stage
+
     refused(
         engine,
         pub,
         "zeng.xiang",
         Outcome.APPROVE,
-        "already decided 初审 of this revision; another person must decide 审签",
+        "您已决定过本稿的另一个环节，审签须由另一人决定",
+        stage=Stage.SIGN_OFF,
     )
+    # Run again without naming the step, it is his 初审 approval repeated: nothing is written.
+    assert not decided(engine, pub, "zeng.xiang", attest=True).recorded
 
 
 def test_pre_review_needs_the_attestation(engine: Engine) -> None:
     pub = submitted(engine)
-    refused(engine, pub, "li.na", Outcome.APPROVE, "confidentiality attestation")
+    refused(engine, pub, "li.na", Outcome.APPROVE, "无涉密及个人隐私内容")
 
 
 def test_return_and_reject_need_a_comment(engine: Engine) -> None:
     pub = submitted(engine)
-    refused(engine, pub, "li.na", Outcome.RETURN, "needs a --comment")
-    refused(engine, pub, "li.na", Outcome.REJECT, "needs a --comment", comment="  ")
+    refused(engine, pub, "li.na", Outcome.RETURN, "须填写意见")
+    refused(engine, pub, "li.na", Outcome.REJECT, "须填写意见", comment="  ")
 
 
 def test_out_of_turn_and_after_close(engine: Engine) -> None:
     pub = submitted(engine)
-    refused(engine, pub, "zhou.min", Outcome.APPROVE, "zhou.min is not a section_head")
+    refused(engine, pub, "zhou.min", Outcome.APPROVE, "zhou.min）不是综合科的科室负责人")
     decided(engine, pub, "li.na", Outcome.REJECT, comment="不宜公开")
-    refused(engine, pub, "zeng.xiang", Outcome.APPROVE, "is rejected: no decision is awaited")
+    refused(engine, pub, "zeng.xiang", Outcome.APPROVE, "「不予发布」，没有待决定的环节")
     # The same decision again is a no-op that says so; a different one is refused.
     again = decided(engine, pub, "li.na", Outcome.REJECT, comment="不宜公开")
-    assert not again.recorded and again.message.startswith("already recorded")
-    refused(engine, pub, "li.na", Outcome.APPROVE, "is rejected", attest=True)
+    assert not again.recorded and again.message.startswith("已记录过")
+    refused(engine, pub, "li.na", Outcome.APPROVE, "不予发布", attest=True)
 
 
 def test_duplicate_decision_is_a_no_op(engine: Engine) -> None:
@@ -146,7 +151,7 @@ def test_duplicate_decision_is_a_no_op(engine: Engine) -> None:
     decided(engine, pub, "li.na", attest=True)
     size = ledger_size(engine)
     again = decided(engine, pub, "li.na", attest=True)
-    assert not again.recorded and "nothing changed" in again.message
+    assert not again.recorded and "本次未作更改" in again.message
     assert ledger_size(engine) == size
     # Naming the closed stage explicitly: a different outcome is refused.
     from models import Stage
@@ -156,7 +161,7 @@ def test_duplicate_decision_is_a_no_op(engine: Engine) -> None:
         pub,
         "wang.fang",
         Outcome.RETURN,
-        "初审 of revision 1 is closed",
+        "第 1 稿的初审环节已结束",
         comment="x",
         stage=Stage.PRE_REVIEW,
     )
@@ -170,7 +175,7 @@ def test_only_the_current_revision_can_be_decided(engine: Engine) -> None:
         pub,
         "wang.fang",
         Outcome.APPROVE,
-        "waiting for the submitter to resubmit",
+        "正等待报送人修改后重新提交",
         attest=True,
     )
     with db.transaction(engine) as session:
@@ -180,7 +185,7 @@ def test_only_the_current_revision_can_be_decided(engine: Engine) -> None:
         pub,
         "wang.fang",
         Outcome.APPROVE,
-        "revision 1 .* is not the one under review",
+        "第 1 稿已被第 2 稿取代",
         attest=True,
         revision=1,
     )
@@ -190,7 +195,7 @@ def test_only_the_current_revision_can_be_decided(engine: Engine) -> None:
 def test_resubmitting_identical_content_is_refused(engine: Engine) -> None:
     pub = submitted(engine)
     decided(engine, pub, "li.na", Outcome.RETURN, comment="请修改")
-    with pytest.raises(ValidationError, match="identical"), db.transaction(engine) as session:
+    with pytest.raises(ValidationError, match="完全相同"), db.transaction(engine) as session:
         resubmit(session, pub, "zhang.wei", title=None, body=None, attachments=None)
 
 
@@ -203,7 +208,7 @@ def test_center_urls_only_for_the_items_channels(engine: Engine) -> None:
         pub,
         "zhou.min",
         Outcome.APPROVE,
-        "channels this item does not use",
+        "不在这些渠道发布",
         ValidationError,
         urls={"微信": "https://x"},
     )
@@ -216,7 +221,7 @@ def test_blocking_screening_finding_stops_approval_until_overridden(engine: Engi
         pub,
         "li.na",
         Outcome.APPROVE,
-        "screening found content that blocks approval",
+        "保密预检发现阻断问题",
         attest=True,
     )
     result = decided(
@@ -243,7 +248,7 @@ def test_scheduled_publication_goes_out_at_its_time_not_before(engine: Engine) -
         pub,
         "zeng.xiang",
         Outcome.APPROVE,
-        "center's approval",
+        "只能在中心发布环节",
         ValidationError,
         publish_at=utcnow() + timedelta(hours=1),
     )
@@ -253,7 +258,7 @@ def test_scheduled_publication_goes_out_at_its_time_not_before(engine: Engine) -
         pub,
         "zhou.min",
         Outcome.APPROVE,
-        "has passed",
+        "已过；如需立即发布",
         ValidationError,
         publish_at=utcnow() - timedelta(minutes=1),
     )

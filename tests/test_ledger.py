@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from models import LedgerEntry
 from pubreview import db, ledger
 from pubreview.review.workflow import Outcome
 from tests.factories import decided, submitted
@@ -91,8 +92,8 @@ def test_inserted_row_is_refused_or_named(engine: Engine) -> None:
 
     def forge(prev_hash: str) -> None:
         with db.transaction(engine) as session:
-            before = session.get(ledger.LedgerEntry, 6)
-            fake = ledger.LedgerEntry(
+            before = session.get(LedgerEntry, 6)
+            fake = LedgerEntry(
                 id=7,
                 kind=before.kind,
                 publication_id=before.publication_id,
@@ -120,7 +121,7 @@ def test_inserted_row_is_refused_or_named(engine: Engine) -> None:
 
 def _hash_of(engine: Engine, entry_id: int) -> str:
     with db.transaction(engine) as session:
-        return session.get(ledger.LedgerEntry, entry_id).hash
+        return session.get(LedgerEntry, entry_id).hash
 
 
 def test_cli_verify_exits_non_zero_on_a_broken_chain(

@@ -97,7 +97,7 @@ def test_approve_path_reaches_each_stage_then_everyone_involved(
     (mail,) = smtp.to(email_of("zeng.xiang"))
     assert mail.subject.startswith("【待审签】")
     assert f"pubreview decide {pub_id} approve --as zeng.xiang" in mail.text
-    assert "初审：李娜 通过" in mail.text
+    assert "初审：李娜 同意" in mail.text
     (post,) = receiver.posts["/zeng.xiang"]
     assert post["title"] == mail.subject and "--as zeng.xiang" in post["message"]
 

@@ -27,7 +27,7 @@ def full_context(**overrides) -> dict:
         "recipient_username": "zeng.xiang",
         "decision": {
             "stage_label": "初审",
-            "outcome_label": "通过",
+            "outcome_label": "同意",
             "by": "李娜",
             "comment": "数据<b>已核实</b>",
         },

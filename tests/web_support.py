@@ -20,9 +20,13 @@ class AfterCommitRecorder:
     """Stands in for actions.after_commit: records what would have been sent to Prefect."""
 
     calls: list[tuple[str, int, str]] = field(default_factory=list)
+    payloads: list[dict] = field(default_factory=list)
 
-    def __call__(self, event: str, pub_id: int, *, actor: str, resume: bool) -> str:
+    def __call__(
+        self, event: str, pub_id: int, *, actor: str, resume: bool, payload: dict | None = None
+    ) -> str:
         self.calls.append((event, pub_id, actor))
+        self.payloads.append(payload or {})
         return "recorded by the test"
 
 

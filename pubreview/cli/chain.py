@@ -9,10 +9,10 @@ from pathlib import Path
 
 from models import Stage
 from pubreview import db
-from pubreview.cli.output import add_json_flag, emit
+from pubreview.cli.output import add_json_flag, emit, os_user
 from pubreview.errors import ValidationError
 from pubreview.orchestration.after_commit import after_commit
-from pubreview.review.decisions import decide
+from pubreview.review.decisions import DecisionRequest, decide
 from pubreview.review.status import describe, item_status, list_status
 from pubreview.review.submission import Draft, get, read_attachments, resubmit, submit
 from pubreview.review.workflow import Outcome
@@ -156,32 +156,29 @@ def _decide(args: argparse.Namespace) -> int:
         if not sep or not channel or not url:
             raise ValidationError(f"--url {item!r}: expected CHANNEL=URL")
         urls[channel] = url
+    request = DecisionRequest(
+        publication_id=args.publication,
+        username=args.user,
+        outcome=Outcome(args.outcome),
+        stage=Stage(args.stage) if args.stage else None,
+        revision=args.revision,
+        comment=args.comment,
+        attest=args.attest,
+        urls=urls,
+        override_reason=args.override_reason,
+        publish_at=_publish_at(args.publish_at),
+        via="cli",
+        os_user=os_user(),
+    )
     with db.transaction() as session:
-        result = decide(
-            session,
-            args.publication,
-            args.user,
-            Outcome(args.outcome),
-            comment=args.comment,
-            attest=args.attest,
-            urls=urls,
-            override_reason=args.override_reason,
-            publish_at=_publish_at(args.publish_at),
-            revision=args.revision,
-            stage=Stage(args.stage) if args.stage else None,
-        )
+        result = decide(session, request)
     note = (
         after_commit(
             result.event,
             args.publication,
             actor=args.user,
             resume=True,
-            payload={
-                "decided_stage": result.stage,
-                "outcome": result.outcome,
-                "comment": args.comment,
-                "ledger_entry": result.entry_id,
-            },
+            payload=request.event_payload(result),
         )
         if result.recorded
         else "nothing to resume"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import sys
 from typing import Any
@@ -20,3 +21,11 @@ def emit(args: argparse.Namespace, data: Any, text: str) -> None:
 def add_json_flag(parser: argparse.ArgumentParser) -> None:
     """Every command takes --json for scripts."""
     parser.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def os_user() -> str:
+    """The operating-system account running the command: `--as` names anyone, this does not."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"

@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "stack",
     "web",
     "notify",
+    "accounts",
 ]
 
 
@@ -57,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
             f"the ledger database is unavailable ({reason}); nothing was written, try again",
         )
     except PubreviewError as exc:
-        return _fail(args, type(exc).__name__, str(exc))
+        hint = getattr(exc, "cli_hint", None)
+        return _fail(args, type(exc).__name__, f"{exc} ({hint})" if hint else str(exc))
 
 
 def _fail(args: argparse.Namespace, kind: str, message: str) -> int:

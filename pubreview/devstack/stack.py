@@ -70,8 +70,8 @@ class Stack:
         self.prefect_port = int(self.api_url.split(":")[-1].split("/")[0])
         # The UI must call the API on the port we start the server on, whatever else is set.
         os.environ["PREFECT_SERVER_API_PORT"] = str(self.prefect_port)
-        self.site_port = int(os.environ.get("PUBREVIEW_SITE_PORT", "8080"))
-        self.web_port = int(os.environ.get("PUBREVIEW_WEB_PORT", "8090"))
+        self.site_port = self.settings.site_port
+        self.web_port = self.settings.web_port
         # Messages sent by the worker carry links to the web app we start here.
         os.environ.setdefault("PUBREVIEW_WEB_URL", f"http://127.0.0.1:{self.web_port}/")
         # Prefect's runner keeps per-run storage under $TMPDIR: keep that in the data folder.

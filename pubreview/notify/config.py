@@ -9,12 +9,10 @@ configuration is used so the demo works with no mail server.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from io import StringIO
-from pathlib import Path
 
 import apprise
 import yaml
@@ -25,6 +23,7 @@ from sqlalchemy.orm import Session
 # Imported for its side effect: registers the pubreview:// outbox schema with Apprise.
 import pubreview.notify.outbox  # noqa: F401
 from models import Person, Role, RoleGrant, Unit
+from pubreview import settings
 from pubreview.errors import ValidationError
 from pubreview.settings import PROJECT_ROOT
 
@@ -75,10 +74,10 @@ def quiet_apprise() -> Iterator[StringIO]:
 
 def config_source() -> tuple[str, str]:
     """The configuration's text and a safe description of where it came from."""
-    inline = os.environ.get(ENV_YAML)
-    if inline:
-        return ENV_YAML, inline
-    path = Path(os.environ.get(ENV_FILE) or SAMPLE_CONFIG)
+    current = settings.load()
+    if current.apprise_yaml:
+        return ENV_YAML, current.apprise_yaml
+    path = current.apprise_config or SAMPLE_CONFIG
     try:
         return str(path), path.read_text(encoding="utf-8")
     except OSError as exc:

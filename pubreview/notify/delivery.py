@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import time
 from dataclasses import dataclass
 
@@ -19,7 +18,7 @@ from apprise.plugins.base import NotifyBase
 from sqlalchemy import Engine
 
 from models import LedgerKind
-from pubreview import db, ledger
+from pubreview import db, ledger, settings
 from pubreview.notify.config import quiet_apprise
 from pubreview.notify.messages import Message
 from pubreview.notify.records import FAILED, MISROUTED, SENT
@@ -44,8 +43,8 @@ class RetryPolicy:
     def from_env(cls) -> RetryPolicy:
         """PUBREVIEW_NOTIFY_ATTEMPTS and PUBREVIEW_NOTIFY_BACKOFF_S, else the defaults."""
         return cls(
-            attempts=max(1, int(os.environ.get("PUBREVIEW_NOTIFY_ATTEMPTS", cls.attempts))),
-            backoff_s=float(os.environ.get("PUBREVIEW_NOTIFY_BACKOFF_S", cls.backoff_s)),
+            attempts=settings.load().notify_attempts,
+            backoff_s=settings.load().notify_backoff_s,
         )
 
     def delay(self, attempt: int) -> float:

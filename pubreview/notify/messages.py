@@ -16,15 +16,13 @@ from sqlalchemy.orm import Session
 
 from models import Person, Publication, Stage, Unit
 from pubreview import publishing
+from pubreview.labels import OUTCOME_LABEL, STAGE_LABEL, STATUS_LABEL
 from pubreview.notify.recipients import Notice, Recipient
 from pubreview.publishing import catalog as catalog_mod
 from pubreview.rendering import environment
-from pubreview.review.status import STATUS_LABEL
 from pubreview.review.submission import screening_of
-from pubreview.review.workflow import STAGE_LABEL, Outcome
+from pubreview.review.workflow import Outcome
 from pubreview.web.links import review_link
-
-OUTCOME_LABEL = {Outcome.APPROVE: "通过", Outcome.RETURN: "退回修改", Outcome.REJECT: "不予发布"}
 
 
 @dataclass(frozen=True)

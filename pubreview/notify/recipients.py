@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from models import LedgerEntry, Person, Publication, Role, RoleGrant, Status
 from pubreview import ledger
-from pubreview.review.status import waiting_on
+from pubreview.review import deciders
 from pubreview.review.workflow import Outcome
 
 # The event names double as template folders under templates/notify/.
@@ -68,7 +68,7 @@ def notice_for(session: Session, pub: Publication) -> Notice | None:
     decided = ledger.decisions_on(session, pub.id, pub.current_revision)
     last = decided[-1] if decided else None
     if pub.status is Status.IN_REVIEW:
-        event, stage, people = pub.stage.value, pub.stage.value, waiting_on(session, pub)
+        event, stage, people = pub.stage.value, pub.stage.value, deciders.eligible(session, pub)
     elif pub.status in END_EVENTS and last is not None:
         event, stage = END_EVENTS[pub.status], last.stage
         earlier = [e.actor for e in decided if e.outcome == Outcome.APPROVE and e is not last]

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import LedgerEntry, LedgerKind, Publication, Stage, Status
-from pubreview import ledger
+from pubreview import ledger, settings
 
-OFFICE_TIMEZONE = ZoneInfo(os.environ.get("PUBREVIEW_TIMEZONE", "Asia/Shanghai"))
+# Read once per process: an office does not move time zones while it runs.
+OFFICE_TIMEZONE = settings.office_timezone()
 
 
 def site_base_url() -> str:
     """Public address of the site pubreview renders (PUBREVIEW_SITE_URL)."""
-    return os.environ.get("PUBREVIEW_SITE_URL", "http://127.0.0.1:8080/").rstrip("/") + "/"
+    return settings.load().site_url
 
 
 def article_url(publication_id: int) -> str:

@@ -1,27 +1,61 @@
-"""Deciding a stage: every rule checked, the decision in the ledger before any flow moves."""
+"""Deciding a step: every rule checked, the decision in the ledger before any flow moves.
+
+A decision is one `DecisionRequest`, built by the command line or a web page and carried
+unchanged into the ledger entry, the event payload and the resume. Refusals are worded for
+the person deciding (Chinese, naming what to do); the command line adds its flag as a hint.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from models import LedgerEntry, LedgerKind, Person, Publication, Stage, Status, Unit
+from models import LedgerEntry, LedgerKind, Person, Publication, Stage, Status
 from models.base import utcnow
-from pubreview import ledger, publishing
+from pubreview import ledger, publishing, settings
 from pubreview.accounts import org
 from pubreview.errors import DecisionRefused, ValidationError
+from pubreview.labels import OUTCOME_LABEL, STAGE_LABEL, STATUS_LABEL
 from pubreview.publishing import catalog as catalog_mod
+from pubreview.review import deciders
 from pubreview.review.submission import current_revision, get, screening_of
-from pubreview.review.workflow import (
-    STAGE_LABEL,
-    STAGE_ROLE,
-    UNIT_SCOPED,
-    Outcome,
-    event_name,
-    next_position,
-)
+from pubreview.review.workflow import Outcome, event_name, next_position
+from pubreview.site.content import safe_url
+
+
+@dataclass(frozen=True)
+class DecisionRequest:
+    """One person's decision on one step of one revision, as the CLI or a web page took it."""
+
+    publication_id: int
+    username: str
+    outcome: Outcome
+    # The step and revision the person was looking at; None means "whatever is open now"
+    # (the command line without --stage/--revision).
+    stage: Stage | None = None
+    revision: int | None = None
+    comment: str | None = None
+    attest: bool = False  # 初审: no classified or private content (无涉密及个人隐私内容)
+    urls: dict[str, str] = field(default_factory=dict)  # 中心发布: channel → where it went
+    override_reason: str | None = None  # 初审: approve despite a blocking screening finding
+    publish_at: datetime | None = None  # 中心发布: 定时发布
+    via: str = "cli"  # cli, web (a signed link) or web-session (logged in)
+    os_user: str | None = None  # the operating-system account that ran the command
+    flow_run_id: str | None = None
+
+    def event_payload(self, result: DecisionResult) -> dict:
+        """What the decision's Prefect event carries beside the item's new position."""
+        return {
+            "decided_stage": result.stage,
+            "outcome": result.outcome,
+            "comment": (self.comment or "").strip() or None,
+            "revision_decided": result.revision,
+            "ledger_entry": result.entry_id,
+            "via": self.via,
+            "publish_at": self.publish_at.isoformat() if self.publish_at else None,
+        }
 
 
 @dataclass(frozen=True)
@@ -48,170 +82,135 @@ class DecisionResult:
 def _already(pub: Publication, entry: LedgerEntry) -> DecisionResult:
     stage = Stage(entry.stage)
     return DecisionResult(
-        pub.id,
-        entry.revision,
-        entry.stage,
-        entry.outcome,
-        entry.actor,
-        False,
-        entry.id,
-        pub.status.value,
-        pub.stage.value if pub.stage else None,
-        event_name(stage, Outcome(entry.outcome)),
-        f"already recorded: {entry.actor} decided {entry.outcome} at {STAGE_LABEL[stage]} "
-        f"of revision {entry.revision} (ledger entry {entry.id}); nothing changed",
+        publication_id=pub.id,
+        revision=entry.revision,
+        stage=entry.stage,
+        outcome=entry.outcome,
+        actor=entry.actor,
+        recorded=False,
+        entry_id=entry.id,
+        status=pub.status.value,
+        next_stage=pub.stage.value if pub.stage else None,
+        event=event_name(stage, Outcome(entry.outcome)),
+        message=(
+            f"已记录过：{entry.actor} 已在第 {entry.revision} 稿的{STAGE_LABEL[stage]}环节决定"
+            f"「{OUTCOME_LABEL[entry.outcome]}」（台帐第 {entry.id} 条），本次未作更改"
+        ),
     )
 
 
-def decide(
-    session: Session,
-    publication_id: int,
-    username: str,
-    outcome: Outcome,
-    *,
-    comment: str | None = None,
-    attest: bool = False,
-    urls: dict[str, str] | None = None,
-    override_reason: str | None = None,
-    publish_at: datetime | None = None,
-    revision: int | None = None,
-    stage: Stage | None = None,
-    via: str = "cli",
-    flow_run_id: str | None = None,
-) -> DecisionResult:
+def decide(session: Session, request: DecisionRequest) -> DecisionResult:
     """Check a decision against the procedure and append it to the ledger (caller commits)."""
-    pub = get(session, publication_id, for_update=True)
-    person = org.person(session, username)
-    rev_number = revision or pub.current_revision
+    pub = get(session, request.publication_id, for_update=True)
+    person = org.person(session, request.username)
+    outcome = request.outcome
+    rev_number = request.revision or pub.current_revision
     if rev_number != pub.current_revision:
         raise DecisionRefused(
-            f"revision {rev_number} of publication {pub.id} is not the one under review "
-            f"(current: revision {pub.current_revision})"
+            f"第 {rev_number} 稿已被第 {pub.current_revision} 稿取代，请审阅当前稿后再决定"
         )
     decided = ledger.decisions_on(session, pub.id, rev_number)
+    stage = request.stage
     if stage is not None and (pub.status is not Status.IN_REVIEW or stage is not pub.stage):
         closed = next((e for e in decided if e.stage == stage.value), None)
         if closed is None:
-            raise DecisionRefused(f"{STAGE_LABEL[stage]} is not open for publication {pub.id}")
-        if closed.actor == username and closed.outcome == outcome.value:
+            raise DecisionRefused(f"第 {pub.id} 号信息的{STAGE_LABEL[stage]}环节目前未开放")
+        if closed.actor == request.username and closed.outcome == outcome.value:
             return _already(pub, closed)
         raise DecisionRefused(
-            f"{STAGE_LABEL[stage]} of revision {rev_number} is closed: {closed.actor} decided "
-            f"{closed.outcome}"
+            f"第 {rev_number} 稿的{STAGE_LABEL[stage]}环节已结束：{closed.actor} 已决定"
+            f"「{OUTCOME_LABEL[closed.outcome]}」"
         )
-    role = STAGE_ROLE[pub.stage] if pub.status is Status.IN_REVIEW else None
-    scope = pub.unit_id if pub.stage in UNIT_SCOPED else None
-    holds_role = role is not None and org.holds(session, person.id, role, scope)
-    mine = [e for e in decided if e.actor == username]
-    if mine and not holds_role and mine[-1] is decided[-1] and mine[-1].outcome == outcome.value:
-        return _already(pub, mine[-1])
+    last = decided[-1] if decided else None
+    if (
+        # The same person repeating the decision they just took (a double click, a retry),
+        # now that the item has moved on from the step they took it at.
+        stage is None
+        and last is not None
+        and last.actor == request.username
+        and last.outcome == outcome.value
+        and (pub.status is not Status.IN_REVIEW or Stage(last.stage) is not pub.stage)
+    ):
+        return _already(pub, last)
     if pub.status is not Status.IN_REVIEW:
-        waiting = (
-            " (waiting for the submitter to resubmit)" if pub.status is Status.RETURNED else ""
-        )
+        waiting = "，正等待报送人修改后重新提交" if pub.status is Status.RETURNED else ""
         raise DecisionRefused(
-            f"publication {pub.id} is {pub.status.value}{waiting}: no decision is awaited"
+            f"第 {pub.id} 号信息当前状态为「{STATUS_LABEL[pub.status]}」{waiting}，没有待决定的环节"
         )
-    _check_duties(session, pub, person, holds_role, mine)
-    if outcome is Outcome.APPROVE and pub.stage is Stage.PRE_REVIEW and not attest:
+    refused = deciders.refusal(session, pub, person)
+    if refused:
+        raise DecisionRefused(refused)
+    _check_request(session, pub, request, rev_number)
+    return _record(session, pub, person, request)
+
+
+def _check_request(
+    session: Session, pub: Publication, request: DecisionRequest, rev_number: int
+) -> None:
+    """What the decision itself must carry: attestation, a reason, a valid time and URLs."""
+    outcome = request.outcome
+    if outcome is Outcome.APPROVE and pub.stage is Stage.PRE_REVIEW and not request.attest:
         raise DecisionRefused(
-            "pre-review approval needs the confidentiality attestation (--attest-no-secrets): "
-            "no classified or private content (无涉密及个人隐私内容)"
+            "初审同意前须确认：无涉密及个人隐私内容（请勾选保密审查确认）",
+            cli_hint="--attest-no-secrets",
         )
-    if outcome is not Outcome.APPROVE and not (comment or "").strip():
-        raise DecisionRefused(f"a {outcome.value} needs a --comment saying why")
-    if publish_at is not None:
-        publish_at = _check_publish_at(pub, outcome, publish_at)
-    override = (override_reason or "").strip() or None
+    if outcome is not Outcome.APPROVE and not (request.comment or "").strip():
+        raise DecisionRefused(
+            f"「{OUTCOME_LABEL[outcome.value]}」须填写意见，说明原因", cli_hint="--comment"
+        )
+    if request.publish_at is not None:
+        _check_publish_at(pub, outcome, request.publish_at)
+    for channel, url in request.urls.items():
+        if safe_url(url) is None:
+            raise ValidationError(f"{channel}的地址「{url}」不是 http:// 或 https:// 开头的网址")
     if outcome is Outcome.APPROVE and pub.stage is Stage.PRE_REVIEW:
-        _check_screening(session, pub.id, rev_number, override)
-    return _record(
-        session,
-        pub,
-        person,
-        outcome,
-        comment=comment,
-        attest=attest,
-        urls=urls or {},
-        via=via,
-        flow_run_id=flow_run_id,
-        override=override,
-        publish_at=publish_at,
-    )
+        _check_screening(session, pub.id, rev_number, request.override_reason)
 
 
-def _check_publish_at(pub: Publication, outcome: Outcome, publish_at: datetime) -> datetime:
+def _publish_time(publish_at: datetime) -> datetime:
+    """A publish time in the office's time zone (a naive time is taken to be office-local)."""
+    zone = settings.office_timezone()
+    if publish_at.tzinfo is None:
+        publish_at = publish_at.replace(tzinfo=zone)
+    return publish_at.astimezone(zone)
+
+
+def _check_publish_at(pub: Publication, outcome: Outcome, publish_at: datetime) -> None:
     """A publish time belongs to the center's approval and lies in the future."""
     if pub.stage is not Stage.PUBLICATION or outcome is not Outcome.APPROVE:
-        raise ValidationError("a publish time goes with the center's approval (中心发布) only")
-    if publish_at.tzinfo is None:
-        publish_at = publish_at.replace(tzinfo=publishing.OFFICE_TIMEZONE)
-    if publish_at <= utcnow():
-        raise ValidationError(
-            f"publish time {publish_at.isoformat()} has passed; approve without one to publish now"
-        )
-    return publish_at.astimezone(publishing.OFFICE_TIMEZONE)
+        raise ValidationError("定时发布时间只能在中心发布环节同意时填写")
+    if _publish_time(publish_at) <= utcnow():
+        when = _publish_time(publish_at).strftime("%Y-%m-%d %H:%M")
+        raise ValidationError(f"定时发布时间 {when} 已过；如需立即发布，请不填时间")
 
 
 def _check_screening(session: Session, pub_id: int, revision: int, override: str | None) -> None:
     """A blocking screening finding stops pre-review approval unless overridden with a reason."""
     screening = screening_of(session, pub_id, revision) or {}
-    if screening.get("blocked") and override is None:
-        found = "; ".join(
-            f"{f['location']}:{f['line']} {f['reason']}"
+    if screening.get("blocked") and not (override or "").strip():
+        found = "；".join(
+            f"{f['location']} 第 {f['line']} 行：{f['reason']}"
             for f in screening["findings"]
             if f["severity"] == "block"
         )
         raise DecisionRefused(
-            f"screening found content that blocks approval ({found}); return it for "
-            "revision, or approve with --override-reason saying why it may be published"
-        )
-
-
-def _check_duties(
-    session: Session, pub: Publication, person: Person, holds_role: bool, mine: list[LedgerEntry]
-) -> None:
-    """Separation of duties: the right role, never one's own item, one stage per person."""
-    stage = pub.stage
-    if not holds_role:
-        where = f" of unit {session.get(Unit, pub.unit_id).code}" if stage in UNIT_SCOPED else ""
-        raise DecisionRefused(
-            f"{person.username} is not a {STAGE_ROLE[stage].value}{where}: "
-            f"{STAGE_LABEL[stage]} of publication {pub.id} is not theirs to decide"
-        )
-    if person.id == pub.submitter_id:
-        raise DecisionRefused(
-            f"{person.username} submitted publication {pub.id} and may not decide on it"
-        )
-    if mine:
-        earlier = STAGE_LABEL[Stage(mine[-1].stage)]
-        raise DecisionRefused(
-            f"{person.username} already decided {earlier} of this revision; "
-            f"another person must decide {STAGE_LABEL[stage]}"
+            f"保密预检发现阻断问题（{found}）：请退回修改，或填写可以发布的理由后再同意",
+            cli_hint="--override-reason",
         )
 
 
 def _record(
-    session: Session,
-    pub: Publication,
-    person: Person,
-    outcome: Outcome,
-    *,
-    comment: str | None,
-    attest: bool,
-    urls: dict[str, str],
-    via: str,
-    flow_run_id: str | None,
-    override: str | None = None,
-    publish_at: datetime | None = None,
+    session: Session, pub: Publication, person: Person, request: DecisionRequest
 ) -> DecisionResult:
-    stage = pub.stage
+    stage, outcome = pub.stage, request.outcome
     revision = current_revision(session, pub)
+    publish_at = _publish_time(request.publish_at) if request.publish_at else None
     channels = (
-        _channel_urls(pub, urls)
+        _channel_urls(pub, request.urls)
         if (stage is Stage.PUBLICATION and outcome is Outcome.APPROVE)
         else {}
     )
+    override = (request.override_reason or "").strip() or None
     entry = ledger.append(
         session,
         kind=LedgerKind.DECIDED,
@@ -220,14 +219,15 @@ def _record(
         stage=stage.value,
         actor=person.username,
         outcome=outcome.value,
-        comment=(comment or "").strip() or None,
-        flow_run_id=flow_run_id,
+        comment=(request.comment or "").strip() or None,
+        flow_run_id=request.flow_run_id,
         payload={
             "fingerprint": revision.fingerprint,
-            "attest_no_secrets": attest if stage is Stage.PRE_REVIEW else None,
-            "via": via,
+            "attest_no_secrets": request.attest if stage is Stage.PRE_REVIEW else None,
+            "via": request.via,
+            "os_user": request.os_user,
             "urls": channels,
-            "screening_override": override,
+            "screening_override": override if stage is Stage.PRE_REVIEW else None,
             "publish_at": publish_at.isoformat() if publish_at else None,
         },
         # One decision per stage per revision, enforced by the database as well.
@@ -240,22 +240,25 @@ def _record(
     pub.status, pub.stage, pub.waiting_since = status, next_stage, utcnow()
     if status is Status.PUBLISHED:
         publishing.record_channels(session, pub, channels, actor=person.username)
+    then = f"，等待{STAGE_LABEL[next_stage]}" if next_stage else ""
+    if publish_at:
+        then += f"，将于 {publish_at.strftime('%Y-%m-%d %H:%M')} 发布"
     return DecisionResult(
-        pub.id,
-        revision.number,
-        stage.value,
-        outcome.value,
-        person.username,
-        True,
-        entry.id,
-        status.value,
-        next_stage.value if next_stage else None,
-        "publication.scheduled" if publish_at else event_name(stage, outcome),
-        f"recorded: {person.username} decided {outcome.value} at {STAGE_LABEL[stage]} of "
-        f"publication {pub.id} revision {revision.number} (ledger entry {entry.id}); "
-        f"now {status.value}"
-        + (f", waiting for {STAGE_LABEL[next_stage]}" if next_stage else "")
-        + (f", to go out at {publish_at.isoformat(timespec='minutes')}" if publish_at else ""),
+        publication_id=pub.id,
+        revision=revision.number,
+        stage=stage.value,
+        outcome=outcome.value,
+        actor=person.username,
+        recorded=True,
+        entry_id=entry.id,
+        status=status.value,
+        next_stage=next_stage.value if next_stage else None,
+        event="publication.scheduled" if publish_at else event_name(stage, outcome),
+        message=(
+            f"已记录：{person.username} 在第 {pub.id} 号信息第 {revision.number} 稿的"
+            f"{STAGE_LABEL[stage]}环节决定「{OUTCOME_LABEL[outcome.value]}」"
+            f"（台帐第 {entry.id} 条）；当前状态：{STATUS_LABEL[status]}{then}"
+        ),
     )
 
 
@@ -264,9 +267,7 @@ def _channel_urls(pub: Publication, urls: dict[str, str]) -> dict[str, str | Non
     catalog = catalog_mod.load()
     unknown = set(urls) - set(pub.channels)
     if unknown:
-        raise ValidationError(
-            f"--url for channels this item does not use: {', '.join(sorted(unknown))}"
-        )
+        raise ValidationError(f"该信息不在这些渠道发布：{'、'.join(sorted(unknown))}")
     out: dict[str, str | None] = {}
     for channel in pub.channels:
         spec = catalog.channels.get(channel)

@@ -10,19 +10,11 @@ from sqlalchemy.orm import Session
 from models import Person, Publication, Status, Unit
 from models.base import as_utc, utcnow
 from pubreview import ledger, publishing
-from pubreview.accounts import org
+from pubreview.labels import STAGE_LABEL, STATUS_LABEL
 from pubreview.notify.records import failed_deliveries
+from pubreview.review import deciders
 from pubreview.review.submission import screening_of
-from pubreview.review.workflow import OPEN, STAGE_LABEL, STAGE_ROLE, UNIT_SCOPED
-
-STATUS_LABEL = {
-    Status.IN_REVIEW: "审核中",
-    Status.RETURNED: "退回修改",
-    Status.REJECTED: "不予发布",
-    Status.SCHEDULED: "定时发布",
-    Status.PUBLISHED: "已发布",
-    Status.RETRACTED: "已撤回",
-}
+from pubreview.review.workflow import OPEN
 
 
 @dataclass
@@ -54,18 +46,6 @@ class ItemStatus:
         return asdict(self)
 
 
-def waiting_on(session: Session, pub: Publication) -> list[Person]:
-    """The people who can move the item on now."""
-    if pub.status is Status.RETURNED:
-        return [session.get(Person, pub.submitter_id)]
-    if pub.status is not Status.IN_REVIEW:
-        return []
-    scope = pub.unit_id if pub.stage in UNIT_SCOPED else None
-    return [
-        p for p in org.holders(session, STAGE_ROLE[pub.stage], scope) if p.id != pub.submitter_id
-    ]
-
-
 def item_status(session: Session, pub: Publication) -> ItemStatus:
     """Build the status view of one publication."""
     unit = session.get(Unit, pub.unit_id)
@@ -85,7 +65,7 @@ def item_status(session: Session, pub: Publication) -> ItemStatus:
         status_label=STATUS_LABEL[pub.status],
         stage=pub.stage.value if pub.stage else None,
         stage_label=STAGE_LABEL[pub.stage] if pub.stage else None,
-        waiting_on=[p.username for p in waiting_on(session, pub)],
+        waiting_on=[p.username for p in deciders.eligible(session, pub)],
         since=since.isoformat(timespec="seconds"),
         waited_hours=round((utcnow() - since).total_seconds() / 3600, 2),
         channel_status={c: (out[c]["url"] if c in out else None) for c in pub.channels}

@@ -26,11 +26,6 @@ STAGE_ROLE: dict[Stage, Role] = {
 }
 UNIT_SCOPED: frozenset[Stage] = frozenset({Stage.PRE_REVIEW, Stage.SIGN_OFF})
 
-STAGE_LABEL: dict[Stage, str] = {
-    Stage.PRE_REVIEW: "初审",
-    Stage.SIGN_OFF: "审签",
-    Stage.PUBLICATION: "中心发布",
-}
 
 TERMINAL: frozenset[Status] = frozenset({Status.REJECTED, Status.PUBLISHED, Status.RETRACTED})
 # Items the review flow still has work for.

@@ -14,7 +14,6 @@ from urllib.parse import quote
 from fastapi import BackgroundTasks, FastAPI, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from sqlalchemy.exc import OperationalError
-from starlette.concurrency import run_in_threadpool
 
 from models import Stage
 from pubreview.errors import (
@@ -26,11 +25,11 @@ from pubreview.errors import (
     NotFound,
     ValidationError,
 )
+from pubreview.labels import OUTCOME_LABEL, STAGE_LABEL
 from pubreview.orchestration import after_commit as actions
-from pubreview.review.decisions import DecisionResult, decide
-from pubreview.review.workflow import STAGE_LABEL, Outcome
-from pubreview.web import auth, csrf
+from pubreview.web import auth, center, csrf
 from pubreview.web.common import NOTHING_CHANGED, SECURITY_HEADERS, message, page, transaction
+from pubreview.web.deciding import record_decision, request_from_form
 from pubreview.web.links import (
     ReviewGrant,
     queue_link,
@@ -38,7 +37,7 @@ from pubreview.web.links import (
     verify_review_token,
     web_url,
 )
-from pubreview.web.review import OUTCOME_LABEL, attachment_of, queue_page, review_page
+from pubreview.web.review import attachment_of, queue_page, review_page
 
 log = logging.getLogger(__name__)
 
@@ -60,43 +59,16 @@ def _grant(token: str) -> ReviewGrant:
     return grant
 
 
-def _decide(grant: ReviewGrant, form: dict) -> DecisionResult:
-    """One transaction around `decide`: the same checks as `pubreview decide`, nothing else."""
-    urls = {
-        key.removeprefix("url."): value.strip()
-        for key, value in form.items()
-        if key.startswith("url.") and value.strip()
-    }
-    with transaction() as session:
-        return decide(
-            session,
-            grant.publication_id,
-            grant.username,
-            Outcome(form["outcome"]),
-            comment=form.get("comment") or None,
-            attest=form.get("attest") == "yes",
-            urls=urls,
-            override_reason=form.get("override_reason") or None,
-            revision=grant.revision,
-            stage=Stage(grant.stage),
-            via="web",
-        )
-
-
 def create_app(after_commit: AfterCommit = actions.after_commit) -> FastAPI:
     """The web app; `after_commit` is what runs once a decision is committed."""
     app = FastAPI(title="pubreview", docs_url=None, redoc_url=None, openapi_url=None)
     app.include_router(auth.router)
+    app.include_router(center.router)
     app.add_exception_handler(LoginRequired, auth.login_required_handler)
     app.add_exception_handler(CsrfRefused, auth.csrf_refused_handler)
     app.add_exception_handler(Forbidden, auth.forbidden_handler)
-
-    def notify_prefect(event: str, pub_id: int, actor: str) -> None:
-        log.info(
-            "after decision on %s: %s",
-            pub_id,
-            after_commit(event, pub_id, actor=actor, resume=True),
-        )
+    # Read by every route that commits a step (web/deciding.py and the role modules).
+    app.state.after_commit = after_commit
 
     @app.exception_handler(OperationalError)
     def database_unavailable(_request: Request, exc: OperationalError) -> HTMLResponse:
@@ -159,15 +131,16 @@ def create_app(after_commit: AfterCommit = actions.after_commit) -> FastAPI:
                 f"提交必须来自本系统的审核页面。请重新打开通知中的链接后再操作。{NOTHING_CHANGED}",
                 links=[("返回审核页面", token)],
             )
-        if form.get("outcome") not in OUTCOME_LABEL:
-            return message(
-                400,
-                "请选择审核意见",
-                "请点击“同意”“退回修改”或“不予发布”之一。",
-                links=[("返回审核页面", token)],
-            )
         try:
-            result = await run_in_threadpool(_decide, grant, form)
+            decision = request_from_form(
+                form,
+                publication_id=grant.publication_id,
+                username=grant.username,
+                stage=Stage(grant.stage),
+                revision=grant.revision,
+                via="web",
+            )
+            result = await record_decision(request, decision, tasks)
         except (DecisionRefused, ValidationError, NotFound) as exc:
             return message(
                 409,
@@ -175,8 +148,6 @@ def create_app(after_commit: AfterCommit = actions.after_commit) -> FastAPI:
                 f"{exc}。{NOTHING_CHANGED}",
                 links=[("返回审核页面", token)],
             )
-        if result.recorded:
-            tasks.add_task(notify_prefect, result.event, result.publication_id, grant.username)
         return page(
             "decided.html",
             recorded=result.recorded,

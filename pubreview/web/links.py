@@ -18,9 +18,6 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from pubreview import settings
 from pubreview.errors import LinkRefused
 
-DEFAULT_WEB_URL = "http://127.0.0.1:8090/"
-# Long enough for a review that waits over a holiday, short enough that an old message dies.
-DEFAULT_LINK_TTL = timedelta(days=30)
 SECRET_FILE = "web-secret"
 
 _REVIEW_SALT = "pubreview.web.review"
@@ -48,21 +45,20 @@ class QueueGrant:
 
 def web_url() -> str:
     """The base address of the web app, always ending in a slash."""
-    return os.environ.get("PUBREVIEW_WEB_URL", DEFAULT_WEB_URL).rstrip("/") + "/"
+    return settings.load().web_url
 
 
 def link_ttl() -> timedelta:
     """How long a new link stays valid (PUBREVIEW_WEB_LINK_TTL_S, default 30 days)."""
-    seconds = os.environ.get("PUBREVIEW_WEB_LINK_TTL_S")
-    return timedelta(seconds=int(seconds)) if seconds else DEFAULT_LINK_TTL
+    return timedelta(seconds=settings.load().web_link_ttl_s)
 
 
 def secret_key() -> str:
     """PUBREVIEW_WEB_SECRET, or the embedded default's secret kept in data_dir/web-secret (0600)."""
-    configured = os.environ.get("PUBREVIEW_WEB_SECRET")
-    if configured:
-        return configured
-    path = settings.load().data_dir / SECRET_FILE
+    current = settings.load()
+    if current.web_secret:
+        return current.web_secret
+    path = current.data_dir / SECRET_FILE
     try:
         return _read_secret(path)
     except FileNotFoundError:

@@ -20,33 +20,23 @@ from models import Person, Publication, Revision, Stage, Status, Unit
 from models.base import as_utc, utcnow
 from pubreview import settings
 from pubreview.errors import NotFound
+from pubreview.labels import (
+    KIND_LABEL,
+    OUTCOME_LABEL,
+    SCREEN_LABEL,
+    SEVERITY_LABEL,
+    STAGE_LABEL,
+    STATUS_LABEL,
+    STEP_OUTCOME_LABEL,
+    stage_label,
+)
 from pubreview.publishing import OFFICE_TIMEZONE
 from pubreview.publishing import catalog as catalog_mod
-from pubreview.review.status import STATUS_LABEL, history_rows, list_status, waiting_on
+from pubreview.review import deciders
+from pubreview.review.status import history_rows, list_status
 from pubreview.review.submission import get, screening_of
-from pubreview.review.workflow import STAGE_LABEL, Outcome
 from pubreview.site.content import BodyRenderer
 from pubreview.web.links import ReviewGrant, review_link
-
-OUTCOME_LABEL = {
-    Outcome.APPROVE.value: "同意",
-    Outcome.RETURN.value: "退回修改",
-    Outcome.REJECT.value: "不予发布",
-}
-KIND_LABEL = {
-    "submitted": "提交",
-    "resubmitted": "修改后重新提交",
-    "screened": "保密预检",
-    "stage_opened": "进入环节",
-    "decided": "审核决定",
-    "notified": "发送通知",
-    "published": "发布",
-    "retracted": "撤回",
-    "adopted": "媒体采用",
-    "imported": "台帐导入",
-}
-SCREEN_LABEL = {"clear": "未发现阻断问题", "blocked": "发现阻断问题"}
-SEVERITY_LABEL = {"block": "阻断", "warn": "提示"}
 
 
 def _catalog() -> catalog_mod.Catalog:
@@ -146,12 +136,14 @@ def _history(session: Session, pub_id: int, names: dict[str, str]) -> list[dict]
             outcome = OUTCOME_LABEL.get(outcome, outcome)
         elif r["kind"] == "screened":
             outcome = SCREEN_LABEL.get(outcome, outcome)
+        else:
+            outcome = STEP_OUTCOME_LABEL.get(outcome or "", outcome)
         rows.append(
             {
                 "id": r["id"],
                 "at": local_time(r["at"]),
                 "kind": KIND_LABEL.get(r["kind"], r["kind"]),
-                "stage": STAGE_LABEL.get(Stage(r["stage"])) if r["stage"] else "",
+                "stage": stage_label(r["stage"]),
                 "revision": r["revision"],
                 "actor": names.get(r["actor"], r["actor"] or ""),
                 "outcome": outcome or "",
@@ -196,7 +188,9 @@ def review_page(session: Session, grant: ReviewGrant) -> dict:
     history = _history(session, pub.id, names)
     stage = Stage(grant.stage)
     closed = _closed_reason(pub, grant, history)
-    if closed is None and grant.username not in {p.username for p in waiting_on(session, pub)}:
+    if closed is None and grant.username not in {
+        p.username for p in deciders.eligible(session, pub)
+    }:
         closed = f"{STAGE_LABEL[stage]}环节不由您（{grant.username}）决定。"
     screening = screening_of(session, pub.id, grant.revision) or {}
     catalog = _catalog()

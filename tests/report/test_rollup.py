@@ -8,15 +8,18 @@ from sqlalchemy import Engine
 from pubreview import db, publishing
 from pubreview.publishing.retraction import retract
 from pubreview.report import rollup
-from pubreview.review.decisions import decide
+from pubreview.review.decisions import DecisionRequest, decide
 from pubreview.review.submission import Draft, resubmit, submit
 from pubreview.review.workflow import Outcome
 
 
 def _through(session, pub_id: int, *, pre: str = "li.na") -> None:
-    decide(session, pub_id, pre, Outcome.APPROVE, attest=True)
-    decide(session, pub_id, "zeng.xiang", Outcome.APPROVE)
-    decide(session, pub_id, "zhou.min", Outcome.APPROVE, urls={"微博": "https://weibo.com/1"})
+    decide(session, DecisionRequest(pub_id, pre, Outcome.APPROVE, attest=True))
+    decide(session, DecisionRequest(pub_id, "zeng.xiang", Outcome.APPROVE))
+    decide(
+        session,
+        DecisionRequest(pub_id, "zhou.min", Outcome.APPROVE, urls={"微博": "https://weibo.com/1"}),
+    )
 
 
 def test_annex_and_retractions_from_real_reviews(engine: Engine) -> None:
@@ -27,7 +30,7 @@ def test_annex_and_retractions_from_real_reviews(engine: Engine) -> None:
                 "机构改革政策解读", "正文。", "政务公开", ["网站", "微博"], "zonghe", "zhang.wei"
             ),
         ).id
-        decide(session, first, "li.na", Outcome.RETURN, comment="请补充政策依据")
+        decide(session, DecisionRequest(first, "li.na", Outcome.RETURN, comment="请补充政策依据"))
         resubmit(
             session, first, "zhang.wei", title=None, body="正文，含政策依据。", attachments=None
         )
@@ -35,9 +38,9 @@ def test_annex_and_retractions_from_real_reviews(engine: Engine) -> None:
         second = submit(
             session, Draft("业务培训会", "正文。", "业务工作", ["网站"], "yewu", "liu.yang")
         ).id
-        decide(session, second, "chen.jing", Outcome.APPROVE, attest=True)
-        decide(session, second, "zeng.xiang", Outcome.APPROVE)
-        decide(session, second, "zhou.min", Outcome.APPROVE)
+        decide(session, DecisionRequest(second, "chen.jing", Outcome.APPROVE, attest=True))
+        decide(session, DecisionRequest(second, "zeng.xiang", Outcome.APPROVE))
+        decide(session, DecisionRequest(second, "zhou.min", Outcome.APPROVE))
         retract(session, second, "zhou.min", "含未脱敏的内部电话", confidentiality=True)
     year = publishing.local_now().year
     with db.transaction(engine) as session:

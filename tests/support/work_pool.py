@@ -28,7 +28,7 @@ from models import LedgerEntry, LedgerKind, Publication, Stage, Status
 from pubreview import db
 from pubreview.orchestration import waiting_key
 from pubreview.orchestration.after_commit import after_commit
-from pubreview.review.decisions import decide
+from pubreview.review.decisions import DecisionRequest, decide
 from pubreview.review.submission import Draft, resubmit, submit
 from pubreview.review.workflow import TERMINAL, Outcome
 from pubreview.settings import PROJECT_ROOT
@@ -214,11 +214,9 @@ def act(engine: Engine, pub_id: int, script: str) -> str:
             actor = DECIDERS[stage.value]
             result = decide(
                 session,
-                pub_id,
-                actor,
-                outcome,
-                comment=comment,
-                attest=stage is Stage.PRE_REVIEW,
+                DecisionRequest(
+                    pub_id, actor, outcome, comment=comment, attest=stage is Stage.PRE_REVIEW
+                ),
             )
             assert result.recorded, result.message
             event, payload = result.event, {"outcome": outcome.value, "comment": comment}

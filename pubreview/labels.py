@@ -1,0 +1,68 @@
+"""The Chinese words people read for stages, outcomes, statuses and ledger steps — said once.
+
+The web pages, the messages, the command line's human output and the Prefect artifacts all
+take their words from here, so 同意 is never 通过 somewhere else.
+"""
+
+from __future__ import annotations
+
+from models import Stage, Status
+
+STAGE_LABEL: dict[Stage, str] = {
+    Stage.PRE_REVIEW: "初审",
+    Stage.SIGN_OFF: "审签",
+    Stage.PUBLICATION: "中心发布",
+}
+# What the review run records as the step it waits on while an item is back with its submitter.
+RESUBMISSION_STEP = "resubmission"
+
+OUTCOME_LABEL: dict[str, str] = {
+    "approve": "同意",
+    "return": "退回修改",
+    "reject": "不予发布",
+}
+
+STATUS_LABEL: dict[Status, str] = {
+    Status.IN_REVIEW: "审核中",
+    Status.RETURNED: "退回修改",
+    Status.REJECTED: "不予发布",
+    Status.SCHEDULED: "定时发布",
+    Status.PUBLISHED: "已发布",
+    Status.RETRACTED: "已撤回",
+}
+
+KIND_LABEL: dict[str, str] = {
+    "submitted": "提交",
+    "resubmitted": "修改后重新提交",
+    "screened": "保密预检",
+    "stage_opened": "进入环节",
+    "decided": "审核决定",
+    "notified": "发送通知",
+    "published": "发布",
+    "retracted": "撤回",
+    "adopted": "媒体采用",
+    "imported": "台帐导入",
+}
+SCREEN_LABEL = {"clear": "未发现阻断问题", "blocked": "发现阻断问题"}
+SEVERITY_LABEL = {"block": "阻断", "warn": "提示"}
+# The outcome column of a stage_opened entry, and of a notified entry.
+STEP_OUTCOME_LABEL = {"waiting": "等待处理", "sent": "已发送", "failed": "发送失败"}
+
+VIA_LABEL = {"cli": "命令行", "web": "审核链接", "web-session": "登录后网页"}
+
+
+def stage_label(value: str | Stage | None) -> str:
+    """The label of a stage as the ledger stores it; the resubmission step and unknowns too."""
+    if not value:
+        return ""
+    if value == RESUBMISSION_STEP:
+        return "待提交人修改"
+    try:
+        return STAGE_LABEL[Stage(value)]
+    except ValueError:
+        return str(value)
+
+
+def outcome_label(value: str | None) -> str:
+    """The label of a decision's outcome, or the value itself when it is not one."""
+    return OUTCOME_LABEL.get(value or "", value or "")
