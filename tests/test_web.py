@@ -18,6 +18,7 @@ from pubreview.cli import build_parser
 from pubreview.review.submission import get, resubmit
 from pubreview.review.workflow import Outcome
 from pubreview.web import links
+from tasks.review_steps import open_step, read_position
 from tests.factories import attachment, decided, submitted
 from tests.web_support import (
     AfterCommitRecorder,
@@ -156,12 +157,16 @@ def test_return_with_comment_then_diff_of_the_resubmission(
 ) -> None:
     pub = submitted(engine, body="第一段。\n\n第二段。")
     refusal = decide_on_page(client, link("li.na", pub, "prereview"), "return")
+    assert "须填写意见" in refusal.text and "--comment" not in refusal.text
     assert refusal.status_code == 409 and "未能记录" in refusal.text
     done = decide_on_page(
         client, link("li.na", pub, "prereview"), "return", comment="第二段数据需核实"
     )
     assert "退回修改" in done.text
     assert decisions(engine, pub)[-1].comment == "第二段数据需核实"
+    # While it is back with the submitter the review run records the step it waits on as the
+    # resubmission step (as the real flow does): every later page must still read it.
+    open_step.fn(read_position(pub), "run-1")
     with db.transaction(engine) as session:
         resubmit(
             session,
@@ -173,6 +178,7 @@ def test_return_with_comment_then_diff_of_the_resubmission(
         )
     page = client.get(link("wang.fang", pub, "prereview", revision=2))
     html = page.text
+    assert page.status_code == 200 and "待提交人修改" in html
     assert "与退回稿（第 1 稿）的差异" in html
     assert '<span class="del">-第二段。</span>' in html
     assert '<span class="add">+第二段（已核实）。</span>' in html
