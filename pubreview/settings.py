@@ -68,6 +68,8 @@ class Settings:
     notify_backoff_s: float = 1.0
     apprise_config: Path | None = None
     apprise_yaml: str | None = None
+    # Where people open the Prefect UI (the admin pages link each item's run there).
+    prefect_ui_url: str = "http://127.0.0.1:4200/"
 
     @property
     def prefect_home(self) -> Path:
@@ -92,11 +94,12 @@ def load() -> Settings:
     web_port = _int("PUBREVIEW_WEB_PORT", 8090)
     reconcile = env("PUBREVIEW_RECONCILE_INTERVAL_S")
     apprise_config = env("PUBREVIEW_APPRISE_CONFIG")
+    prefect_api_url = env("PREFECT_API_URL") or "http://127.0.0.1:4200/api"
     return Settings(
         data_dir=data_dir,
         database_url=env("PUBREVIEW_DATABASE_URL") or f"sqlite:///{data_dir / 'pubreview.db'}",
         catalog_file=Path(env("PUBREVIEW_CATALOG") or PROJECT_ROOT / "config" / "catalog.yaml"),
-        prefect_api_url=env("PREFECT_API_URL") or "http://127.0.0.1:4200/api",
+        prefect_api_url=prefect_api_url,
         suspend_timeout_s=_int("PUBREVIEW_SUSPEND_TIMEOUT_S", 90 * 24 * 3600),
         login_max_failures=_int("PUBREVIEW_LOGIN_MAX_FAILURES", 5),
         login_lockout_s=_int("PUBREVIEW_LOGIN_LOCKOUT_S", 15 * 60),
@@ -119,7 +122,14 @@ def load() -> Settings:
         notify_backoff_s=_float("PUBREVIEW_NOTIFY_BACKOFF_S", 1.0),
         apprise_config=Path(apprise_config) if apprise_config else None,
         apprise_yaml=env("PUBREVIEW_APPRISE_YAML") or None,
+        prefect_ui_url=_url("PUBREVIEW_PREFECT_UI_URL", _ui_of(prefect_api_url)),
     )
+
+
+def _ui_of(api_url: str) -> str:
+    """The Prefect UI beside its API: the same address without the trailing /api."""
+    base = api_url.rstrip("/")
+    return base.removesuffix("/api") + "/"
 
 
 def office_timezone() -> ZoneInfo:
