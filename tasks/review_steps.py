@@ -9,7 +9,8 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from models import LedgerKind, Publication, Status, Unit
-from pubreview import db, ledger
+from pubreview import db, ledger, settings
+from pubreview.clock import local_time
 from pubreview.labels import STAGE_LABEL, STATUS_LABEL
 from pubreview.notify.records import failed_deliveries
 from pubreview.orchestration import waiting_key
@@ -118,12 +119,14 @@ def history_artifact(publication_id: int) -> None:
             for n in screening.get("not_screened", [])
         )
     )
+    zone = settings.load().timezone
     markdown = (
         f"# #{publication_id} {pub.title}\n\n**{where}** (revision {pub.current_revision})\n\n"
-        "| # | time | kind | stage | outcome | rev | actor | comment |\n"
+        f"| # | time ({zone}) | kind | stage | outcome | rev | actor | comment |\n"
         "|---|---|---|---|---|---|---|---|\n"
         + "\n".join(
-            f"| {r['id']} | {r['at']} | {r['kind']} | {r['stage'] or ''} | {r['outcome'] or ''} "
+            f"| {r['id']} | {local_time(r['at'], seconds=True)} | {r['kind']} "
+            f"| {r['stage'] or ''} | {r['outcome'] or ''} "
             f"| {r['revision'] or ''} | {r['actor'] or ''} "
             f"| {(r['comment'] or '').replace('|', '/')} |"
             for r in rows

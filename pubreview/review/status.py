@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from models import Person, Publication, Status, Unit
 from models.base import as_utc, utcnow
 from pubreview import ledger, publishing
+from pubreview.clock import local_time
 from pubreview.labels import STAGE_LABEL, STATUS_LABEL
 from pubreview.notify.records import failed_deliveries
 from pubreview.review import deciders
@@ -104,7 +105,7 @@ def describe(item: ItemStatus) -> str:
         line += f"\n    goes out at {item.publish_at}"
     if item.waiting_on:
         line += (
-            f"\n    waits on {', '.join(item.waiting_on)} since {item.since} "
+            f"\n    waits on {', '.join(item.waiting_on)} since {local_time(item.since)} "
             f"({item.waited_hours} h)"
         )
     if item.channel_status:
@@ -142,7 +143,7 @@ def format_history(rows: list[dict]) -> str:
     """History as text lines."""
     lines = []
     for r in rows:
-        parts = [f"{r['id']:>6} {r['at']} {r['kind']}"]
+        parts = [f"{r['id']:>6} {local_time(r['at'], seconds=True)} {r['kind']}"]
         parts += [str(r[k]) for k in ("stage", "outcome") if r[k]]
         if r["revision"]:
             parts.append(f"r{r['revision']}")

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from models import Person, Publication, Revision, Stage, Status, Unit
 from models.base import as_utc, utcnow
 from pubreview import settings
+from pubreview.clock import local_time
 from pubreview.errors import NotFound
 from pubreview.labels import (
     KIND_LABEL,
@@ -30,7 +31,6 @@ from pubreview.labels import (
     STEP_OUTCOME_LABEL,
     stage_label,
 )
-from pubreview.publishing import OFFICE_TIMEZONE
 from pubreview.publishing import catalog as catalog_mod
 from pubreview.review import deciders
 from pubreview.review.status import history_rows, list_status
@@ -54,12 +54,6 @@ def _catalog_at(path: Path, _mtime_ns: int) -> catalog_mod.Catalog:
 def body_html(text: str) -> Markup:
     """A body as sanitised HTML (the site's renderer), kept for the pages opened repeatedly."""
     return Markup(BodyRenderer().html(text))
-
-
-def local_time(value: datetime | str) -> str:
-    """A moment as office-local 年-月-日 时:分."""
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return as_utc(moment).astimezone(OFFICE_TIMEZONE).strftime("%Y-%m-%d %H:%M")
 
 
 def waited(since: datetime | str) -> str:
