@@ -72,8 +72,9 @@ def _up(args: argparse.Namespace) -> int:
         failed = False
         if args.detach:
             return 0
-        say("\nRunning. Ctrl-C stops what this command started.")
+        say("\nRunning. Ctrl-C (or `pubreview down`) stops what this command started.")
         signal.signal(signal.SIGTERM, _interrupt)
+        stack.record_foreground(sys.argv)
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:

@@ -26,6 +26,10 @@ from pubreview.errors import PubreviewError
 BIN = Path(sys.executable).parent
 
 
+# The pid file of a `pubreview up` running in the foreground.
+FOREGROUND = "up"
+
+
 @dataclass(frozen=True)
 class Service:
     """A long-running process of the stack."""
@@ -188,21 +192,41 @@ class Stack:
             )
         return True
 
-    def stop(self, names: list[str] | None = None) -> list[str]:
-        """Stop the services we recorded (all, or `names`), newest first; return what stopped."""
-        stopped = []
+    def record_foreground(self, argv: list[str]) -> None:
+        """Remember the foreground `pubreview up`, so `pubreview down` ends it too."""
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self._pid_file(FOREGROUND).write_text(json.dumps({"pid": os.getpid(), "argv": argv}))
+
+    def stop(self, names: list[str] | None = None, *, grace_s: float = 8.0) -> list[str]:
+        """Stop the services we recorded (all, or `names`); return what stopped.
+
+        Every service is asked to stop at once and given one shared grace period before it
+        is killed: stopping them one after another, each with its own wait, took minutes.
+        """
+        targets: dict[str, int] = {}
         for service in reversed(self.services()):
             if names is not None and service.name not in names:
                 continue
             pid = self.pid(service.name)
             if pid is not None:
+                targets[service.name] = pid
+        foreground = self.pid(FOREGROUND) if names is None else None
+        if foreground is not None and foreground != os.getpid():
+            # The foreground `up` stops what it started when told; it is not a group leader.
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(foreground, signal.SIGTERM)
+        for pid in targets.values():
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGTERM)
+        waiting = [*targets.values(), *([foreground] if foreground else [])]
+        if not wait_until(lambda: not any(_alive(p) for p in waiting), grace_s, 0.1):
+            for pid in targets.values():
                 with contextlib.suppress(ProcessLookupError):
-                    os.killpg(pid, signal.SIGTERM)
-                if not wait_until(lambda p=pid: not _alive(p), 20, 0.2):
                     os.killpg(pid, signal.SIGKILL)
-                stopped.append(service.name)
-            self._pid_file(service.name).unlink(missing_ok=True)
-        return stopped
+            wait_until(lambda: not any(_alive(p) for p in targets.values()), 5, 0.1)
+        for name in targets if names is not None else [*targets, FOREGROUND]:
+            self._pid_file(name).unlink(missing_ok=True)
+        return list(targets)
 
 
 def _runs(pid: int, argv: list[str]) -> bool:

@@ -6,6 +6,7 @@ here loses nothing and `pubreview reconcile` catches up later.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,6 +31,9 @@ RESOURCE_PREFIX = "pubreview.publication."
 
 def _prefect() -> None:
     settings.pin_prefect_environment(settings.load())
+    # Prefect's event queue says "Still processing items" while it drains at exit; the events
+    # still go out, and a person running a command has nothing to do with the line.
+    logging.getLogger("EventsWorker").setLevel(logging.ERROR)
 
 
 def prefect_reachable(timeout_s: float = 15.0) -> bool:
