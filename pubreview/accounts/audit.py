@@ -37,6 +37,7 @@ class AccessEvent(enum.StrEnum):
     ROLE_CHANGED = "role_changed"
     ACCOUNT_DISABLED = "account_disabled"
     ACCOUNT_ENABLED = "account_enabled"
+    UNLOCKED = "unlocked"  # an administrator ended a lock-out early
     TOTP_ENROLLED = "totp_enrolled"
     TOTP_REQUIRED = "totp_required"  # the administrator turned the requirement on or off
     TOTP_RESET = "totp_reset"
@@ -54,6 +55,7 @@ EVENT_LABEL: dict[AccessEvent, str] = {
     AccessEvent.ROLE_CHANGED: "角色变更",
     AccessEvent.ACCOUNT_DISABLED: "停用账户",
     AccessEvent.ACCOUNT_ENABLED: "启用账户",
+    AccessEvent.UNLOCKED: "解除锁定",
     AccessEvent.TOTP_ENROLLED: "启用动态验证码",
     AccessEvent.TOTP_REQUIRED: "要求动态验证码",
     AccessEvent.TOTP_RESET: "清除动态验证码",

@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Person, Role, RoleGrant, Unit, UnitKind
+from pubreview.accounts import roles
 from pubreview.errors import NotFound, ValidationError
 
 
@@ -134,8 +135,11 @@ def parse_org(path: Path) -> tuple[list[dict], list[dict]]:
     return units, people
 
 
-def load_org(session: Session, path: Path) -> OrgSummary:
-    """Load an organisation file: units and people are upserted, each person's roles replaced."""
+def load_org(session: Session, path: Path, *, actor: str = "system") -> OrgSummary:
+    """Load an organisation file: units and people are upserted, each person's roles replaced.
+
+    A changed role of someone already known is an access-audit record (by `actor`).
+    """
     units, people = parse_org(path)
     by_code: dict[str, Unit] = {u.code: u for u in session.scalars(select(Unit))}
     for spec in units:
@@ -147,14 +151,14 @@ def load_org(session: Session, path: Path) -> OrgSummary:
     by_name: dict[str, Person] = {p.username: p for p in session.scalars(select(Person))}
     grants = 0
     for spec in people:
+        known = spec["username"] in by_name
         person = by_name.get(spec["username"]) or Person(username=spec["username"])
         person.name, person.email = spec["name"], spec["email"]
         session.add(person)
         session.flush()
-        session.execute(delete(RoleGrant).where(RoleGrant.person_id == person.id))
-        for code, role in dict.fromkeys(spec["roles"]):
-            session.add(RoleGrant(person_id=person.id, unit_id=by_code[code].id, role=role))
-            grants += 1
+        wanted = {(role, by_code[code].id) for code, role in spec["roles"]}
+        roles.set_roles(session, person, wanted, actor=actor, via="org-load", audited=known)
+        grants += len(wanted)
     session.flush()
     return OrgSummary(len(units), len(people), grants)
 

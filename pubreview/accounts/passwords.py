@@ -117,6 +117,7 @@ def set_password(
     via: str = "web",
     ip: str | None = None,
     keep_session: int | None = None,
+    **detail: object,
 ) -> Account:
     """Set a person's password after the policy check; their other sessions end.
 
@@ -132,6 +133,7 @@ def set_password(
         via=via,
         ip=ip,
         keep_session=keep_session,
+        **detail,
     )
 
 
@@ -144,6 +146,7 @@ def store_hash(
     via: str,
     ip: str | None = None,
     keep_session: int | None = None,
+    **detail: object,
 ) -> Account:
     """Store an Argon2 hash made by `hash_password` of a password the policy accepted."""
     account = account_of(session, person)
@@ -160,6 +163,7 @@ def store_hash(
         ip=ip,
         via=via,
         sessions_ended=ended,
+        **detail,
     )
     return account
 

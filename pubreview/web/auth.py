@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
+from typing import Annotated
 from urllib.parse import quote, urlsplit
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from models import Account, Person, Role
-from pubreview.accounts import audit, authz, login, sessions
+from models import Account, LoginSession, Person, Role
+from pubreview.accounts import audit, authz, login, sessions, totp
 from pubreview.accounts.audit import AccessEvent
 from pubreview.errors import CsrfRefused, Forbidden, LoginRequired
 from pubreview.web import csrf
@@ -31,6 +32,7 @@ __all__ = [
     "CsrfRefused",
     "CurrentUser",
     "LoginRequired",
+    "SignedIn",
     "check_csrf",
     "current_user",
     "router",
@@ -119,6 +121,10 @@ def current_user(request: Request) -> CurrentUser:
         )
     request.state.user = user
     return user
+
+
+# What a route declares to need a signed-in person: `def page(user: SignedIn) -> …`.
+SignedIn = Annotated[CurrentUser, Depends(current_user)]
 
 
 def optional_user(request: Request) -> CurrentUser | None:
@@ -263,9 +269,13 @@ def login_form(request: Request, next: str | None = None, done: str | None = Non
     """The login page; someone already signed in goes straight on."""
     next_path = safe_next(next)
     user = optional_user(request)
-    if user is not None:
-        return _see_other(next_path or home_of(user))
+    if user is not None and next_path:
+        return _see_other(next_path)
     notice = "您已安全退出登录。" if done == "logout" else None
+    if user is not None:
+        notice = (
+            f"您当前已登录为 {user.name}（{user.username}）；如需换一个账户，请在下面重新登录。"
+        )
     return _login_page(request, next_path=next_path, notice=notice)
 
 
@@ -404,3 +414,93 @@ async def logout(request: Request) -> Response:
     response = _see_other("/login?done=logout")
     response.delete_cookie(COOKIE, path="/", secure=_secure(), httponly=True, samesite="lax")
     return response
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A session whose password was checked but which still needs its second factor."""
+
+    row_id: int
+    person_id: int
+    username: str
+    stage: str
+    csrf_token: str
+
+
+def pending_session(request: Request, stage: str) -> Pending | None:
+    """This browser's half-open session at `stage` (sessions.AWAITING_CODE or MUST_ENROL)."""
+    with transaction() as session:
+        row, _ = sessions.find(session, request.cookies.get(COOKIE))
+        if row is None or row.stage != stage:
+            return None
+        person = session.get(Person, row.person_id)
+        return Pending(row.id, person.id, person.username, row.stage, row.csrf_token)
+
+
+def finish_second_factor(
+    request: Request, pending: Pending, *, next_path: str | None, carry: list[tuple[str, str]]
+) -> Response:
+    """The code checked out: a fresh active session (its id rotated again) and on to `next`."""
+    ip = _client_ip(request)
+    with transaction() as session:
+        row = session.get(LoginSession, pending.row_id)
+        started = sessions.promote(session, row, ip=ip)
+        person = session.get(Person, pending.person_id)
+        login.record_login(session, person, ip=ip, second_factor=True)
+        signed = _SignedIn(
+            login.LoginOutcome(person),
+            started.session_id,
+            started.row.csrf_token,
+            home_of(_user_of(session, started.row)),
+        )
+    return _continue(next_path, carry, signed)
+
+
+@router.get("/login/totp", response_class=HTMLResponse)
+def totp_form(request: Request, next: str | None = None) -> Response:
+    """The second step of a login with a one-time code."""
+    pending = pending_session(request, sessions.AWAITING_CODE)
+    if pending is None:
+        return _see_other(_login_url(safe_next(next)))
+    return _code_page(safe_next(next), [], pending.csrf_token)
+
+
+def _check_code(request: Request, pending: Pending, code: str) -> str | None:
+    """None when the code is right; else the refusal (a lock-out ends the half-open session)."""
+    with transaction() as session:
+        person = session.get(Person, pending.person_id)
+        account = session.get(Account, pending.person_id)
+        if account.disabled:
+            sessions.revoke(session, session.get(LoginSession, pending.row_id), "disabled")
+            return "该账户已停用，如有疑问请联系管理员"
+        if totp.check_code(account, code):
+            return None
+        refusal = login.count_failure(
+            session, person, account, ip=_client_ip(request), reason="totp"
+        )
+        if login.is_locked(account):
+            sessions.revoke(session, session.get(LoginSession, pending.row_id), "locked")
+        return refusal
+
+
+@router.post("/login/totp", response_class=HTMLResponse)
+async def totp_submit(request: Request) -> Response:
+    """Check the one-time code; on success the session opens."""
+    fields, carry = await _form(request)
+    next_path = safe_next(fields.get("next"))
+    pending = await run_in_threadpool(pending_session, request, sessions.AWAITING_CODE)
+    if pending is None:
+        return _login_page(
+            request, 401, next_path=next_path, carry=carry, error="登录已超时，请重新输入密码。"
+        )
+    if not hmac.compare_digest(fields.get("csrf", "").encode(), pending.csrf_token.encode()):
+        raise CsrfRefused("无法验证本次提交")
+    refusal = await run_in_threadpool(_check_code, request, pending, fields.get("code", ""))
+    if refusal is not None:
+        still = await run_in_threadpool(pending_session, request, sessions.AWAITING_CODE)
+        if still is None:
+            return _login_page(request, 401, next_path=next_path, carry=carry, error=refusal)
+        return _code_page(next_path, carry, pending.csrf_token, 401, refusal)
+    return await run_in_threadpool(
+        finish_second_factor, request, pending, next_path=next_path, carry=carry
+    )
