@@ -29,6 +29,7 @@ from pubreview.report.extract import (
     Extracted,
     detect_edition,
     extract,
+    place_blank_column,
 )
 from pubreview.report.facts import Facts
 from pubreview.report.formats import Edition
@@ -170,7 +171,28 @@ def audit_document(doc: SourceDocument, fmt: str | None = None) -> Audit:
                     "格式", f"{year}年度的报告应采用{due.name}，而本报告是{edition.name}", "warning"
                 )
             )
-    problems += [Problem("表格", s, "warning") for s in found.skipped]
+    if found.skipped:
+        shown = "；".join(found.skipped[:3]) + (
+            f" 等 {len(found.skipped)} 行" if len(found.skipped) > 3 else ""
+        )
+        problems.append(
+            Problem(
+                "表三",
+                f"有 {len(found.skipped)} 行的数字个数不对，未能对应到列，未核算"
+                f"（PDF 等纯文字中的空白格无法定位）：{shown}",
+                "warning",
+            )
+        )
+    blank = place_blank_column(found, edition.table3_keys, edition.table3_outcome_keys)
+    if blank is not None:
+        problems.append(
+            Problem(
+                f"表三（{found.where['table3']}）",
+                f"每行只有 6 个数字（文字中看不出空白格的位置）：按「{TABLE3_COLUMNS[blank]}」列"
+                "留空读取，这是使勾稽关系成立最多的读法",
+                "warning",
+            )
+        )
     if found.table3:
         table, missing = _complete(found, edition)
         problems += missing

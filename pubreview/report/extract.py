@@ -46,6 +46,9 @@ class Extracted:
     other_rows: int = 0  # Table 三's （六） printed as one row with figures
     other_subrows: int = 0  # Table 三's （六）1–3 printed
     skipped: list[str] = field(default_factory=list)  # rows that looked like data but did not fit
+    # Table 三 rows printed with six figures (plain text cannot show where a blank cell was).
+    six: dict[str, list[int]] = field(default_factory=dict)
+    six_where: str = ""
 
 
 def _value(text: str) -> float | None:
@@ -115,7 +118,7 @@ def extract(grids: list[Grid]) -> Extracted:
                 kind = "category"
             elif "发布渠道" in heading and not values:
                 kind = "channel"
-            if len(values) == 15 and "维持" in text:
+            if len(values) == 15 and ("维持" in text or not label):
                 figures = [None if v is None else int(v) for v in map(_value, values)]
                 for i, g in enumerate(("行政复议", "未经复议直接起诉", "复议后起诉")):
                     out.table4[g] = figures[i * 5 : i * 5 + 5]
@@ -145,6 +148,10 @@ def extract(grids: list[Grid]) -> Extracted:
             key, group = _t3_key(label, group)
             if key is None:
                 continue
+            if len(values) == 6 and all(v is not None for v in map(_value, values)):
+                out.six[key] = [int(_value(v) or 0) for v in values]
+                out.six_where = out.six_where or grid.where
+                continue
             if len(values) != 7:
                 out.skipped.append(f"{grid.where}「{label}」有 {len(values)} 个数字，应为 7 个")
                 continue
@@ -155,6 +162,39 @@ def extract(grids: list[Grid]) -> Extracted:
             elif key.startswith("三（六）"):
                 out.other_subrows += 1
     return out
+
+
+def _broken(table: dict[str, list[int | None]], c: int, outcome_keys: tuple[str, ...]) -> int:
+    """How many of Table 三's two column identities fail in column c."""
+
+    def cell(key: str) -> int:
+        return (table.get(key) or [0] * 7)[c] or 0
+
+    received = cell("一") + cell("二") != cell("三（七）") + cell("四")
+    return received + (sum(cell(k) for k in outcome_keys) != cell("三（七）"))
+
+
+def place_blank_column(
+    found: Extracted, keys: tuple[str, ...], outcome_keys: tuple[str, ...]
+) -> int | None:
+    """Where the one blank column of six-figure Table 三 rows most likely was.
+
+    Each position is tried and the one that leaves fewest of the table's identities broken
+    wins; on a tie the 总计 column (the one reports most often leave blank). Sets table3.
+    """
+    if not found.six or len(found.six) < len(keys) // 2 or found.table3:
+        return None
+    best: tuple[int, int] | None = None
+    for col in range(6, -1, -1):
+        table = {k: v[:col] + [None] + v[col:] for k, v in found.six.items()}
+        broken = sum(_broken(table, c, outcome_keys) for c in range(7) if c != col)
+        if best is None or broken < best[1]:
+            best = (col, broken)
+    assert best is not None
+    col = best[0]
+    found.table3 = {k: v[:col] + [None] + v[col:] for k, v in found.six.items()}
+    found.where.setdefault("table3", found.six_where)
+    return col
 
 
 def detect_edition(found: Extracted, year: int | None) -> tuple[Edition, str]:

@@ -204,24 +204,25 @@ HEADING_LINE = re.compile(r"[一二三四五六七八九十]{1,2}、|[（(][一�
 
 
 def join_lines(text: str) -> str:
-    """Lines broken inside a sentence (PDF text, wrapped files) joined back into paragraphs.
+    """Lines broken inside a sentence or a table label (PDF text, wrapped files) joined back.
 
-    A line continues into the next unless it ends a sentence, is a heading, is blank, or the
-    next line is a heading or a table row.
+    A line continues into the next unless it ends a sentence, is blank, or the next line is a
+    heading; a short label line (a table row's label broken over lines) joins the row after.
     """
     out: list[str] = []
     for line in text.splitlines():
         stripped = line.strip()
-        if (
-            out
-            and stripped
-            and out[-1].strip()
-            and not re.search(r"[。；;！？!?：:|]$", out[-1].strip())
-            and not HEADING_LINE.match(out[-1].strip())
-            and not HEADING_LINE.match(stripped)
-            and _text_row(out[-1]) is None
-            and _text_row(line) is None
-        ):
+        last = out[-1].strip() if out else ""
+        open_line = bool(last) and not re.search(r"[。；;！？!?：:|]$", last)
+        if not (stripped and open_line and _text_row(out[-1]) is None):
+            out.append(line)
+        elif _text_row(line) is not None:
+            # The start of this row's label: short, one phrase (a header line has several).
+            if len(last) <= 40 and " " not in re.sub(r"\d+\.\s*", "", last):
+                out[-1] = last + stripped
+            else:
+                out.append(line)
+        elif not HEADING_LINE.match(last) and not HEADING_LINE.match(stripped):
             out[-1] = out[-1].rstrip() + stripped
         else:
             out.append(line)
@@ -274,7 +275,8 @@ def _text_row(line: str) -> list[str] | None:
             break
         figures += 1
     label = " ".join(tokens[: len(tokens) - figures])
-    if figures >= 3 and len(label) <= 60 or figures >= 5:
+    # A short label with one or two figures is a Table 二 row ("行政许可 120").
+    if figures >= 3 and len(label) <= 60 or figures >= 5 or (figures and 2 <= len(label) <= 12):
         return [label, *tokens[len(tokens) - figures :]] if label else tokens
     return None
 

@@ -135,3 +135,44 @@ def test_an_unreadable_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert cli.main(["report", "audit", str(broken)]) == 2
     assert "不是可读的 Word（DOCX）文件" in capsys.readouterr().out
     assert cli.main(["report", "audit", str(tmp_path / "missing.html")]) == 2
+
+
+def test_a_pdf_finds_what_the_page_does() -> None:
+    """The contradicting page printed to PDF by chromium: lines broken, the blank 总计 lost."""
+    page = audit.audit_file(DATA / "2021-contradicting.html")
+    pdf = audit.audit_file(DATA / "2021-contradicting.pdf")
+    assert pdf.edition is formats.NATIONAL and pdf.office == "某县人民政府办公室"
+
+    def quotes(a: audit.Audit) -> list[str]:
+        return [
+            r.claim.quote().replace(" ", "") for r in a.claims.results if r.status == "contradicted"
+        ]
+
+    assert quotes(pdf) == quotes(page)
+    # Plain text cannot show where a blank cell was: six figures a row are read with the
+    # 总计 column blank (the reading that keeps most identities), and that is said.
+    assert "按「总计」列留空读取" in str(pdf.problems[0])
+    table_errors = [
+        p.message for p in pdf.problems if p.severity == "error" and p.where.startswith("表三")
+    ]
+    assert table_errors == [
+        p.message for p in page.problems if p.severity == "error" and p.where.startswith("表三")
+    ]
+
+
+def test_text_broken_over_lines_is_joined(tmp_path: Path) -> None:
+    report = tmp_path / "2019.txt"
+    report.write_text(
+        "2019年度某县交通运输局政府信息公开工作年度报告\n一、总体情况\n"
+        "2019年，我局共接受群众\n咨询40次，其中电话咨询\n25次，网上咨询10次。\n"
+        "规章 0 0 0\n规范性文件 1 1 6\n",
+        encoding="utf-8",
+    )
+    a = audit.audit_file(report)
+    assert a.edition is formats.NATIONAL_2019  # by its year: no table says which
+    assert [r.claim.quote() for r in a.claims.results] == [
+        "我局共接受群众咨询40次",
+        "其中电话咨询25次",
+        "网上咨询10次",
+    ]
+    assert "40 ≠ 25＋10 = 35" in errors(a)[0]

@@ -183,3 +183,11 @@ def test_parts_in_brackets_add_up_to_their_channel() -> None:
 )
 def test_percent_rules(stated: float, decimals: int, rule: str | None) -> None:
     assert percent_fits(stated, decimals, 6, 13) == rule
+
+
+def test_parts_after_including_need_not_be_complete() -> None:
+    f = Facts(formats.NATIONAL)
+    some = results("主动公开规章13件（含新制定5件，修改4件）。", f)
+    assert some[0].status == OK and "不必列全" in some[0].detail
+    too_many = results("主动公开规章3件（含新制定5件，修改4件）。", f)
+    assert too_many[0].status == CONTRADICTED and "3 ≠ 5＋4 = 9" in too_many[0].detail
