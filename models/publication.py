@@ -28,6 +28,15 @@ class Status(enum.StrEnum):
     SCHEDULED = "scheduled"  # approved by the center, goes out at its publish time (定时发布)
     PUBLISHED = "published"
     RETRACTED = "retracted"
+    WITHDRAWN = "withdrawn"  # withdrawn by its submitter before a decision (已撤销)
+
+
+class Disclosure(enum.StrEnum):
+    """公开属性: how the item is disclosed under the 政府信息公开条例."""
+
+    ACTIVE = "active"  # 主动公开
+    ON_REQUEST = "on_request"  # 依申请公开
+    NOT_PUBLIC = "not_public"  # 不予公开
 
 
 class Publication(Base):
@@ -46,6 +55,15 @@ class Publication(Base):
         enum_by_value(Stage, "stage"), comment="stage awaited while in review"
     )
     current_revision: Mapped[int] = mapped_column(Integer)
+    disclosure: Mapped[Disclosure] = mapped_column(
+        enum_by_value(Disclosure, "disclosure"),
+        default=Disclosure.ACTIVE,
+        server_default=Disclosure.ACTIVE.value,
+        comment="公开属性: active 主动公开, on_request 依申请公开, not_public 不予公开",
+    )
+    disclosure_reason: Mapped[str | None] = mapped_column(
+        Text, comment="why the item is not 主动公开 (required then)"
+    )
     waiting_since: Mapped[datetime] = mapped_column(Timestamp, comment="since this status/stage")
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
     flow_run_id: Mapped[str | None] = mapped_column(

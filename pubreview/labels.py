@@ -29,6 +29,7 @@ STATUS_LABEL: dict[Status, str] = {
     Status.SCHEDULED: "定时发布",
     Status.PUBLISHED: "已发布",
     Status.RETRACTED: "已撤回",
+    Status.WITHDRAWN: "已撤销",
 }
 
 KIND_LABEL: dict[str, str] = {
@@ -42,11 +43,24 @@ KIND_LABEL: dict[str, str] = {
     "retracted": "撤回",
     "adopted": "媒体采用",
     "imported": "台帐导入",
+    "withdrawn": "撤销报送",
 }
 SCREEN_LABEL = {"clear": "未发现阻断问题", "blocked": "发现阻断问题"}
 SEVERITY_LABEL = {"block": "阻断", "warn": "提示"}
 # The outcome column of a stage_opened entry, and of a notified entry.
-STEP_OUTCOME_LABEL = {"waiting": "等待处理", "sent": "已发送", "failed": "发送失败"}
+STEP_OUTCOME_LABEL = {
+    "waiting": "等待处理",
+    "sent": "已发送",
+    "failed": "发送失败",
+    "withdrawn": "已撤销",
+}
+
+# 公开属性 (models.publication.Disclosure values).
+DISCLOSURE_LABEL: dict[str, str] = {
+    "active": "主动公开",
+    "on_request": "依申请公开",
+    "not_public": "不予公开",
+}
 
 VIA_LABEL = {"cli": "命令行", "web": "审核链接", "web-session": "登录后网页"}
 

@@ -23,15 +23,15 @@ def counts(engine: Engine) -> tuple[int, int]:
 @pytest.mark.parametrize(
     ("overrides", "error", "match"),
     [
-        ({"title": "  "}, ValidationError, "title is empty"),
-        ({"title": "长" * 201}, ValidationError, "201 characters; at most 200"),
-        ({"body": ""}, ValidationError, "body is empty"),
-        ({"category": "八卦"}, ValidationError, "unknown category '八卦'"),
-        ({"channels": []}, ValidationError, "no channel"),
-        ({"channels": ["抖音"]}, ValidationError, "unknown channel '抖音'"),
+        ({"title": "  "}, ValidationError, "标题：不能为空"),
+        ({"title": "长" * 201}, ValidationError, "有 201 个字，最多 200 个字"),
+        ({"body": ""}, ValidationError, "正文：不能为空"),
+        ({"category": "八卦"}, ValidationError, "内容类别：“八卦”不在目录中"),
+        ({"channels": []}, ValidationError, "发布渠道：请至少选择一个"),
+        ({"channels": ["抖音"]}, ValidationError, "发布渠道：“抖音”不在目录中"),
         ({"unit": "nowhere"}, NotFound, "unknown unit 'nowhere'"),
         ({"submitter": "ghost"}, NotFound, "unknown user 'ghost'"),
-        ({"submitter": "liu.yang"}, ValidationError, "not a submitter of unit zonghe"),
+        ({"submitter": "liu.yang"}, ValidationError, "不是综合科的报送人"),
     ],
 )
 def test_bad_submissions_write_nothing(engine: Engine, overrides, error, match) -> None:

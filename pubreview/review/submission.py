@@ -11,9 +11,11 @@ from sqlalchemy.orm import Session, selectinload
 
 from models import Attachment, LedgerKind, Publication, Revision, Role, Stage, Status, Unit
 from models.base import utcnow
+from models.publication import Disclosure
 from pubreview import ledger
 from pubreview.accounts import org
 from pubreview.errors import DecisionRefused, NotFound, ValidationError
+from pubreview.labels import STATUS_LABEL
 from pubreview.publishing import catalog as catalog_mod
 from pubreview.screening import screen_document
 
@@ -44,6 +46,8 @@ class Draft:
     unit: str
     submitter: str
     attachments: list[AttachmentFile] = field(default_factory=list)
+    disclosure: Disclosure = Disclosure.ACTIVE  # 公开属性
+    disclosure_reason: str | None = None  # required unless 主动公开
 
 
 def read_attachments(paths: list[Path]) -> list[AttachmentFile]:
@@ -54,10 +58,18 @@ def read_attachments(paths: list[Path]) -> list[AttachmentFile]:
             files.append(AttachmentFile(path.name, path.read_bytes()))
         except OSError as exc:
             raise ValidationError(f"attachment {path}: cannot read: {exc.strerror}") from exc
-    names = [f.filename for f in files]
-    if len(set(names)) != len(names):
-        raise ValidationError("two attachments share a file name")
+    check_distinct_names(files)
     return files
+
+
+def check_distinct_names(files: list[AttachmentFile]) -> None:
+    """Two attachments of one revision may not share a file name."""
+    names = [f.filename for f in files]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ValidationError(
+            f"附件：有两个文件同名（{'、'.join(twice)}），请改名后再上传", field="attachments"
+        )
 
 
 def fingerprint(title: str, body: str, attachments: list[AttachmentFile]) -> str:
@@ -76,12 +88,25 @@ def fingerprint(title: str, body: str, attachments: list[AttachmentFile]) -> str
 def _check_content(title: str, body: str) -> tuple[str, str]:
     title, body = title.strip(), body.strip()
     if not title:
-        raise ValidationError("title is empty")
+        raise ValidationError("标题：不能为空", field="title")
     if len(title) > MAX_TITLE:
-        raise ValidationError(f"title has {len(title)} characters; at most {MAX_TITLE}")
+        raise ValidationError(f"标题：有 {len(title)} 个字，最多 {MAX_TITLE} 个字", field="title")
     if not body:
-        raise ValidationError("body is empty")
+        raise ValidationError("正文：不能为空", field="body")
     return title, body
+
+
+def _check_disclosure(draft: Draft) -> str | None:
+    """公开属性: a reason is required when the item is not 主动公开."""
+    if not isinstance(draft.disclosure, Disclosure):
+        raise ValidationError("公开属性：请选择主动公开、依申请公开或不予公开", field="disclosure")
+    reason = (draft.disclosure_reason or "").strip() or None
+    if draft.disclosure is not Disclosure.ACTIVE and reason is None:
+        raise ValidationError(
+            "公开属性：选择依申请公开或不予公开时，须填写理由（如依据的条款）",
+            field="disclosure_reason",
+        )
+    return reason if draft.disclosure is not Disclosure.ACTIVE else None
 
 
 def _add_revision(
@@ -124,19 +149,26 @@ def submit(
     title, body = _check_content(draft.title, draft.body)
     if draft.category not in catalog.categories:
         raise ValidationError(
-            f"unknown category {draft.category!r} (one of {', '.join(catalog.categories)})"
+            f"内容类别：“{draft.category}”不在目录中（可选：{'、'.join(catalog.categories)}）",
+            field="category",
         )
     if not draft.channels:
-        raise ValidationError("no channel given")
+        raise ValidationError("发布渠道：请至少选择一个", field="channels")
     for channel in draft.channels:
         if channel not in catalog.channels:
             raise ValidationError(
-                f"unknown channel {channel!r} (one of {', '.join(catalog.channels)})"
+                f"发布渠道：“{channel}”不在目录中（可选：{'、'.join(catalog.channels)}）",
+                field="channels",
             )
+    reason = _check_disclosure(draft)
+    check_distinct_names(draft.attachments)
     unit = org.unit(session, draft.unit)
     person = org.person(session, draft.submitter)
     if not org.holds(session, person.id, Role.SUBMITTER, unit.id):
-        raise ValidationError(f"{person.username} is not a submitter of unit {unit.code}")
+        raise ValidationError(
+            f"报送单位：{person.name}（{person.username}）不是{unit.name}的报送人",
+            field="unit",
+        )
     now = utcnow()
     publication = Publication(
         title=title,
@@ -147,6 +179,8 @@ def submit(
         status=Status.IN_REVIEW,
         stage=Stage.PRE_REVIEW,
         current_revision=1,
+        disclosure=draft.disclosure,
+        disclosure_reason=reason,
         waiting_since=now,
         created_at=now,
     )
@@ -180,21 +214,25 @@ def resubmit(
     publication = get(session, publication_id, for_update=True)
     person = org.person(session, username)
     if person.id != publication.submitter_id:
-        raise DecisionRefused(f"only the submitter may resubmit publication {publication_id}")
+        raise DecisionRefused(f"第 {publication_id} 号信息只能由其报送人修改后重新提交")
     if publication.status is not Status.RETURNED:
         raise DecisionRefused(
-            f"publication {publication_id} is {publication.status.value}, not returned for revision"
+            f"第 {publication_id} 号信息当前不是“退回修改”状态，不能重新提交"
+            f"（当前：{STATUS_LABEL[publication.status]}）"
         )
     previous = current_revision(session, publication)
     if attachments is None:
         attachments = [AttachmentFile(a.filename, a.content) for a in previous.attachments]
+    check_distinct_names(attachments)
     new_title, new_body = _check_content(title or previous.title, body or previous.body)
     number = publication.current_revision + 1
     revision = _add_revision(
         session, publication, number, new_title, new_body, attachments, person.id
     )
     if revision.fingerprint == previous.fingerprint:
-        raise ValidationError("the resubmission is identical to the returned revision")
+        raise ValidationError(
+            "修改稿与退回稿完全相同：请按退回意见修改标题、正文或附件后再提交", field="body"
+        )
     now = utcnow()
     publication.title, publication.current_revision = new_title, number
     publication.status, publication.stage, publication.waiting_since = (
@@ -255,6 +293,8 @@ def _revision_payload(
         "category": publication.category,
         "channels": publication.channels,
         "unit": unit_code,
+        "disclosure": publication.disclosure.value,
+        "disclosure_reason": publication.disclosure_reason,
         "fingerprint": revision.fingerprint,
         "attachments": [
             {"filename": a.filename, "sha256": a.sha256, "size": len(a.content)}

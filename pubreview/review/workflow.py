@@ -27,7 +27,9 @@ STAGE_ROLE: dict[Stage, Role] = {
 UNIT_SCOPED: frozenset[Stage] = frozenset({Stage.PRE_REVIEW, Stage.SIGN_OFF})
 
 
-TERMINAL: frozenset[Status] = frozenset({Status.REJECTED, Status.PUBLISHED, Status.RETRACTED})
+TERMINAL: frozenset[Status] = frozenset(
+    {Status.REJECTED, Status.PUBLISHED, Status.RETRACTED, Status.WITHDRAWN}
+)
 # Items the review flow still has work for.
 OPEN: frozenset[Status] = frozenset({Status.IN_REVIEW, Status.RETURNED, Status.SCHEDULED})
 
