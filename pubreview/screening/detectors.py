@@ -132,6 +132,67 @@ def find_resident_ids(text: str, start: int = 0, end: int | None = None) -> Iter
             )
 
 
+# Written in groups (430702 19800101 1236, or 4307 0219 8001 0112 36): at least one space or
+# dash, else it is the plain form above.
+_SPACED_ID = re.compile(
+    rf"(?=[1-9]){_NUM_START}[1-9](?:[ \t-]?[0-9]){{16}}[ \t-]?[0-9Xx]{_NUM_END}"
+)
+
+
+def find_spaced_ids(text: str, start: int = 0, end: int | None = None) -> Iterator[Hit]:
+    """Resident ID numbers split by spaces or dashes, which a reader still reads as one."""
+    for m in _SPACED_ID.finditer(text, start, len(text) if end is None else end):
+        number = re.sub(r"[ \t-]", "", m.group())
+        if number != m.group() and is_resident_id(number):
+            yield Hit(
+                m.start(),
+                m.end(),
+                "resident_id",
+                BLOCK,
+                "居民身份证号码（分段书写）：个人信息，不得公开发布",
+                mask_middle(m.group(), 4, 4),
+            )
+
+
+# The first-generation card (1985–2004): 6-digit region, YYMMDD, 3-digit sequence, no check
+# digit. Province codes bound the region: 11–15, 21–23, 31–37, 41–46, 50–54, 61–65.
+_OLD_ID = re.compile(rf"(?=[1-6]){_NUM_START}[1-6][0-9]{{14}}{_NUM_END}")
+_PROVINCES = {
+    *range(11, 16),
+    *range(21, 24),
+    *range(31, 38),
+    *range(41, 47),
+    *range(50, 55),
+    *range(61, 66),
+}
+
+
+def is_old_resident_id(number: str) -> bool:
+    """A 15-digit first-generation ID: a province's region code and a real 19YY birth date."""
+    if len(number) != 15 or not number.isdigit() or int(number[:2]) not in _PROVINCES:
+        return False
+    try:
+        born = datetime.date(1900 + int(number[6:8]), int(number[8:10]), int(number[10:12]))
+    except ValueError:
+        return False
+    return born <= datetime.date.today()
+
+
+def find_old_resident_ids(text: str, start: int = 0, end: int | None = None) -> Iterator[Hit]:
+    """15-digit first-generation resident ID numbers, as a warning."""
+    # Not a block: the old 15-digit business registration numbers (注册号) can look the same.
+    for m in _OLD_ID.finditer(text, start, len(text) if end is None else end):
+        if is_old_resident_id(m.group()):
+            yield Hit(
+                m.start(),
+                m.end(),
+                "resident_id_15",
+                WARN,
+                "疑似15位旧版居民身份证号码：若是个人证件号码，属个人信息，应删除",
+                mask_middle(m.group(), 4, 3),
+            )
+
+
 _MOBILE = re.compile(
     rf"(?=[+01]){_NUM_START}(?:(?:\+|00)86[ \t-]?)?1[3-9][0-9](?:[ \t-]?[0-9]{{4}}){{2}}{_NUM_END}"
 )
@@ -216,6 +277,8 @@ def find_emails(text: str, start: int = 0, end: int | None = None) -> Iterator[H
 BUILT_IN: tuple[Detector, ...] = (
     find_markings,
     find_resident_ids,
+    find_spaced_ids,
+    find_old_resident_ids,
     find_mobiles,
     find_bank_cards,
     find_emails,
@@ -230,8 +293,8 @@ _DIGIT_RUN = re.compile(r"[0-9][0-9 \t-]{10,}")
 # A number may begin up to this many characters before its run (+86, 0086) and its end is
 # judged by up to two characters after it (a decimal point and a digit).
 _RUN_BEFORE, _RUN_AFTER = 4, 2
-# A mobile has 11 digits; an ID has 17 before its check character, a card at least 16.
-_MOBILE_DIGITS, _LONG_DIGITS = 11, 16
+# A mobile has 11 digits, an old ID 15; an ID has 17 before its check character, a card 16+.
+_MOBILE_DIGITS, _OLD_ID_DIGITS, _LONG_DIGITS = 11, 15, 16
 
 
 def _markings_from(text: str, triggers: Iterable[tuple[str, int, int]]) -> Iterator[Hit]:
@@ -278,6 +341,10 @@ def find_in_text(
             continue  # dates, index numbers, landlines without area code
         start, end = max(0, run.start() - _RUN_BEFORE), min(size, run.end() + _RUN_AFTER)
         yield from find_mobiles(text, start, end)
+        if digits >= _OLD_ID_DIGITS:
+            yield from find_old_resident_ids(text, start, end)
         if digits >= _LONG_DIGITS:
             yield from find_resident_ids(text, start, end)
             yield from find_bank_cards(text, start, end)
+            if digits != len(found.strip()):  # written with spaces or dashes
+                yield from find_spaced_ids(text, start, end)

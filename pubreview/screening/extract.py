@@ -1,4 +1,8 @@
-"""Text out of attachments: plain text, Markdown and DOCX; anything else is not screened."""
+"""Text out of attachments: plain text, Markdown, DOCX, PDF and XLSX; anything else is not screened.
+
+Besides the text, extraction says what in a file it could not read (a PDF page with no text
+layer, pictures in a DOCX): the screen lists that per attachment, never passes it silently.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +10,35 @@ import codecs
 import io
 import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import PurePath
 
 import docx
+import openpyxl
 from docx.opc.exceptions import PackageNotFoundError
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 from lxml import etree
+from openpyxl.utils.exceptions import InvalidFileException
+from pypdf import PdfReader
+from pypdf.errors import PdfReadError
 
 from pubreview.errors import ValidationError
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
 DOCX_SUFFIXES = {".docx"}
-SCREENABLE_SUFFIXES = TEXT_SUFFIXES | DOCX_SUFFIXES
+PDF_SUFFIXES = {".pdf"}
+XLSX_SUFFIXES = {".xlsx", ".xlsm"}
+SCREENABLE_SUFFIXES = TEXT_SUFFIXES | DOCX_SUFFIXES | PDF_SUFFIXES | XLSX_SUFFIXES
+
+
+@dataclass
+class Extracted:
+    """The text of one file as (location, text) parts, and what in it could not be read."""
+
+    parts: list[tuple[str, str]] = field(default_factory=list)
+    gaps: list[str] = field(default_factory=list)  # in Chinese, for the reviewer
+
 
 # Part of a table row: cells joined this way look like a table line to the marking
 # detector, which treats "|" as a cell edge (a marking alone in a cell is a marking).
@@ -65,8 +85,8 @@ def _block_lines(blocks: Iterator[Paragraph | Table]) -> Iterator[str]:
             yield CELL_SEPARATOR.join(cells)
 
 
-def docx_parts(filename: str, data: bytes) -> list[tuple[str, str]]:
-    """The body of a DOCX, then its own headers and footers, each as (location, text)."""
+def docx_parts(filename: str, data: bytes) -> Extracted:
+    """The body of a DOCX, then its own headers and footers; pictures in it are a gap."""
     try:
         document = docx.Document(io.BytesIO(data))
     except (zipfile.BadZipFile, KeyError, ValueError, PackageNotFoundError, etree.LxmlError) as exc:
@@ -86,11 +106,73 @@ def docx_parts(filename: str, data: bytes) -> list[tuple[str, str]]:
                     lines.extend(_block_lines(part.iter_inner_content()))
         if any(line.strip() for line in lines):
             parts.append((f"{filename} {label}", "\n".join(lines)))
-    return parts
+    extracted = Extracted(parts)
+    # Text inside pictures (a scanned page pasted in, a photo of a form) is not read.
+    if pictures := len(document.inline_shapes):
+        extracted.gaps.append(f"含 {pictures} 张图片，图片中的文字未筛查")
+    return extracted
 
 
-def extract_parts(filename: str, data: bytes) -> list[tuple[str, str]]:
-    """The screenable text of one attachment as (location, text) pairs.
+def _page_list(pages: list[int]) -> str:
+    return "、".join(str(n) for n in pages)
+
+
+def pdf_parts(filename: str, data: bytes) -> Extracted:
+    """Each page of a PDF with a text layer as its own part; pages without one are gaps."""
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise ValidationError("加密的 PDF，无法提取文字")
+        texts = [page.extract_text() or "" for page in reader.pages]
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+        raise ValidationError(f"not a readable PDF file: {exc}") from exc
+    extracted = Extracted()
+    blank = []
+    for number, text in enumerate(texts, start=1):
+        if text.strip():
+            extracted.parts.append((f"{filename} 第{number}页", text))
+        else:
+            blank.append(number)
+    if blank and len(blank) == len(texts):
+        raise ValidationError(f"全部 {len(texts)} 页都没有文字层（可能是扫描件）")
+    if blank:
+        extracted.gaps.append(f"第 {_page_list(blank)} 页没有文字层（可能是扫描件），未筛查")
+    return extracted
+
+
+def _cell(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def xlsx_parts(filename: str, data: bytes) -> Extracted:
+    """Each worksheet as a part, one line per spreadsheet row (so a line number is a row)."""
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise ValidationError(f"not a readable XLSX file: {exc}") from exc
+    extracted = Extracted()
+    for sheet in book.worksheets:
+        # Hidden sheets go out with the file: screened, and named so the reviewer knows.
+        hidden = "（隐藏）" if sheet.sheet_state != "visible" else ""
+        lines = []
+        for row in sheet.iter_rows(values_only=True):
+            cells = [_cell(v) for v in row]
+            while cells and not cells[-1]:
+                cells.pop()
+            lines.append(CELL_SEPARATOR.join(cells))
+        if any(lines):
+            location = f"{filename} 工作表「{sheet.title}」{hidden}"
+            extracted.parts.append((location, "\n".join(lines)))
+    # Pictures live in the package's media folder (openpyxl reads them only with Pillow).
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        pictures = sum(1 for name in package.namelist() if name.startswith("xl/media/"))
+    if pictures:
+        extracted.gaps.append(f"含 {pictures} 张图片，图片中的文字未筛查")
+    return extracted
+
+
+def extract(filename: str, data: bytes) -> Extracted:
+    """The screenable text of one attachment and what in it could not be read.
 
     Raises ValidationError when the type is screenable but the content cannot be read;
     callers check `is_screenable` first for the types that are not screened at all.
@@ -98,6 +180,15 @@ def extract_parts(filename: str, data: bytes) -> list[tuple[str, str]]:
     suffix = PurePath(filename).suffix.lower()
     if suffix in DOCX_SUFFIXES:
         return docx_parts(filename, data)
+    if suffix in PDF_SUFFIXES:
+        return pdf_parts(filename, data)
+    if suffix in XLSX_SUFFIXES:
+        return xlsx_parts(filename, data)
     if suffix in TEXT_SUFFIXES:
-        return [(filename, decode_text(data))]
+        return Extracted([(filename, decode_text(data))])
     raise ValidationError(f"{filename}: file type {suffix or '(none)'} is not screened")
+
+
+def extract_parts(filename: str, data: bytes) -> list[tuple[str, str]]:
+    """The screenable text of one attachment as (location, text) pairs (see `extract`)."""
+    return extract(filename, data).parts

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pubreview.errors import ValidationError
 from pubreview.screening.detectors import EMAIL_TRIGGER, MARKING_TRIGGERS, find_in_text
-from pubreview.screening.extract import extract_parts, is_screenable
+from pubreview.screening.extract import extract, is_screenable
 from pubreview.screening.findings import Finding, Hit, ScreeningResult
 from pubreview.screening.leaders import (
     DEFAULT_LEADERS,
@@ -209,8 +209,11 @@ def _screen_attachment(
     if not is_screenable(name):
         result.not_screened[name] = "文件类型不支持文本提取，未筛查，请人工审查"
         return
-    for location, text in extract_parts(name, data):
+    extracted = extract(name, data)
+    for location, text in extracted.parts:
         result.findings += screen_text(location, text, lists, site=site)
+    if extracted.gaps:
+        result.not_screened[name] = "部分未筛查，请人工审查：" + "；".join(extracted.gaps)
 
 
 def screen_document(

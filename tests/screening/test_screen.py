@@ -341,11 +341,15 @@ def test_unsupported_and_unreadable_attachments_are_listed() -> None:
     result = screen_document(
         "通知",
         "正文",
-        [("附件.pdf", b"%PDF-1.7"), ("坏.docx", b"not a zip"), ("说明.md", "# 说明".encode())],
+        [
+            ("扫描件.jpg", b"\xff\xd8\xff"),
+            ("坏.docx", b"not a zip"),
+            ("说明.md", "# 说明".encode()),
+        ],
     )
-    assert list(result.not_screened) == ["附件.pdf", "坏.docx"]
+    assert list(result.not_screened) == ["扫描件.jpg", "坏.docx"]
     assert "无法读取" in result.not_screened["坏.docx"]
-    assert result.to_dict()["not_screened"][0]["location"] == "附件.pdf"
+    assert result.to_dict()["not_screened"][0]["location"] == "扫描件.jpg"
 
 
 def test_gb18030_text_attachment_is_decoded() -> None:
@@ -378,11 +382,11 @@ def run_screen(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int
 
 @pytest.fixture
 def drafts(tmp_path: Path) -> dict[str, Path]:
-    """A clean draft, a draft with a marking, a PDF and a broken DOCX."""
+    """A clean draft, a draft with a marking, a picture and a broken DOCX."""
     files = {
         "clean": ("clean.txt", "请联系综合科，电话：0736-7786510。".encode()),
         "secret": ("secret.md", "# 通知\n\n秘密★1年\n".encode()),
-        "pdf": ("scan.pdf", b"%PDF-1.7"),
+        "picture": ("scan.jpg", b"\xff\xd8\xff"),
         "broken": ("broken.docx", b"not a zip"),
     }
     paths = {}
@@ -393,9 +397,9 @@ def drafts(tmp_path: Path) -> dict[str, Path]:
 
 
 def test_cli_exit_0_when_clean(drafts: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run_screen([str(drafts["clean"]), str(drafts["pdf"])], capsys)
+    code, out, _ = run_screen([str(drafts["clean"]), str(drafts["picture"])], capsys)
     assert code == 0
-    assert "scan.pdf: NOT SCREENED" in out
+    assert "scan.jpg: NOT SCREENED" in out
 
 
 def test_cli_exit_1_on_block_finding(
