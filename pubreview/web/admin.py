@@ -275,7 +275,7 @@ async def person_roles(username: str, request: Request, user: SignedIn) -> HTMLR
 
 @router.post("/admin/people/{username}/account", response_class=HTMLResponse)
 async def person_account(username: str, request: Request, user: SignedIn) -> HTMLResponse:
-    """Disable, enable or unlock the account, or issue a one-time set-password link."""
+    """Disable, enable, unlock, require or reset the second factor, or issue a password link."""
     form = await _form(request, user)
     back = f"/admin/people/{quote(username)}"
     action = form.get("action")
@@ -296,6 +296,20 @@ async def person_account(username: str, request: Request, user: SignedIn) -> HTM
             if action == "unlock":
                 changed = manage.unlock(session, person, actor=user.username, ip=ip)
                 return (f"已解除{who}的锁定。" if changed else f"{who}未被锁定。"), None
+            if action in ("totp_require", "totp_waive"):
+                required = action == "totp_require"
+                changed = manage.set_totp_required(
+                    session, person, required, actor=user.username, ip=ip
+                )
+                state = "须使用动态验证码登录" if required else "不再必须使用动态验证码"
+                return (f"{who}{state}。" if changed else f"{who}本已{state}。"), None
+            if action == "totp_reset":
+                changed = manage.reset_totp(session, person, actor=user.username, ip=ip)
+                return (
+                    f"已清除{who}的动态验证码，下次登录时重新设置。"
+                    if changed
+                    else f"{who}尚未设置动态验证码。"
+                ), None
             if action == "link":
                 return who, issue_password_link(session, person, actor=user.username, ip=ip)
             raise ValidationError("请选择要执行的操作")

@@ -167,6 +167,14 @@ def test_admin_creates_a_person_and_assigns_roles_all_audited(
         person = session.scalars(select(Person).where(Person.username == "li.na")).one()
         assert session.get(Account, person.id).disabled
     assert AccessEvent.ACCOUNT_DISABLED in [r.event for r in access(engine, "li.na")]
+    leader = client.post(
+        "/admin/people/zeng.xiang/account", data={"csrf": token, "action": "totp_require"}
+    )
+    assert leader.status_code == 200 and "须使用动态验证码登录" in leader.text
+    with db.transaction(engine) as session:
+        person = session.scalars(select(Person).where(Person.username == "zeng.xiang")).one()
+        assert session.get(Account, person.id).totp_required
+    assert AccessEvent.TOTP_REQUIRED in [r.event for r in access(engine, "zeng.xiang")]
     self_off = client.post(
         "/admin/people/wu.gang/account", data={"csrf": token, "action": "disable"}
     )
