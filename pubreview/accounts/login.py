@@ -17,7 +17,6 @@ from models.base import as_utc, utcnow
 from pubreview import settings
 from pubreview.accounts import audit, passwords, sessions
 from pubreview.accounts.audit import AccessEvent
-from pubreview.publishing import OFFICE_TIMEZONE
 
 WRONG = "用户名或密码不正确"
 
@@ -37,7 +36,7 @@ class LoginOutcome:
 
 
 def _locked_message(until: datetime) -> str:
-    local = as_utc(until).astimezone(OFFICE_TIMEZONE).strftime("%H:%M")
+    local = as_utc(until).astimezone(settings.office_timezone()).strftime("%H:%M")
     return f"连续输错次数过多，账户已锁定，请于 {local} 以后再试，或请管理员重置密码"
 
 

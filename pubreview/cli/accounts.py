@@ -16,7 +16,6 @@ from pubreview import db, settings
 from pubreview.accounts import audit, manage, org, passwords
 from pubreview.cli.output import add_json_flag, emit, os_user
 from pubreview.errors import ValidationError
-from pubreview.publishing import OFFICE_TIMEZONE
 
 OPERATOR = "operator"
 
@@ -162,7 +161,7 @@ def _change(args: argparse.Namespace) -> int:
 
 
 def _local(moment: datetime) -> str:
-    return moment.astimezone(OFFICE_TIMEZONE).strftime("%Y-%m-%d %H:%M")
+    return moment.astimezone(settings.office_timezone()).strftime("%Y-%m-%d %H:%M")
 
 
 def _since(value: str | None) -> datetime | None:
@@ -172,7 +171,7 @@ def _since(value: str | None) -> datetime | None:
         day = datetime.strptime(value, "%Y-%m-%d")
     except ValueError as exc:
         raise ValidationError(f"--since {value!r}: expected a date as YYYY-MM-DD") from exc
-    return day.replace(tzinfo=OFFICE_TIMEZONE).astimezone(UTC)
+    return day.replace(tzinfo=settings.office_timezone()).astimezone(UTC)
 
 
 def _audit(args: argparse.Namespace) -> int:

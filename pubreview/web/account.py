@@ -21,7 +21,6 @@ from pubreview import settings
 from pubreview.accounts import audit, login, passwords, sessions, totp
 from pubreview.accounts.audit import AccessEvent
 from pubreview.errors import CsrfRefused, LinkRefused, LoginRequired, PasswordRejected
-from pubreview.publishing import OFFICE_TIMEZONE
 from pubreview.web import csrf
 from pubreview.web.auth import (
     CurrentUser,
@@ -72,7 +71,7 @@ def account_page(request: Request, user: SignedIn) -> HTMLResponse:
         records = [r for r in audit.entries(session, limit=300) if r.username == user.username]
     recent = [
         {
-            "when": r.at.astimezone(OFFICE_TIMEZONE).strftime("%Y-%m-%d %H:%M"),
+            "when": r.at.astimezone(settings.office_timezone()).strftime("%Y-%m-%d %H:%M"),
             "label": r.label,
             "ip": r.ip,
         }
