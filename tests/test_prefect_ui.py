@@ -125,3 +125,33 @@ def test_up_shows_runs_waiting_for_prereview_in_the_ui(tmp_path: Path) -> None:
     # Nothing written outside the data folder: not ~/.prefect, not $TMPDIR.
     assert list((tmp_path / "home").iterdir()) == []
     assert list((tmp_path / "tmp").iterdir()) == []
+
+
+def test_down_ends_a_foreground_up_and_everything_it_started(tmp_path: Path) -> None:
+    env = up_env(tmp_path)
+    data = tmp_path / "data"
+    log = open(tmp_path / "up.log", "wb")  # noqa: SIM115 - the child writes it
+    up = subprocess.Popen(
+        [str(BIN / "pubreview"), "up", "--no-samples"],
+        env=env,
+        cwd=PROJECT_ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        wait_until(lambda: "Running." in (tmp_path / "up.log").read_text(), 300, "up to run")
+        guide = (tmp_path / "up.log").read_text()
+        # The guide says where to go and how to log in, one sample login per role.
+        assert "Office web app" in guide and "wang.fang" in guide and "Demo-" in guide
+        pids = recorded_pids(data)
+        assert {"prefect-server", "worker", "site", "web", "up"} <= set(pids)
+        down = json.loads(pubreview(env, "down", "--json").stdout)
+        assert set(down["stopped"]) == {"prefect-server", "worker", "site", "web"}
+        assert up.wait(30) == 0
+        assert not any(alive(pid) for pid in pids.values())
+        assert not list((data / "run").glob("*.pid"))
+    finally:
+        if up.poll() is None:
+            os.killpg(up.pid, 9)
+        log.close()

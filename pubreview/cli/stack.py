@@ -13,9 +13,9 @@ from pubreview.cli.output import add_json_flag, emit
 from pubreview.devstack import demo
 from pubreview.devstack.stack import Stack
 from pubreview.orchestration.after_commit import after_commit
+from pubreview.publishing import local_now
 from pubreview.review.submission import get
 from pubreview.site import build_site
-from pubreview.web.links import queue_link
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -64,6 +64,10 @@ def _up(args: argparse.Namespace) -> int:
                     "web": stack.web_url,
                     "started": stack.started,
                     "submitted": new_ids,
+                    "logins": [
+                        {"role": role, "username": username, "password": password}
+                        for role, username, password in demo.sample_logins()
+                    ],
                 },
                 "",
             )
@@ -100,27 +104,24 @@ def _announce(pub_id: int) -> None:
 
 def _print_guide(stack: Stack, new_ids: list[int]) -> None:
     print(f"""
+Office web app {stack.web_url}   (log in; everyone works here, on a phone too)
 Prefect UI     {stack.ui_url}   (runs waiting for review show as Suspended)
 Published site {stack.site_url}
-Review pages   {stack.web_url}  (every message carries a personal link:
-               .venv/bin/pubreview outbox --to li.na   shows li.na's messages)
-Annual report  .venv/bin/pubreview report 2026 --init-supplement  (once; fill it in)
-               .venv/bin/pubreview report 2026 --format national --out data/report
 
-Act as each role (sample organisation in config/sample-org.yaml):
+Sample logins (sample organisation only, config/sample-passwords.yaml):""")
+    for role, username, password in demo.sample_logins():
+        print(f"  {role:<10}\t{username:<11} {password}")
+    print(f"""
+Messages go to a local outbox: .venv/bin/pubreview outbox --to wang.fang
+Each message carries a personal link that opens its review page without logging in.
+
+From a terminal (the operator's tool; entries record the system account that ran it):
   where things stand   .venv/bin/pubreview status
-  submitter  zhang.wei .venv/bin/pubreview submit --as zhang.wei --unit zonghe --title 标题 \\
-                         --body 正文 --category 工作动态 --channel 网站
-  初审 li.na           .venv/bin/pubreview decide ID approve --as li.na --attest-no-secrets
-  审签 zeng.xiang      .venv/bin/pubreview decide ID approve --as zeng.xiang
-  中心发布 zhou.min    .venv/bin/pubreview decide ID approve --as zhou.min
-  return / reject      .venv/bin/pubreview decide ID return --as li.na --comment 原因
-  after a return       .venv/bin/pubreview resubmit ID --as zhang.wei --body 修改后的正文
+  decide a step        .venv/bin/pubreview decide ID approve --as wang.fang --attest-no-secrets
   the ledger           .venv/bin/pubreview history ID ; .venv/bin/pubreview ledger verify
+  annual report        .venv/bin/pubreview report {local_now().year} --format national \\
+                         --out {stack.settings.data_dir / "report"}
   stop everything      .venv/bin/pubreview down""")
-    print("\nEach reviewer's queue (personal links, open in a browser):")
-    for username in ("li.na", "zeng.xiang", "zhou.min"):
-        print(f"  {username:<11} {queue_link(username)}")
     if new_ids:
         print(f"\nSubmitted sample items {', '.join(map(str, new_ids))}: each now waits on 初审.")
 

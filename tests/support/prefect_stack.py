@@ -66,6 +66,7 @@ class PrefectStack:
             self.env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = server_db_url
         self.server: subprocess.Popen | None = None
         self.worker: subprocess.Popen | None = None
+        self.web: subprocess.Popen | None = None
         self.logs = home / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
 
@@ -151,8 +152,30 @@ class PrefectStack:
             os.killpg(self.worker.pid, signal.SIGKILL)
             self.worker.wait(10)
 
+    def start_web(self) -> str:
+        """Start `pubreview web` (the office web app, with the real hand-off to Prefect).
+
+        Returns its address; links in messages the worker sends point at it, so set it
+        before `start()` with `web_port` if messages are to carry it.
+        """
+        port = int(self.env.setdefault("PUBREVIEW_WEB_PORT", str(free_port())))
+        url = self.env.setdefault("PUBREVIEW_WEB_URL", f"http://127.0.0.1:{port}/")
+        self.web = self._spawn("web", [str(BIN / "pubreview"), "web", "--port", str(port)])
+
+        def answers() -> bool:
+            try:
+                return httpx.get(f"{url}healthz", timeout=2).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        wait_until(answers, 60, "the web app to answer")
+        return url
+
     def stop(self) -> None:
         """Stop everything this stack started."""
+        if self.web and self.web.poll() is None:
+            os.killpg(self.web.pid, signal.SIGTERM)
+            self.web.wait(20)
         self.kill_worker()
         if self.server and self.server.poll() is None:
             os.killpg(self.server.pid, signal.SIGTERM)
