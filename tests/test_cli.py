@@ -90,8 +90,8 @@ def test_errors_are_clear_and_json_too(cli) -> None:
     assert bad.returncode == 1
     assert json.loads(bad.stdout) == {
         "error": "ValidationError",
-        "message": "unknown category '八卦' "
-        "(one of 工作动态, 政务公开, 业务工作, 专题, 部门职能, 互动交流)",
+        "message": "内容类别：“八卦”不在目录中"
+        "（可选：工作动态、政务公开、业务工作、专题、部门职能、互动交流）",
     }
     cli(*SUBMIT)
     turn = cli("decide", "1", "approve", "--as", "zeng.xiang")
