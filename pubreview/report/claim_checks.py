@@ -238,6 +238,8 @@ class Checker:
         keys = f.t3_keys(c.subject)
         if f.table3 is None or not keys:
             return UNCHECKED, NO_SOURCE
+        if c.extra:
+            return self._t3_column(c)
         expected = f.t3_value(c.subject)
         if expected is None:
             return UNCHECKED, f"{f.t3_label(c.subject)}留空"
@@ -246,6 +248,17 @@ class Checker:
             parts = "＋".join(_n(f.t3_value(k)) for k in keys)
             label += f"（{parts}）"
         return self._equal(c, expected, label, self._t3_hint(c, keys))
+
+    def _t3_column(self, c: Claim) -> tuple[str, str]:
+        """A figure for one kind of applicant: one column, or 法人或其他组织's five."""
+        f = self.facts
+        applicant = c.extra[0]
+        cols = range(1, 6) if applicant == "法人或其他组织" else [TABLE3_COLUMNS.index(applicant)]
+        values = [f.t3_value(c.subject, col) for col in cols]
+        label = f.t3_label(c.subject).removesuffix("总计") + f"「{applicant}」"
+        if any(v is None for v in values):
+            return UNCHECKED, f"{label}留空"
+        return self._equal(c, sum(v or 0 for v in values), label)
 
     def _t3_hint(self, c: Claim, keys: tuple[str, ...]) -> str:
         """Why a Table 三 figure may be off: it equals one column, or one of the rows added."""

@@ -136,6 +136,8 @@ def _t3_words() -> list[tuple[str, str]]:
 
 
 T3_WORDS = _t3_words()
+# Table 三's applicant columns as a text names them; 法人或其他组织 is the five columns' sum.
+APPLICANTS = ("法人或其他组织", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "自然人")
 T2_NAMES: list[tuple[str, str]] = sorted(
     {(name, item.key) for item in (*TABLE2_ITEMS_2021, *TABLE2_ITEMS_2019) for name in item.names},
     key=lambda pair: -len(pair[0]),
@@ -259,6 +261,14 @@ def classify(
         if unit == "起" and "泄密" in c:
             return "leak.count", "", ()
     if unit == "件" or (unit == "条" and "申请" in before):
+        applicant = next((a for a in APPLICANTS if a in c), None)
+        if applicant and "申请" in before + c:
+            # "其中自然人申请58件": a column of the row the sentence speaks of.
+            row = next((key for word, key in T3_WORDS if word in c), None)
+            if row is None:
+                spoken = [(before.rfind(word), key) for word, key in T3_WORDS if word in before]
+                row = max(spoken)[1] if spoken else "一"
+            return "t3", row, (applicant,)
         for word, key in T3_WORDS:
             if word in c:
                 if word in ("收到", "受理", "接收") and "申请" not in before:

@@ -18,7 +18,7 @@ import yaml
 
 from pubreview.errors import ValidationError
 from pubreview.rendering import render
-from pubreview.report.formats import Edition
+from pubreview.report.formats import EDITIONS, Edition
 from pubreview.report.tables import (
     CONSULTATION_CHANNELS,
     TABLE3_COLUMNS,
@@ -270,6 +270,27 @@ def _sections(reader: _Reader, node: yaml.Node, sup: Supplement, edition: Editio
         sup.sections.append(ExtraSection(title, after or "", tuple(text)))
 
 
+def _keys(top: dict, name: str) -> set[str]:
+    node = top.get(name, (None, None))[1]
+    return {str(k.value) for k, _ in node.value} if isinstance(node, yaml.MappingNode) else set()
+
+
+def _other_edition(top: dict, edition: Edition) -> Edition | None:
+    """The table edition a supplement's Tables 二 and 三 were written for, if not `edition`."""
+    table2, table3 = _keys(top, "table2"), _keys(top, "table3")
+    if not (table2 or table3) or not edition.has_tables:
+        return None
+
+    def fits(e: Edition) -> bool:
+        return table2 <= {i.key for i in e.table2} and table3 <= set(e.table3_keys)
+
+    if fits(edition):
+        return None
+    return next(
+        (e for e in EDITIONS.values() if e.has_tables and e is not edition and fits(e)), None
+    )
+
+
 def load(path: Path, year: int, edition: Edition) -> Supplement:
     """Read and validate a supplement for `year` in `edition`; every problem is listed."""
     try:
@@ -321,6 +342,12 @@ def load(path: Path, year: int, edition: Edition) -> Supplement:
     if "leak_incidents" in top:
         found = reader.number(top["leak_incidents"][1], "leak_incidents")
         sup.leak_incidents = None if found is None else int(found)
+    other = _other_edition(top, edition)
+    if other is not None:
+        raise ValidationError(
+            f"supplement {path}: 表二、表三是按{other.name}填写的，而本报告按{edition.name}生成；"
+            f"请为{year}年度按{edition.name}重新生成补充材料模板，或按{other.name}生成报告"
+        )
     _tables(reader, top, sup, edition)
     allowed = narrative_keys(edition)
     narrative = (

@@ -62,6 +62,7 @@ def statuses(text: str) -> list[tuple[str, str]]:
 
 
 AGREEING = [
+    ("共收到申请12件（其中自然人申请8件、法人或其他组织申请4件）。", [("t3", OK)] * 3),
     ("2021年共主动公开政府信息966条。", [("proactive.total", OK)]),
     ("网站491条", [("proactive.channel", OK)]),
     ("全年通过政府网站发布信息491条，通过政务微信发布信息475条。", [("proactive.channel", OK)] * 2),
@@ -99,6 +100,7 @@ def test_a_correct_claim_is_not_flagged(text: str, expected: list[tuple[str, str
 
 
 CONTRADICTING = [
+    ("新收申请12件，其中自然人申请9件。", "t3", "「自然人」为 8"),
     # (text, the kind caught, words the finding must contain)
     ("2021年共主动公开政府信息960条。", "proactive.total", "总数（台帐）为 966"),
     ("网站131条。", "proactive.channel", "「网站」发布条数（台帐）为 491"),
