@@ -310,8 +310,15 @@ def _historical(text: str, chain_start: int, name_start: int, former: FormerTitl
     return bool(years) and max(years) <= former.until.year
 
 
-def _title_hits(text: str, leader: Leader, start: int, end: int, titles: _Titles) -> Iterator[Hit]:
+def _title_hits(
+    text: str,
+    leader: Leader,
+    span: tuple[int, int],
+    titles: _Titles,
+    written_on: datetime.date | None,
+) -> Iterator[Hit]:
     """A hit for each title next to a leader's name that is not theirs now."""
+    start, end = span
     chain, chain_start = titles.before(text, start)
     after = titles.after(end)
     for title in chain + ([after] if after else []):
@@ -320,26 +327,45 @@ def _title_hits(text: str, leader: Leader, start: int, end: int, titles: _Titles
         former = leader.held(title)
         if former is not None and _historical(text, chain_start, start, former):
             continue
-        was = "为其原职务" if former is not None else "与领导名单不符"
+        current = f"{leader.name}现任{leader.unit}{leader.title}"
+        if former is not None and written_on and former.until and written_on <= former.until:
+            # Right when it was published (a re-scan of the archive): news stays as it was,
+            # but a page that must stay current (领导分工) needs the new title.
+            severity = WARN
+            reason = (
+                f"领导职务已变更：{current}；发布时（{written_on.isoformat()}）「{title}」"
+                "是其现职，如本页为领导分工等现行信息，请更正"
+            )
+        else:
+            severity = BLOCK
+            was = "为其原职务" if former is not None else "与领导名单不符"
+            reason = f"领导职务错误：{current}，「{title}」{was}（史实叙述请写“时任”）"
         yield Hit(
             start,
             end,
             "leader_title",
-            BLOCK,
-            f"领导职务错误：{leader.name}现任{leader.unit}{leader.title}，「{title}」{was}"
-            "（史实叙述请写“时任”）",
+            severity,
+            reason,
             suggestion=f"{leader.title}{leader.name}",
         )
 
 
 def find_leader_errors(
-    text: str, leaders: LeaderList, found: dict[str, list[Match]]
+    text: str,
+    leaders: LeaderList,
+    found: dict[str, list[Match]],
+    written_on: datetime.date | None = None,
 ) -> Iterator[Hit]:
-    """Findings for names of the leader list in `text`, from the scanner's matches."""
+    """Findings for names of the leader list in `text`, from the scanner's matches.
+
+    `written_on` is the day the text was published, for a re-scan of the archive: a former
+    title that was current on that day is then a warning, not an error.
+    """
     titles = _Titles(found.get("title", ()))
     for name, start, end in found.get("leader", ()):
         if not _part_of_longer_name(text, end, titles):
-            yield from _title_hits(text, leaders.leaders[name], start, end, titles)
+            leader = leaders.leaders[name]
+            yield from _title_hits(text, leader, (start, end), titles, written_on)
     for name, start, end in found.get("departed", ()):
         if _part_of_longer_name(text, end, titles):
             continue

@@ -8,6 +8,7 @@ Aho-Corasick pass plus the few regular expressions that run only where that pass
 from __future__ import annotations
 
 import bisect
+import datetime
 import os
 import re
 from collections.abc import Iterable
@@ -77,7 +78,9 @@ class ScreeningLists:
             keys += leaders.keys()
         self.scanner = Scanner(keys)
 
-    def hits(self, text: str, site: Site | None) -> tuple[str, list[Hit]]:
+    def hits(
+        self, text: str, site: Site | None, written_on: datetime.date | None = None
+    ) -> tuple[str, list[Hit]]:
         """The text with full-width forms folded (same length), and every hit in it."""
         found = self.scanner.scan(text)
         if "full_width" in found:
@@ -89,7 +92,7 @@ class ScreeningLists:
         if self.lexicon is not None:
             hits += find_errata(text, self.lexicon, found.get("erratum", ()))
         if self.leaders is not None:
-            hits += find_leader_errors(text, self.leaders, found)
+            hits += find_leader_errors(text, self.leaders, found, written_on)
         hits += find_links(text, site, lines.around(found.get("link")))
         return text, hits
 
@@ -169,15 +172,17 @@ def screen_text(
     negative: list[NegativeEntry] | ScreeningLists,
     *,
     site: Site | None = None,
+    written_on: datetime.date | None = None,
 ) -> list[Finding]:
     """Every finding in one text, in reading order, with masked excerpts.
 
     `negative` is either the negative list (then the office's lexicon and leader list are
     loaded beside it) or lists already loaded with `load_lists`. Links to our own site are
-    checked against `site`; without one, every link is treated as external.
+    checked against `site`; without one, every link is treated as external. `written_on` is
+    the publication day of a text already published (see `find_leader_errors`).
     """
     lists = negative if isinstance(negative, ScreeningLists) else load_lists(negative)
-    text, hits = lists.hits(text, site)
+    text, hits = lists.hits(text, site, written_on)
     if not hits:
         return []
     hits.sort(key=lambda h: (h.start, h.end, h.detector))
@@ -203,7 +208,12 @@ def screen_text(
 
 
 def _screen_attachment(
-    result: ScreeningResult, name: str, data: bytes, lists: ScreeningLists, site: Site | None
+    result: ScreeningResult,
+    name: str,
+    data: bytes,
+    lists: ScreeningLists,
+    site: Site | None,
+    written_on: datetime.date | None = None,
 ) -> None:
     """Add one attachment's findings; raises ValidationError when its content is unreadable."""
     if not is_screenable(name):
@@ -211,9 +221,30 @@ def _screen_attachment(
         return
     extracted = extract(name, data)
     for location, text in extracted.parts:
-        result.findings += screen_text(location, text, lists, site=site)
+        result.findings += screen_text(location, text, lists, site=site, written_on=written_on)
     if extracted.gaps:
         result.not_screened[name] = "部分未筛查，请人工审查：" + "；".join(extracted.gaps)
+
+
+def screen_with(
+    lists: ScreeningLists,
+    title: str,
+    body: str,
+    attachments: Iterable[tuple[str, bytes]],
+    *,
+    site: Site | None,
+    written_on: datetime.date | None = None,
+) -> ScreeningResult:
+    """Screen title, body and attachments against lists already loaded (see `screen_document`)."""
+    result = ScreeningResult()
+    for location, text in (("title", title), ("body", body)):
+        result.findings += screen_text(location, text, lists, site=site, written_on=written_on)
+    for name, data in attachments:
+        try:
+            _screen_attachment(result, name, data, lists, site, written_on)
+        except ValidationError as exc:
+            result.not_screened[name] = f"无法读取，未筛查，请人工审查：{exc}"
+    return result
 
 
 def screen_document(
@@ -236,16 +267,7 @@ def screen_document(
     lists = load_lists(
         negative_list_path=negative_list_path, lexicon_path=lexicon_path, leaders_path=leaders_path
     )
-    site = site or default_site()
-    result = ScreeningResult()
-    result.findings += screen_text("title", title, lists, site=site)
-    result.findings += screen_text("body", body, lists, site=site)
-    for name, data in attachments:
-        try:
-            _screen_attachment(result, name, data, lists, site)
-        except ValidationError as exc:
-            result.not_screened[name] = f"无法读取，未筛查，请人工审查：{exc}"
-    return result
+    return screen_with(lists, title, body, attachments, site=site or default_site())
 
 
 def screen_files(
