@@ -146,6 +146,7 @@ class Checker:
             "t4": self._t4,
             "t4.none": self._t4_none,
             "t4.all_upheld": self._t4_upheld,
+            "t4.all_closed": self._t4_closed,
             "consult.total": self._consult_total,
             "consult.channel": self._consult_channel,
             "site_visits": lambda c: self._equal(
@@ -373,6 +374,16 @@ class Checker:
             listed = "，".join(f"{k} {v}" for k, v in wrong.items())
             return CONTRADICTED, f"而表四「{where}」{listed}：并非全部维持"
         return OK, f"与表四「{where}」一致（结果纠正、其他结果、尚未审结均为 0）"
+
+    def _t4_closed(self, c: Claim) -> tuple[str, str]:
+        groups = c.extra or ("行政复议", "未经复议直接起诉", "复议后起诉")
+        pending = self.facts.t4_value(groups, 3)
+        if pending is None:
+            return UNCHECKED, NO_SOURCE
+        where = "、".join(groups)
+        if pending:
+            return CONTRADICTED, f"而表四「{where}」尚未审结 {pending}"
+        return OK, f"与表四「{where}」尚未审结 0 一致"
 
     def _consult_total(self, c: Claim) -> tuple[str, str]:
         f = self.facts

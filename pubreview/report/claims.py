@@ -19,7 +19,9 @@ from dataclasses import dataclass, field, replace
 from pubreview.report.tables import TABLE2_ITEMS_2019, TABLE2_ITEMS_2021, TABLE3_ROWS_2021
 
 FULL_WIDTH = str.maketrans("０１２３４５６７８９％．", "0123456789%.")
-NUMBER = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(万元|元|件|条|次|篇|起|%)")
+NUMBER = re.compile(
+    r"(?<![\d.])(\d+(?:\.\d+)?)\s*(万元|万人次|万次|万条|万件|元|件|条|人次|次|篇|起|%)"
+)
 SENTENCE_END = "。；;！？!?\n"
 CLAUSE_END = SENTENCE_END + "，,、：:（）()"
 OPEN, CLOSE = "（(", "）)"
@@ -124,6 +126,7 @@ def _t3_words() -> list[tuple[str, str]]:
         ("转入下年", "四"),
         ("结转至下", "四"),
         ("结转到下", "四"),
+        ("继续办理", "四"),
         ("新收", "一"),
         ("收到", "一"),
         ("受理", "一"),
@@ -165,6 +168,7 @@ OUTCOMES: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
     ("t4.all_upheld", re.compile(r"均获维持|均被维持|全部维持|均予维持|均维持|全部胜诉|均胜诉")),
+    ("t4.all_closed", re.compile(r"均已审结|全部审结|均已结案|全部结案")),
     (
         "requests.none",
         re.compile(r"(?:没有|未)(?:收到|受理)[^。；;，,]{0,20}?申请(?!人)"),
@@ -239,8 +243,9 @@ def _category(clause: str, categories: Iterable[str]) -> str | None:
         if name in clause:
             return name
     m = re.search(r"([\u4e00-\u9fff]{2,10}?)(?:类信息|信息|类)$", clause.removeprefix("其中"))
-    if m and not re.search(r"政府|^(?:公开|发布)$|^(?:累计|共|全年|主动|通过)", m.group(1)):
-        return m.group(1).removesuffix("类")
+    name = re.sub(r"^(?:主动)?(?:公开|发布)(?=[\u4e00-\u9fff]{2})", "", m.group(1)) if m else ""
+    if m and not re.search(r"政府|^(?:公开|发布)$|^(?:累计|共|全年|主动|通过)", name):
+        return name.removesuffix("类")
     return None
 
 
@@ -286,7 +291,7 @@ def classify(
             return "spend.budget", "", ()
         if "采购" in c:
             return "t2", "政府集中采购", ()
-        if "收费" in c or "收取" in c:
+        if ("收费" in c or "收取" in c) and "信息处理费" not in c:
             return "t2", "行政事业性收费", ()
         return "", "", ()
     if unit in ("篇", "条", "次") and re.search(r"采用|刊用|转载|刊发", c):
@@ -296,7 +301,8 @@ def classify(
             return "adopted.provincial", "", ()
     if unit == "次":
         if re.search(r"访问|点击|浏览", c):
-            return "site_visits", "", ()
+            # The supplement holds visits per day; a year's total is not that figure.
+            return ("site_visits", "", ()) if re.search(r"每日|日均|每天", c) else ("", "", ())
         if "咨询" in before or "咨询" in c:
             if re.search(r"(?<!公)共|累计|总计|合计|接受[^，。]{0,4}咨询|咨询[^，。]{0,4}总", c):
                 return "consult.total", "", ()
@@ -378,6 +384,10 @@ def read(
             clause = text[cs:start].strip()
             before = text[s:start]
             value, unit = float(m.group(1)), m.group(2)
+            if unit.startswith("万") and unit != "万元":  # 120万次: a count in ten thousands
+                value, unit = value * 10000, unit[1:]
+            if unit == "人次":
+                unit = "次"
             depth = _depth(text, s, start)
             sentence_claims = [
                 c for c in found if c.start >= s and c.value is not None and c.unit != "%"

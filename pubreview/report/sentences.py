@@ -30,7 +30,7 @@ KINDS: dict[str, tuple[str, ...]] = {
     "requests": ("t3", "requests.none", "percent"),
     "consultations": ("consult.total", "consult.channel"),
     "site_visits": ("site_visits",),
-    "reviews": ("t4", "t4.none", "t4.all_upheld"),
+    "reviews": ("t4", "t4.none", "t4.all_upheld", "t4.all_closed"),
     "spending": ("spend.both", "spend.actual", "spend.budget"),
     "leaks": ("leak.none", "leak.count"),
 }

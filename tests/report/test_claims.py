@@ -62,6 +62,9 @@ def statuses(text: str) -> list[tuple[str, str]]:
 
 
 AGREEING = [
+    ("本年度共办结13件，结转至2022年度继续办理1件。", [("t3", OK)] * 2),
+    ("全年接受群众咨询200人次。", [("consult.total", OK)]),
+    ("网站访问量达120万次。", [("", UNCHECKED)]),  # a year's total, not the daily figure
     ("共收到申请12件（其中自然人申请8件、法人或其他组织申请4件）。", [("t3", OK)] * 3),
     ("2021年共主动公开政府信息966条。", [("proactive.total", OK)]),
     ("网站491条", [("proactive.channel", OK)]),
@@ -100,6 +103,7 @@ def test_a_correct_claim_is_not_flagged(text: str, expected: list[tuple[str, str
 
 
 CONTRADICTING = [
+    ("被申请行政复议2件，均已审结。", "t4.all_closed", "尚未审结 1"),
     ("新收申请12件，其中自然人申请9件。", "t3", "「自然人」为 8"),
     # (text, the kind caught, words the finding must contain)
     ("2021年共主动公开政府信息960条。", "proactive.total", "总数（台帐）为 966"),
