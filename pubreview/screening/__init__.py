@@ -1,4 +1,4 @@
-"""The screen before 初审: confidentiality (保密预审) and 错敏 (the lexicon, the leader list, links).
+"""The screen before 初审: confidentiality (保密预审) and 错敏 (lexicon, leader list, links).
 
 `columns` (栏目 health) and `rescan` (the live archive against changed lists) are imported
 by name: they read the ledger.
