@@ -84,11 +84,11 @@ def _role(entry: LedgerEntry, unit: Unit) -> str:
     if entry.actor in (None, SYSTEM):
         return "系统"
     if entry.kind in (LedgerKind.SUBMITTED, LedgerKind.RESUBMITTED):
-        return f"{unit.name}{ROLE_LABEL[Role.SUBMITTER.value]}"
+        return f"{unit.name}·{ROLE_LABEL[Role.SUBMITTER.value]}"
     if entry.kind == LedgerKind.DECIDED and entry.stage:
         stage = Stage(entry.stage)
         label = ROLE_LABEL[STAGE_ROLE[stage].value]
-        return f"{unit.name}{label}" if stage in UNIT_SCOPED else label
+        return f"{unit.name}·{label}" if stage in UNIT_SCOPED else label
     if entry.kind == LedgerKind.IMPORTED:
         return "台帐导入"
     return ROLE_LABEL[Role.CENTER.value]

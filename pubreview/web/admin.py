@@ -413,6 +413,55 @@ async def org_upload(request: Request, user: SignedIn) -> HTMLResponse:
 
 # ---------------------------------------------------------------- access audit
 
+# The audit's detail keys and values as the administrator reads them.
+DETAIL_LABEL = {
+    "second_factor": "动态验证码",
+    "sessions_ended": "结束的登录",
+    "added": "新增角色",
+    "removed": "取消角色",
+    "valid_hours": "链接有效（小时）",
+    "required": "要求动态验证码",
+    "reason": "原因",
+    "unlocked": "解除锁定",
+    "until": "锁定至",
+    "lockout_s": "锁定（秒）",
+    "failures": "连续失败次数",
+    "os_user": "操作系统账户",
+}
+REASON_LABEL = {
+    "unknown": "用户名不存在",
+    "locked": "账户已锁定",
+    "no_password": "尚未设置密码",
+    "password": "密码错误",
+    "disabled": "账户已停用",
+    "code": "动态验证码错误",
+}
+VIA_LABEL = {"web": "网页", "cli": "命令行", "link": "一次性链接", "sample": "示例数据"}
+
+
+def _detail(detail: dict, units: dict[str, str]) -> str:
+    """One audit entry's detail in Chinese: role@unit as 单位·角色, yes/no as 是/否."""
+
+    def value(key: str, v: object) -> str:
+        if isinstance(v, bool):
+            return "是" if v else "否"
+        if isinstance(v, list):
+            return "、".join(value(key, x) for x in v)
+        if key in ("added", "removed") and isinstance(v, str) and "@" in v:
+            role, code = v.split("@", 1)
+            return f"{units.get(code, code)}·{ROLE_LABEL.get(role, role)}"
+        if key == "until" and isinstance(v, str):
+            return local_time(v)
+        if key == "reason":
+            return REASON_LABEL.get(str(v), str(v))
+        return str(v)
+
+    return "；".join(
+        f"{DETAIL_LABEL.get(k, k)}：{value(k, v)}"
+        for k, v in detail.items()
+        if v not in (None, [], "")
+    )
+
 
 @router.get("/admin/audit", response_class=HTMLResponse)
 def access_audit(request: Request, user: SignedIn) -> HTMLResponse:
@@ -425,6 +474,7 @@ def access_audit(request: Request, user: SignedIn) -> HTMLResponse:
     with transaction() as session:
         _admin(session, user)
         records = audit.entries(session, since=utcnow() - timedelta(days=days), limit=2000)
+        units = dict(session.execute(select(Unit.code, Unit.name)).all())
     rows = [
         {
             "id": r.entry_id,
@@ -434,10 +484,8 @@ def access_audit(request: Request, user: SignedIn) -> HTMLResponse:
             "actor": r.actor or "",
             "username": r.username or "",
             "ip": r.ip or "",
-            "via": r.via,
-            "detail": "；".join(
-                f"{k}: {v}" for k, v in r.detail.items() if v not in (None, [], "")
-            ),
+            "via": VIA_LABEL.get(r.via, r.via),
+            "detail": _detail(r.detail, units),
         }
         for r in records
         if not who or who in (r.username, r.actor)

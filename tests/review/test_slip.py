@@ -40,16 +40,16 @@ def test_the_slip_lists_every_step(engine: Engine) -> None:
     ]
     by_step = {(s.step, s.revision): s for s in slip.steps}
     returned = by_step[("初审", 1)]
-    assert returned.name == "李娜" and returned.role == "综合科科室负责人"
+    assert returned.name == "李娜" and returned.role == "综合科·科室负责人"
     assert returned.opinion == "请补充会议时间" and returned.fingerprint == prints[1]
     approved = by_step[("初审", 2)]
     assert "已确认无涉密及个人隐私内容" in approved.notes and approved.fingerprint == prints[2]
-    assert by_step[("审签", 2)].role == "综合科分管领导"
+    assert by_step[("审签", 2)].role == "综合科·分管领导"
     assert by_step[("审签", 2)].opinion == "同意发布"
     assert by_step[("中心发布", 2)].name == "周敏"
     assert by_step[("发布（微信）", 2)].notes == ["https://mp.weixin.qq.com/s/abc"]
     assert by_step[("撤回", 2)].opinion == "数据有误" and by_step[("撤回", 2)].name == "吴刚"
-    assert by_step[("提交", 1)].role == "综合科报送人"
+    assert by_step[("提交", 1)].role == "综合科·报送人"
     assert all(s.at.tzinfo == OFFICE_TIMEZONE for s in slip.steps)
     assert all(s.fingerprint in (prints[1], prints[2]) for s in slip.steps)
     assert len(slip.ledger_head) == 64

@@ -69,7 +69,7 @@ def test_the_slip_page_and_docx_list_every_step(engine: Engine, client: TestClie
         "曾翔（zeng.xiang）",
         "周敏（zhou.min）",
         "吴刚（wu.gang）",
-        "综合科科室负责人",
+        "综合科·科室负责人",
         "请补充会议时间",
         "退回修改",
         "已确认无涉密及个人隐私内容",
