@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from models import LedgerEntry, LedgerKind
@@ -158,12 +158,22 @@ def _record_of(entry: LedgerEntry) -> AuditRecord:
 
 
 def entries(
-    session: Session, *, since: datetime | None = None, limit: int = 500
+    session: Session,
+    *,
+    since: datetime | None = None,
+    limit: int = 500,
+    username: str | None = None,
 ) -> list[AuditRecord]:
-    """Access events, newest first; `since` (UTC) keeps only those at or after it."""
+    """Access events, newest first; `since` (UTC) and `username` (done by or to) narrow them."""
     query = select(LedgerEntry).where(LedgerEntry.kind == LedgerKind.ACCESS)
     if since is not None:
         query = query.where(LedgerEntry.created_at >= as_utc(since))
-    return [
-        _record_of(e) for e in session.scalars(query.order_by(LedgerEntry.id.desc()).limit(limit))
-    ]
+    if username is not None:
+        query = query.where(
+            or_(
+                LedgerEntry.actor == username,
+                LedgerEntry.payload["username"].as_string() == username,
+            )
+        )
+    rows = session.scalars(query.order_by(LedgerEntry.id.desc()).limit(limit))
+    return [_record_of(e) for e in rows]

@@ -2,6 +2,8 @@
 
 `authenticate` never raises for a refused login: the failure counter and the audit record it
 writes must be committed, so it returns the outcome and the caller answers after the commit.
+Argon2 takes a good part of a second on purpose; the web checks the password with `check`
+before its write transaction (which on SQLite holds the one write lock) and hands the result in.
 """
 
 from __future__ import annotations
@@ -78,14 +80,48 @@ def count_failure(
     return f"{what}（再错 {left} 次，账户将锁定 {config.login_lockout_s // 60} 分钟）"
 
 
+@dataclass(frozen=True)
+class Checked:
+    """A password checked against the hash stored at the time (outside any write transaction)."""
+
+    hashed: str | None
+    ok: bool
+    rehashed: str | None = None
+
+
+def stored_hash(session: Session, username: str) -> str | None:
+    """The password hash to check a login against; None for an unknown name or no password."""
+    return session.scalar(
+        select(Account.password_hash)
+        .join(Person, Person.id == Account.person_id)
+        .where(Person.username == username.strip())
+    )
+
+
+def check(password: str, hashed: str | None) -> Checked:
+    """Verify a password against a stored hash (the same cost when there is none)."""
+    ok, rehashed = passwords.verify_password(password, hashed)
+    return Checked(hashed, ok, rehashed)
+
+
 def authenticate(
-    session: Session, username: str, password: str, *, ip: str | None = None
+    session: Session,
+    username: str,
+    password: str,
+    *,
+    ip: str | None = None,
+    checked: Checked | None = None,
 ) -> LoginOutcome:
-    """Check a username and password; record the attempt in the access audit."""
+    """Check a username and password; record the attempt in the access audit.
+
+    `checked` is the result of `check` made beforehand; it is used when the stored hash is
+    still the one it was made against, else the password is checked again here.
+    """
     username = username.strip()
     person = session.scalars(select(Person).where(Person.username == username)).first()
     if person is None:
-        passwords.verify_password(password, None)
+        if checked is None:
+            passwords.verify_password(password, None)
         audit.record(
             session,
             AccessEvent.LOGIN_FAILED,
@@ -108,7 +144,8 @@ def authenticate(
         )
         return LoginOutcome(None, _locked_message(account.locked_until))
     if not account.password_hash:
-        passwords.verify_password(password, None)
+        if checked is None:
+            passwords.verify_password(password, None)
         audit.record(
             session,
             AccessEvent.LOGIN_REFUSED,
@@ -118,7 +155,9 @@ def authenticate(
             reason="no_password",
         )
         return LoginOutcome(None, "该账户尚未设置密码：请向管理员索取设置密码的链接")
-    ok, rehashed = passwords.verify_password(password, account.password_hash)
+    if checked is None or checked.hashed != account.password_hash:
+        checked = check(password, account.password_hash)
+    ok, rehashed = checked.ok, checked.rehashed
     if not ok:
         return LoginOutcome(None, count_failure(session, person, account, ip=ip, reason="password"))
     if account.disabled:

@@ -68,7 +68,11 @@ def account_page(request: Request, user: SignedIn) -> HTMLResponse:
     with transaction() as session:
         account = session.get(Account, user.person_id)
         enrolled = bool(account and account.totp_secret)
-        records = [r for r in audit.entries(session, limit=300) if r.username == user.username]
+        records = [
+            r
+            for r in audit.entries(session, limit=30, username=user.username)
+            if r.username == user.username
+        ]
     recent = [
         {
             "when": r.at.astimezone(settings.office_timezone()).strftime("%Y-%m-%d %H:%M"),
@@ -104,24 +108,44 @@ def change_password_form(user: SignedIn) -> HTMLResponse:
 
 
 def _change_password(user: CurrentUser, fields: dict[str, str], ip: str | None) -> str | None:
-    """Change the password; None when done, else what to fix (a wrong current one counts)."""
+    """Change the password; None when done, else what to fix (a wrong current one counts).
+
+    Argon2 runs outside the write transaction: first the current password is checked and the
+    new one hashed, then one short transaction records the outcome.
+    """
+    current = fields.get("current_password", "")
+    with transaction() as session:
+        account = session.get(Account, user.person_id)
+        checked = login.check(current, account.password_hash if account else None)
+    problem, new_hash = None, None
+    if checked.ok:
+        try:
+            new = _new_password(fields, user.username)
+        except PasswordRejected as exc:
+            problem = str(exc)
+        else:
+            if new == current:
+                problem = "新密码不能与当前密码相同。"
+            else:
+                new_hash = passwords.hash_password(new)
     with transaction() as session:
         person = session.get(Person, user.person_id)
         account = passwords.account_of(session, person)
-        ok, _ = passwords.verify_password(fields.get("current_password", ""), account.password_hash)
-        if not ok:
+        if not checked.ok or account.password_hash != checked.hashed:
             refusal = login.count_failure(session, person, account, ip=ip, reason="password")
             if login.is_locked(account):
                 sessions.revoke_all(session, person.id, reason="locked")
             return f"当前密码不正确。{refusal}"
-        try:
-            new = _new_password(fields, person.username)
-        except PasswordRejected as exc:
-            return str(exc)
-        if new == fields.get("current_password"):
-            return "新密码不能与当前密码相同。"
-        passwords.set_password(
-            session, person, new, actor=person.username, ip=ip, keep_session=int(user.session_id)
+        if problem is not None:
+            return problem
+        passwords.store_hash(
+            session,
+            person,
+            new_hash,
+            actor=person.username,
+            via="web",
+            ip=ip,
+            keep_session=int(user.session_id),
         )
     return None
 
@@ -246,14 +270,17 @@ def password_link_form(request: Request, token: str) -> HTMLResponse:
     return _link_form(request, token, target)
 
 
-def _use_link(token: str, fields: dict[str, str], ip: str | None) -> str | None:
+def _use_link(
+    token: str, target: _LinkTarget, fields: dict[str, str], ip: str | None
+) -> str | None:
+    """Set the chosen password (hashed before the write transaction); None when done."""
+    try:
+        new_hash = passwords.hash_password(_new_password(fields, target.username))
+    except PasswordRejected as exc:
+        return str(exc)
     with transaction() as session:
         person = _link_person(session, token)
-        try:
-            new = _new_password(fields, person.username)
-        except PasswordRejected as exc:
-            return str(exc)
-        passwords.set_password(session, person, new, actor=person.username, via="link", ip=ip)
+        passwords.store_hash(session, person, new_hash, actor=person.username, via="link", ip=ip)
     return None
 
 
@@ -269,7 +296,7 @@ async def password_link_submit(request: Request, token: str) -> HTMLResponse:
             return _link_form(
                 request, token, target, 403, "无法验证本次提交：请重新打开链接后再设置。"
             )
-        error = await run_in_threadpool(_use_link, token, fields, _ip(request))
+        error = await run_in_threadpool(_use_link, token, target, fields, _ip(request))
     except LinkRefused as exc:
         return _link_refused(exc)
     if error is not None:

@@ -291,7 +291,10 @@ def _sign_in(request: Request, username: str, password: str) -> _SignedIn:
     """Check the password and open a new session (the old one, if any, ends: no fixation)."""
     ip = _client_ip(request)
     with transaction() as session:
-        outcome = login.authenticate(session, username, password, ip=ip)
+        hashed = login.stored_hash(session, username)
+    checked = login.check(password, hashed)  # slow on purpose: outside the write transaction
+    with transaction() as session:
+        outcome = login.authenticate(session, username, password, ip=ip, checked=checked)
         if not outcome.ok:
             return _SignedIn(outcome)
         old, _ = sessions.find(session, request.cookies.get(COOKIE))

@@ -37,6 +37,10 @@ def test_records_are_ledger_entries_read_back_newest_first(engine: Engine) -> No
         assert audit.entries(session, since=utcnow() + timedelta(minutes=1)) == []
         assert len(audit.entries(session, since=utcnow() - timedelta(minutes=5))) == 2
         assert len(audit.entries(session, limit=1)) == 1
+        by_or_to = audit.entries(session, username="wu.gang")
+        assert [r.event for r in by_or_to] == [AccessEvent.ACCOUNT_DISABLED]
+        assert len(audit.entries(session, username="li.na")) == 2
+        assert audit.entries(session, username="zhang.wei") == []
 
 
 def test_an_access_record_cannot_be_edited_or_deleted(engine: Engine) -> None:
