@@ -8,14 +8,18 @@ from datetime import datetime
 from pathlib import Path
 
 from models import Stage
+from models.publication import Disclosure
 from pubreview import db
 from pubreview.cli.output import add_json_flag, emit, os_user
 from pubreview.errors import ValidationError
+from pubreview.labels import DISCLOSURE_LABEL
 from pubreview.orchestration.after_commit import after_commit
 from pubreview.review.decisions import DecisionRequest, decide
 from pubreview.review.status import describe, item_status, list_status
 from pubreview.review.submission import Draft, get, read_attachments, resubmit, submit
 from pubreview.review.workflow import Outcome
+
+DISCLOSURE_BY_LABEL = {label: Disclosure(value) for value, label in DISCLOSURE_LABEL.items()}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -36,6 +40,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="a channel, e.g. 网站 (repeat for several)",
     )
     p.add_argument("--attach", action="append", type=Path, default=[], help="an attachment file")
+    p.add_argument(
+        "--disclosure",
+        choices=list(DISCLOSURE_BY_LABEL),
+        default="主动公开",
+        help="公开属性 (default 主动公开)",
+    )
+    p.add_argument("--disclosure-reason", help="why, when not 主动公开 (required then)")
     add_json_flag(p)
     p.set_defaults(handler=_submit)
 
@@ -106,6 +117,8 @@ def _submit(args: argparse.Namespace) -> int:
         unit=args.unit,
         submitter=args.user,
         attachments=read_attachments(args.attach),
+        disclosure=DISCLOSURE_BY_LABEL[args.disclosure],
+        disclosure_reason=args.disclosure_reason,
     )
     with db.transaction() as session:
         pub_id = submit(session, draft).id
