@@ -15,14 +15,16 @@ CLEAN, BLOCKED, UNREADABLE = 0, 1, 2
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add `screen FILE... [--json] [--negative-list PATH]`."""
+    """Add `screen FILE... [--json] [--negative-list PATH] [--lexicon PATH] [--leaders PATH]`."""
     parser = sub.add_parser(
         "screen",
-        help="confidentiality pre-screen of draft files (保密预审)",
+        help="pre-screen of draft files (保密预审 and 错敏)",
         description=(
-            "Screen .txt, .md and .docx files for classification markings, ID numbers, "
-            "bank cards, mobiles, e-mail and negative-list terms. Exit status: 0 no block "
-            "finding, 1 a block finding, 2 a file could not be read."
+            "Screen .txt, .md, .docx, .pdf and .xlsx files for classification markings, ID "
+            "numbers, bank cards, mobiles, e-mail, negative-list terms, serious errors and "
+            "fixed formulas (错敏词库), leaders' names and titles, and links that lead "
+            "nowhere. Exit status: 0 no block finding, 1 a block finding, 2 a file or a "
+            "list could not be read."
         ),
     )
     parser.add_argument("files", nargs="+", metavar="FILE", type=Path, help="files to screen")
@@ -32,6 +34,18 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="PATH",
         help="negative list YAML (default: config/negative-list.yaml)",
     )
+    parser.add_argument(
+        "--lexicon",
+        type=Path,
+        metavar="PATH",
+        help="错敏 lexicon YAML (default: config/screening/errata.yaml)",
+    )
+    parser.add_argument(
+        "--leaders",
+        type=Path,
+        metavar="PATH",
+        help="leader list YAML (default: config/sample-leaders.yaml)",
+    )
     add_json_flag(parser)
     parser.set_defaults(handler=run)
 
@@ -39,7 +53,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Screen the files, print the findings, and say by exit status whether any blocks."""
     try:
-        result = screen_files(args.files, args.negative_list)
+        result = screen_files(
+            args.files, args.negative_list, lexicon_path=args.lexicon, leaders_path=args.leaders
+        )
     except ValidationError as exc:
         # Not PubreviewError's exit status 1: that would read as "a block finding".
         if args.json:

@@ -463,3 +463,27 @@ def test_installed_cli_exit_statuses(drafts: dict[str, Path]) -> None:
             timeout=120,
         )
         assert completed.returncode == expected, completed.stderr
+
+
+def test_cli_uses_the_given_lexicon_and_leader_list(
+    drafts: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    draft = tmp_path / "draft.md"
+    draft.write_text("副局长赵明远出席扫黑除恶推进会。\n", encoding="utf-8")
+    lexicon = tmp_path / "errata.yaml"
+    lexicon.write_text(
+        "errors:\n  - {wrong: 推进会, right: 推进会议, reason: 测试, source: 办公室}\n",
+        encoding="utf-8",
+    )
+    leaders = tmp_path / "leaders.yaml"
+    leaders.write_text("leaders:\n  - {name: 赵明远, title: 局长, unit: 市局}\n", encoding="utf-8")
+    code, out, _ = run_screen(
+        ["--json", "--lexicon", str(lexicon), "--leaders", str(leaders), str(draft)], capsys
+    )
+    assert code == 1
+    found = {(f["detector"], f["suggestion"]) for f in json.loads(out)["findings"]}
+    assert found == {("leader_title", "局长赵明远"), ("erratum", "推进会议")}
+    leaders.write_text("leaders:\n  - {name: 赵明远}\n", encoding="utf-8")
+    code, _, err = run_screen(["--leaders", str(leaders), str(draft)], capsys)
+    assert code == 2
+    assert "第 2 行" in err
