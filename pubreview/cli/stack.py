@@ -110,7 +110,7 @@ Published site {stack.site_url}
 
 Sample logins (sample organisation only, config/sample-passwords.yaml):""")
     for role, username, password in demo.sample_logins():
-        print(f"  {role:<10}\t{username:<11} {password}")
+        print(f"  {username:<11} {password:<14} {role}")
     print(f"""
 Messages go to a local outbox: .venv/bin/pubreview outbox --to wang.fang
 Each message carries a personal link that opens its review page without logging in.
