@@ -100,7 +100,7 @@ def test_return_and_resubmit_path(stack: PrefectStack) -> None:
     status = stack.cli_json("status", str(pub_id))
     assert status["status"] == "returned" and status["waiting_on"] == ["zhang.wei"]
     refused = stack.cli("resubmit", str(pub_id), "--as", "li.na", "--body", "改", check=False)
-    assert refused.returncode == 1 and "only the submitter" in refused.stderr
+    assert refused.returncode == 1 and "只能由其报送人" in refused.stderr
     stack.cli("resubmit", str(pub_id), "--as", "zhang.wei", "--body", "核实后的正文。")
     approve_through(stack, pub_id, revision=2)
     assert decisions(stack, pub_id) == {

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import io
 import re
-import zipfile
 from dataclasses import dataclass
 from pathlib import PurePath
 
+import docx
 import filetype
 import mammoth
 
@@ -85,6 +85,11 @@ def check_attachment(filename: str, content: bytes, field: str = "attachments") 
             field=field,
         )
     actual = _content_type(content)
+    if actual == "docx" and not _opens_as_docx(content):
+        raise ValidationError(
+            f"附件“{name}”无法作为 Word 文件打开（文件已损坏），未予接收：请在 Word 中另存后再上传",
+            field=field,
+        )
     if actual != expected:
         raise ValidationError(
             f"附件“{name}”的内容与扩展名 {suffix} 不符"
@@ -92,6 +97,16 @@ def check_attachment(filename: str, content: bytes, field: str = "attachments") 
             field=field,
         )
     return AttachmentFile(name, content)
+
+
+def _opens_as_docx(content: bytes) -> bool:
+    """Whether python-docx (what the screening reads it with) can open the file."""
+    try:
+        docx.Document(io.BytesIO(content))
+    # Untrusted bytes: any failure of the parser means the file cannot be read, nothing more.
+    except Exception:  # noqa: BLE001
+        return False
+    return True
 
 
 def _size(n: int) -> str:
@@ -130,7 +145,8 @@ def docx_to_markdown(filename: str, content: bytes) -> ConvertedBody:
         result = mammoth.convert_to_markdown(
             io.BytesIO(content), convert_image=mammoth.images.img_element(drop_image)
         )
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+    # Untrusted bytes: any failure of the parser means the file cannot be read, nothing more.
+    except Exception as exc:  # noqa: BLE001
         raise ValidationError(f"无法读取正文文件“{filename}”：{exc}", field="body_docx") from exc
     markdown = _EMPTY_IMAGE.sub("", result.value).strip()
     if not markdown:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import zipfile
 
 import docx
 import pytest
@@ -40,6 +41,18 @@ def test_a_docx_that_is_not_one_is_refused_for_the_body_field() -> None:
     assert caught.value.field == "body_docx"
     with pytest.raises(ValidationError, match="须为 .docx"):
         docx_to_markdown("通知.doc", b"\xd0\xcf\x11\xe0")
+
+
+def test_a_broken_docx_is_unreadable_not_a_crash() -> None:
+    broken = io.BytesIO()
+    with zipfile.ZipFile(broken, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("word/document.xml", "garbage<<")
+    with pytest.raises(ValidationError, match="无法作为 Word 文件打开") as caught:
+        docx_to_markdown("坏.docx", broken.getvalue())
+    assert caught.value.field == "body_docx"
+    with pytest.raises(ValidationError, match="无法作为 Word 文件打开"):
+        check_attachment("坏.docx", broken.getvalue())
 
 
 @pytest.mark.parametrize(
