@@ -15,12 +15,13 @@ from pathlib import PurePath
 
 import docx
 import openpyxl
+from docx.opc.constants import RELATIONSHIP_TYPE
 from docx.opc.exceptions import PackageNotFoundError
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 from lxml import etree
 from openpyxl.utils.exceptions import InvalidFileException
-from pypdf import PdfReader
+from pypdf import PageObject, PdfReader
 from pypdf.errors import PdfReadError
 
 from pubreview.errors import ValidationError
@@ -106,11 +107,30 @@ def docx_parts(filename: str, data: bytes) -> Extracted:
                     lines.extend(_block_lines(part.iter_inner_content()))
         if any(line.strip() for line in lines):
             parts.append((f"{filename} {label}", "\n".join(lines)))
-    extracted = Extracted(parts)
+    hyperlinks = [
+        rel.target_ref
+        for rel in document.part.rels.values()
+        if rel.reltype == RELATIONSHIP_TYPE.HYPERLINK
+    ]
+    extracted = Extracted(parts + _links_part(filename, hyperlinks))
     # Text inside pictures (a scanned page pasted in, a photo of a form) is not read.
     if pictures := len(document.inline_shapes):
         extracted.gaps.append(f"含 {pictures} 张图片，图片中的文字未筛查")
     return extracted
+
+
+def _links_part(filename: str, targets: list[str]) -> list[tuple[str, str]]:
+    """A file's hyperlink targets as one part, one Markdown link a line, for the link check.
+
+    A link's address is not in the text a reader sees, so without this the check would
+    never see where an attachment's links lead.
+    """
+    if not targets:
+        return []
+    return [(f"{filename} 超链接", "\n".join(f"[{LINK_LABEL}]({t})" for t in targets))]
+
+
+LINK_LABEL = "链接"
 
 
 def _page_list(pages: list[int]) -> str:
@@ -124,6 +144,7 @@ def pdf_parts(filename: str, data: bytes) -> Extracted:
         if reader.is_encrypted and not reader.decrypt(""):
             raise ValidationError("加密的 PDF，无法提取文字")
         texts = [page.extract_text() or "" for page in reader.pages]
+        uris = [uri for page in reader.pages for uri in _page_uris(page)]
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
         raise ValidationError(f"not a readable PDF file: {exc}") from exc
     extracted = Extracted()
@@ -137,7 +158,17 @@ def pdf_parts(filename: str, data: bytes) -> Extracted:
         raise ValidationError(f"全部 {len(texts)} 页都没有文字层（可能是扫描件）")
     if blank:
         extracted.gaps.append(f"第 {_page_list(blank)} 页没有文字层（可能是扫描件），未筛查")
+    extracted.parts += _links_part(filename, uris)
     return extracted
+
+
+def _page_uris(page: PageObject) -> Iterator[str]:
+    """The web addresses of a page's link annotations."""
+    for annotation in page.get("/Annots") or ():
+        action = annotation.get_object().get("/A")
+        uri = action.get_object().get("/URI") if action is not None else None
+        if isinstance(uri, str):
+            yield uri
 
 
 def _cell(value: object) -> str:

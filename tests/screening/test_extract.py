@@ -6,15 +6,18 @@ import io
 import struct
 import zipfile
 import zlib
+from pathlib import Path
 
 import docx
 import openpyxl
 import pytest
+from docx.opc.constants import RELATIONSHIP_TYPE
 from pypdf import PdfWriter
+from pypdf.annotations import Link
 from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 from stdnum.cn import ric
 
-from pubreview.screening import screen_document
+from pubreview.screening import Site, screen_document
 
 VALID_ID = "43070219800101123" + ric.calc_check_digit("430702198001011230")
 
@@ -34,8 +37,8 @@ def png() -> bytes:
     )
 
 
-def make_pdf(*pages: str) -> bytes:
-    """A PDF whose pages carry these ASCII texts; an empty string is a page with no text."""
+def make_pdf(*pages: str, links: tuple[str, ...] = ()) -> bytes:
+    """A PDF of these ASCII pages ("" has no text layer), its first page linking to `links`."""
     writer = PdfWriter()
     font = DictionaryObject(
         {
@@ -53,6 +56,8 @@ def make_pdf(*pages: str) -> bytes:
             stream = DecodedStreamObject()
             stream.set_data(f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode())
             page.replace_contents(stream)
+    for url in links:
+        writer.add_annotation(0, Link(rect=(72, 700, 300, 730), url=url))
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
@@ -165,3 +170,28 @@ def test_pictures_in_a_docx_are_listed_as_not_screened() -> None:
     assert result.not_screened == {
         "通知.docx": "部分未筛查，请人工审查：含 1 张图片，图片中的文字未筛查"
     }
+
+
+# --- links inside attachments ---------------------------------------------------------------
+
+
+def test_hyperlinks_in_docx_and_pdf_are_checked(tmp_path: Path) -> None:
+    root = tmp_path / "site"
+    (root / "articles").mkdir(parents=True)
+    (root / "articles" / "7.html").write_text("<html></html>", encoding="utf-8")
+    site = Site("http://www.example.gov.cn/", root)
+    document = docx.Document()
+    document.add_paragraph("详见上一篇")
+    for url in ("http://www.example.gov.cn/articles/7.html", "/articles/8.html"):
+        document.part.relate_to(url, RELATIONSHIP_TYPE.HYPERLINK, is_external=True)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    pdf = make_pdf("See the notice", links=("http://www.example.gov.cn/articles/9.html",))
+    result = screen_document(
+        "通知", "正文", [("通知.docx", buffer.getvalue()), ("报告.pdf", pdf)], site=site
+    )
+    assert [(f.detector, f.location, f.line) for f in result.findings] == [
+        ("dead_link", "通知.docx 超链接", 2),
+        ("dead_link", "报告.pdf 超链接", 1),
+    ]
+    assert "articles/8.html" in result.findings[0].reason
