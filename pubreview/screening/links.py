@@ -110,6 +110,8 @@ def _classify(raw: str, in_markup: bool, site: Site | None) -> tuple[str, str, s
     if (not scheme and _MISSING_COLON.match(target)) or (scheme and not _valid_host(target)):
         return ("dead_link", BLOCK if in_markup else WARN, f"链接格式错误：「{raw}」不是有效的网址")
     if site is None:
+        if not scheme:
+            return ("link_unchecked", WARN, f"站内链接未核对：请人工核实「{raw}」可以打开")
         return ("external_link", WARN, "外部链接：未访问，请人工核实可以打开、内容合规")
     try:
         url = urljoin(site.base_url + ARTICLE_PAGE, target)

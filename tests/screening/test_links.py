@@ -148,3 +148,8 @@ def test_default_site_is_the_configured_address_and_data_folder(
     assert default_site() == Site("https://xxgk.example.gov.cn/bb/", None)
     (tmp_path / "site").mkdir()
     assert default_site().root == (tmp_path / "site").resolve()
+
+
+def test_without_a_site_relative_links_are_unchecked_and_others_external() -> None:
+    assert links_in("[上一篇](/articles/7.html)", None) == [("link_unchecked", "warn")]
+    assert links_in("见 http://www.gov.cn/ 。", None) == [("external_link", "warn")]
