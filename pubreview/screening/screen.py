@@ -178,7 +178,7 @@ def screen_text(
 
     `negative` is either the negative list (then the office's lexicon and leader list are
     loaded beside it) or lists already loaded with `load_lists`. Links to our own site are
-    checked against `site`; without one, every link is treated as external. `written_on` is
+    checked against `site`; without one they are listed as unchecked. `written_on` is
     the publication day of a text already published (see `find_leader_errors`).
     """
     lists = negative if isinstance(negative, ScreeningLists) else load_lists(negative)
