@@ -98,6 +98,11 @@ def test_errors_are_clear_and_json_too(cli) -> None:
     assert turn.returncode == 1
     assert "曾翔（zeng.xiang）不是综合科的科室负责人" in turn.stderr
     assert "Traceback" not in turn.stderr
+    # The refusal is worded for a person; the command line adds the option that supplies it.
+    unattested = cli("decide", "1", "approve", "--as", "li.na")
+    assert unattested.returncode == 1
+    assert "无涉密及个人隐私内容" in unattested.stderr
+    assert "(--attest-no-secrets)" in unattested.stderr
 
 
 def test_a_locked_database_is_reported_and_nothing_is_written(cli) -> None:

@@ -109,8 +109,11 @@ def test_one_person_decides_one_stage_per_revision(engine: Engine, tmp_path) -> 
     with db.transaction(engine) as session:
         load_org(session, org)
     pub = submitted(engine)
-    decided(engine, pub, "zeng.xiang", attest=True)
     from models import Stage
+
+    # Holding both roles, he must say which step he decides.
+    refused(engine, pub, "zeng.xiang", Outcome.APPROVE, "请指明本次决定的环节", attest=True)
+    decided(engine, pub, "zeng.xiang", attest=True, stage=Stage.PRE_REVIEW)
 
     refused(
         engine,

@@ -12,10 +12,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import LedgerEntry, LedgerKind, Person, Publication, Status, Unit
+from models import LedgerEntry, LedgerKind, Person, Publication, Stage, Status, Unit
 from pubreview.accounts import org
 from pubreview.labels import STAGE_LABEL
-from pubreview.review.workflow import STAGE_ROLE, UNIT_SCOPED
+from pubreview.review.workflow import STAGE_ROLE, STAGES, UNIT_SCOPED
 
 ROLE_LABEL = {
     "submitter": "报送人",
@@ -51,6 +51,17 @@ def eligible(session: Session, pub: Publication) -> list[Person]:
         p
         for p in org.holders(session, STAGE_ROLE[pub.stage], scope)
         if p.id != pub.submitter_id and p.username not in decided
+    ]
+
+
+def steps_held(session: Session, pub: Publication, person: Person) -> list[Stage]:
+    """The steps of this item's chain whose role the person holds (for its unit where scoped)."""
+    return [
+        stage
+        for stage in STAGES
+        if org.holds(
+            session, person.id, STAGE_ROLE[stage], pub.unit_id if stage in UNIT_SCOPED else None
+        )
     ]
 
 

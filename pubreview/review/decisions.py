@@ -140,6 +140,16 @@ def decide(session: Session, request: DecisionRequest) -> DecisionResult:
     refused = deciders.refusal(session, pub, person)
     if refused:
         raise DecisionRefused(refused)
+    held = deciders.steps_held(session, pub, person)
+    if stage is None and len(held) > 1:
+        # Someone who could decide two steps must say which one they mean: the item may have
+        # moved on from the step they reviewed a moment ago.
+        names = "、".join(STAGE_LABEL[s] for s in held)
+        raise DecisionRefused(
+            f"您可决定第 {pub.id} 号信息的多个环节（{names}），请指明本次决定的环节"
+            f"（当前待{STAGE_LABEL[pub.stage]}）",
+            cli_hint="--stage",
+        )
     _check_request(session, pub, request, rev_number)
     return _record(session, pub, person, request)
 
