@@ -121,7 +121,7 @@ def items_of_year(year: int) -> Select:
 YEAR_ITEMS = Table(
     "report_year_items",
     MetaData(),
-    Column("pid", Integer, primary_key=True),
+    Column("pid", Integer, primary_key=True, autoincrement=False),
     prefixes=["TEMPORARY"],
 )
 
@@ -133,7 +133,18 @@ def year_items(session: Session, year: int) -> Select:
         # A pooled connection may still hold the table from an earlier report.
         conn.execute(text(f"DROP TABLE IF EXISTS {YEAR_ITEMS.name}"))
         YEAR_ITEMS.create(conn)
-        conn.execute(insert(YEAR_ITEMS).from_select(["pid"], items_of_year(year)))
+        if conn.dialect.name == "postgresql":
+            # PostgreSQL scans in parallel for a SELECT but never for INSERT … SELECT: read
+            # the ids (one parallel pass), then insert them as one array.
+            pids = list(session.scalars(items_of_year(year)))
+            conn.execute(
+                text(
+                    f"INSERT INTO {YEAR_ITEMS.name} (pid) SELECT unnest(CAST(:pids AS integer[]))"
+                ),
+                {"pids": pids},
+            )
+        else:
+            conn.execute(insert(YEAR_ITEMS).from_select(["pid"], items_of_year(year)))
         session.info[YEAR_ITEMS.name] = year
     return select(YEAR_ITEMS.c.pid)
 
@@ -159,7 +170,7 @@ def year_figures(session: Session, year: int) -> YearFigures:
     url = LedgerEntry.payload["url"].as_string()
     # One row per (item, channel) of the year's items, read from the year's items outward
     # through the index; by channel, multi-channel and full text are counted from it.
-    has_url = func.max(case((and_(url.is_not(None), url != ""), 1), else_=0))
+    has_url = func.max(case((func.coalesce(url, "") != "", 1), else_=0))
     per_channel = session.execute(
         select(LedgerEntry.publication_id, channel, has_url)
         .select_from(YEAR_ITEMS)
