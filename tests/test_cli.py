@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import sqlite3
 import subprocess
@@ -142,5 +143,8 @@ def test_ledger_verify_and_history(cli) -> None:
     cli("decide", "1", "approve", "--as", "li.na", "--attest-no-secrets")
     history = json.loads(cli("history", "1", "--json").stdout)
     assert [h["kind"] for h in history] == ["submitted", "screened", "decided"]
+    # `--as` names anyone: every entry the command line writes also names the system account.
+    account = getpass.getuser()
+    assert [h["payload"]["os_user"] for h in history] == [account] * 3
     verify = cli("ledger", "verify")
     assert verify.returncode == 0 and "3 entries" in verify.stdout

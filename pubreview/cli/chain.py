@@ -10,7 +10,7 @@ from pathlib import Path
 from models import Stage
 from models.publication import Disclosure
 from pubreview import db
-from pubreview.cli.output import add_json_flag, emit, os_user
+from pubreview.cli.output import add_json_flag, emit
 from pubreview.errors import ValidationError
 from pubreview.labels import DISCLOSURE_LABEL
 from pubreview.orchestration.after_commit import after_commit
@@ -181,7 +181,6 @@ def _decide(args: argparse.Namespace) -> int:
         override_reason=args.override_reason,
         publish_at=_publish_at(args.publish_at),
         via="cli",
-        os_user=os_user(),
     )
     with db.transaction() as session:
         result = decide(session, request)

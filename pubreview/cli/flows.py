@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from pubreview import db, orchestration, settings
+from pubreview import db, ledger, orchestration, settings
 from pubreview.cli.output import add_json_flag, emit
 
 
@@ -27,6 +27,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _worker(args: argparse.Namespace) -> int:
+    # Runs write entries as the system (actor "system"), not as the account serving them.
+    ledger.set_operator(None)
     settings.pin_prefect_environment(settings.load())
     from deployments.serve import main
 

@@ -9,6 +9,8 @@ import sys
 
 from sqlalchemy.exc import OperationalError
 
+from pubreview import ledger
+from pubreview.cli.output import os_user
 from pubreview.errors import PubreviewError
 
 # Modules under pubreview.cli, each adding its subcommands.
@@ -43,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run one command; a PubreviewError becomes a clear message and exit status 1."""
     args = build_parser().parse_args(argv)
+    # Whoever `--as` names, every entry this command writes also names the system account.
+    ledger.set_operator(os_user())
     try:
         return int(args.handler(args) or 0)
     except BrokenPipeError:

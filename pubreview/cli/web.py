@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from pubreview import ledger
 from pubreview.errors import ValidationError
 
 
@@ -29,6 +30,8 @@ def _serve(args: argparse.Namespace) -> int:
         f"review pages on http://{args.host}:{args.port}/ ; "
         f"links in messages point to {web_url()} (PUBREVIEW_WEB_URL)"
     )
+    # Entries the pages write name the signed-in person, not the account serving the app.
+    ledger.set_operator(None)
     # No access log: every path holds a personal signed link, which must not end up in logs.
     uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info", access_log=False)
     return 0

@@ -12,6 +12,7 @@ from pubreview.ledger.chain import (
     entry_hash,
     find_by_key,
     history,
+    set_operator,
     verify,
 )
 
@@ -24,5 +25,6 @@ __all__ = [
     "entry_hash",
     "find_by_key",
     "history",
+    "set_operator",
     "verify",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -57,9 +58,26 @@ class DuplicateEntry(Exception):
         self.existing = existing
 
 
+# The operating-system account of the process writing entries, where that is a person at a
+# terminal (the command line sets it): `--as` names anyone, so entries record both.
+_operator: ContextVar[str | None] = ContextVar("pubreview_ledger_operator", default=None)
+
+
+def set_operator(os_user: str | None) -> None:
+    """Record `os_user` in every entry this process appends from now on (payload os_user)."""
+    _operator.set(os_user)
+
+
 def find_by_key(session: Session, dedupe_key: str) -> LedgerEntry | None:
     """The entry recorded under a dedupe key, if any."""
     return session.scalars(select(LedgerEntry).where(LedgerEntry.dedupe_key == dedupe_key)).first()
+
+
+def _with_operator(payload: dict[str, Any]) -> dict[str, Any]:
+    operator = _operator.get()
+    if operator is None or "os_user" in payload:
+        return payload
+    return {**payload, "os_user": operator}
 
 
 def append(
@@ -96,7 +114,7 @@ def append(
         comment=comment,
         created_at=utcnow(),
         flow_run_id=flow_run_id,
-        payload=payload or {},
+        payload=_with_operator(payload or {}),
         dedupe_key=dedupe_key,
         prev_hash=head.hash if head else GENESIS_HASH,
     )

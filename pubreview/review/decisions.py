@@ -42,7 +42,6 @@ class DecisionRequest:
     override_reason: str | None = None  # 初审: approve despite a blocking screening finding
     publish_at: datetime | None = None  # 中心发布: 定时发布
     via: str = "cli"  # cli, web (a signed link) or web-session (logged in)
-    os_user: str | None = None  # the operating-system account that ran the command
     flow_run_id: str | None = None
 
     def event_payload(self, result: DecisionResult) -> dict:
@@ -235,7 +234,6 @@ def _record(
             "fingerprint": revision.fingerprint,
             "attest_no_secrets": request.attest if stage is Stage.PRE_REVIEW else None,
             "via": request.via,
-            "os_user": request.os_user,
             "urls": channels,
             "screening_override": override if stage is Stage.PRE_REVIEW else None,
             "publish_at": publish_at.isoformat() if publish_at else None,
