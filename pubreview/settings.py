@@ -70,6 +70,8 @@ class Settings:
     apprise_yaml: str | None = None
     # Where people open the Prefect UI (the admin pages link each item's run there).
     prefect_ui_url: str = "http://127.0.0.1:4200/"
+    # The office's holidays and 调休 beyond (or correcting) chinesecalendar's data.
+    workdays_file: Path = PROJECT_ROOT / "config" / "workdays.yaml"
 
     @property
     def prefect_home(self) -> Path:
@@ -123,6 +125,7 @@ def load() -> Settings:
         apprise_config=Path(apprise_config) if apprise_config else None,
         apprise_yaml=env("PUBREVIEW_APPRISE_YAML") or None,
         prefect_ui_url=_url("PUBREVIEW_PREFECT_UI_URL", _ui_of(prefect_api_url)),
+        workdays_file=Path(env("PUBREVIEW_WORKDAYS") or PROJECT_ROOT / "config" / "workdays.yaml"),
     )
 
 
