@@ -186,6 +186,7 @@ def test_return_with_comment_then_diff_of_the_resubmission(
     assert "意见：第二段数据需核实" in html
     stale = client.get(link("li.na", pub, "prereview", revision=1))
     assert "已被第 2 稿取代" in stale.text and 'name="csrf"' not in stale.text
+    assert "以下信息等待您" not in stale.text
 
 
 def test_prereview_approval_needs_the_attestation(engine: Engine, client: TestClient) -> None:

@@ -29,6 +29,7 @@ from pubreview.labels import (
     STAGE_LABEL,
     STATUS_LABEL,
     STEP_OUTCOME_LABEL,
+    VIA_LABEL,
     stage_label,
 )
 from pubreview.publishing import catalog as catalog_mod
@@ -123,8 +124,11 @@ def _revisions(session: Session, pub_id: int, numbers: list[int]) -> dict[int, R
 
 
 def _history(session: Session, pub_id: int, names: dict[str, str]) -> list[dict]:
+    """Every ledger step of the item in Chinese, with who was notified of what."""
     rows = []
     for r in history_rows(session, pub_id):
+        payload = r["payload"] or {}
+        recipient = payload.get("recipient") or "" if r["kind"] == "notified" else ""
         outcome = r["outcome"]
         if r["kind"] == "decided":
             outcome = OUTCOME_LABEL.get(outcome, outcome)
@@ -142,7 +146,9 @@ def _history(session: Session, pub_id: int, names: dict[str, str]) -> list[dict]
                 "actor": names.get(r["actor"], r["actor"] or ""),
                 "outcome": outcome or "",
                 "comment": r["comment"] or "",
-                "via_web": (r["payload"] or {}).get("via") == "web",
+                "via_web": payload.get("via") in ("web", "web-session"),
+                "via": VIA_LABEL.get(payload.get("via") or "", ""),
+                "notified": names.get(recipient, recipient),
             }
         )
     return rows
