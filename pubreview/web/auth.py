@@ -16,6 +16,7 @@ from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
@@ -100,7 +101,7 @@ def _load_user(session_id: str | None) -> tuple[CurrentUser | None, str]:
         return _user_of(session, row), ""
 
 
-def _user_of(session, row) -> CurrentUser:
+def _user_of(session: Session, row: LoginSession) -> CurrentUser:
     person = session.get(Person, row.person_id)
     return CurrentUser(
         person_id=person.id,
@@ -116,12 +117,17 @@ def current_user(request: Request) -> CurrentUser:
     """FastAPI dependency: the signed-in person, or LoginRequired."""
     user, reason = _load_user(request.cookies.get(COOKIE))
     if user is None:
-        raise LoginRequired(
-            "登录已超时，请重新登录" if reason in {"idle", "max"} else "请先登录", reason=reason
-        )
+        raise LoginRequired(_WHY_LOGIN.get(reason, "请先登录"), reason=reason)
     request.state.user = user
     return user
 
+
+_WHY_LOGIN = {
+    "idle": "登录已超时（长时间未操作），请重新登录",
+    "max": "登录已超过最长时限，请重新登录",
+    "revoked": "您的登录已结束（已退出、密码已更改或被管理员终止），请重新登录",
+    "disabled": "您的账户已停用，如有疑问请联系管理员",
+}
 
 # What a route declares to need a signed-in person: `def page(user: SignedIn) -> …`.
 SignedIn = Annotated[CurrentUser, Depends(current_user)]
