@@ -55,3 +55,15 @@ class CsrfRefused(PubreviewError):
 
 class PasswordRejected(ValidationError):
     """A new password that the policy refuses; the message says what to change."""
+
+
+class ContentTampered(LedgerBroken):
+    """Stored content no longer matches the fingerprint in the ledger: it is not published."""
+
+
+class CheckpointUnavailable(PubreviewError):
+    """A checkpoint that cannot be signed (key missing or unsafe) or read (bad file, address)."""
+
+
+class BackupRefused(PubreviewError):
+    """A backup or restore refused: folder not empty or not a backup, or target not empty."""

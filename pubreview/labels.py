@@ -44,6 +44,16 @@ KIND_LABEL: dict[str, str] = {
     "adopted": "媒体采用",
     "imported": "台帐导入",
     "withdrawn": "撤销报送",
+    "request_received": "登记公开申请",
+    "request_correction": "告知补正",
+    "request_corrected": "收到补正",
+    "request_consulted": "征求第三方意见",
+    "request_consult_answered": "第三方意见",
+    "request_extended": "延期答复",
+    "request_reply_step": "答复审批",
+    "request_closed": "办结",
+    "case_filed": "复议诉讼立案",
+    "case_decided": "复议诉讼结果",
 }
 SCREEN_LABEL = {"clear": "未发现阻断问题", "blocked": "发现阻断问题"}
 SEVERITY_LABEL = {"block": "阻断", "warn": "提示"}
@@ -80,3 +90,12 @@ def stage_label(value: str | Stage | None) -> str:
 def outcome_label(value: str | None) -> str:
     """The label of a decision's outcome, or the value itself when it is not one."""
     return OUTCOME_LABEL.get(value or "", value or "")
+
+# 依申请公开 (models.requests.RequestStatus values) and the reply's approval steps.
+REQUEST_STATUS_LABEL: dict[str, str] = {
+    "open": "办理中",
+    "correction": "等待补正",
+    "consulting": "征求第三方意见中",
+    "closed": "已办结",
+}
+REPLY_STEP_LABEL: dict[str, str] = {"draft": "承办", "review": "审核", "sign": "签发"}

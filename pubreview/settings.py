@@ -26,6 +26,11 @@ def _float(name: str, default: float) -> float:
     return float(os.environ.get(name) or default)
 
 
+def _path(name: str) -> Path | None:
+    value = os.environ.get(name)
+    return Path(value).expanduser().resolve() if value else None
+
+
 def _url(name: str, default: str) -> str:
     """An address from the environment, always ending in a slash."""
     return (os.environ.get(name) or default).rstrip("/") + "/"
@@ -72,11 +77,25 @@ class Settings:
     prefect_ui_url: str = "http://127.0.0.1:4200/"
     # The office's holidays and 调休 beyond (or correcting) chinesecalendar's data.
     workdays_file: Path = PROJECT_ROOT / "config" / "workdays.yaml"
+    # The Ed25519 key that signs ledger checkpoints (None: a file under the data folder),
+    # and the folder holding the checkpoint log (None: <data dir>/checkpoints).
+    ledger_signing_key: Path | None = None
+    ledger_checkpoint_dir: Path | None = None
 
     @property
     def prefect_home(self) -> Path:
         """Prefect's own files (its SQLite database, results) live under our data folder."""
         return self.data_dir / "prefect"
+
+    @property
+    def signing_key_file(self) -> Path:
+        """The checkpoint signing key: kept outside the database, readable by its owner only."""
+        return self.ledger_signing_key or self.data_dir / "ledger-signing.key"
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        """Where the signed checkpoint log is kept beside the database."""
+        return self.ledger_checkpoint_dir or self.data_dir / "checkpoints"
 
     @property
     def zone(self) -> ZoneInfo:
@@ -125,6 +144,8 @@ def load() -> Settings:
         apprise_config=Path(apprise_config) if apprise_config else None,
         apprise_yaml=env("PUBREVIEW_APPRISE_YAML") or None,
         prefect_ui_url=_url("PUBREVIEW_PREFECT_UI_URL", _ui_of(prefect_api_url)),
+        ledger_signing_key=_path("PUBREVIEW_LEDGER_SIGNING_KEY"),
+        ledger_checkpoint_dir=_path("PUBREVIEW_LEDGER_CHECKPOINT_DIR"),
         workdays_file=Path(env("PUBREVIEW_WORKDAYS") or PROJECT_ROOT / "config" / "workdays.yaml"),
     )
 

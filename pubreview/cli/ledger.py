@@ -1,4 +1,4 @@
-"""`pubreview ledger verify|import` and `pubreview history PUB`."""
+"""`pubreview ledger verify|checkpoint|key|backup|restore|import` and `pubreview history PUB`."""
 
 from __future__ import annotations
 
@@ -6,22 +6,66 @@ import argparse
 from dataclasses import asdict
 from pathlib import Path
 
-from pubreview import db
-from pubreview import ledger as ledger_mod
+from pubreview import db, settings
 from pubreview.cli.output import add_json_flag, emit
+from pubreview.ledger import backup, checkpoints
 from pubreview.ledger.importer import import_file
+from pubreview.ledger.verification import verify_all
 from pubreview.review.status import format_history, history_rows
 from pubreview.review.submission import get
+from pubreview.site import default_out_dir
+from pubreview.site.ledger_pages import publish_checkpoints
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ledger commands."""
     led = sub.add_parser("ledger", help="the 发布台帐: verify the chain, import old 台帐")
     led_sub = led.add_subparsers(dest="ledger_command", required=True, metavar="SUBCOMMAND")
-    verify = led_sub.add_parser("verify", help="check the hash chain; exit 1 at the first break")
+    verify = led_sub.add_parser(
+        "verify",
+        help="check the hash chain, the stored content, the publications cache and the "
+        "signed checkpoints; exit 1 naming every problem",
+    )
     verify.add_argument("--expect-head", help="the head hash noted earlier (detects truncation)")
+    verify.add_argument(
+        "--checkpoints",
+        action="append",
+        metavar="FILE|URL",
+        help="checkpoints to check against besides the local log (a checkpoints.json or "
+        "log file, a backup folder, or the site's /ledger/checkpoints.json); repeatable",
+    )
+    verify.add_argument(
+        "--public-key",
+        help="the key checkpoints must be signed with (base64, or a file); "
+        "default: the configured signing key's",
+    )
     add_json_flag(verify)
     verify.set_defaults(handler=_verify)
+    cp = led_sub.add_parser(
+        "checkpoint", help="sign the ledger's size and head and add it to the checkpoint log"
+    )
+    cp.add_argument(
+        "--site", type=Path, help="the site folder to publish it in (default: data/site)"
+    )
+    add_json_flag(cp)
+    cp.set_defaults(handler=_checkpoint)
+    key = led_sub.add_parser("key", help="print the checkpoint signing key's public key")
+    add_json_flag(key)
+    key.set_defaults(handler=_key)
+    bak = led_sub.add_parser(
+        "backup", help="copy the database, checkpoint log and site into a new folder, verified"
+    )
+    bak.add_argument("folder", type=Path)
+    bak.add_argument("--site", type=Path, help="the site folder to include (default: data/site)")
+    add_json_flag(bak)
+    bak.set_defaults(handler=_backup)
+    res = led_sub.add_parser(
+        "restore", help="restore a backup folder into the (empty) database, then verify it"
+    )
+    res.add_argument("folder", type=Path)
+    res.add_argument("--checkpoints", action="append", metavar="FILE|URL")
+    add_json_flag(res)
+    res.set_defaults(handler=_restore)
     imp = led_sub.add_parser("import", help="bring an old 台帐 (CSV or XLSX) in as published items")
     imp.add_argument("file", type=Path)
     imp.add_argument("--as", dest="actor", default="import", help="who is importing")
@@ -35,20 +79,70 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _verify(args: argparse.Namespace) -> int:
     with db.transaction() as session:
-        result = ledger_mod.verify(session)
-    ok = result.ok and (args.expect_head is None or args.expect_head == result.head)
-    data = {**result.__dict__, "ok": ok}
-    if result.ok and not ok:
-        data["reason"] = (
-            f"head is {result.head}, expected {args.expect_head}: "
-            "entries were removed or added at the end"
+        result = verify_all(
+            session,
+            sources=args.checkpoints,
+            public_key=args.public_key,
+            expect_head=args.expect_head,
         )
-    if ok:
-        text = f"ledger verified: {result.entries} entries, head {result.head}"
-    else:
-        text = f"LEDGER BROKEN at entry {data['broken_at']}: {data['reason']}"
-    emit(args, data, text)
-    return 0 if ok else 1
+    emit(args, result.to_dict(), "\n".join(result.lines()))
+    return 0 if result.ok else 1
+
+
+def _site_dir(given: Path | None) -> Path:
+    return given.resolve() if given else default_out_dir()
+
+
+def _checkpoint(args: argparse.Namespace) -> int:
+    with db.transaction() as session:
+        made = checkpoints.make(session, create_key=True)
+    with db.transaction() as session:
+        published = publish_checkpoints(session, _site_dir(args.site))
+    where = f"; published in {published}" if published else "; no site yet to publish it in"
+    emit(
+        args,
+        {**made.to_dict(), "log": str(checkpoints.log_path()), "published": published},
+        f"checkpoint signed: {made.size} entries, head {made.head}, {made.time} "
+        f"(key {made.key_id}), logged in {checkpoints.log_path()}{where}",
+    )
+    return 0
+
+
+def _key(args: argparse.Namespace) -> int:
+    path = settings.load().signing_key_file
+    created = not path.exists()
+    public = checkpoints.signing_key(create=True).public_key()
+    data = {
+        "public_key": checkpoints.public_text(public),
+        "key_id": checkpoints.key_id(public),
+        "file": str(path),
+        "created": created,
+    }
+    made = " (new key made now)" if created else ""
+    emit(args, data, f"{data['public_key']}  key {data['key_id']}, {path}{made}")
+    return 0
+
+
+def _summary_text(verb: str, summary: backup.BackupSummary) -> str:
+    head = (
+        f"{verb} {summary.folder}: {summary.database}, {summary.entries} entries, "
+        f"head {summary.head}, {len(summary.files)} files"
+    )
+    return "\n".join([head, *summary.report])
+
+
+def _backup(args: argparse.Namespace) -> int:
+    summary = backup.backup(
+        args.folder.resolve(), settings.load().database_url, _site_dir(args.site)
+    )
+    emit(args, summary.to_dict(), _summary_text("backup written to", summary))
+    return 0 if summary.verified else 1
+
+
+def _restore(args: argparse.Namespace) -> int:
+    summary = backup.restore(args.folder.resolve(), settings.load().database_url, args.checkpoints)
+    emit(args, summary.to_dict(), _summary_text("restored from", summary))
+    return 0 if summary.verified else 1
 
 
 def _import(args: argparse.Namespace) -> int:

@@ -71,31 +71,30 @@ def _report(args: argparse.Namespace) -> int:
         emit(
             args,
             {"supplement": str(written), "format": edition.key},
-            f"wrote {written} ({edition.name}): fill it in, then run "
+            f"已写出补充材料模板 {written}（{edition.name}）：填写后运行 "
             f"`pubreview report {year} --supplement {written}`",
         )
         return 0
     if not path.exists():
         raise ValidationError(
-            f"no supplement {path}: create one with `pubreview report {year} "
-            "--init-supplement` (or name it with --supplement)"
+            f"没有补充材料 {path}：先用 `pubreview report {year} --init-supplement` 生成模板"
+            "（或用 --supplement 指定文件）"
         )
     out = args.out or settings.load().data_dir / "reports" / str(year)
     report = build_report(db.default_engine(), year, args.fmt, path, out)
     result = report.result
     draft = "（草稿：补充材料仍有占位文字）" if result.draft else ""
     lines = [
-        f"{year} annual report ({report.edition.name}){draft}: "
-        f"{report.figures.total} items published"
+        f"{year}年度报告（{report.edition.name}）{draft}：本年公开信息 {report.figures.total} 条"
     ]
     lines += [f"  {kind}: {file}" for kind, file in report.files.items()]
     if result.problems:
-        lines.append(f"校验: {len(result.problems)} problem(s):")
+        lines.append(f"校验：发现 {len(result.problems)} 处问题：")
         lines += [f"  {p}" for p in result.problems]
-    lines.append(f"校验: {result.claims.summary()}")
+    lines.append(f"校验：{result.claims.summary()}")
     lines += [f"  {r}" for r in result.claims.results if r.status == UNCHECKED]
     if result.all_pass:
-        lines.append("校验: 全部校验通过")
+        lines.append("校验：全部校验通过")
     emit(args, report.summary(), "\n".join(lines))
     # A draft is never a finished report: it fails even without --strict.
     return 1 if result.draft or (args.strict and result.problems) else 0

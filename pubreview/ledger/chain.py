@@ -141,8 +141,7 @@ class VerifyResult:
     reason: str | None = None
 
 
-def _walk(session: Session, batch: int = 5000) -> Iterator[LedgerEntry]:
-    last_id = 0
+def _walk(session: Session, last_id: int = 0, batch: int = 5000) -> Iterator[LedgerEntry]:
     while True:
         rows = session.scalars(
             select(LedgerEntry)
@@ -157,10 +156,15 @@ def _walk(session: Session, batch: int = 5000) -> Iterator[LedgerEntry]:
         session.expunge_all()
 
 
-def verify(session: Session) -> VerifyResult:
-    """Walk the chain and name the first entry whose link or content does not check out."""
-    expected_prev, expected_id, count = GENESIS_HASH, 1, 0
-    for entry in _walk(session):
+def verify(session: Session, *, after: tuple[int, str] | None = None) -> VerifyResult:
+    """Walk the chain and name the first entry whose link or content does not check out.
+
+    `after` = (size, head) starts the walk behind an entry already proven (a checkpoint the
+    caller has matched), so only the newer entries are rehashed.
+    """
+    start, expected_prev = after or (0, GENESIS_HASH)
+    expected_id, count = start + 1, start
+    for entry in _walk(session, start):
         count += 1
         if entry.id != expected_id:
             return VerifyResult(

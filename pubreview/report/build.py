@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from pubreview import db
 from pubreview.errors import ValidationError
-from pubreview.report import document, formats, render, rollup, supplement
+from pubreview.report import document, formats, render, rollup, sentences, supplement
 from pubreview.report.checks import CheckResult, Problem, check
 from pubreview.report.formats import Edition
 
@@ -55,7 +55,7 @@ class Report:
             "by_category": f.by_category,
             "by_channel": f.by_channel,
             "multi_channel": f.multi_channel,
-            "full_text_rate": document.percent(f.full_text_rate) if f.with_full_text else None,
+            "full_text_rate": sentences.percent(f.full_text_rate) if f.with_full_text else None,
             "adopted": {"central": f.adopted_central, "provincial": f.adopted_provincial},
             "retractions": f.retractions,
             "leak_incidents": f.leak_incidents,

@@ -128,7 +128,6 @@ def table3_rows(other_as_one_row: bool) -> tuple[Table3Row, ...]:
 
 TABLE3_ROWS_2019 = table3_rows(other_as_one_row=True)
 TABLE3_ROWS_2021 = table3_rows(other_as_one_row=False)
-TABLE3_GROUPS: tuple[str, ...] = tuple(prefix for prefix, _, _ in _GROUPS)
 TABLE3_GROUP_LABELS: dict[str, str] = {prefix: group for prefix, group, _ in _GROUPS}
 
 # Table 四: 行政复议, and 行政诉讼 split into 未经复议直接起诉 / 复议后起诉; five cells each.

@@ -27,7 +27,15 @@ class Scanner:
                 kinds[key].add(kind)
         self._words = sorted(kinds)
         self._kinds = [tuple(sorted(kinds[w])) for w in self._words]
-        self._automaton = ahocorasick_rs.AhoCorasick(self._words) if self._words else None
+        # The contiguous NFA scans about a third faster than the default for a slightly longer
+        # build; the full DFA is faster still but takes seconds to build for a large lexicon.
+        self._automaton = (
+            ahocorasick_rs.AhoCorasick(
+                self._words, implementation=ahocorasick_rs.Implementation.ContiguousNFA
+            )
+            if self._words
+            else None
+        )
 
     def __len__(self) -> int:
         return len(self._words)

@@ -80,8 +80,8 @@ class ScreeningLists:
 
     def hits(
         self, text: str, site: Site | None, written_on: datetime.date | None = None
-    ) -> tuple[str, list[Hit]]:
-        """The text with full-width forms folded (same length), and every hit in it."""
+    ) -> tuple[str, _Lines, list[Hit]]:
+        """The text with full-width forms folded (same length), its lines, and every hit."""
         found = self.scanner.scan(text)
         if "full_width" in found:
             text = text.translate(_TO_ASCII)
@@ -94,7 +94,7 @@ class ScreeningLists:
         if self.leaders is not None:
             hits += find_leader_errors(text, self.leaders, found, written_on)
         hits += find_links(text, site, lines.around(found.get("link")))
-        return text, hits
+        return text, lines, hits
 
 
 class _Lines:
@@ -182,12 +182,11 @@ def screen_text(
     the publication day of a text already published (see `find_leader_errors`).
     """
     lists = negative if isinstance(negative, ScreeningLists) else load_lists(negative)
-    text, hits = lists.hits(text, site, written_on)
+    text, lines, hits = lists.hits(text, site, written_on)
     if not hits:
         return []
     hits.sort(key=lambda h: (h.start, h.end, h.detector))
     shown = _masked(text, hits)
-    lines = _Lines(text)
     findings = []
     for hit in hits:
         line = lines.index(hit.start)

@@ -17,6 +17,7 @@ from pubreview import rendering, settings
 from pubreview.publishing import catalog as catalog_mod
 from pubreview.site import files
 from pubreview.site.content import BodyRenderer, SiteContent, load
+from pubreview.site.ledger_pages import checked_bytes, ledger_files, refuse_tampered
 from pubreview.site.pages import Page, plan
 
 
@@ -49,16 +50,12 @@ def _attachment_bytes(
 ) -> Iterator[tuple[str, bytes]]:
     """(site path, bytes) of each attachment file, read from the database one at a time."""
     wanted = {
-        a.id: a.path
-        for item in content.articles
-        if only in (None, item.id)
-        for a in item.attachments
+        a.id: a for item in content.articles if only in (None, item.id) for a in item.attachments
     }
     for att_id in sorted(wanted):
-        yield (
-            wanted[att_id],
-            session.scalar(select(Attachment.content).where(Attachment.id == att_id)),
-        )
+        data = session.scalar(select(Attachment.content).where(Attachment.id == att_id))
+        # The ledger approved these bytes by hash: a row edited since is not published.
+        yield wanted[att_id].path, checked_bytes(wanted[att_id].path, data, wanted[att_id].sha256)
 
 
 def _summary(
@@ -97,6 +94,8 @@ def _full_build(
         for path, data in _attachment_bytes(session, content, None):
             files.write_new(build, path, data)
             written += 1
+        for path, data in ledger_files(content, env):
+            files.write_new(build, path, data)
     except BaseException:
         shutil.rmtree(build, ignore_errors=True)
         raise
@@ -115,6 +114,7 @@ def build_site(
     started = time.perf_counter()
     out_dir = out_dir or default_out_dir()
     content = load(session, catalog or catalog_mod.load())
+    refuse_tampered(session, content)
     pages = plan(content, BodyRenderer())
     with files.site_lock(out_dir):
         written = _full_build(
@@ -141,6 +141,7 @@ def render_publication(
     out_dir = out_dir or default_out_dir()
     env = environment or rendering.environment()
     content = load(session, catalog or catalog_mod.load())
+    refuse_tampered(session, content, fully=[publication_id])
     pages = plan(content, BodyRenderer())
     with files.site_lock(out_dir):
         root = files.live_root(out_dir)
@@ -155,6 +156,10 @@ def render_publication(
             written += files.write_atomic(root, page.path, text.encode())
         for path, data in _attachment_bytes(session, content, publication_id):
             written += files.write_atomic(root, path, data)
+        ledger = ledger_files(content, env)
+        for path, data in ledger:
+            files.write_atomic(root, path, data)
         attachments = {a.path for item in content.articles for a in item.attachments}
-        removed = files.remove_stale(root, {p.path for p in pages} | attachments)
+        keep = {p.path for p in pages} | attachments | {path for path, _ in ledger}
+        removed = files.remove_stale(root, keep)
     return _summary(out_dir, "update", content, pages, written, removed, started)

@@ -90,14 +90,18 @@ def _listing_pages(
         yield Page(path, "site/listing.html", context)
 
 
-def plan(content: SiteContent, renderer: BodyRenderer) -> list[Page]:
-    """Every page of the site, in a fixed order."""
-    nav = [(c, href(f"category/{c}/index.html")) for c in content.nav_categories]
-    common = {
+def common_context(content: SiteContent) -> dict[str, Any]:
+    """What every page's frame needs: the site's name and its navigation."""
+    return {
         "site_name": content.site_name,
-        "nav": nav,
+        "nav": [(c, href(f"category/{c}/index.html")) for c in content.nav_categories],
         "disclosure": href(f"{DISCLOSURE_PATH}/index.html"),
     }
+
+
+def plan(content: SiteContent, renderer: BodyRenderer) -> list[Page]:
+    """Every page of the site, in a fixed order."""
+    common = common_context(content)
     articles = list(content.articles)
     pages: list[Page] = [
         Page(

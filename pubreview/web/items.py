@@ -36,7 +36,6 @@ from pubreview.labels import (
 from pubreview.publishing import catalog as catalog_mod
 from pubreview.review import withdrawal
 from pubreview.review.deciders import eligible
-from pubreview.review.status import history_rows
 from pubreview.review.submission import AttachmentFile, current_revision, get, screening_of
 from pubreview.review.workflow import Outcome
 from pubreview.web.draft_form import DraftForm, Preview, screening_view
@@ -120,16 +119,7 @@ def my_items(session: Session, person_id: int) -> dict:
 
 def timeline(session: Session, pub_id: int, names: dict[str, str]) -> list[dict]:
     """Every ledger step of the item in Chinese, with who was notified of what."""
-    payloads = {r["id"]: r for r in history_rows(session, pub_id)}
-    rows = []
-    for row in _history(session, pub_id, names):
-        raw = payloads.get(row["id"], {})
-        row = {**row, "notified": ""}
-        if raw.get("kind") == "notified":
-            recipient = (raw.get("payload") or {}).get("recipient") or ""
-            row = {**row, "notified": names.get(recipient, recipient)}
-        rows.append(row)
-    return rows
+    return _history(session, pub_id, names)
 
 
 @dataclass(frozen=True)

@@ -109,7 +109,7 @@ def test_seed_report_from_the_cli(
     ]
     assert cli.main(argv) == 0
     out = capsys.readouterr().out
-    assert "580 items published" in out and "699" in out and "黄耀锋" in out
+    assert "本年公开信息 580 条" in out and "699" in out and "黄耀锋" in out
     assert cli.main([*argv, "--strict", "--json"]) == 1
     data = json.loads(capsys.readouterr().out)
     assert data["total"] == 580 and data["adopted"] == {"central": 3, "provincial": 10}
