@@ -126,11 +126,11 @@ class _Reader:
         self.errors: list[str] = []
 
     def error(self, node: yaml.Node, key: str, message: str) -> None:
-        self.errors.append(f"{self.path}: line {node.start_mark.line + 1}: {key}: {message}")
+        self.errors.append(f"{self.path}：第{node.start_mark.line + 1}行：{key}：{message}")
 
     def mapping(self, node: yaml.Node, key: str, allowed: tuple[str, ...] | None) -> dict:
         if not isinstance(node, yaml.MappingNode):
-            self.error(node, key, "expected a mapping (key: value lines)")
+            self.error(node, key, "应为若干「名称: 值」行")
             return {}
         out: dict[str, tuple[yaml.Node, yaml.Node]] = {}
         for knode, vnode in node.value:
@@ -139,11 +139,11 @@ class _Reader:
                 self.error(
                     knode,
                     f"{key}.{name}".lstrip("."),
-                    f"unknown key (allowed: {', '.join(allowed)})",
+                    f"没有这一项（可填：{'、'.join(allowed)}）",
                 )
                 continue
             if name in out:
-                self.error(knode, f"{key}.{name}".lstrip("."), "given twice")
+                self.error(knode, f"{key}.{name}".lstrip("."), "填了两次")
             out[name] = (knode, vnode)
         return out
 
@@ -151,9 +151,9 @@ class _Reader:
         self, node: yaml.Node, key: str, *, integer: bool = True, negative: bool = False
     ) -> float | int | None:
         """A count (or amount, when integer is False); None for ~ or after an error."""
-        wanted = "a whole number" if integer else "a number"
+        wanted = "整数" if integer else "数字"
         if not isinstance(node, yaml.ScalarNode):
-            self.error(node, key, f"expected {wanted} (or ~ when not known yet)")
+            self.error(node, key, f"应为{wanted}（尚不知道时写 ~）")
             return None
         if node.tag == NULL_TAG or (node.tag == "tag:yaml.org,2002:str" and not node.value):
             return None
@@ -163,25 +163,23 @@ class _Reader:
             else ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
         )
         if node.tag not in tags:
-            self.error(node, key, f"expected {wanted}, found {node.value!r}")
+            self.error(node, key, f"应为{wanted}，实际为「{node.value}」")
             return None
         value = yaml.safe_load(node.value)
         if value < 0 and not negative:
-            self.error(node, key, f"must not be negative, found {value}")
+            self.error(node, key, f"不能为负数，实际为 {value}")
             return None
         return value
 
     def text(self, node: yaml.Node, key: str) -> str | None:
         if not isinstance(node, yaml.ScalarNode) or node.tag != "tag:yaml.org,2002:str":
-            self.error(node, key, "expected a text")
+            self.error(node, key, "应为文字")
             return None
         return str(node.value).strip()
 
     def row(self, node: yaml.Node, key: str, columns: tuple[str, ...]) -> list[int | None]:
         if not isinstance(node, yaml.SequenceNode) or len(node.value) != len(columns):
-            self.error(
-                node, key, f"expected a list of {len(columns)} numbers: {', '.join(columns)}"
-            )
+            self.error(node, key, f"应为 {len(columns)} 个数字的列表：{'、'.join(columns)}")
             return [None] * len(columns)
         cells = [
             self.number(cell, f"{key}[{col}]")
@@ -214,7 +212,7 @@ def _tables(reader: _Reader, top: dict, sup: Supplement, edition: Edition) -> No
             sup.table2[name] = {}
             for fname in fields:
                 if fname not in cells:
-                    reader.error(vnode, f"table2.{name}.{fname}", "missing (write ~ if not known)")
+                    reader.error(vnode, f"table2.{name}.{fname}", "缺少此项（尚不知道时写 ~）")
                     continue
                 sup.table2[name][fname] = reader.number(
                     cells[fname][1],
@@ -224,9 +222,7 @@ def _tables(reader: _Reader, top: dict, sup: Supplement, edition: Edition) -> No
                 )
         for name in items:
             if name not in sup.table2:
-                reader.error(
-                    top["table2"][1], f"table2.{name}", "missing row (write ~ if not known)"
-                )
+                reader.error(top["table2"][1], f"table2.{name}", "缺少此行（尚不知道时写 ~）")
     if "table3" in top:
         rows = reader.mapping(top["table3"][1], "table3", edition.table3_keys)
         sup.table3 = {}
@@ -235,7 +231,7 @@ def _tables(reader: _Reader, top: dict, sup: Supplement, edition: Edition) -> No
                 reader.error(
                     top["table3"][1],
                     f"table3.{row.key}",
-                    f"missing row 「{row.full_label}」 (write 0 for none, ~ if not known)",
+                    f"缺少行「{row.full_label}」（没有写 0，尚不知道写 ~）",
                 )
                 continue
             sup.table3[row.key] = reader.row(rows[row.key][1], f"table3.{row.key}", TABLE3_COLUMNS)
@@ -244,7 +240,9 @@ def _tables(reader: _Reader, top: dict, sup: Supplement, edition: Edition) -> No
         sup.table4 = {}
         for group in TABLE4_GROUPS:
             if group not in groups:
-                reader.error(top["table4"][1], f"table4.{group}", "missing (write 0 for none)")
+                reader.error(
+                    top["table4"][1], f"table4.{group}", "缺少此项（没有写 0，尚不知道写 ~）"
+                )
                 continue
             sup.table4[group] = reader.row(groups[group][1], f"table4.{group}", TABLE4_RESULTS)
 
@@ -254,18 +252,20 @@ def _sections(reader: _Reader, node: yaml.Node, sup: Supplement, edition: Editio
         reader.error(node, "sections", f"{edition.name}的章节是固定的，不能另加章节")
         return
     if not isinstance(node, yaml.SequenceNode):
-        reader.error(node, "sections", "expected a list of {title, after, text}")
+        reader.error(node, "sections", "应为章节列表（每项含 title、after、text）")
         return
     keys = tuple(s.key for s in edition.sections)
     for i, item in enumerate(node.value):
         parts = reader.mapping(item, f"sections[{i}]", ("title", "after", "text"))
         title = reader.text(parts["title"][1], f"sections[{i}].title") if "title" in parts else None
         if not title:
-            reader.error(item, f"sections[{i}].title", "missing")
+            reader.error(item, f"sections[{i}].title", "缺少章节标题")
             continue
         after = reader.text(parts["after"][1], f"sections[{i}].after") if "after" in parts else ""
         if after and after not in keys:
-            reader.error(parts["after"][1], f"sections[{i}].after", f"one of {', '.join(keys)}")
+            reader.error(
+                parts["after"][1], f"sections[{i}].after", f"应为以下之一：{'、'.join(keys)}"
+            )
         text = _paragraphs(reader, parts["text"][1], f"sections[{i}]") if "text" in parts else []
         sup.sections.append(ExtraSection(title, after or "", tuple(text)))
 
@@ -296,17 +296,17 @@ def load(path: Path, year: int, edition: Edition) -> Supplement:
     try:
         root = yaml.compose(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise ValidationError(f"{path}: cannot read: {exc.strerror}") from exc
+        raise ValidationError(f"{path}：无法读取：{exc.strerror}") from exc
     except yaml.YAMLError as exc:
-        raise ValidationError(f"{path}: not valid YAML: {exc}") from exc
+        raise ValidationError(f"{path}：不是有效的 YAML：{exc}") from exc
     if root is None:
-        raise ValidationError(f"{path}: the file is empty")
+        raise ValidationError(f"{path}：文件是空的")
     reader = _Reader(path)
     top = reader.mapping(root, "", TOP_KEYS)
     sup = Supplement(path=path, year=year, office="", edition=edition)
     for key in ("year", "office", *edition.required):
         if key not in top:
-            reader.error(root, key, f"missing (required for {edition.name})")
+            reader.error(root, key, f"缺少此项（{edition.name}必填）")
     for key in ("table2", "table3", "table4"):
         if key in top and key not in edition.supplement_parts:
             reader.error(top[key][0], key, f"{edition.name}没有这张表")
@@ -315,7 +315,7 @@ def load(path: Path, year: int, edition: Edition) -> Supplement:
         and (found := reader.number(top["year"][1], "year")) is not None
         and found != year
     ):
-        reader.error(top["year"][1], "year", f"the file is for {found}, the report for {year}")
+        reader.error(top["year"][1], "year", f"文件是 {found} 年度的，报告是 {year} 年度的")
     if "office" in top:
         sup.office = reader.text(top["office"][1], "office") or ""
     if "contact" in top:
@@ -345,7 +345,7 @@ def load(path: Path, year: int, edition: Edition) -> Supplement:
     other = _other_edition(top, edition)
     if other is not None:
         raise ValidationError(
-            f"supplement {path}: 表二、表三是按{other.name}填写的，而本报告按{edition.name}生成；"
+            f"补充材料 {path}：表二、表三是按{other.name}填写的，而本报告按{edition.name}生成；"
             f"请为{year}年度按{edition.name}重新生成补充材料模板，或按{other.name}生成报告"
         )
     _tables(reader, top, sup, edition)
@@ -359,7 +359,7 @@ def load(path: Path, year: int, edition: Edition) -> Supplement:
             reader.error(
                 top.get("narrative", (None, root))[1],
                 f"narrative.{key}",
-                f"missing ({titles[key]})",
+                f"缺少（{titles[key]}）",
             )
     for key, (_, vnode) in narrative.items():
         sup.narrative[key] = _paragraphs(reader, vnode, f"narrative.{key}")
@@ -377,12 +377,11 @@ def load(path: Path, year: int, edition: Edition) -> Supplement:
                 try:
                     re.compile(text)
                 except re.error as exc:
-                    reader.error(value, "privacy.patterns", f"not a regular expression: {exc}")
+                    reader.error(value, "privacy.patterns", f"不是有效的正则表达式：{exc}")
             sup.privacy_patterns = texts
     if reader.errors:
         raise ValidationError(
-            f"supplement {path} has {len(reader.errors)} problem(s):\n  "
-            + "\n  ".join(reader.errors)
+            f"补充材料 {path} 有 {len(reader.errors)} 处问题：\n  " + "\n  ".join(reader.errors)
         )
     return sup
 
@@ -405,7 +404,7 @@ def template(year: int, edition: Edition) -> str:
 def write_template(path: Path, year: int, edition: Edition) -> Path:
     """Write the template to `path`, refusing to overwrite an administrator's file."""
     if path.exists():
-        raise ValidationError(f"{path} already exists; not overwriting it")
+        raise ValidationError(f"{path} 已存在，不覆盖")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(template(year, edition), encoding="utf-8")
     return path

@@ -68,17 +68,17 @@ def _line_of(text: str, needle: str) -> int:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (("  actual_wan: ~", "  actual_wan: 0\n  bonus: 1"), "spending.bonus: unknown key"),
+        (("  actual_wan: ~", "  actual_wan: 0\n  bonus: 1"), "spending.bonus：没有这一项"),
         (
             ("    咨询电话: ~", "    咨询电话: -3"),
-            "consultations.by_channel.咨询电话: must not be negative",
+            "consultations.by_channel.咨询电话：不能为负数",
         ),
         (
             ("    当面咨询: ~", "    当面咨询: 很多"),
-            "consultations.by_channel.当面咨询: expected a whole number, found '很多'",
+            "consultations.by_channel.当面咨询：应为整数，实际为「很多」",
         ),
-        (("year: 2018", "year: 2017"), "year: the file is for 2017, the report for 2018"),
-        (("leak_incidents: ~", "leak_incidents: 无"), "leak_incidents: expected a whole number"),
+        (("year: 2018", "year: 2017"), "year：文件是 2017 年度的，报告是 2018 年度的"),
+        (("leak_incidents: ~", "leak_incidents: 无"), "leak_incidents：应为整数"),
     ],
 )
 def test_narrative_errors_name_the_key_and_line(
@@ -90,7 +90,7 @@ def test_narrative_errors_name_the_key_and_line(
     path = write(tmp_path, text.replace(change[0], change[1], 1), 2018)
     with pytest.raises(ValidationError) as raised:
         supplement.load(path, 2018, formats.NARRATIVE)
-    assert f"line {line if 'bonus' not in change[1] else line + 1}: {message}" in str(raised.value)
+    assert f"第{line if 'bonus' not in change[1] else line + 1}行：{message}" in str(raised.value)
 
 
 @pytest.mark.parametrize(
@@ -98,13 +98,13 @@ def test_narrative_errors_name_the_key_and_line(
     [
         (
             ('  "四": [~, ~, ~, ~, ~, ~, ~]', '  "四": [0, 0, 0, 0, x, 0, 0]'),
-            "table3.四[法律服务机构]: expected a whole number",
+            "table3.四[法律服务机构]：应为整数",
         ),
         (
             ('  "二": [~, ~, ~, ~, ~, ~, ~]', '  "二": [0, 0, 0]'),
-            "table3.二: expected a list of 7 numbers",
+            "table3.二：应为 7 个数字的列表",
         ),
-        (("    issued: ~", "    issued: -1"), "table2.规章.issued: must not be negative"),
+        (("    issued: ~", "    issued: -1"), "table2.规章.issued：不能为负数"),
     ],
 )
 def test_table_errors_name_the_key(tmp_path: Path, change: tuple[str, str], message: str) -> None:
@@ -118,7 +118,7 @@ def test_table_errors_name_the_key(tmp_path: Path, change: tuple[str, str], mess
 
 def test_a_table_the_edition_does_not_have_is_refused(tmp_path: Path) -> None:
     text = supplement.template(2021, formats.NATIONAL).replace("year: 2021", "year: 2018")
-    with pytest.raises(ValidationError, match="table3: 2019年以前的文字版年度报告.*没有这张表"):
+    with pytest.raises(ValidationError, match="table3：2019年以前的文字版年度报告.*没有这张表"):
         supplement.load(write(tmp_path, text, 2018), 2018, formats.NARRATIVE)
 
 
@@ -127,7 +127,7 @@ def test_missing_required_parts_are_named(tmp_path: Path) -> None:
     with pytest.raises(ValidationError) as raised:
         supplement.load(path, 2021, formats.NATIONAL)
     text = str(raised.value)
-    for key in ("table2: missing", "table3: missing", "table4: missing", "narrative.problems"):
+    for key in ("table2：缺少此项", "table3：缺少此项", "table4：缺少此项", "narrative.problems"):
         assert key in text
     # The narrative edition needs neither consultations nor spending.
     path = write(
@@ -142,4 +142,4 @@ def test_init_supplement_from_the_cli(tmp_path: Path, capsys: pytest.CaptureFixt
     written = target.read_text(encoding="utf-8")
     assert "year: 2019" in written and "〔2019〕60号" in written
     assert cli.main(["report", "2019", "--init-supplement", "--supplement", str(target)]) == 1
-    assert "already exists" in capsys.readouterr().err
+    assert "已存在，不覆盖" in capsys.readouterr().err
