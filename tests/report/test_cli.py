@@ -49,7 +49,7 @@ def test_the_edition_follows_the_year(
     # A 2020 supplement used for the 2021 tables is refused in one sentence, not 23 errors.
     assert cli.main([*argv, "--format", "national"]) == 1
     err = capsys.readouterr().err
-    assert "表二、表三是按国办公开办函〔2019〕60号格式填写的" in err and "unknown key" not in err
+    assert "表二、表三是按国办公开办函〔2019〕60号格式填写的" in err and "没有这一项" not in err
 
 
 def test_strict_fails_on_a_contradicted_figure(
