@@ -38,14 +38,15 @@ ALLOWED_TYPES: dict[str, str] = {
     ".csv": "text",
     ".md": "text",
 }
+ALLOWED_NAMES = "、".join(sorted({ext.lstrip(".") for ext in ALLOWED_TYPES}))
 MAX_NAME = 200
 _UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\]")
 _EMPTY_IMAGE = re.compile(r"!\[[^\]]*\]\(\)")
 
 
 def allowed_extensions() -> str:
-    """The allowed extensions as the form shows them."""
-    return "、".join(sorted({ext.lstrip(".") for ext in ALLOWED_TYPES}))
+    """The allowed extensions and the size limit, as the form shows them."""
+    return f"{ALLOWED_NAMES}；每个不超过 {_size(settings.load().max_attachment_bytes)}"
 
 
 def _content_type(content: bytes) -> str | None:
@@ -80,8 +81,7 @@ def check_attachment(filename: str, content: bytes, field: str = "attachments") 
     expected = ALLOWED_TYPES.get(suffix)
     if expected is None:
         raise ValidationError(
-            f"附件“{name}”的类型（{suffix or '无扩展名'}）不允许上传；"
-            f"允许的类型：{allowed_extensions()}",
+            f"附件“{name}”的类型（{suffix or '无扩展名'}）不允许上传；允许的类型：{ALLOWED_NAMES}",
             field=field,
         )
     actual = _content_type(content)

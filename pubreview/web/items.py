@@ -80,7 +80,7 @@ def _where(session: Session, pub: Publication) -> dict:
     """Status, the step awaited, whom it waits on and since when."""
     people = eligible(session, pub)
     if pub.status is Status.RETURNED:
-        what = "退回修改：待报送人修改后重新提交"
+        what = "待报送人修改后重新提交"
     elif pub.status is Status.IN_REVIEW and pub.stage is not None:
         what = f"待{STAGE_LABEL[pub.stage]}"
     else:
