@@ -169,7 +169,7 @@ def _check_request(
         )
     if request.publish_at is not None:
         _check_publish_at(pub, outcome, request.publish_at)
-    for channel, url in request.urls.items():
+    for channel, url in (request.urls or {}).items():
         if safe_url(url) is None:
             raise ValidationError(f"{channel}的地址「{url}」不是 http:// 或 https:// 开头的网址")
     if outcome is Outcome.APPROVE and pub.stage is Stage.PRE_REVIEW:
@@ -215,7 +215,7 @@ def _record(
     revision = current_revision(session, pub)
     publish_at = _publish_time(request.publish_at) if request.publish_at else None
     channels = (
-        _channel_urls(pub, request.urls)
+        _channel_urls(pub, request.urls or {})
         if (stage is Stage.PUBLICATION and outcome is Outcome.APPROVE)
         else {}
     )
