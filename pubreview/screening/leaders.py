@@ -165,6 +165,7 @@ class LeaderList:
         yield from (("departed", name) for name in self.departed)
         yield from (("near_leader", name) for name in self.near_misses)
         yield from (("title", title) for title in self.titles)
+        yield from (("unit", leader.unit) for leader in self.leaders.values())
 
 
 def _names(held: str, written: str) -> bool:
@@ -315,11 +316,22 @@ def _title_hits(
     leader: Leader,
     span: tuple[int, int],
     titles: _Titles,
+    units: dict[int, str],
     written_on: datetime.date | None,
 ) -> Iterator[Hit]:
-    """A hit for each title next to a leader's name that is not theirs now."""
+    """A hit for a listed unit not theirs before the titles, and each title not theirs now."""
     start, end = span
     chain, chain_start = titles.before(text, start)
+    unit = units.get(chain_start) if chain else None
+    if unit is not None and unit != leader.unit:
+        yield Hit(
+            start,
+            end,
+            "leader_title",
+            BLOCK,
+            f"领导单位错误：{leader.name}任职于{leader.unit}，不是「{unit}」",
+            suggestion=f"{leader.unit}{leader.title}{leader.name}",
+        )
     after = titles.after(end)
     for title in chain + ([after] if after else []):
         if leader.holds(title):
@@ -362,10 +374,15 @@ def find_leader_errors(
     title that was current on that day is then a warning, not an error.
     """
     titles = _Titles(found.get("title", ()))
+    # Where a listed unit's name ends (the longest there): 市数据局 in 市数据局副局长….
+    units: dict[int, str] = {}
+    for unit, _, end in found.get("unit", ()):
+        if len(unit) > len(units.get(end, "")):
+            units[end] = unit
     for name, start, end in found.get("leader", ()):
         if not _part_of_longer_name(text, end, titles):
             leader = leaders.leaders[name]
-            yield from _title_hits(text, leader, (start, end), titles, written_on)
+            yield from _title_hits(text, leader, (start, end), titles, units, written_on)
     for name, start, end in found.get("departed", ()):
         if _part_of_longer_name(text, end, titles):
             continue

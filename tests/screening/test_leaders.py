@@ -210,3 +210,19 @@ def test_a_longer_name_that_starts_like_a_listed_one_passes(text: str) -> None:
 def test_a_leaders_name_followed_by_a_verb_is_still_checked() -> None:
     assert leader_findings("科长曾翔主持会议。")[0][0] == "leader_title"
     assert leader_findings("主任曾祥主持会议。") == [("leader_name", "block", "曾翔")]
+
+
+def test_a_listed_unit_not_theirs_before_the_title_blocks(tmp_path: Path) -> None:
+    path = tmp_path / "leaders.yaml"
+    path.write_text(
+        "leaders:\n"
+        "  - {name: 赵明远, title: 局长, unit: 市数据局}\n"
+        "  - {name: 孙建华, title: 局长, unit: 市财政局}\n",
+        encoding="utf-8",
+    )
+    lists = ScreeningLists(leaders=load_leaders(path))
+    [finding] = screen_text("body", "市财政局局长赵明远出席。", lists)
+    assert (finding.detector, finding.suggestion) == ("leader_title", "市数据局局长赵明远")
+    assert "市财政局" in finding.reason
+    assert screen_text("body", "市数据局局长赵明远、市财政局局长孙建华出席。", lists) == []
+    assert screen_text("body", "市政府办局长赵明远", lists) == []  # not a listed unit
