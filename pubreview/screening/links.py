@@ -18,7 +18,7 @@ from pubreview.site.content import URL_SCHEMES
 # Words a line must contain to hold a link; other lines are not searched (scanner triggers).
 TRIGGERS = ("](", "]:", "://", "www.", "href", "src", "javascript:", "vbscript:", "data:")
 
-# Where a link target sits in Markdown or HTML. Group "target" is the address as written.
+# Where a link target sits in Markdown or HTML; each named group is the address as written.
 _LINK = re.compile(
     "|".join(
         [
@@ -68,7 +68,8 @@ class Site:
 
     def has(self, page: str) -> bool:
         """Whether the built site has the page (a directory means its index.html)."""
-        assert self.root is not None
+        if self.root is None:
+            return False
         relative = PurePosixPath(page or "index.html")
         if ".." in relative.parts:
             return False
