@@ -12,22 +12,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from models import LedgerEntry
 from pubreview import db, ledger
 from pubreview.review.workflow import Outcome
-from tests.factories import decided, submitted
-
-
-def build_history(engine: Engine) -> None:
-    for _ in range(3):
-        pub = submitted(engine)
-        decided(engine, pub, "li.na", attest=True)
-        decided(engine, pub, "zeng.xiang")
-
-
-def drop_guards(engine: Engine) -> None:
-    """What an attacker with database access would do first."""
-    with engine.begin() as conn:
-        suffix = " ON ledger_entries" if engine.dialect.name == "postgresql" else ""
-        for name in ("ledger_entries_no_update", "ledger_entries_no_delete"):
-            conn.execute(text(f"DROP TRIGGER {name}{suffix}"))
+from tests.support.ledger import build_history, drop_guards
 
 
 def verify(engine: Engine) -> ledger.VerifyResult:

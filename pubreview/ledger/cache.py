@@ -1,0 +1,117 @@
+"""The `publications` rows are a cache of the ledger: replay the entries and compare.
+
+Every change of an item's status, stage, revision or title is written in the same transaction
+as the entry that justifies it, so replaying the entries in order must give the row as stored.
+A row that disagrees was edited outside pubreview (or the cache has a bug): either way the
+row, not the ledger, is wrong.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import LedgerEntry, LedgerKind, Publication, Stage, Status
+from pubreview.review.workflow import Outcome, next_position
+
+
+@dataclass(frozen=True)
+class CacheMismatch:
+    """One field of one `publications` row that the ledger does not justify."""
+
+    publication_id: int
+    column: str
+    stored: str | None
+    expected: str | None
+
+    def __str__(self) -> str:
+        return (
+            f"第 {self.publication_id} 号信息：publications.{self.column} 为「{self.stored}」，"
+            f"按台帐应为「{self.expected}」"
+        )
+
+
+@dataclass
+class _State:
+    status: Status | None = None
+    stage: Stage | None = None
+    revision: int | None = None
+    title: str | None = None
+    category: str | None = None
+
+
+def _apply(state: _State, kind: str, revision: int | None, stage: str | None, outcome, payload):
+    """Move the replayed state by one entry, as the code that appended it moved the row."""
+    if kind in (LedgerKind.SUBMITTED, LedgerKind.RESUBMITTED):
+        state.status, state.stage, state.revision = Status.IN_REVIEW, Stage.PRE_REVIEW, revision
+        state.title = payload.get("title", state.title)
+        state.category = payload.get("category", state.category)
+    elif kind == LedgerKind.IMPORTED:
+        state.status, state.stage, state.revision = Status.PUBLISHED, None, revision
+        state.title = payload.get("title", state.title)
+        state.category = payload.get("category", state.category)
+    elif kind == LedgerKind.DECIDED and stage and outcome:
+        state.status, state.stage = next_position(Stage(stage), Outcome(outcome))
+        if payload.get("publish_at") and state.status is Status.PUBLISHED:
+            state.status = Status.SCHEDULED
+    elif kind == LedgerKind.PUBLISHED and state.status is Status.SCHEDULED:
+        state.status = Status.PUBLISHED
+    elif kind == LedgerKind.RETRACTED:
+        state.status = Status.RETRACTED
+    elif kind == LedgerKind.WITHDRAWN:
+        state.status, state.stage = Status.WITHDRAWN, None
+
+
+def check(session: Session) -> list[CacheMismatch]:
+    """Name every `publications` field that differs from what its ledger entries imply."""
+    states: dict[int, _State] = {}
+    for kind, pub_id, revision, stage, outcome, payload in session.execute(
+        select(
+            LedgerEntry.kind,
+            LedgerEntry.publication_id,
+            LedgerEntry.revision,
+            LedgerEntry.stage,
+            LedgerEntry.outcome,
+            LedgerEntry.payload,
+        )
+        .where(LedgerEntry.publication_id.is_not(None))
+        .order_by(LedgerEntry.id)
+    ):
+        state = states.setdefault(pub_id, _State())
+        _apply(state, kind, revision, stage, outcome, payload if isinstance(payload, dict) else {})
+    found: list[CacheMismatch] = []
+    for row in session.execute(
+        select(
+            Publication.id,
+            Publication.status,
+            Publication.stage,
+            Publication.current_revision,
+            Publication.title,
+            Publication.category,
+        ).order_by(Publication.id)
+    ):
+        state = states.get(row.id)
+        if state is None or state.status is None:
+            found.append(
+                CacheMismatch(row.id, "id", str(row.id), "（台帐中没有这条信息的提交记录）")
+            )
+            continue
+        for column, stored, expected in (
+            ("status", row.status, state.status),
+            ("stage", row.stage, state.stage),
+            ("current_revision", row.current_revision, state.revision),
+            ("title", row.title, state.title),
+            ("category", row.category, state.category),
+        ):
+            if stored != expected:
+                found.append(
+                    CacheMismatch(
+                        row.id,
+                        column,
+                        None if stored is None else str(stored),
+                        None if expected is None else str(expected),
+                    )
+                )
+    return found

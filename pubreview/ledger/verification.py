@@ -1,0 +1,107 @@
+"""`ledger verify` in full: the chain, the content it binds, the cache beside it, checkpoints."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from pubreview.errors import CheckpointUnavailable
+from pubreview.ledger import cache, chain, checkpoints, content
+
+
+@dataclass
+class Verification:
+    """Everything `ledger verify` found; `ok` only when no check named a problem."""
+
+    chain: chain.VerifyResult
+    content: list[str] = field(default_factory=list)
+    cache: list[str] = field(default_factory=list)
+    checkpoints: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # facts worth knowing that are not failures
+    checkpoints_checked: int = 0
+    covered: int = 0  # entries proven by the newest matching checkpoint
+
+    @property
+    def ok(self) -> bool:
+        """No break in the chain, no edited content, no stale cache, every checkpoint extended."""
+        return self.chain.ok and not (self.content or self.cache or self.checkpoints)
+
+    def to_dict(self) -> dict:
+        """Plain data for --json."""
+        return {
+            "ok": self.ok,
+            **self.chain.__dict__,
+            "chain_ok": self.chain.ok,
+            "content": self.content,
+            "cache": self.cache,
+            "checkpoints": self.checkpoints,
+            "checkpoints_checked": self.checkpoints_checked,
+            "covered": self.covered,
+            "notes": self.notes,
+        }
+
+    def lines(self) -> list[str]:
+        """The report as a person reads it: the verdict first, then every problem."""
+        out = []
+        if self.ok:
+            out.append(f"ledger verified: {self.chain.entries} entries, head {self.chain.head}")
+        elif not self.chain.ok:
+            out.append(f"LEDGER BROKEN at entry {self.chain.broken_at}: {self.chain.reason}")
+        else:
+            out.append(f"LEDGER BROKEN: {self.chain.entries} entries chain up, but:")
+        out += [f"  内容被改动：{p}" for p in self.content]
+        out += [f"  缓存与台帐不符：{p}" for p in self.cache]
+        out += [f"  检查点：{p}" for p in self.checkpoints]
+        out += [f"  注：{n}" for n in self.notes]
+        return out
+
+
+def _dedupe(found: list[checkpoints.Checkpoint]) -> list[checkpoints.Checkpoint]:
+    return list({(c.size, c.head, c.time, c.signature): c for c in found}.values())
+
+
+def verify_all(
+    session: Session,
+    *,
+    sources: list[str] | None = None,
+    public_key: str | None = None,
+    expect_head: str | None = None,
+) -> Verification:
+    """Run every check: chain, content, cache, and the local log plus every checkpoint source."""
+    result = Verification(chain.verify(session))
+    if expect_head is not None and result.chain.ok and expect_head != result.chain.head:
+        result.checkpoints.append(
+            f"head is {result.chain.head}, expected {expect_head}: "
+            "entries were removed or added at the end"
+        )
+    result.content = [str(m) for m in content.check(session)]
+    result.cache = [str(m) for m in cache.check(session)]
+    found = checkpoints.read_log()
+    for source in sources or []:
+        found += checkpoints.load_source(source)
+    found = _dedupe(found)
+    if not found:
+        result.notes.append(
+            "还没有检查点：截断或整体改写无从发现（请运行 pubreview ledger checkpoint）"
+        )
+        return result
+    try:
+        public = checkpoints.trusted_public_key(public_key)
+    except CheckpointUnavailable as exc:
+        result.checkpoints.append(f"无法核对检查点签名：{exc}")
+        return result
+    if not result.chain.ok:
+        # Without a sound chain, matching a checkpoint's head proves nothing about the rest.
+        return result
+    result.checkpoints_checked = len(found)
+    result.checkpoints += checkpoints.problems(session, found, public, result.chain.entries)
+    latest = checkpoints.latest_matching(session, found, public)
+    result.covered = latest.size if latest else 0
+    newer = result.chain.entries - result.covered
+    if latest is not None and newer:
+        result.notes.append(
+            f"最近的{latest.label()}之后新增 {newer} 条（第 {latest.size + 1}–"
+            f"{result.chain.entries} 条），尚无检查点证明"
+        )
+    return result

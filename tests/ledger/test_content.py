@@ -1,0 +1,129 @@
+"""Content in the chain: an edited body or attachment is named by verify and never published."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+
+from pubreview import db
+from pubreview.errors import ContentTampered
+from pubreview.ledger import content
+from pubreview.ledger.verification import verify_all
+from pubreview.site import build_site, render_publication
+from tests.site_support import publish_through_chain, tree
+
+
+def _verify(engine: Engine):
+    with db.transaction(engine) as session:
+        return verify_all(session)
+
+
+def _revision_id(engine: Engine, pub_id: int) -> int:
+    with engine.connect() as conn:
+        return conn.scalar(
+            text("SELECT id FROM revisions WHERE publication_id = :p"), {"p": pub_id}
+        )
+
+
+def test_untouched_content_verifies(engine: Engine) -> None:
+    publish_through_chain(engine, "标题", "正文", attachments={"a.txt": b"a"})
+    with db.transaction(engine) as session:
+        assert content.check(session) == []
+    assert _verify(engine).ok
+
+
+def test_edited_body_is_named_and_not_published(engine: Engine, tmp_path: Path) -> None:
+    kept = publish_through_chain(engine, "另一条", "不变的正文")
+    forged = publish_through_chain(engine, "原标题", "原正文")
+    out = tmp_path / "site"
+    with db.transaction(engine) as session:
+        build_site(session, out)
+    before = tree(out)
+    # No trigger guards revisions: the forgery needs nothing dropped.
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE revisions SET body = '伪造的正文' WHERE publication_id = :p"),
+            {"p": forged},
+        )
+    result = _verify(engine)
+    assert not result.ok and result.chain.ok
+    assert any(f"第 {forged} 号信息第 1 稿" in p and "正文" in p for p in result.content)
+    assert not any(f"第 {kept} 号信息" in p for p in result.content)
+    for build in (
+        lambda s: build_site(s, out),
+        lambda s: render_publication(s, out, forged),
+        lambda s: render_publication(s, out, kept),
+    ):
+        with (
+            pytest.raises(ContentTampered, match=f"第 {forged} 号信息第 1 稿"),
+            db.transaction(engine) as session,
+        ):
+            build(session)
+    assert tree(out) == before and "伪造的正文" not in str(before)
+
+
+def test_edited_attachment_is_named_and_not_published(engine: Engine, tmp_path: Path) -> None:
+    pub = publish_through_chain(engine, "带附件", "正文", attachments={"名单.txt": b"original"})
+    out = tmp_path / "site"
+    with db.transaction(engine) as session:
+        build_site(session, out)
+    before = tree(out)
+    revision = _revision_id(engine, pub)
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE attachments SET content = :c WHERE revision_id = :r"),
+            {"c": b"forged", "r": revision},
+        )
+    result = _verify(engine)
+    assert any("附件「名单.txt」的内容已被改动" in p for p in result.content), result.content
+    for build in (lambda s: build_site(s, out), lambda s: render_publication(s, out, pub)):
+        with pytest.raises(ContentTampered, match="名单.txt"), db.transaction(engine) as session:
+            build(session)
+    assert tree(out) == before
+
+
+def test_attachment_and_its_recorded_hash_both_rewritten(engine: Engine) -> None:
+    pub = publish_through_chain(engine, "带附件", "正文", attachments={"a.txt": b"original"})
+    forged, revision = b"forged", _revision_id(engine, pub)
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE attachments SET content = :c, sha256 = :h WHERE revision_id = :r"),
+            {"c": forged, "h": hashlib.sha256(forged).hexdigest(), "r": revision},
+        )
+    found = [str(m) for m in _check(engine)]
+    assert any("与台帐第" in p and "a.txt" in p for p in found), found
+    assert any("指纹" in p for p in found)
+
+
+def test_body_and_cached_fingerprint_both_rewritten(engine: Engine) -> None:
+    pub = publish_through_chain(engine, "标题", "正文")
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE revisions SET body = 'x', fingerprint = :f WHERE publication_id = :p"),
+            {"f": "0" * 64, "p": pub},
+        )
+    found = [str(m) for m in _check(engine)]
+    assert any("revisions 表记的指纹" in p for p in found)
+    assert any("重算的指纹" in p for p in found)
+
+
+def test_a_revision_without_a_submission_entry_is_named(engine: Engine) -> None:
+    pub = publish_through_chain(engine, "标题", "正文")
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO revisions (publication_id, number, title, body, fingerprint, "
+                "author_id, created_at) SELECT publication_id, 2, title, '插入的', fingerprint, "
+                "author_id, created_at FROM revisions WHERE publication_id = :p"
+            ),
+            {"p": pub},
+        )
+    assert any(f"第 {pub} 号信息第 2 稿" in str(m) and "没有" in str(m) for m in _check(engine))
+
+
+def _check(engine: Engine):
+    with db.transaction(engine) as session:
+        return content.check(session)
