@@ -58,3 +58,21 @@ def test_attachments_are_stored_with_their_hash_and_change_the_fingerprint(engin
     assert base != fingerprint("t", "b", [attachment("a.txt", "一"), attachment("b.txt", "三")])
     assert base != fingerprint("t", "b!", files)
     assert base == fingerprint("t", "b", list(reversed(files)))
+
+
+def test_a_screening_done_before_the_transaction_is_used_only_for_the_same_content(
+    engine: Engine,
+) -> None:
+    from pubreview.review.submission import Screened, screen, screening_of
+
+    body = "联系人身份证 11010519491231002X。"
+    before = screen("标题", body, [])
+    assert before.result["blocked"]
+    # Marked, so the test can tell a recorded result from a recomputed one.
+    marked = Screened(before.fingerprint, {**before.result, "counts": {"block": 9, "warn": 9}})
+    with db.transaction(engine) as session:
+        same = submit(session, draft(title="标题", body=body), screened=marked)
+        # Content changed after the preview: the stale result is not recorded, it is redone.
+        changed = submit(session, draft(title="标题", body="无问题的正文。"), screened=marked)
+        assert screening_of(session, same.id, 1) == marked.result
+        assert screening_of(session, changed.id, 1)["findings"] == []

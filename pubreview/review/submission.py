@@ -142,9 +142,17 @@ def _add_revision(
 
 
 def submit(
-    session: Session, draft: Draft, catalog: catalog_mod.Catalog | None = None
+    session: Session,
+    draft: Draft,
+    catalog: catalog_mod.Catalog | None = None,
+    *,
+    screened: Screened | None = None,
 ) -> Publication:
-    """Validate a draft and record it as revision 1, waiting for pre-review."""
+    """Validate a draft and record it as revision 1, waiting for pre-review.
+
+    `screened`, from `screen()` before the transaction, spares screening under the write lock;
+    it is used only if its fingerprint is the revision's.
+    """
     catalog = catalog or catalog_mod.load()
     title, body = _check_content(draft.title, draft.body)
     if draft.category not in catalog.categories:
@@ -197,7 +205,7 @@ def submit(
         payload=_revision_payload(publication, revision, draft.attachments, unit.code),
         dedupe_key=f"revision:{publication.id}:1",
     )
-    record_screening(session, publication, revision, draft.attachments)
+    record_screening(session, publication, revision, draft.attachments, screened)
     return publication
 
 
@@ -209,6 +217,7 @@ def resubmit(
     title: str | None,
     body: str | None,
     attachments: list[AttachmentFile] | None,
+    screened: Screened | None = None,
 ) -> Publication:
     """Record a new revision of a returned item; review starts again at pre-review."""
     publication = get(session, publication_id, for_update=True)
@@ -251,8 +260,23 @@ def resubmit(
         payload=_revision_payload(publication, revision, attachments, unit.code),
         dedupe_key=f"revision:{publication.id}:{number}",
     )
-    record_screening(session, publication, revision, attachments)
+    record_screening(session, publication, revision, attachments, screened)
     return publication
+
+
+@dataclass(frozen=True)
+class Screened:
+    """A screening result for the content with this fingerprint."""
+
+    fingerprint: str
+    result: dict
+
+
+def screen(title: str, body: str, attachments: list[AttachmentFile]) -> Screened:
+    """Screen content exactly as submission records it (slow: run it before the transaction)."""
+    title, body = title.strip(), body.strip()
+    result = screen_document(title, body, [(a.filename, a.content) for a in attachments])
+    return Screened(fingerprint(title, body, attachments), result.to_dict())
 
 
 def record_screening(
@@ -260,11 +284,12 @@ def record_screening(
     publication: Publication,
     revision: Revision,
     attachments: list[AttachmentFile],
+    screened: Screened | None = None,
 ) -> dict:
     """Screen a revision for classified markings and personal data; the result is a ledger entry."""
-    result = screen_document(
-        revision.title, revision.body, [(a.filename, a.content) for a in attachments]
-    ).to_dict()
+    if screened is None or screened.fingerprint != revision.fingerprint:
+        screened = screen(revision.title, revision.body, attachments)
+    result = screened.result
     ledger.append(
         session,
         kind=LedgerKind.SCREENED,

@@ -143,7 +143,7 @@ def _submit(app, tasks: BackgroundTasks, user: CurrentUser, raw: RawForm) -> Res
     )
     try:
         with transaction() as session:
-            pub_id = submit(session, draft).id
+            pub_id = submit(session, draft, screened=shown.screened).id
     except (ValidationError, NotFound) as exc:
         form.fail(exc if isinstance(exc, ValidationError) else ValidationError(str(exc)))
         return _submit_page(user, form, shown, 422)
@@ -249,6 +249,7 @@ def _resubmit(app, tasks: BackgroundTasks, user: CurrentUser, pub_id: int, raw: 
                 title=form.title,
                 body=form.body,
                 attachments=files,
+                screened=shown.screened,
             )
     except (ValidationError, DecisionRefused) as exc:
         form.fail(exc if isinstance(exc, ValidationError) else ValidationError(str(exc)))

@@ -19,8 +19,7 @@ from pubreview import settings
 from pubreview.errors import ValidationError
 from pubreview.labels import SEVERITY_LABEL
 from pubreview.review.drafts import check_attachment, docx_to_markdown
-from pubreview.review.submission import AttachmentFile, fingerprint
-from pubreview.screening import screen_document
+from pubreview.review.submission import AttachmentFile, Screened, screen
 from pubreview.web import staging
 from pubreview.web.review import body_html
 
@@ -189,7 +188,12 @@ class Preview:
 
     body_html: object
     screening: dict
-    fingerprint: str
+    screened: Screened | None  # handed to submit/resubmit, which use it if nothing changed
+
+    @property
+    def fingerprint(self) -> str:
+        """The fingerprint of the previewed content ("" when it could not be screened)."""
+        return self.screened.fingerprint if self.screened else ""
 
     @property
     def has_findings(self) -> bool:
@@ -200,11 +204,11 @@ class Preview:
 def preview(title: str, body: str, attachments: list[AttachmentFile]) -> Preview:
     """Render and screen a draft exactly as submission will (nothing is written)."""
     try:
-        result = screen_document(
-            title, body, [(a.filename, a.content) for a in attachments]
-        ).to_dict()
+        screened = screen(title, body, attachments)
+        result = screened.result
     except ValidationError as exc:
         # A list file the screen needs is missing or broken: say so, do not hide it.
+        screened = None
         result = {
             "blocked": False,
             "findings": [],
@@ -213,5 +217,5 @@ def preview(title: str, body: str, attachments: list[AttachmentFile]) -> Preview
     return Preview(
         body_html=body_html(body) if body.strip() else "",
         screening=screening_view(result),
-        fingerprint=fingerprint(title.strip(), body.strip(), attachments),
+        screened=screened,
     )
