@@ -26,6 +26,7 @@ from models import (
 )
 from pubreview import ledger
 from pubreview.accounts import authz
+from pubreview.clock import local_time
 from pubreview.labels import (
     DISCLOSURE_LABEL,
     STAGE_LABEL,
@@ -42,7 +43,6 @@ from pubreview.web.draft_form import DraftForm, Preview, screening_view
 from pubreview.web.review import (
     _history,
     body_html,
-    local_time,
     queue_page,
     revision_diff,
     waited,

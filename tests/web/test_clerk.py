@@ -19,8 +19,8 @@ from sqlalchemy import Engine, select
 
 from models import LedgerEntry, LedgerKind, Publication, Revision, Status
 from pubreview import db
+from pubreview.clock import local_time
 from pubreview.review.workflow import Outcome
-from pubreview.web.review import local_time
 from tests.factories import attachment, decided, submitted
 from tests.support.accounts import form_token, login, set_password
 from tests.web_support import AfterCommitRecorder, ledger_size, make_app, point_at
