@@ -1,0 +1,147 @@
+"""Signed checkpoints: a rewritten or truncated ledger, and a forged checkpoint, are each named."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import Engine
+
+from models import LedgerEntry
+from pubreview import db, settings
+from pubreview.errors import CheckpointUnavailable, LedgerBroken
+from pubreview.ledger import checkpoints
+from pubreview.ledger.verification import verify_all
+from pubreview.site import build_site
+from tests.factories import submitted
+from tests.site_support import publish_through_chain
+from tests.support.ledger import build_history, rewrite_and_rehash, truncate
+
+
+def _checkpoint(engine: Engine) -> checkpoints.Checkpoint:
+    with db.transaction(engine) as session:
+        return checkpoints.make(session, create_key=True)
+
+
+def _verify(engine: Engine, **kwargs):
+    with db.transaction(engine) as session:
+        return verify_all(session, **kwargs)
+
+
+def test_checkpoint_is_signed_logged_and_the_key_kept_private(engine: Engine) -> None:
+    build_history(engine)
+    made = _checkpoint(engine)
+    key_file = settings.load().signing_key_file
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert made.size == 12 and checkpoints.read_log() == [made]
+    assert checkpoints.signature_ok(made, checkpoints.trusted_public_key())
+    submitted(engine)
+    result = _verify(engine)
+    assert result.ok and result.covered == 12 and result.checkpoints_checked == 1
+    assert any("新增 2 条" in n for n in result.notes)
+    later = _checkpoint(engine)
+    assert later.size == 14 and len(checkpoints.read_log()) == 2
+
+
+def test_rewritten_history_with_recomputed_hashes_is_named(engine: Engine) -> None:
+    build_history(engine)
+    _checkpoint(engine)
+    submitted(engine)
+    rewrite_and_rehash(engine, 3, actor="wang.fang")
+    result = _verify(engine)
+    assert result.chain.ok  # the chain alone cannot see it: every hash was recomputed
+    assert not result.ok
+    assert any("第 12 条的哈希与检查点" in p and "改写" in p for p in result.checkpoints)
+    with pytest.raises(LedgerBroken, match="第 12 条的哈希"), db.transaction(engine) as session:
+        checkpoints.make(session)
+    assert len(checkpoints.read_log()) == 1  # a rewritten history is never signed
+
+
+def test_truncated_tail_is_named(engine: Engine) -> None:
+    build_history(engine)
+    _checkpoint(engine)
+    truncate(engine, 9)
+    result = _verify(engine)
+    assert result.chain.ok and not result.ok
+    assert any("台帐只有 9 条" in p and "第 10–12 条已丢失" in p for p in result.checkpoints)
+
+
+def test_forged_or_foreign_checkpoints_are_refused(engine: Engine, tmp_path: Path) -> None:
+    build_history(engine)
+    made = _checkpoint(engine)
+    truncate(engine, 8)
+    # Forge the log to match the shortened ledger, keeping the old signature.
+    forged = checkpoints.Checkpoint(8, _head(engine, 8), made.time, made.key_id, made.signature)
+    checkpoints.log_path().write_text(json.dumps(forged.to_dict()) + "\n")
+    result = _verify(engine)
+    assert not result.ok and any("签名无效" in p for p in result.checkpoints)
+    # A checkpoint signed with some other key, given from outside.
+    other = checkpoints.sign(Ed25519PrivateKey.generate(), 8, _head(engine, 8))
+    elsewhere = tmp_path / "other.json"
+    elsewhere.write_text(json.dumps({"checkpoints": [other.to_dict()]}))
+    checkpoints.log_path().unlink()
+    result = _verify(engine, sources=[str(elsewhere)])
+    key = checkpoints.key_id(checkpoints.trusted_public_key())
+    assert not result.ok and any(f"不是由密钥 {key} 签发" in p for p in result.checkpoints)
+
+
+def _head(engine: Engine, size: int) -> str:
+    with db.transaction(engine) as session:
+        return session.get(LedgerEntry, size).hash
+
+
+def test_missing_or_exposed_key_signs_nothing_and_verify_says_so(engine: Engine) -> None:
+    build_history(engine, items=1)
+    _checkpoint(engine)
+    key_file = settings.load().signing_key_file
+    os.chmod(key_file, 0o644)
+    with pytest.raises(CheckpointUnavailable, match="chmod 600"):
+        _checkpoint(engine)
+    key_file.unlink()
+    with pytest.raises(CheckpointUnavailable, match="找不到台帐签名密钥"):
+        _checkpoint(engine)  # a log exists: a new key is not made silently
+    submitted(engine)  # decisions and submissions still record
+    result = _verify(engine)
+    assert not result.ok and any("无法核对检查点签名" in p for p in result.checkpoints)
+
+
+def test_checkpoints_are_published_with_the_site_and_checked_from_there(
+    engine: Engine, database_url: str, data_dir: Path
+) -> None:
+    publish_through_chain(engine, "标题", "正文")
+    env = {
+        **os.environ,
+        "PUBREVIEW_DATABASE_URL": database_url,
+        "PUBREVIEW_DATA_DIR": str(data_dir),
+    }
+
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "pubreview.cli", *args], env=env, capture_output=True, text=True
+        )
+
+    with db.transaction(engine) as session:
+        build_site(session, data_dir / "site")
+    made = cli("ledger", "checkpoint", "--json")
+    assert made.returncode == 0, made.stderr
+    published = Path(json.loads(made.stdout)["published"])
+    document = json.loads(published.read_text())
+    assert document["public_key"] == checkpoints.public_text(checkpoints.trusted_public_key())
+    head = document["checkpoints"][0]["head"]
+    assert head in (data_dir / "site/ledger/index.html").read_text()
+    # A full build keeps publishing them.
+    with db.transaction(engine) as session:
+        build_site(session, data_dir / "site")
+    assert json.loads(published.read_text()) == document
+    checkpoints.log_path().unlink()  # the local log lost: the site's copy still proves
+    key = cli("ledger", "key").stdout.split()[0]
+    rewrite_and_rehash(engine, 2, comment="改过")
+    broken = cli("ledger", "verify", "--checkpoints", str(published), "--public-key", key)
+    assert broken.returncode == 1 and "改写" in broken.stdout, broken.stdout
+    assert "Traceback" not in broken.stderr
