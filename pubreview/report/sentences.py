@@ -72,7 +72,9 @@ def ledger_sentence(figures: YearFigures, sup: Supplement) -> str:
     text = "，".join(parts) + "。"
     if figures.by_category:
         text += (
-            "按内容分类："
+            # 其中: the categories are the total's parts (each item has one), so an audit of the
+            # report can add them up; the channels are not (an item may go out on several).
+            "其中按内容分类："
             + "，".join(category_phrase(k, n) for k, n in figures.by_category.items())
             + "。"
         )
