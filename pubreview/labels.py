@@ -73,6 +73,8 @@ DISCLOSURE_LABEL: dict[str, str] = {
 }
 
 VIA_LABEL = {"cli": "命令行", "web": "审核链接", "web-session": "登录后网页"}
+# 媒体采用 (publishing.adoption.Level values), as the annual report counts them.
+ADOPTION_LEVEL_LABEL: dict[str, str] = {"central": "中央级", "provincial": "省级"}
 
 
 def stage_label(value: str | Stage | None) -> str:

@@ -18,6 +18,7 @@ from models import LedgerEntry, LedgerKind, Person, Revision, Role, Stage, Unit
 from models.base import as_utc
 from pubreview import ledger
 from pubreview.labels import (
+    ADOPTION_LEVEL_LABEL,
     KIND_LABEL,
     SCREEN_LABEL,
     STATUS_LABEL,
@@ -32,7 +33,6 @@ from pubreview.review.workflow import STAGE_ROLE, UNIT_SCOPED
 
 # Process bookkeeping, not steps anyone took: a stage opening, a message being delivered.
 _NOT_STEPS = frozenset({LedgerKind.STAGE_OPENED, LedgerKind.NOTIFIED})
-LEVEL_LABEL = {"central": "中央级", "provincial": "省级"}
 SYSTEM = "system"
 
 
@@ -122,7 +122,7 @@ def _decision(entry: LedgerEntry) -> tuple[str, str, list[str]]:
         notes = ["因保密原因撤回"] if p.get("confidentiality") else []
         return KIND_LABEL[kind], "撤回", notes
     if kind == LedgerKind.ADOPTED:
-        level = LEVEL_LABEL.get(p.get("level", ""), p.get("level", ""))
+        level = ADOPTION_LEVEL_LABEL.get(p.get("level", ""), p.get("level", ""))
         notes = [p["url"]] if p.get("url") else []
         return KIND_LABEL[kind], f"{level}采用：{p.get('outlet', '')}", notes
     return KIND_LABEL.get(kind, kind), KIND_LABEL.get(kind, kind), []

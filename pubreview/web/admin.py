@@ -436,7 +436,7 @@ REASON_LABEL = {
     "disabled": "账户已停用",
     "code": "动态验证码错误",
 }
-VIA_LABEL = {"web": "网页", "cli": "命令行", "link": "一次性链接", "sample": "示例数据"}
+ACCESS_VIA_LABEL = {"web": "网页", "cli": "命令行", "link": "一次性链接", "sample": "示例数据"}
 
 
 def _detail(detail: dict, units: dict[str, str]) -> str:
@@ -484,7 +484,7 @@ def access_audit(request: Request, user: SignedIn) -> HTMLResponse:
             "actor": r.actor or "",
             "username": r.username or "",
             "ip": r.ip or "",
-            "via": VIA_LABEL.get(r.via, r.via),
+            "via": ACCESS_VIA_LABEL.get(r.via, r.via),
             "detail": _detail(r.detail, units),
         }
         for r in records

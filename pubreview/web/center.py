@@ -24,12 +24,11 @@ from starlette.concurrency import run_in_threadpool
 from models import LedgerEntry, LedgerKind, Publication, Stage, Status, Unit
 from pubreview.accounts import authz
 from pubreview.errors import DecisionRefused, NotFound, PubreviewError, ValidationError
-from pubreview.labels import STATUS_LABEL
+from pubreview.labels import ADOPTION_LEVEL_LABEL, STATUS_LABEL
 from pubreview.publishing import OFFICE_TIMEZONE, adoption, retraction, search
 from pubreview.publishing import catalog as catalog_mod
 from pubreview.publishing import channels as channels_mod
 from pubreview.publishing.record import publish_at
-from pubreview.review.slip import LEVEL_LABEL
 from pubreview.review.submission import get
 from pubreview.site import default_out_dir, render_publication
 from pubreview.web.auth import CurrentUser, check_csrf, current_user
@@ -224,7 +223,7 @@ def item_console(session: Session, publication_id: int) -> dict:
     retracted = retraction_of(session, pub.id)
     adoptions = [
         {
-            "level": LEVEL_LABEL.get(e.payload.get("level"), e.payload.get("level")),
+            "level": ADOPTION_LEVEL_LABEL.get(e.payload.get("level"), e.payload.get("level")),
             "outlet": e.payload.get("outlet"),
             "url": e.payload.get("url"),
             "at": local_time(e.created_at),
@@ -253,7 +252,7 @@ def item_console(session: Session, publication_id: int) -> dict:
         ],
         "retraction": retracted,
         "adoptions": adoptions,
-        "levels": list(LEVEL_LABEL.items()),
+        "levels": list(ADOPTION_LEVEL_LABEL.items()),
     }
 
 
@@ -535,14 +534,14 @@ async def adopt(
     form = await _form(request, user)
     url = form.get("url", "").strip() or None
     try:
-        if form.get("level") not in LEVEL_LABEL:
+        if form.get("level") not in ADOPTION_LEVEL_LABEL:
             raise ValidationError("请选择采用级别：中央级或省级")
         result = await run_in_threadpool(
             _adopt, user, publication_id, form["level"], form.get("outlet", ""), url
         )
     except (DecisionRefused, ValidationError, NotFound) as exc:
         return _refused(user, publication_id, exc, "未能登记采用")
-    level = LEVEL_LABEL[result.level]
+    level = ADOPTION_LEVEL_LABEL[result.level]
     if not result.recorded:
         return _done(
             user, publication_id, "此前已登记", f"{result.outlet}的采用此前已登记，本次未作更改。"
