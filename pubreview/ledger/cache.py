@@ -27,9 +27,10 @@ class CacheMismatch:
     expected: str | None
 
     def __str__(self) -> str:
+        stored, expected = self.stored or "（空）", self.expected or "（空）"
         return (
-            f"第 {self.publication_id} 号信息：publications.{self.column} 为「{self.stored}」，"
-            f"按台帐应为「{self.expected}」"
+            f"第 {self.publication_id} 号信息：publications.{self.column} 为「{stored}」，"
+            f"按台帐应为「{expected}」"
         )
 
 
