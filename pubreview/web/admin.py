@@ -111,7 +111,14 @@ def people_page(session: Session) -> dict:
     for g in session.scalars(select(RoleGrant).order_by(RoleGrant.unit_id, RoleGrant.role)):
         grants.setdefault(g.person_id, []).append(f"{names[g.unit_id]}·{ROLE_LABEL[g.role.value]}")
     ids = dict(session.execute(select(Person.username, Person.id)).all())
+    people_by_id = {p.id: p for p in session.scalars(select(Person))}
+    by_unit: dict[int, dict[str, list[str]]] = {u.id: {} for u in units}
+    for g in session.scalars(select(RoleGrant).order_by(RoleGrant.role, RoleGrant.person_id)):
+        holder = people_by_id[g.person_id]
+        label = ROLE_LABEL[g.role.value]
+        by_unit[g.unit_id].setdefault(label, []).append(f"{holder.name}（{holder.username}）")
     return {
+        "by_unit": [(u.name, by_unit[u.id]) for u in units],
         "people": [
             {
                 "username": a.username,

@@ -184,6 +184,8 @@ def test_admin_creates_a_person_and_assigns_roles_all_audited(
     assert "角色变更" in page and "停用账户" in page and "登录成功" in page
     assert "新增角色：业务科·报送人" in page and "取消角色：业务科·报送人" in page
     assert local_now().strftime("%Y-%m-%d") in page
+    listing = client.get("/admin/people").text
+    assert "钱磊（qian.lei）" in listing.split('id="units"')[1].split('id="create"')[0]
     person_page = client.get("/admin/people/qian.lei").text
     assert "业务科 · 科室负责人" in person_page and 'id="remove-yewu-section_head"' in person_page
 
