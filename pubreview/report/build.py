@@ -91,6 +91,17 @@ def previous_supplement(path: Path, year: int, edition: Edition) -> supplement.S
     return supplement.load(candidate, year - 1, last if last.has_tables else edition)
 
 
+def _previous(
+    path: Path, year: int, edition: Edition
+) -> tuple[supplement.Supplement | None, list[Problem]]:
+    """Last year's supplement for the carry-over check; a broken one is a warning, not a stop."""
+    try:
+        return previous_supplement(path, year, edition), []
+    except ValidationError as exc:
+        first = str(exc).splitlines()[0]
+        return None, [Problem("上年补充材料", f"无法读取，未核对上年结转：{first}", "warning")]
+
+
 def choose_edition(year: int, fmt: str | None) -> tuple[Edition, list[Problem]]:
     """The edition asked for, or the year's; a choice that does not fit the year is a warning."""
     chosen = formats.edition(fmt) if fmt else formats.for_year(year)
@@ -114,7 +125,8 @@ def build_report(
     if not supplement_path.exists():
         raise ValidationError(f"没有补充材料文件 {supplement_path}")
     sup = supplement.load(supplement_path, year, edition)
-    previous = previous_supplement(supplement_path, year, edition)
+    previous, more = _previous(supplement_path, year, edition)
+    warnings += more
     with snapshot(engine) as session:
         figures = rollup.year_figures(session, year)
         annex = rollup.management_annex(session, year)

@@ -165,3 +165,12 @@ def test_private_names_are_flagged(tmp_path: Path, text: str, flagged: str | Non
     problems = _problems(tmp_path, narrative={"overview": text, "problems": "无。"})
     names = [p for p in problems if "疑似私人姓名" in p]
     assert (names[0].count(f"「{flagged}」") == 1) if flagged else names == []
+
+
+def test_a_broken_last_year_file_is_a_warning(engine: Engine, tmp_path: Path) -> None:
+    (tmp_path / "supplement-2021.yaml").write_text("year: [", encoding="utf-8")
+    sup = national_supplement(tmp_path / "supplement-2022.yaml", year=2022)
+    report = build_report(engine, 2022, None, sup, tmp_path / "out")
+    [problem] = report.problems
+    assert (problem.where, problem.severity) == ("上年补充材料", "warning")
+    assert "未核对上年结转" in problem.message
