@@ -5,17 +5,21 @@ from models.base import Base
 from models.ledger import GENESIS_HASH, LedgerEntry, LedgerKind
 from models.org import Person, Role, RoleGrant, Unit, UnitKind
 from models.publication import Attachment, Publication, Revision, Stage, Status
+from models.requests import DisclosureCase, DisclosureRequest, RequestConsultation
 
 __all__ = [
     "GENESIS_HASH",
     "Account",
     "Attachment",
     "Base",
+    "DisclosureCase",
+    "DisclosureRequest",
     "LedgerEntry",
     "LedgerKind",
     "LoginSession",
     "Person",
     "Publication",
+    "RequestConsultation",
     "Revision",
     "Role",
     "RoleGrant",

@@ -29,6 +29,17 @@ class LedgerKind(enum.StrEnum):
     IMPORTED = "imported"  # an item brought in from an older spreadsheet 台帐
     WITHDRAWN = "withdrawn"  # the submitter withdrew the item before a decision (撤销)
     ACCESS = "access"  # access audit: login, logout, lock-out, password, role, account changes
+    # 依申请公开: one entry per step of a disclosure request (payload names the request).
+    REQUEST_RECEIVED = "request_received"  # 登记: channel, applicant type, counted receipt date
+    REQUEST_CORRECTION = "request_correction"  # 补正告知 sent to the applicant
+    REQUEST_CORRECTED = "request_corrected"  # the correction arrived: the clock restarts
+    REQUEST_CONSULTED = "request_consulted"  # 征求第三方意见 sent
+    REQUEST_CONSULT_ANSWERED = "request_consult_answered"  # the third party answered
+    REQUEST_EXTENDED = "request_extended"  # 延期答复, approved by the head
+    REQUEST_REPLY_STEP = "request_reply_step"  # the reply's 承办 / 审核 / 签发
+    REQUEST_CLOSED = "request_closed"  # the outcome: one Table 三 row, the reply date
+    CASE_FILED = "case_filed"  # a 行政复议 or 行政诉讼 over a request
+    CASE_DECIDED = "case_decided"  # its result (Table 四)
 
 
 class LedgerEntry(Base):

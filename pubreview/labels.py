@@ -93,6 +93,7 @@ def outcome_label(value: str | None) -> str:
     """The label of a decision's outcome, or the value itself when it is not one."""
     return OUTCOME_LABEL.get(value or "", value or "")
 
+
 # 依申请公开 (models.requests.RequestStatus values) and the reply's approval steps.
 REQUEST_STATUS_LABEL: dict[str, str] = {
     "open": "办理中",

@@ -122,7 +122,9 @@ class WorkCalendar:
             if run:
                 first, last = run[0].on, run[-1].on
                 span = short(first) if first == last else f"{short(first)}…{short(last)}"
-                parts.append(f"{run[0].name or '放假'} {span} 不计")
+                # One stretch of days off may join two holidays (国庆节、中秋节 in 2025).
+                names = "、".join(dict.fromkeys(d.name or "放假" for d in run))
+                parts.append(f"{names} {span} 不计")
                 run.clear()
 
         on, counted = start, 0
@@ -132,8 +134,6 @@ class WorkCalendar:
             if not d.working:
                 # Ordinary weekends go unmentioned; holidays (and their weekends) are listed.
                 if d.name or not d.weekend:
-                    if run and run[-1].name != d.name:
-                        flush()
                     run.append(d)
                 continue
             flush()
