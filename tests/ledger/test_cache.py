@@ -65,10 +65,9 @@ def test_edited_row_is_named(engine: Engine) -> None:
         )
     found = _found(engine)
     signed, published = ids["signed"], ids["published"]
-    assert (
-        f"第 {signed} 号信息：publications.status 为「published」，按台帐应为「in_review」" in found
-    )
-    assert f"第 {signed} 号信息：publications.stage 为「None」，按台帐应为「publication」" in found
+    where = f"第 {signed} 号信息：publications"
+    assert f"{where}.status 为「published」，按台帐应为「in_review」" in found
+    assert f"{where}.stage 为「（空）」，按台帐应为「publication」" in found
     assert any(f"第 {published} 号信息：publications.title" in f for f in found)
     assert len(found) == 3, found
     with db.transaction(engine) as session:
