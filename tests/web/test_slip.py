@@ -13,6 +13,8 @@ from sqlalchemy import Engine, select
 
 from models import Revision
 from pubreview import db
+from pubreview.review.workflow import Outcome
+from tests.factories import decided, submitted
 from tests.support.accounts import login, set_password
 from tests.support.journeys import whole_journey
 from tests.web_support import AfterCommitRecorder, ledger_size, make_app, point_at
@@ -121,3 +123,15 @@ def test_the_slip_needs_a_login(engine: Engine, client: TestClient) -> None:
     pub = whole_journey(engine)
     first = client.get(f"/items/{pub}/slip.docx", follow_redirects=False)
     assert first.status_code == 303 and first.headers["location"].startswith("/login")
+
+
+def test_hostile_text_is_shown_as_text(engine: Engine, client: TestClient) -> None:
+    pub = submitted(engine, title="<script>alert(1)</script>通知")
+    decided(engine, pub, "li.na", Outcome.RETURN, comment='<img src=x onerror="alert(2)">')
+    login(client, "zhang.wei", PASSWORD)
+    html = client.get(f"/items/{pub}/slip").text
+    assert "<script>alert(1)" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;通知" in html
+    assert "&lt;img src=x onerror=&#34;alert(2)&#34;&gt;" in html
+    word = docx_text(client.get(f"/items/{pub}/slip.docx").content)
+    assert '<img src=x onerror="alert(2)">' in word  # plain text in Word, never markup
