@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "web",
     "notify",
     "accounts",
+    "requests",
 ]
 
 

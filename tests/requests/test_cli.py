@@ -1,0 +1,118 @@
+"""`pubreview request …` and `pubreview case …` on a real database, as a script uses them."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from models import LedgerEntry
+from pubreview import db
+from pubreview.cli.parser import main
+
+
+@pytest.fixture
+def cli(engine: Engine, database_url: str, tmp_path, monkeypatch: pytest.MonkeyPatch, capsys):
+    monkeypatch.setenv("PUBREVIEW_DATABASE_URL", database_url)
+    monkeypatch.setenv("PUBREVIEW_DATA_DIR", str(tmp_path / "data"))
+
+    def run(*args: str) -> tuple[int, dict | list | None, str]:
+        code = main(list(args))
+        out = capsys.readouterr()
+        data = json.loads(out.out) if "--json" in args and out.out.strip() else None
+        return code, data, out.out + out.err
+
+    return run
+
+
+def test_a_request_from_receipt_to_reply(cli) -> None:
+    code, made, _ = cli(
+        "request", "receive", "--as", "zhou.min", "--channel", "邮寄",
+        "--applicant-type", "自然人", "--arrived-on", "2025-09-26", "--signed-on", "2025-09-28",
+        "--content", "请公开某小区规划许可", "--applicant", "李四", "--contact", "13900000000",
+        "--json",
+    )  # fmt: skip
+    assert code == 0
+    rid = made["id"]
+    assert (made["received_on"], made["due_on"]) == ("2025-09-28", "2025-10-31")
+    assert made["applicant"] == "李四"
+    code, shown, _ = cli("request", "show", str(rid), "--json")
+    assert code == 0
+    assert shown["applicant"] == "李＊＊＊" and shown["contact"] == "1＊＊＊"
+    assert (shown["received_on"], shown["due_on"]) == ("2025-09-28", "2025-10-31")
+    code, _, text = cli("request", "show", str(rid), "--as", "zhou.min")
+    assert "李四" in text and "国庆节、中秋节 10-01…10-08 不计" in text
+    code, _, _ = cli(
+        "request", "extend", str(rid), "--as", "zhou.min", "--days", "10",
+        "--approved-by", "zeng.xiang", "--notified-on", "2025-10-20", "--reason", "需调取档案",
+    )  # fmt: skip
+    assert code == 0
+    steps = [
+        ("--outcome", "三（一）", "--basis", "《政府信息公开条例》第三十六条第（二）项"),
+        ("--approve",),
+    ]
+    assert cli("request", "reply", str(rid), "--as", "zhou.min", *steps[0])[0] == 0
+    assert cli("request", "reply", str(rid), "--as", "wu.gang", *steps[1])[0] == 0
+    assert cli("request", "reply", str(rid), "--as", "zeng.xiang", *steps[1])[0] == 0
+    code, done, _ = cli(
+        "request", "reply", str(rid), "--as", "zhou.min", "--sent-on", "2025-11-05", "--json"
+    )
+    assert code == 0
+    assert (done["outcome"], done["closed_on"], done["status"]) == (
+        "三（一）",
+        "2025-11-05",
+        "closed",
+    )
+    assert [s["step"] for s in done["reply"]["steps"]] == ["承办", "审核", "签发"]
+    code, listed, _ = cli("request", "list", "--json")
+    assert [r["id"] for r in listed] == [rid]
+
+
+def test_refusals_say_what_to_fix_and_write_nothing(cli, engine: Engine) -> None:
+    def entries() -> int:
+        with db.transaction(engine) as s:
+            return s.scalar(select(func.count()).select_from(LedgerEntry))
+
+    before = entries()
+    code, err, text = cli(
+        "request", "receive", "--as", "zhou.min", "--channel", "当面", "--applicant-type", "个人",
+        "--arrived-on", "2025-03-03", "--content", "某文件", "--json",
+    )  # fmt: skip
+    assert code == 1 and err["error"] == "ValidationError"
+    assert "没有「个人」这种申请人类型" in err["message"]
+    assert entries() == before
+    code, made, _ = cli(
+        "request", "receive", "--as", "zhou.min", "--channel", "当面", "--applicant-type", "其他",
+        "--arrived-on", "2025-03-03", "--content", "某文件", "--json",
+    )  # fmt: skip
+    rid = str(made["id"])
+    code, err, _ = cli(
+        "request", "close", rid, "--as", "zhou.min", "--outcome", "三（一）",
+        "--closed-on", "2025-03-10", "--json",
+    )  # fmt: skip
+    assert code == 1 and "须经承办、审核、签发" in err["message"]
+    code, err, _ = cli(
+        "request", "extend", rid, "--as", "zhou.min", "--days", "25", "--approved-by",
+        "zeng.xiang", "--notified-on", "2025-03-10", "--reason", "x", "--json",
+    )  # fmt: skip
+    assert code == 1 and "延期最长 20 个工作日" in err["message"]
+    assert cli("request", "show", "999", "--json")[1]["error"] == "NotFound"
+
+
+def test_cases_feed_table_4(cli, engine: Engine) -> None:
+    code, case, _ = cli(
+        "case", "add", "--as", "zhou.min", "--kind", "行政复议", "--filed-on", "2025-05-06",
+        "--json",
+    )  # fmt: skip
+    assert code == 0 and case["result"] == "尚未审结"
+    code, decided, _ = cli(
+        "case", "decide", str(case["id"]), "--as", "zhou.min", "--result", "纠正",
+        "--decided-on", "2025-07-01", "--json",
+    )  # fmt: skip
+    assert code == 0 and decided["result"] == "结果纠正"
+    code, err, _ = cli(
+        "case", "decide", str(case["id"]), "--as", "zhou.min", "--result", "维持",
+        "--decided-on", "2025-07-02", "--json",
+    )  # fmt: skip
+    assert code == 1 and "已有结果" in err["message"]
