@@ -131,3 +131,30 @@ def test_cli_verify_exits_non_zero_on_a_broken_chain(
         text=True,
     )
     assert broken.returncode == 1 and "entry 9" in broken.stdout
+
+
+def test_insert_that_would_replace_an_entry_is_refused(engine: Engine) -> None:
+    build_history(engine)
+    columns = (
+        "id, kind, publication_id, revision, stage, actor, outcome, comment, created_at, "
+        "flow_run_id, payload, dedupe_key, prev_hash, hash"
+    )
+    forged = columns.replace("actor", "'mallory'")
+    select_3 = f"SELECT {forged} FROM ledger_entries WHERE id = 3"
+    if engine.dialect.name == "sqlite":
+        # REPLACE deletes the old row without firing the DELETE trigger.
+        attempts = [
+            f"{verb} ledger_entries ({columns}) {select_3}"
+            for verb in ("INSERT OR REPLACE INTO", "REPLACE INTO")
+        ]
+    else:
+        attempts = [
+            f"INSERT INTO ledger_entries ({columns}) {select_3} "
+            "ON CONFLICT (id) DO UPDATE SET actor = 'mallory'"
+        ]
+    for statement in attempts:
+        with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
+            conn.execute(text(statement))
+    with db.transaction(engine) as session:
+        assert session.get(LedgerEntry, 3).actor != "mallory"
+    assert verify(engine).ok
