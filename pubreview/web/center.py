@@ -42,6 +42,7 @@ router = APIRouter()
 SignedIn = Annotated[CurrentUser, Depends(current_user)]
 
 VIA = "web-session"
+PANEL = 20  # items shown with their forms in each list of the console
 _DATETIME_HINT = "请按“2026-12-01 09:00”的格式填写"
 
 
@@ -81,7 +82,15 @@ def _hand_channels(
     return out
 
 
-def _item(session: Session, pub: Publication, catalog: catalog_mod.Catalog, units: dict) -> dict:
+def _item(
+    session: Session,
+    pub: Publication,
+    catalog: catalog_mod.Catalog,
+    units: dict,
+    *,
+    hand: bool = True,
+) -> dict:
+    """One item as the console lists it; `hand` adds each hand channel's text to post."""
     return {
         "id": pub.id,
         "title": pub.title,
@@ -95,7 +104,7 @@ def _item(session: Session, pub: Publication, catalog: catalog_mod.Catalog, unit
         "site_channels": [
             c for c in pub.channels if (s := catalog.channels.get(c)) and s.kind == "site"
         ],
-        "hand": _hand_channels(session, pub, catalog),
+        "hand": _hand_channels(session, pub, catalog) if hand else [],
     }
 
 
@@ -157,7 +166,8 @@ def console_page(session: Session, params: dict[str, str]) -> dict:
         select(Publication)
         .where(Publication.status == Status.IN_REVIEW, Publication.stage == Stage.PUBLICATION)
         .order_by(Publication.waiting_since)
-    )
+    ).all()
+    pending = _pending_registration(session)
     scheduled = session.scalars(
         select(Publication)
         .where(Publication.status == Status.SCHEDULED)
@@ -171,15 +181,19 @@ def console_page(session: Session, params: dict[str, str]) -> dict:
         search_error = str(exc)
     kept = {k: params.get(k, "") for k in ("title", "unit", "category", "channel", "from", "to")}
     return {
-        "waiting": [_item(session, p, catalog, units) for p in waiting],
+        # The oldest first, a panel's worth each: each form renders its text to post.
+        "waiting": [_item(session, p, catalog, units) for p in waiting[:PANEL]],
+        "waiting_total": len(waiting),
         "scheduled": [
             {
-                **_item(session, p, catalog, units),
+                **_item(session, p, catalog, units, hand=False),
                 "publish_at": local_time(when) if (when := publish_at(session, p)) else "",
             }
             for p in scheduled
         ],
-        "pending": [_item(session, p, catalog, units) for p in _pending_registration(session)],
+        "pending": [_item(session, p, catalog, units) for p in pending[:PANEL]],
+        "pending_total": len(pending),
+        "panel": PANEL,
         "search": {
             "error": search_error,
             "fields": kept,
