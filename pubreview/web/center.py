@@ -410,7 +410,7 @@ async def publish(
                 raise ValidationError("定时发布请填写发布时间")
         else:
             fields["publish_at"] = ""
-        revision = int(form.get("revision") or 0) or None
+        revision = int(form["revision"]) if form.get("revision", "").isdigit() else None
         decision = request_from_form(
             fields,
             publication_id=publication_id,
