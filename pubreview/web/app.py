@@ -28,6 +28,7 @@ from pubreview.errors import (
 from pubreview.labels import OUTCOME_LABEL, STAGE_LABEL
 from pubreview.orchestration import after_commit as actions
 from pubreview.web import account, admin, auth, center, clerk, csrf, reviewer, slip
+from pubreview.web import requests as request_pages
 from pubreview.web.common import NOTHING_CHANGED, SECURITY_HEADERS, message, page, transaction
 from pubreview.web.deciding import record_decision, request_from_form
 from pubreview.web.links import (
@@ -69,6 +70,7 @@ def create_app(after_commit: AfterCommit = actions.after_commit) -> FastAPI:
     app.include_router(slip.router)
     app.include_router(clerk.router)
     app.include_router(reviewer.router)
+    app.include_router(request_pages.router)
     app.add_exception_handler(LoginRequired, auth.login_required_handler)
     app.add_exception_handler(CsrfRefused, auth.csrf_refused_handler)
     app.add_exception_handler(Forbidden, auth.forbidden_handler)

@@ -1,0 +1,311 @@
+"""依申请公开 pages (/requests): register a request, see each one's deadline, act on it.
+
+For the people who handle requests (the center, administrators) and the leaders who approve
+extensions and sign replies. Every form calls the domain function the command line uses, in
+its own transaction; a refusal writes nothing and says what to fix. Applicants' names and
+contacts are shown to request handlers only (leaders see them masked).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from models import Person
+from models.requests import ApplicantType, CaseKind, CaseResult, RequestChannel
+from pubreview.accounts import org
+from pubreview.errors import Forbidden, NotFound, PubreviewError, ValidationError
+from pubreview.requests import (
+    access,
+    cases,
+    consultation,
+    correction,
+    extension,
+    outcome,
+    receipt,
+    reply,
+    views,
+)
+from pubreview.requests.outcome import CLOSE_WITHOUT_REPLY, OUTCOME_ROWS, outcome_label
+from pubreview.web.auth import CurrentUser, check_csrf, current_user
+from pubreview.web.common import NOTHING_CHANGED, SECURITY_HEADERS, message, page, transaction
+
+router = APIRouter(prefix="/requests")
+SignedIn = Annotated[CurrentUser, Depends(current_user)]
+
+
+def _who(session: Session, user: CurrentUser) -> tuple[Person, bool]:
+    """The person and whether they handle requests; Forbidden for anyone else."""
+    person = org.person(session, user.username)
+    handles = access.may_handle(session, person)
+    if not handles and not access.may_approve(session, person):
+        raise Forbidden("只有办理政府信息公开申请的人员和分管领导可以查看依申请公开页面")
+    return person, handles
+
+
+def _day(form: dict[str, str], name: str, label: str, *, required: bool = True) -> date | None:
+    text = (form.get(name) or "").strip()
+    if not text:
+        if required:
+            raise ValidationError(f"请填写{label}", field=name)
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValidationError(f"{label}「{text}」不是日期，请按 2026-12-01 的格式填写") from None
+
+
+def _see_other(location: str) -> RedirectResponse:
+    return RedirectResponse(location, status_code=303, headers=SECURITY_HEADERS)
+
+
+def _choices() -> dict[str, Any]:
+    return {
+        "channels": [c.value for c in RequestChannel],
+        "applicant_types": [t.value for t in ApplicantType],
+        "reply_outcomes": [
+            (k, outcome_label(k)) for k in OUTCOME_ROWS if k not in CLOSE_WITHOUT_REPLY
+        ],
+        "close_outcomes": [(k, outcome_label(k)) for k in CLOSE_WITHOUT_REPLY],
+        "case_kinds": [k.value for k in CaseKind],
+        "case_results": [r.value for r in CaseResult],
+    }
+
+
+@router.get("", response_class=HTMLResponse)
+def request_list(user: SignedIn, status: str | None = None, overdue: str | None = None):
+    """Every request, the most urgent first, and the form to register one."""
+    if status not in (None, "", "open", "correction", "consulting", "closed"):
+        status = None
+    with transaction() as session:
+        _, handles = _who(session, user)
+        rows = views.listing(
+            session, personal=handles, status=status or None, overdue_only=bool(overdue)
+        )
+    return page(
+        "requests.html",
+        user=user,
+        rows=rows,
+        handles=handles,
+        status_filter=status or "",
+        overdue=bool(overdue),
+        form={},
+        error=None,
+        **_choices(),
+    )
+
+
+def _register(user: CurrentUser, form: dict[str, str]) -> int:
+    with transaction() as session:
+        req = receipt.receive(
+            session,
+            actor=user.username,
+            channel=form.get("channel", ""),
+            applicant_type=form.get("applicant_type", ""),
+            arrived_on=_day(form, "arrived_on", "收到日期"),
+            signed_on=_day(form, "signed_on", "签收日期", required=False),
+            confirmed_on=_day(form, "confirmed_on", "确认日期", required=False),
+            content=form.get("content", ""),
+            applicant_name=form.get("applicant_name"),
+            applicant_contact=form.get("applicant_contact"),
+        )
+        return req.id
+
+
+async def _form(request: Request, user: CurrentUser) -> dict[str, str]:
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    check_csrf(user, form)
+    return form
+
+
+@router.post("", response_class=HTMLResponse)
+async def register(request: Request, user: SignedIn) -> Response:
+    """登记: register a request, then show it with its deadline."""
+    form = await _form(request, user)
+    try:
+        request_id = await run_in_threadpool(_register, user, form)
+    except Forbidden:
+        raise
+    except PubreviewError as exc:  # a bad field, or a deadline in a year nobody described
+        with transaction() as session:
+            _, handles = _who(session, user)
+            rows = views.listing(session, personal=handles)
+        return page(
+            "requests.html",
+            422,
+            user=user,
+            rows=rows,
+            handles=handles,
+            status_filter="",
+            overdue=False,
+            form=form,
+            error=f"{exc}。{NOTHING_CHANGED}",
+            **_choices(),
+        )
+    return _see_other(f"/requests/{request_id}?done=registered")
+
+
+DONE = {
+    "registered": "已登记，答复期限见下。",
+    "correct": "已记录补正告知，答复期限暂停。",
+    "corrected": "已记录补正材料，答复期限重新起算。",
+    "consult": "已记录征求第三方意见，期间不计入答复期限。",
+    "answered": "已记录第三方意见。",
+    "extend": "已延期。",
+    "draft": "已承办答复稿，等待审核。",
+    "decide": "已记录审批意见。",
+    "send": "答复已发出，申请办结。",
+    "close": "申请已办结。",
+    "case": "已登记复议或诉讼案件。",
+    "case_decide": "已记录案件结果。",
+}
+
+
+@router.get("/{request_id}", response_class=HTMLResponse)
+def request_page(request_id: int, user: SignedIn, done: str | None = None) -> HTMLResponse:
+    """One request: its deadline explained, its steps, and the forms for the next ones."""
+    try:
+        with transaction() as session:
+            person, handles = _who(session, user)
+            view = views.detail(session, request_id, personal=handles)
+    except NotFound as exc:
+        return message(
+            404, "找不到该申请", f"{exc}。", links=[("返回申请列表", "/requests")], user=user
+        )
+    return page(
+        "requests_item.html",
+        user=user,
+        r=view,
+        handles=handles,
+        approves=user.has("leader"),
+        me=person.username,
+        done=DONE.get(done or ""),
+        **_choices(),
+    )
+
+
+def _act(user: CurrentUser, request_id: int, action: str, form: dict[str, str]) -> None:
+    """Run one step on the request in its own transaction."""
+    actor = user.username
+    with transaction() as session:
+        _who(session, user)
+        if action == "correct":
+            correction.ask(
+                session,
+                request_id,
+                actor=actor,
+                asked_on=_day(form, "asked_on", "补正告知日期"),
+                what=form.get("what", ""),
+                correction_due_on=_day(form, "correction_due_on", "补正期限", required=False),
+                late_reason=form.get("late_reason"),
+            )
+        elif action == "corrected":
+            correction.corrected(
+                session,
+                request_id,
+                actor=actor,
+                corrected_on=_day(form, "corrected_on", "补正材料收到日期"),
+            )
+        elif action == "consult":
+            consultation.consult(
+                session,
+                request_id,
+                actor=actor,
+                third_party=form.get("third_party", ""),
+                sent_on=_day(form, "sent_on", "征求意见发出日期"),
+            )
+        elif action == "answered":
+            agreed = {"yes": True, "no": False}.get(form.get("agreed", ""))
+            consultation.answered(
+                session,
+                request_id,
+                actor=actor,
+                answered_on=_day(form, "answered_on", "第三方答复日期"),
+                agreed=agreed,
+                opinion=form.get("opinion"),
+            )
+        elif action == "extend":
+            try:
+                days = int(form.get("days") or "0")
+            except ValueError:
+                raise ValidationError("延期天数应为 1 到 20 的整数", field="days") from None
+            extension.extend(
+                session,
+                request_id,
+                actor=actor,
+                days=days,
+                approved_by=form.get("approved_by", "").strip(),
+                notified_on=_day(form, "notified_on", "延期告知日期"),
+                reason=form.get("reason", ""),
+            )
+        elif action == "draft":
+            reply.draft(
+                session,
+                request_id,
+                actor=actor,
+                outcome_key=form.get("outcome", ""),
+                legal_basis=form.get("legal_basis", ""),
+                fee_yuan=form.get("fee"),
+                note=form.get("note"),
+            )
+        elif action == "decide":
+            approve = form.get("verdict") == "approve"
+            reply.decide(session, request_id, actor=actor, approve=approve, note=form.get("note"))
+        elif action == "send":
+            reply.send(session, request_id, actor=actor, sent_on=_day(form, "sent_on", "发出日期"))
+        elif action == "close":
+            outcome.close(
+                session,
+                request_id,
+                actor=actor,
+                outcome=form.get("outcome", ""),
+                closed_on=_day(form, "closed_on", "办结日期"),
+                reason=form.get("reason"),
+            )
+        elif action == "case":
+            cases.file(
+                session,
+                actor=actor,
+                kind=form.get("kind", ""),
+                filed_on=_day(form, "filed_on", "立案日期"),
+                request_id=request_id,
+                note=form.get("note"),
+            )
+        elif action == "case_decide":
+            try:
+                case_id = int(form.get("case") or "")
+            except ValueError:
+                raise ValidationError("请选择案件") from None
+            cases.decide(
+                session,
+                case_id,
+                actor=actor,
+                result=form.get("result", ""),
+                decided_on=_day(form, "decided_on", "审结日期"),
+            )
+        else:
+            raise NotFound(f"没有「{action}」这项操作")
+
+
+@router.post("/{request_id}/{action}", response_class=HTMLResponse)
+async def act(request_id: int, action: str, request: Request, user: SignedIn) -> Response:
+    """补正 / 征求意见 / 延期 / 答复 / 办结 / 复议诉讼 on one request."""
+    form = await _form(request, user)
+    try:
+        await run_in_threadpool(_act, user, request_id, action, form)
+    except Forbidden:
+        raise
+    except PubreviewError as exc:
+        return message(
+            404 if isinstance(exc, NotFound) else 409,
+            "未能记录",
+            f"{exc}。{NOTHING_CHANGED}",
+            links=[("返回该申请", f"/requests/{request_id}"), ("返回申请列表", "/requests")],
+            user=user,
+        )
+    return _see_other(f"/requests/{request_id}?done={action}")

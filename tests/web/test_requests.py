@@ -1,0 +1,144 @@
+"""The 依申请公开 pages over HTTP, logged in: register, see the deadline, 补正, answer through
+承办 → 审核 → 签发, and the privacy of the applicant's details."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from pubreview import db
+from pubreview.requests import store
+from tests.support.accounts import form_token, login, set_password
+from tests.web_support import AfterCommitRecorder, ledger_size, make_app, point_at
+
+BASE = "http://testserver"
+PASSWORD = "Rb7-secure-pw"
+PEOPLE = ("zhang.wei", "zhou.min", "wu.gang", "zeng.xiang")
+
+
+@pytest.fixture
+def client(engine: Engine, database_url: str, tmp_path: Path, monkeypatch) -> Iterator[TestClient]:
+    point_at(monkeypatch, database_url, tmp_path / "data", BASE + "/")
+    with db.transaction(engine) as session:
+        for username in PEOPLE:
+            set_password(session, username, PASSWORD)
+    with TestClient(make_app(AfterCommitRecorder()), base_url=BASE) as c:
+        yield c
+
+
+def _as(client: TestClient, username: str) -> None:
+    client.cookies.clear()
+    login(client, username, PASSWORD)
+
+
+def _post(client: TestClient, path: str, page: str = "/requests", **fields: str):
+    token = form_token(client.get(page).text)
+    return client.post(path, data={"csrf": token, **fields}, follow_redirects=False)
+
+
+def _register(client: TestClient, **fields: str) -> int:
+    data = {
+        "channel": "邮寄",
+        "applicant_type": "商业企业",
+        "arrived_on": "2025-09-26",
+        "signed_on": "2025-09-28",
+        "content": "请公开某项目环评批复",
+        "applicant_name": "某某科技有限公司",
+        "applicant_contact": "0731-12345678",
+    }
+    data.update(fields)
+    done = _post(client, "/requests", **data)
+    assert done.status_code == 303, done.text
+    return int(re.search(r"/requests/(\d+)", done.headers["location"]).group(1))
+
+
+def test_register_and_answer_a_request_through_the_chain(client: TestClient, engine) -> None:
+    _as(client, "zhou.min")
+    rid = _register(client)
+    shown = client.get(f"/requests/{rid}?done=registered")
+    assert shown.status_code == 200
+    text = shown.text
+    assert "已登记" in text and "2025-09-28（邮寄，签收之日）" in text
+    assert "截止 2025-10-31" in text and "国庆节、中秋节 10-01…10-08 不计" in text
+    assert "某某科技有限公司" in text and "0731-12345678" in text
+    listed = client.get("/requests").text
+    assert f'id="request-{rid}"' in listed and "已逾期" in listed  # 2025: long past
+    assert f'id="request-{rid}"' in client.get("/requests?overdue=1").text
+    page = f"/requests/{rid}"
+    step = _post(
+        client,
+        f"/requests/{rid}/draft",
+        page,
+        outcome="三（三）4",
+        legal_basis="《政府信息公开条例》第十五条",
+    )
+    assert step.status_code == 303
+    # The drafter cannot review their own draft.
+    refused = _post(client, f"/requests/{rid}/decide", page, verdict="approve")
+    assert refused.status_code == 409 and "已经承办或审核过" in refused.text
+    _as(client, "wu.gang")
+    assert _post(client, f"/requests/{rid}/decide", page, verdict="approve").status_code == 303
+    _as(client, "zeng.xiang")
+    leader_view = client.get(page).text
+    assert "签发答复稿" in leader_view
+    assert "某某科技有限公司" not in leader_view and "某＊＊＊" in leader_view
+    assert _post(client, f"/requests/{rid}/decide", page, verdict="approve").status_code == 303
+    _as(client, "zhou.min")
+    sent = _post(client, f"/requests/{rid}/send", page, sent_on="2025-10-20")
+    assert sent.status_code == 303
+    final = client.get(page).text
+    assert "已办结：（三）不予公开4.保护第三方合法权益（2025-10-20）" in final
+    with db.transaction(engine) as s:
+        assert store.get(s, rid).outcome == "三（三）4"
+
+
+def test_correction_and_bad_input_on_the_page(client: TestClient, engine) -> None:
+    _as(client, "zhou.min")
+    before = ledger_size(engine)
+    bad = _post(
+        client, "/requests", channel="当面", applicant_type="自然人", arrived_on="", content="x"
+    )
+    assert bad.status_code == 422 and "请填写收到日期" in bad.text
+    assert "Traceback" not in bad.text
+    assert ledger_size(engine) == before
+    rid = _register(client, channel="当面", arrived_on="2026-02-10", signed_on="")
+    page = f"/requests/{rid}"
+    asked = _post(client, f"/requests/{rid}/correct", page, asked_on="2026-02-12", what="文号")
+    assert asked.status_code == 303
+    waiting = client.get(page).text
+    assert "等待申请人补正" in waiting and "收到补正材料" in waiting
+    done = _post(client, f"/requests/{rid}/corrected", page, corrected_on="2026-03-02")
+    assert done.status_code == 303
+    assert "截止 2026-03-30" in client.get(page).text
+    too_long = _post(
+        client,
+        f"/requests/{rid}/extend",
+        page,
+        days="30",
+        approved_by="zeng.xiang",
+        notified_on="2026-03-10",
+        reason="量大",
+    )
+    assert too_long.status_code == 409 and "延期最长 20 个工作日" in too_long.text
+
+
+def test_people_who_do_not_handle_requests_are_refused(client: TestClient, engine) -> None:
+    _as(client, "zhou.min")
+    rid = _register(client)
+    _as(client, "zhang.wei")
+    assert client.get("/requests").status_code == 403
+    page = client.get(f"/requests/{rid}")
+    assert page.status_code == 403 and "某某科技" not in page.text
+    before = ledger_size(engine)
+    token = form_token(page.text)
+    refused = client.post(
+        f"/requests/{rid}/close",
+        data={"csrf": token, "outcome": "三（六）3", "closed_on": "2025-10-01", "reason": "x"},
+    )
+    assert refused.status_code == 403
+    assert ledger_size(engine) == before
