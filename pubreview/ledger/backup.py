@@ -19,14 +19,14 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import inspect, select
+from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.engine import make_url
 
 from models import LedgerEntry
 from pubreview import db
 from pubreview.errors import BackupRefused, CheckpointUnavailable
 from pubreview.ledger import checkpoints
-from pubreview.ledger.verification import Verification, verify_all
+from pubreview.ledger.verification import Verification, one_snapshot, verify_all
 
 MANIFEST = "manifest.json"
 SQLITE_COPY = "pubreview.db"
@@ -95,6 +95,27 @@ def _verify(url: str, sources: list[str]) -> Verification:
         engine.dispose()
 
 
+def _dump_verified(engine: Engine, url: str, folder: Path) -> Verification:
+    """pg_dump the very snapshot that is verified, so the report speaks of the copy itself."""
+    with db.transaction(engine) as session:
+        one_snapshot(session)
+        snapshot = session.scalar(text("SELECT pg_export_snapshot()"))
+        check = verify_all(session, sources=_logs_in(folder), snapshot=False)
+        _run(
+            [
+                "pg_dump",
+                "--format=custom",
+                "--no-owner",
+                "--no-privileges",
+                f"--snapshot={snapshot}",
+                f"--file={folder / PG_DUMP}",
+                f"--dbname={_libpq_url(url)}",
+            ],
+            "pg_dump 备份",
+        )
+    return check
+
+
 def backup(folder: Path, url: str, site_dir: Path | None = None) -> BackupSummary:
     """Sign a checkpoint, copy database, checkpoint log and site into `folder`, verify the copy."""
     if folder.exists() and any(folder.iterdir()):
@@ -111,6 +132,14 @@ def backup(folder: Path, url: str, site_dir: Path | None = None) -> BackupSummar
             note = f"备份前未能签发检查点：{exc}"
         else:
             note = None
+        log = checkpoints.log_path()
+        if log.exists():
+            shutil.copyfile(log, folder / checkpoints.LOG_NAME)
+        try:
+            public = checkpoints.trusted_public_key()
+            (folder / PUBLIC_KEY).write_text(checkpoints.public_text(public) + "\n")
+        except CheckpointUnavailable:
+            pass
         if dialect == "sqlite":
             source = sqlite3.connect(_sqlite_path(url))
             target = sqlite3.connect(folder / SQLITE_COPY)
@@ -119,34 +148,15 @@ def backup(folder: Path, url: str, site_dir: Path | None = None) -> BackupSummar
             finally:
                 target.close()
                 source.close()
+            check = None
         else:
-            _run(
-                [
-                    "pg_dump",
-                    "--format=custom",
-                    "--no-owner",
-                    "--no-privileges",
-                    f"--file={folder / PG_DUMP}",
-                    f"--dbname={_libpq_url(url)}",
-                ],
-                "pg_dump 备份",
-            )
+            check = _dump_verified(engine, url, folder)
     finally:
         engine.dispose()
-    log = checkpoints.log_path()
-    if log.exists():
-        shutil.copyfile(log, folder / checkpoints.LOG_NAME)
-    try:
-        public = checkpoints.trusted_public_key()
-        (folder / PUBLIC_KEY).write_text(checkpoints.public_text(public) + "\n")
-    except CheckpointUnavailable:
-        pass
     if site_dir is not None and site_dir.is_dir():
         shutil.copytree(site_dir.resolve(), folder / SITE_COPY)
-    if dialect == "sqlite":
+    if check is None:
         check = _verify(f"sqlite:///{folder / SQLITE_COPY}", _logs_in(folder))
-    else:
-        check = _verify(url, _logs_in(folder))
     summary = BackupSummary(
         str(folder),
         dialect,

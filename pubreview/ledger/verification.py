@@ -57,6 +57,16 @@ class Verification:
         return out
 
 
+def one_snapshot(session: Session) -> None:
+    """Make every query of a fresh session read one snapshot (REPEATABLE READ on PostgreSQL).
+
+    An item committed between reading the entries and reading the tables would otherwise look
+    like a row the ledger does not justify. SQLite's transaction is one snapshot already.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
+
 def _dedupe(found: list[checkpoints.Checkpoint]) -> list[checkpoints.Checkpoint]:
     return list({(c.size, c.head, c.time, c.signature): c for c in found}.values())
 
@@ -67,8 +77,15 @@ def verify_all(
     sources: list[str] | None = None,
     public_key: str | None = None,
     expect_head: str | None = None,
+    snapshot: bool = True,
 ) -> Verification:
-    """Run every check: chain, content, cache, and the local log plus every checkpoint source."""
+    """Run every check: chain, content, cache, and the local log plus every checkpoint source.
+
+    With `snapshot` (the session must not have run a query yet) PostgreSQL reads everything
+    from one snapshot; pass False when the caller has already begun one.
+    """
+    if snapshot:
+        one_snapshot(session)
     result = Verification(chain.verify(session))
     if expect_head is not None and result.chain.ok and expect_head != result.chain.head:
         result.checkpoints.append(
