@@ -28,6 +28,8 @@ COMMAND_MODULES = [
     "notify",
     "accounts",
     "requests",
+    "columns",
+    "rescan",
 ]
 
 
