@@ -346,3 +346,20 @@ def test_database_down_is_a_clear_page(
     monkeypatch.setenv("PUBREVIEW_DATABASE_URL", "postgresql://nobody@127.0.0.1:9/none")
     page = client.get(url)
     assert page.status_code == 503 and "系统暂时无法访问台帐" in page.text
+
+
+def test_every_error_is_a_chinese_page_with_the_security_headers(client: TestClient) -> None:
+    for method, path, status in (
+        ("GET", "/no-such-page", 404),
+        ("POST", "/healthz", 405),
+        ("GET", "/review/x/files/not-a-number", 400),
+    ):
+        r = client.request(method, path)
+        assert r.status_code == status, path
+        assert r.headers["content-type"].startswith("text/html"), path
+        assert "请" in r.text and "Traceback" not in r.text and '"detail"' not in r.text
+        assert r.headers["x-frame-options"] == "DENY", path
+    health = client.get("/healthz")
+    assert health.text == "ok" and "default-src 'none'" in health.headers["content-security-policy"]
+    # The address of the app leads to the login page, or home once logged in.
+    assert client.get("/", follow_redirects=False).headers["location"] == "/login"

@@ -1,8 +1,11 @@
-"""The approvers' web app: review pages and personal queues behind signed links.
+"""The office web app: every role's pages behind a login, and the review pages behind signed links.
 
-Every page is server-rendered HTML that works without JavaScript. A decision goes through
-`pubreview.review.decisions.decide` with via="web", in its own transaction; only after it
-commits does `after_commit` tell Prefect (as the command line does), so a decision is never lost.
+Every page is server-rendered HTML that works without JavaScript. Each role's routes live in
+their own module (auth, account, clerk, reviewer, center, admin, slip); this module assembles
+them, serves the signed-link review and queue pages, and makes every error a Chinese page
+with the security headers — never a traceback, never FastAPI's JSON. A decision goes through
+`pubreview.review.decisions.decide` in its own transaction; only after it commits does
+`after_commit` tell Prefect (as the command line does), so a decision is never lost.
 """
 
 from __future__ import annotations
@@ -12,8 +15,10 @@ from collections.abc import Callable
 from urllib.parse import quote
 
 from fastapi import BackgroundTasks, FastAPI, Request
-from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from models import Stage
 from pubreview.errors import (
@@ -77,6 +82,42 @@ def create_app(after_commit: AfterCommit = actions.after_commit) -> FastAPI:
     # Read by every route that commits a step (web/deciding.py and the role modules).
     app.state.after_commit = after_commit
 
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Callable) -> Response:
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    @app.exception_handler(StarletteHTTPException)
+    def http_error(_request: Request, exc: StarletteHTTPException) -> HTMLResponse:
+        if exc.status_code == 404:
+            return message(404, "找不到该页面", f"请检查地址，或从首页进入。{NOTHING_CHANGED}")
+        if exc.status_code == 405:
+            return message(
+                405, "不能这样访问该页面", f"请从页面上的按钮或链接进入。{NOTHING_CHANGED}"
+            )
+        return message(exc.status_code, "无法完成请求", f"请返回上一页重试。{NOTHING_CHANGED}")
+
+    @app.exception_handler(RequestValidationError)
+    def bad_request(_request: Request, exc: RequestValidationError) -> HTMLResponse:
+        log.info("request refused: %s", exc.errors())
+        return message(
+            400,
+            "提交的内容无法识别",
+            f"请从页面上的表单重新填写后提交（地址或表单中有无效的编号或字段）。{NOTHING_CHANGED}",
+        )
+
+    @app.exception_handler(Exception)
+    def unexpected(request: Request, exc: Exception) -> HTMLResponse:
+        # The transaction the route was in rolled back; the details go to the log only.
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return message(
+            500,
+            "系统出现错误",
+            f"本次操作未完成，已记录在系统日志中，请稍后重试或联系管理员。{NOTHING_CHANGED}",
+        )
+
     @app.exception_handler(OperationalError)
     def database_unavailable(_request: Request, exc: OperationalError) -> HTMLResponse:
         # The transaction rolled back: whatever was being decided was not written.
@@ -84,10 +125,10 @@ def create_app(after_commit: AfterCommit = actions.after_commit) -> FastAPI:
         return message(503, "系统暂时无法访问台帐", f"请稍后再试。{NOTHING_CHANGED}")
 
     @app.get("/", response_class=HTMLResponse)
-    def index() -> HTMLResponse:
-        return message(
-            200, "政务公开发布审核", "请通过通知消息中的个人链接进入审核页面或“我的待办”。"
-        )
+    def index(request: Request) -> Response:
+        user = auth.optional_user(request)
+        target = auth.home_of(user) if user else "/login"
+        return RedirectResponse(target, status_code=303, headers=SECURITY_HEADERS)
 
     @app.get("/healthz", response_class=PlainTextResponse)
     def healthz() -> str:
