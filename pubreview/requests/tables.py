@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session
 
 from pubreview.report.tables import (
     TABLE3_COLUMNS,
-    TABLE3_ROWS_2019,
     TABLE3_ROWS_2021,
     TABLE4_GROUPS,
     TABLE4_RESULTS,
@@ -64,9 +63,14 @@ def _in(on: date, year: int) -> bool:
     return on.year == year
 
 
-def year_tables(session: Session, year: int, *, other_as_one_row: bool = False) -> YearTables:
-    """Tables 三 and 四 for `year` from the ledger; 〔2019〕60号 rows with other_as_one_row."""
-    rows: tuple[Table3Row, ...] = TABLE3_ROWS_2019 if other_as_one_row else TABLE3_ROWS_2021
+def year_tables(
+    session: Session, year: int, *, rows: tuple[Table3Row, ...] = TABLE3_ROWS_2021
+) -> YearTables:
+    """Tables 三 and 四 for `year` from the ledger, in an edition's rows (`Edition.table3_rows`).
+
+    〔2021〕30号 splits （六）其他处理 into three rows; 〔2019〕60号's one row is their sum.
+    """
+    other_as_one_row = any(r.key == "三（六）" for r in rows)
     columns = TABLE3_COLUMNS[:-1]
     received = {p.request_id: p for _, p in entries.of_kind(session, entries.Received)}
     closed = {p.request_id: p for _, p in entries.of_kind(session, entries.Closed)}

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from models.requests import ApplicantType
 from pubreview import db
+from pubreview.report import formats
+from pubreview.report.checks import table3_problems, table4_problems
 from pubreview.report.tables import TABLE3_COLUMNS, TABLE3_ROWS_2019, TABLE3_ROWS_2021
 from pubreview.requests import cases, outcome, tables
 from tests.support.requests import HANDLER, answer, receive
@@ -91,7 +93,7 @@ def test_a_year_of_requests_gives_table_3_cell_by_cell(engine, tmp_path: Path) -
     with db.transaction(engine) as s:
         t2025 = tables.year_tables(s, 2025)
         t2024 = tables.year_tables(s, 2024)
-        t2019_shape = tables.year_tables(s, 2025, other_as_one_row=True)
+        t2019_shape = tables.year_tables(s, 2025, rows=TABLE3_ROWS_2019)
     expected = _hand_count(path, 2025)
     assert [r.key for r in TABLE3_ROWS_2021] == list(t2025.table3)
     assert len(t2025.table3) == 25
@@ -116,6 +118,16 @@ def test_a_year_of_requests_gives_table_3_cell_by_cell(engine, tmp_path: Path) -
     assert t2019_shape.table3["三（六）"] == [
         sum(t2025.table3[f"三（六）{n}"][i] for n in (1, 2, 3)) for i in range(7)
     ]
+    # The report's own checks (勾稽, sums) accept the computed tables in both editions …
+    assert list(table3_problems(formats.NATIONAL, t2025.table3)) == []
+    assert list(table3_problems(formats.NATIONAL_2019, t2019_shape.table3)) == []
+    assert list(table4_problems(t2025.table4)) == []
+    # … and would catch a cell typed by hand that breaks them.
+    typed = {k: list(v) for k, v in t2025.table3.items()}
+    typed["一"][0] += 1
+    typed["一"][-1] += 1
+    found = [p.where for p in table3_problems(formats.NATIONAL, typed)]
+    assert found == ["表三 列「自然人」", "表三 列「总计」"]
     # Every cell can be drilled down to its requests.
     assert len(t2025.cells[("一", "自然人")]) == t2025.table3["一"][0]
     assert set(t2025.cells[("三（一）", "商业企业")]) <= set(ids)
