@@ -77,6 +77,7 @@ def listing(
     personal: bool,
     status: str | None = None,
     overdue_only: bool = False,
+    ids: list[int] | None = None,
     today: date | None = None,
     cal: WorkCalendar | None = None,
 ) -> list[dict[str, Any]]:
@@ -84,6 +85,8 @@ def listing(
     cal = cal or calendar.load()
     today = today or store.office_today()
     query = select(DisclosureRequest)
+    if ids is not None:
+        query = query.where(DisclosureRequest.id.in_(ids))
     if status:
         query = query.where(DisclosureRequest.status == RequestStatus(status))
     if overdue_only:

@@ -20,6 +20,13 @@ from models import Person
 from models.requests import ApplicantType, CaseKind, CaseResult, RequestChannel
 from pubreview.accounts import org
 from pubreview.errors import Forbidden, NotFound, PubreviewError, ValidationError
+from pubreview.report.tables import (
+    TABLE3_COLUMNS,
+    TABLE3_NOTE,
+    TABLE3_ROWS_2021,
+    TABLE4_GROUPS,
+    TABLE4_RESULTS,
+)
 from pubreview.requests import (
     access,
     cases,
@@ -29,6 +36,8 @@ from pubreview.requests import (
     outcome,
     receipt,
     reply,
+    store,
+    tables,
     views,
 )
 from pubreview.requests.outcome import CLOSE_WITHOUT_REPLY, OUTCOME_ROWS, outcome_label
@@ -97,6 +106,73 @@ def request_list(user: SignedIn, status: str | None = None, overdue: str | None 
         form={},
         error=None,
         **_choices(),
+    )
+
+
+def _year(text: str | None) -> int:
+    today = store.office_today()
+    try:
+        year = int(text) if text else today.year
+    except ValueError:
+        raise ValidationError(f"「{text}」不是年份") from None
+    if not 2008 <= year <= today.year:
+        raise ValidationError(f"年份应在 2008 至 {today.year} 之间")
+    return year
+
+
+@router.get("/tables", response_class=HTMLResponse)
+def year_tables_page(user: SignedIn, year: str | None = None) -> HTMLResponse:
+    """Tables 三 and 四 of a year as the report will state them; each cell opens its requests."""
+    try:
+        chosen = _year(year)
+    except ValidationError as exc:
+        return message(
+            400, "无法显示统计表", str(exc), links=[("返回", "/requests/tables")], user=user
+        )
+    with transaction() as session:
+        _who(session, user)
+        computed = tables.year_tables(session, chosen)
+    return page(
+        "requests_tables.html",
+        user=user,
+        year=chosen,
+        t=computed,
+        rows=TABLE3_ROWS_2021,
+        columns=TABLE3_COLUMNS,
+        groups=TABLE4_GROUPS,
+        results=TABLE4_RESULTS,
+        problems=computed.balance_problems(),
+        note=TABLE3_NOTE,
+    )
+
+
+@router.get("/tables/{year}/cell", response_class=HTMLResponse)
+def year_table_cell(user: SignedIn, year: int, row: str = "", column: str = "") -> HTMLResponse:
+    """The requests counted in one cell of Table 三."""
+    labels = {r.key: r.full_label for r in TABLE3_ROWS_2021}
+    if row not in labels or column not in TABLE3_COLUMNS:
+        return message(
+            404,
+            "没有这个单元格",
+            "请从统计表中点击数字进入。",
+            links=[("返回统计表", "/requests/tables")],
+            user=user,
+        )
+    with transaction() as session:
+        _, handles = _who(session, user)
+        computed = tables.year_tables(session, year)
+        if column == "总计":
+            ids = [i for c in TABLE3_COLUMNS[:-1] for i in computed.cells[(row, c)]]
+        else:
+            ids = computed.cells[(row, column)]
+        rows = views.listing(session, personal=handles, ids=ids)
+    return page(
+        "requests_cell.html",
+        user=user,
+        year=year,
+        row_label=labels[row],
+        column=column,
+        rows=rows,
     )
 
 

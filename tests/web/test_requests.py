@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from sqlalchemy import Engine
 from pubreview import db
 from pubreview.requests import store
 from tests.support.accounts import form_token, login, set_password
+from tests.support.requests import answer, receive
 from tests.web_support import AfterCommitRecorder, ledger_size, make_app, point_at
 
 BASE = "http://testserver"
@@ -142,3 +144,25 @@ def test_people_who_do_not_handle_requests_are_refused(client: TestClient, engin
     )
     assert refused.status_code == 403
     assert ledger_size(engine) == before
+
+
+def test_the_year_tables_page_drills_down_to_requests(client: TestClient, engine) -> None:
+    carried = receive(engine, date(2024, 12, 20), "科研机构")
+    new = receive(engine, date(2025, 3, 3), "科研机构")
+    open_one = receive(engine, date(2025, 12, 1), "自然人")
+    answer(engine, carried, "三（一）", date(2025, 1, 15))
+    answer(engine, new, "三（五）2", date(2025, 3, 20))
+    _as(client, "zeng.xiang")  # a leader sees the counts, not the names
+    page = client.get("/requests/tables?year=2025")
+    assert page.status_code == 200
+    html = page.text
+    assert "表三" in html and "（本列数据的勾稽关系为" in html
+    cell = "/requests/tables/2025/cell?row=%E4%B8%89%EF%BC%88%E4%BA%94%EF%BC%892"
+    assert cell in html
+    listed = client.get(cell + "&column=%E7%A7%91%E7%A0%94%E6%9C%BA%E6%9E%84")
+    assert listed.status_code == 200
+    assert f'id="request-{new}"' in listed.text and f'id="request-{carried}"' not in listed.text
+    carry = client.get("/requests/tables/2025/cell", params={"row": "四", "column": "总计"})
+    assert f'id="request-{open_one}"' in carry.text and f'id="request-{new}"' not in carry.text
+    assert client.get("/requests/tables?year=abc").status_code == 400
+    assert client.get("/requests/tables/2025/cell?row=x&column=y").status_code == 404
