@@ -141,14 +141,35 @@ class VerifyResult:
     reason: str | None = None
 
 
+class _Unreadable(Exception):
+    """An entry whose stored payload or time cannot be read back (not JSON, not a time)."""
+
+    def __init__(self, entry_id: int, error: Exception) -> None:
+        super().__init__(entry_id, error)
+        self.entry_id, self.error = entry_id, error
+
+
+def _load_one(session: Session, entry_id: int) -> LedgerEntry:
+    try:
+        return session.scalars(select(LedgerEntry).where(LedgerEntry.id == entry_id)).one()
+    except (ValueError, TypeError) as exc:
+        raise _Unreadable(entry_id, exc) from None
+
+
 def _walk(session: Session, last_id: int = 0, batch: int = 5000) -> Iterator[LedgerEntry]:
     while True:
-        rows = session.scalars(
-            select(LedgerEntry)
-            .where(LedgerEntry.id > last_id)
-            .order_by(LedgerEntry.id)
-            .limit(batch)
-        ).all()
+        query = select(LedgerEntry).where(LedgerEntry.id > last_id).order_by(LedgerEntry.id)
+        try:
+            rows = session.scalars(query.limit(batch)).all()
+        except (ValueError, TypeError):
+            # A row that does not load: go one by one to name it.
+            ids = session.scalars(
+                select(LedgerEntry.id)
+                .where(LedgerEntry.id > last_id)
+                .order_by(LedgerEntry.id)
+                .limit(batch)
+            ).all()
+            rows = [_load_one(session, entry_id) for entry_id in ids]
         if not rows:
             return
         yield from rows
@@ -164,6 +185,22 @@ def verify(session: Session, *, after: tuple[int, str] | None = None) -> VerifyR
     """
     start, expected_prev = after or (0, GENESIS_HASH)
     expected_id, count = start + 1, start
+    try:
+        return _verify_walk(session, start, expected_prev, expected_id, count)
+    except _Unreadable as exc:
+        return VerifyResult(
+            False,
+            exc.entry_id - 1,
+            expected_prev,
+            exc.entry_id,
+            f"entry {exc.entry_id} cannot be read back (its payload is not JSON or its time "
+            f"is not a time: {exc.error}): it was edited outside pubreview",
+        )
+
+
+def _verify_walk(
+    session: Session, start: int, expected_prev: str, expected_id: int, count: int
+) -> VerifyResult:
     for entry in _walk(session, start):
         count += 1
         if entry.id != expected_id:

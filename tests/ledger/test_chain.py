@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from models import LedgerEntry
 from pubreview import db, ledger
+from pubreview.ledger.verification import verify_all
 from pubreview.review.workflow import Outcome
 from tests.support.ledger import build_history, drop_guards
 
@@ -158,3 +159,29 @@ def test_insert_that_would_replace_an_entry_is_refused(engine: Engine) -> None:
     with db.transaction(engine) as session:
         assert session.get(LedgerEntry, 3).actor != "mallory"
     assert verify(engine).ok
+
+
+@pytest.mark.parametrize(
+    ("column", "value"), [("payload", "{not json"), ("created_at", "yesterday-ish")]
+)
+def test_unreadable_entry_is_named_not_a_crash(
+    engine: Engine, database_url: str, column: str, value: str
+) -> None:
+    if engine.dialect.name != "sqlite":
+        # PostgreSQL's json and timestamptz columns refuse such values on write.
+        with pytest.raises(DBAPIError), engine.begin() as conn:
+            conn.execute(
+                text(f"UPDATE ledger_entries SET {column} = :v WHERE id = 5"), {"v": value}
+            )
+        return
+    build_history(engine)
+    drop_guards(engine)
+    with engine.begin() as conn:
+        conn.execute(text(f"UPDATE ledger_entries SET {column} = :v WHERE id = 5"), {"v": value})
+    result = verify(engine)
+    assert not result.ok and result.broken_at == 5 and "cannot be read back" in result.reason
+    with db.transaction(engine) as session:
+        full = verify_all(session)
+    assert not full.ok and full.chain.broken_at == 5
+    if column == "payload":  # the content and cache checks read payloads too
+        assert any("第 5 条读不出" in n for n in full.notes)
