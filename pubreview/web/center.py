@@ -436,6 +436,37 @@ async def publish(
     )
 
 
+@router.post("/center/items/{publication_id}/decline", response_class=HTMLResponse)
+async def decline(
+    publication_id: int,
+    request: Request,
+    tasks: BackgroundTasks,
+    user: SignedIn,
+) -> HTMLResponse:
+    """中心发布 not given: back to the submitter for revision, or not published, with a reason."""
+    form = await _form(request, user)
+    await run_in_threadpool(_require_center, user)
+    try:
+        if form.get("outcome") not in ("return", "reject"):
+            raise ValidationError("请点击“退回修改”或“不予发布”")
+        revision = int(form["revision"]) if form.get("revision", "").isdigit() else None
+        decision = request_from_form(
+            form,
+            publication_id=publication_id,
+            username=user.username,
+            stage=Stage.PUBLICATION,
+            revision=revision,
+            via=VIA,
+        )
+        result = await record_decision(request, decision, tasks)
+    except (DecisionRefused, ValidationError, NotFound) as exc:
+        return _refused(user, publication_id, exc, "未能记录")
+    if not result.recorded:
+        return _done(user, publication_id, "此前已记录", result.message)
+    what = "已退回报送人修改" if form["outcome"] == "return" else "已决定不予发布"
+    return _done(user, publication_id, what, f"第 {publication_id} 号信息{what}，意见已记录。")
+
+
 def _confirm(user: CurrentUser, pub_id: int, channel: str, url: str, when: datetime | None):
     with transaction() as session:
         authz.require(session, user, "center")

@@ -99,6 +99,7 @@ def test_a_submitter_is_refused_and_nothing_is_written(
     assert client.get(f"/center/items/{out}").status_code == 403
     for path, fields in (
         (f"/center/items/{waiting}/publish", {"when": "now"}),
+        (f"/center/items/{waiting}/decline", {"outcome": "reject", "comment": "不发"}),
         (
             f"/center/items/{out}/channels",
             {"channel": "微信", "url": "https://mp.weixin.qq.com/s/x"},
@@ -274,3 +275,27 @@ def test_search_by_title_unit_category_channel_and_date(engine: Engine, client: 
     assert found(**{"to": (today - timedelta(days=1)).isoformat()}) == set()
     wrong = client.get("/center", params={"from": "2026-13-01"})
     assert wrong.status_code == 200 and "起始日期「2026-13-01」无法识别" in wrong.text
+
+
+def test_the_center_returns_an_item_with_a_comment(
+    engine: Engine, client: TestClient, recorder: AfterCommitRecorder
+) -> None:
+    pub = at_publication(engine)
+    login(client, CENTER, PASSWORD)
+    assert 'id="decline-form"' in client.get(f"/center/items/{pub}").text
+    before = ledger_size(engine)
+    silent = post(client, f"/center/items/{pub}/decline", outcome="return", comment=" ")
+    assert silent.status_code == 409 and "须填写意见" in silent.text
+    assert ledger_size(engine) == before
+    done = post(
+        client,
+        f"/center/items/{pub}/decline",
+        outcome="return",
+        comment="请补充发布日期",
+        revision="1",
+    )
+    assert done.status_code == 200 and "已退回报送人修改" in done.text, done.text
+    assert status_of(engine, pub) is Status.RETURNED
+    last = entries(engine, pub, LedgerKind.DECIDED)[-1]
+    assert last.outcome == "return" and last.comment == "请补充发布日期" and last.actor == CENTER
+    assert recorder.calls[-1][1:] == (pub, CENTER)
