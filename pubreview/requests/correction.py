@@ -85,6 +85,7 @@ def corrected(
     cal = cal or calendar.load()
     req.status = RequestStatus.OPEN
     req.clock_from = corrected_on
+    req.excluded_days = 0  # consultations before the restart no longer count
     found = store.refresh(session, req, cal)
     late = req.correction_due_on is not None and corrected_on > req.correction_due_on
     entries.record(

@@ -5,13 +5,15 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from models import DisclosureRequest, LedgerEntry
 from pubreview import db, ledger
 from pubreview.errors import DecisionRefused, Forbidden, ValidationError
 from pubreview.requests import (
+    cache,
     calendar,
+    cases,
     consultation,
     correction,
     extension,
@@ -337,3 +339,37 @@ def test_overdue_requests_are_listed(engine) -> None:
         closed = ledger.find_by_key(s, f"request:{answered_late}:closed")
     assert [r["id"] for r in everything][:2] == [late, fresh]
     assert closed.payload["overdue"] is True
+
+
+def test_the_request_tables_agree_with_the_ledger_until_edited_behind_its_back(engine) -> None:
+    a = receive(engine, date(2025, 4, 1), applicant_name="赵六")
+    b = receive(engine, date(2025, 4, 2))
+    with db.transaction(engine) as s:
+        consultation.consult(s, a, actor=HANDLER, third_party="某公司", sent_on=date(2025, 4, 3))
+        consultation.answered(s, a, actor=HANDLER, answered_on=date(2025, 4, 9))
+        extension.extend(
+            s,
+            a,
+            actor=HANDLER,
+            days=5,
+            approved_by=SIGNER,
+            notified_on=date(2025, 4, 20),
+            reason="x",
+        )
+        correction.ask(s, b, actor=HANDLER, asked_on=date(2025, 4, 3), what="文号")
+        correction.corrected(s, b, actor=HANDLER, corrected_on=date(2025, 4, 10))
+        cases.file(s, actor=HANDLER, kind="行政复议", filed_on=date(2025, 6, 1), request_id=a)
+    answer(engine, a, "三（四）1", date(2025, 5, 6))
+    with db.transaction(engine) as s:
+        assert cache.check(s) == []
+        s.execute(
+            update(DisclosureRequest).where(DisclosureRequest.id == a).values(outcome="三（一）")
+        )
+        s.execute(
+            update(DisclosureRequest).where(DisclosureRequest.id == b).values(applicant_name="某人")
+        )
+        found = [str(m) for m in cache.check(s)]
+    assert found == [
+        f"第 {a} 号申请：outcome 为「三（一）」，按台帐应为「三（四）1」",
+        f"第 {b} 号申请：申请人信息或申请内容 为「已改动」，按台帐应为「与登记时一致」",
+    ]
