@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -121,3 +124,31 @@ def test_backup_while_reviews_are_in_flight(
     assert made.verified, made.report
     restored = backup.restore(tmp_path / "live", empty_url)
     assert restored.verified and restored.entries == made.entries
+
+
+def test_backup_and_restore_commands(
+    engine: Engine, database_url: str, empty_url: str, tmp_path: Path, data_dir: Path
+) -> None:
+    build_history(engine, items=1)
+    env = {
+        **os.environ,
+        "PUBREVIEW_DATABASE_URL": database_url,
+        "PUBREVIEW_DATA_DIR": str(data_dir),
+    }
+
+    def cli(*args: str, url: str = database_url) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "pubreview.cli", *args],
+            env={**env, "PUBREVIEW_DATABASE_URL": url},
+            capture_output=True,
+            text=True,
+        )
+
+    assert cli("ledger", "key").returncode == 0
+    made = cli("ledger", "backup", str(tmp_path / "b"))
+    assert made.returncode == 0 and "ledger verified: 4 entries" in made.stdout, made.stderr
+    restored = cli("ledger", "restore", str(tmp_path / "b"), url=empty_url)
+    assert restored.returncode == 0 and "restored from" in restored.stdout, restored.stderr
+    again = cli("ledger", "restore", str(tmp_path / "b"), url=empty_url)
+    assert again.returncode == 1 and "只能恢复到空数据库" in again.stderr
+    assert "Traceback" not in again.stderr
