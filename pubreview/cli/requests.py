@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import argparse
 from datetime import date
+from pathlib import Path
 
 from pubreview import db
 from pubreview.accounts import org
 from pubreview.cli.output import add_json_flag, emit
-from pubreview.errors import ValidationError
+from pubreview.errors import Forbidden, ValidationError
 from pubreview.requests import (
     access,
     cases,
     consultation,
     correction,
+    documents,
     extension,
     outcome,
     receipt,
@@ -117,6 +119,19 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = _request_parser(actions, "show", "one request, its deadline explained", user_required=False)
     p.set_defaults(handler=_show)
+
+    p = _request_parser(
+        actions, "document", "write a letter (DOCX) from the office's template", user_required=True
+    )
+    p.add_argument(
+        "--kind",
+        required=True,
+        choices=list(documents.LETTERS),
+        help="receipt 受理回执, correction 补正告知书, extension 延期答复告知书, "
+        "consultation 征求第三方意见函, reply 答复告知书",
+    )
+    p.add_argument("--out", type=Path, help="the file to write (default: its title, here)")
+    p.set_defaults(handler=_document)
 
     case = sub.add_parser("case", help="行政复议 / 行政诉讼 over a request (Table 四)")
     case_actions = case.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -329,6 +344,17 @@ def _show(args: argparse.Namespace) -> int:
     with db.transaction() as session:
         view = views.detail(session, args.request, personal=_personal(session, args.user))
     emit(args, view, _text(view))
+    return 0
+
+
+def _document(args: argparse.Namespace) -> int:
+    with db.transaction() as session:
+        if not _personal(session, args.user):
+            raise Forbidden("文书载有申请人信息，只有办理政府信息公开申请的人员可以生成")
+        data, name = documents.render(session, args.request, args.kind)
+    out = args.out or Path(name)
+    out.write_bytes(data)
+    emit(args, {"request": args.request, "kind": args.kind, "file": str(out)}, f"已写出 {out}")
     return 0
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -32,6 +33,7 @@ from pubreview.requests import (
     cases,
     consultation,
     correction,
+    documents,
     extension,
     outcome,
     receipt,
@@ -249,6 +251,7 @@ def request_page(request_id: int, user: SignedIn, done: str | None = None) -> HT
         with transaction() as session:
             person, handles = _who(session, user)
             view = views.detail(session, request_id, personal=handles)
+            letters = documents.available(session, request_id) if handles else []
     except NotFound as exc:
         return message(
             404, "找不到该申请", f"{exc}。", links=[("返回申请列表", "/requests")], user=user
@@ -261,7 +264,38 @@ def request_page(request_id: int, user: SignedIn, done: str | None = None) -> HT
         approves=user.has("leader"),
         me=person.username,
         done=DONE.get(done or ""),
+        letters=letters,
         **_choices(),
+    )
+
+
+@router.get("/{request_id}/documents/{key}")
+def letter(request_id: int, key: str, user: SignedIn) -> Response:
+    """A letter of the request as DOCX (it names the applicant: request handlers only)."""
+    try:
+        with transaction() as session:
+            _, handles = _who(session, user)
+            if not handles:
+                raise Forbidden("文书载有申请人信息，只有办理政府信息公开申请的人员可以下载")
+            data, name = documents.render(session, request_id, key)
+    except Forbidden:
+        raise
+    except PubreviewError as exc:
+        back = [("返回该申请", f"/requests/{request_id}")]
+        return message(
+            404 if isinstance(exc, NotFound) else 409,
+            "无法生成文书",
+            f"{exc}。",
+            links=back,
+            user=user,
+        )
+    return Response(
+        data,
+        media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        headers={
+            **SECURITY_HEADERS,
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
+        },
     )
 
 

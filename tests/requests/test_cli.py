@@ -116,3 +116,23 @@ def test_cases_feed_table_4(cli, engine: Engine) -> None:
         "--decided-on", "2025-07-02", "--json",
     )  # fmt: skip
     assert code == 1 and "已有结果" in err["message"]
+
+
+def test_a_letter_is_written_for_a_handler(cli, tmp_path) -> None:
+    code, made, _ = cli(
+        "request", "receive", "--as", "zhou.min", "--channel", "当面", "--applicant-type",
+        "自然人", "--arrived-on", "2025-03-03", "--content", "某文件", "--applicant", "周某",
+        "--json",
+    )  # fmt: skip
+    out = tmp_path / "回执.docx"
+    code, done, _ = cli(
+        "request", "document", str(made["id"]), "--as", "zhou.min", "--kind", "receipt",
+        "--out", str(out), "--json",
+    )  # fmt: skip
+    assert code == 0 and done["file"] == str(out) and out.read_bytes()[:2] == b"PK"
+    code, err, _ = cli(
+        "request", "document", str(made["id"]), "--as", "zeng.xiang", "--kind", "receipt",
+        "--out", str(tmp_path / "x.docx"), "--json",
+    )  # fmt: skip
+    assert code == 1 and err["error"] == "Forbidden"
+    assert not (tmp_path / "x.docx").exists()

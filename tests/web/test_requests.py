@@ -166,3 +166,17 @@ def test_the_year_tables_page_drills_down_to_requests(client: TestClient, engine
     assert f'id="request-{open_one}"' in carry.text and f'id="request-{new}"' not in carry.text
     assert client.get("/requests/tables?year=abc").status_code == 400
     assert client.get("/requests/tables/2025/cell?row=x&column=y").status_code == 404
+
+
+def test_letters_download_for_handlers_only(client: TestClient, engine) -> None:
+    _as(client, "zhou.min")
+    rid = _register(client)
+    page = client.get(f"/requests/{rid}").text
+    assert 'id="letter-receipt"' in page and 'id="letter-reply"' not in page
+    letter = client.get(f"/requests/{rid}/documents/receipt")
+    assert letter.status_code == 200
+    assert letter.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert letter.content[:2] == b"PK"
+    assert client.get(f"/requests/{rid}/documents/reply").status_code == 409
+    _as(client, "zeng.xiang")
+    assert client.get(f"/requests/{rid}/documents/receipt").status_code == 403

@@ -1,0 +1,169 @@
+"""The letters of a request, from office-editable DOCX templates (docxtpl).
+
+受理回执, 补正告知书, 延期答复告知书, 征求第三方意见函 and the 答复告知书 — one template per
+outcome kind (予以公开, 部分公开, 不予公开, 无法提供, 不予处理), each citing the legal basis the
+承办 gave. The templates live in templates/requests/; an office edits them in Word, keeping
+the {{ … }} placeholders. A placeholder the context lacks is an error, never a blank; the
+（六）其他处理 closings send no letter. The letters name the applicant: they go to them alone.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from docxtpl import DocxTemplate
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import RequestConsultation, Unit, UnitKind
+from pubreview.errors import DecisionRefused, ValidationError
+from pubreview.requests import entries, reply, store
+from pubreview.requests.outcome import outcome_label
+from pubreview.settings import PROJECT_ROOT
+
+TEMPLATE_DIR = PROJECT_ROOT / "templates" / "requests"
+
+
+@dataclass(frozen=True)
+class Letter:
+    """A kind of letter: its title and template file."""
+
+    key: str
+    title: str
+    template: str
+
+
+LETTERS = {
+    "receipt": Letter("receipt", "受理回执", "receipt.docx"),
+    "correction": Letter("correction", "补正告知书", "correction.docx"),
+    "extension": Letter("extension", "延期答复告知书", "extension.docx"),
+    "consultation": Letter("consultation", "征求第三方意见函", "consultation.docx"),
+    "reply": Letter("reply", "答复告知书", ""),  # the template follows the outcome
+}
+REPLY_TEMPLATE = {
+    "三（一）": "reply-disclose.docx",
+    "三（二）": "reply-partial.docx",
+    "三（三）": "reply-withhold.docx",
+    "三（四）": "reply-unavailable.docx",
+    "三（五）": "reply-not-processed.docx",
+}
+
+
+def chinese_date(on: date) -> str:
+    """2025年10月20日."""
+    return f"{on.year}年{on.month}月{on.day}日"
+
+
+def _office(session: Session) -> str:
+    # The 政府信息公开工作机构 that signs the letters: the publication center.
+    name = session.scalars(select(Unit.name).where(Unit.kind == UnitKind.CENTER)).first()
+    return name or "本机关"
+
+
+def _entry(session: Session, request_id: int, step: str) -> dict[str, Any]:
+    found = entries.find(session, entries.key(request_id, step))
+    if found is None:
+        return {}
+    return found.payload
+
+
+def context(session: Session, request_id: int, key: str) -> tuple[str, dict[str, Any]]:
+    """The template file and the placeholders' values for one letter of a request."""
+    if key not in LETTERS:
+        names = "、".join(f"{k}（{v.title}）" for k, v in LETTERS.items())
+        raise ValidationError(f"没有「{key}」这种文书，应为 {names} 之一", field="kind")
+    req = store.get(session, request_id)
+    letter = LETTERS[key]
+    values: dict[str, Any] = {
+        "office": _office(session),
+        "year": req.received_on.year,
+        "number": req.id,
+        "applicant": req.applicant_name or "申请人",
+        "channel": req.channel.value,
+        "content": req.content,
+        "received_on": chinese_date(req.received_on),
+        "basis": store.BASIS[req.channel.value],
+        "due_on": chinese_date(req.due_on) if req.due_on else "",
+        "issued_on": chinese_date(store.office_today()),
+    }
+    template = letter.template
+    if key == "correction":
+        asked = _entry(session, req.id, "correction")
+        if not asked:
+            raise DecisionRefused(f"第 {req.id} 号申请没有告知补正，无法出具补正告知书")
+        values["what"] = asked["what"]
+        values["correction_due_on"] = chinese_date(date.fromisoformat(asked["correction_due_on"]))
+        values["issued_on"] = chinese_date(date.fromisoformat(asked["asked_on"]))
+    elif key == "extension":
+        ext = _entry(session, req.id, "extended")
+        if not ext:
+            raise DecisionRefused(f"第 {req.id} 号申请没有延期，无法出具延期答复告知书")
+        values.update(days=ext["days"], reason=ext["reason"])
+        values["due_on"] = chinese_date(date.fromisoformat(ext["due_on"]))
+        values["issued_on"] = chinese_date(date.fromisoformat(ext["notified_on"]))
+    elif key == "consultation":
+        c = session.scalars(
+            select(RequestConsultation)
+            .where(RequestConsultation.request_id == req.id)
+            .order_by(RequestConsultation.id.desc())
+        ).first()
+        if c is None:
+            raise DecisionRefused(f"第 {req.id} 号申请没有征求第三方意见，无法出具征求意见函")
+        values.update(third_party=c.third_party, reply_due_on=chinese_date(c.reply_due_on))
+        values["issued_on"] = chinese_date(c.sent_on)
+    elif key == "reply":
+        template, more = _reply(session, req.id)
+        values.update(more)
+    return template, values
+
+
+def _reply(session: Session, request_id: int) -> tuple[str, dict[str, Any]]:
+    last = reply.current(session, request_id)
+    if last is None:
+        raise DecisionRefused(f"第 {request_id} 号申请还没有承办答复稿，无法出具答复告知书")
+    draft = last.draft
+    group = draft.outcome if draft.outcome in REPLY_TEMPLATE else draft.outcome[:4]
+    closed = _entry(session, request_id, "closed")
+    sent_on = date.fromisoformat(closed["closed_on"]) if closed else store.office_today()
+    return REPLY_TEMPLATE[group], {
+        "outcome_label": outcome_label(draft.outcome).split(".", 1)[-1],
+        "legal_basis": draft.legal_basis,
+        "fee_yuan": draft.fee_yuan or "",
+        "issued_on": chinese_date(sent_on),
+    }
+
+
+def render(session: Session, request_id: int, key: str, template_dir: Path = TEMPLATE_DIR):
+    """The letter as DOCX bytes and a file name for it."""
+    template, values = context(session, request_id, key)
+    doc = DocxTemplate(template_dir / template)
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=True)
+    try:
+        doc.render(values, jinja_env=env)
+    except jinja2.UndefinedError as exc:
+        raise ValidationError(f"文书模板 {template} 中有无法填写的占位符：{exc}") from None
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue(), f"第{request_id}号申请-{LETTERS[key].title}.docx"
+
+
+def available(session: Session, request_id: int) -> list[tuple[str, str]]:
+    """The letters this request has reached, as (key, title)."""
+    found = [("receipt", LETTERS["receipt"].title)]
+    if entries.find(session, entries.key(request_id, "correction")):
+        found.append(("correction", LETTERS["correction"].title))
+    if session.scalars(
+        select(RequestConsultation.id).where(RequestConsultation.request_id == request_id)
+    ).first():
+        found.append(("consultation", LETTERS["consultation"].title))
+    if entries.find(session, entries.key(request_id, "extended")):
+        found.append(("extension", LETTERS["extension"].title))
+    last = reply.current(session, request_id)
+    if last is not None:
+        found.append(("reply", LETTERS["reply"].title))
+    return found
