@@ -39,6 +39,7 @@ from pubreview.review import withdrawal
 from pubreview.review.deciders import eligible
 from pubreview.review.submission import AttachmentFile, current_revision, get, screening_of
 from pubreview.review.workflow import Outcome
+from pubreview.web.auth import CurrentUser
 from pubreview.web.draft_form import DraftForm, Preview, screening_view
 from pubreview.web.review import (
     _history,
@@ -141,7 +142,7 @@ def _revision_files(revision: Revision) -> list[dict]:
 
 def item_page(
     session: Session,
-    user,
+    user: CurrentUser,
     pub_id: int,
     *,
     resubmit: DraftForm | None = None,
@@ -222,7 +223,9 @@ def item_page(
     }
 
 
-def attachment_for(session: Session, user, pub_id: int, attachment_id: int) -> Attachment | None:
+def attachment_for(
+    session: Session, user: CurrentUser, pub_id: int, attachment_id: int
+) -> Attachment | None:
     """An attachment of any revision of the item, if this person may see the item."""
     pub = get(session, pub_id)
     authz.require(session, user, "view_item", publication=pub)
