@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pubreview import db, settings
 from pubreview.cli.output import add_json_flag, emit
-from pubreview.ledger import backup, checkpoints
+from pubreview.ledger import backup, checkpoints, proofs
 from pubreview.ledger.importer import import_file
 from pubreview.ledger.verification import verify_all
 from pubreview.review.status import format_history, history_rows
@@ -49,6 +49,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_json_flag(cp)
     cp.set_defaults(handler=_checkpoint)
+    prove = led_sub.add_parser(
+        "prove", help="an item's entry hashes and their Merkle inclusion proofs under a checkpoint"
+    )
+    prove.add_argument("publication", type=int)
+    prove.add_argument("--checkpoints", action="append", metavar="FILE|URL")
+    prove.add_argument("--public-key", help="the key checkpoints must be signed with")
+    add_json_flag(prove)
+    prove.set_defaults(handler=_prove)
     key = led_sub.add_parser("key", help="print the checkpoint signing key's public key")
     add_json_flag(key)
     key.set_defaults(handler=_key)
@@ -106,6 +114,28 @@ def _checkpoint(args: argparse.Namespace) -> int:
         f"(key {made.key_id}), logged in {checkpoints.log_path()}{where}",
     )
     return 0
+
+
+def _prove(args: argparse.Namespace) -> int:
+    found = checkpoints.read_log()
+    for source in args.checkpoints or []:
+        found += checkpoints.load_source(source)
+    public = checkpoints.trusted_public_key(args.public_key)
+    with db.transaction() as session:
+        proof = proofs.prove(session, args.publication, found, public)
+    problems = proofs.check(proof, public)
+    cp = proof["checkpoint"]
+    lines = [
+        f"第 {args.publication} 号信息的台帐记录"
+        + (f"，由检查点 {cp['time']}（{cp['size']} 条，根 {cp['root']}）证明：" if cp else "：")
+    ]
+    for e in proof["entries"]:
+        lines.append(f"  第 {e['id']} 条 {e['kind']} {e['hash']}")
+        if e["path"] is not None:
+            lines.append(f"    路径 {' '.join(e['path']) or '（唯一一条）'}")
+    lines += [f"  {p}" for p in problems]
+    emit(args, {**proof, "problems": problems}, "\n".join(lines))
+    return 0 if not problems else 1
 
 
 def _key(args: argparse.Namespace) -> int:

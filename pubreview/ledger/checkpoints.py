@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from models import GENESIS_HASH, LedgerEntry
 from pubreview import settings as settings_mod
 from pubreview.errors import CheckpointUnavailable, LedgerBroken
-from pubreview.ledger import chain
+from pubreview.ledger import chain, merkle
 
 LOG_NAME = "checkpoints.jsonl"  # one signed checkpoint per line, oldest first
 PUBLISHED_NAME = "checkpoints.json"  # the log as published: the public key and every checkpoint
@@ -38,17 +38,18 @@ SIGNED_PREFIX = "pubreview-ledger-checkpoint/v1"
 
 @dataclass(frozen=True)
 class Checkpoint:
-    """The ledger's entry count and head hash at a time, signed."""
+    """The ledger's entry count, head hash and Merkle root at a time, signed."""
 
     size: int
-    head: str
+    head: str  # hash of entry `size`: the chain's head
+    root: str  # Merkle tree head over the hashes of entries 1..size (RFC 6962)
     time: str  # UTC, ISO 8601 with a Z
     key_id: str
     signature: str  # base64 of the Ed25519 signature over signed_text()
 
     def signed_text(self) -> bytes:
         """The exact bytes the signature covers."""
-        return signed_text(self.size, self.head, self.time)
+        return signed_text(self.size, self.head, self.root, self.time)
 
     def label(self) -> str:
         """How a message names this checkpoint."""
@@ -59,9 +60,9 @@ class Checkpoint:
         return asdict(self)
 
 
-def signed_text(size: int, head: str, time: str) -> bytes:
-    """The note a checkpoint signs: a fixed prefix, then size, head and time on their own lines."""
-    return f"{SIGNED_PREFIX}\n{size}\n{head}\n{time}\n".encode()
+def signed_text(size: int, head: str, root: str, time: str) -> bytes:
+    """The note a checkpoint signs: a fixed prefix, then size, head, root and time, a line each."""
+    return f"{SIGNED_PREFIX}\n{size}\n{head}\n{root}\n{time}\n".encode()
 
 
 # --- the key -------------------------------------------------------------------------------
@@ -166,13 +167,14 @@ def _from_dict(data: dict, where: str) -> Checkpoint:
         return Checkpoint(
             size=int(data["size"]),
             head=str(data["head"]),
+            root=str(data["root"]),
             time=str(data["time"]),
             key_id=str(data["key_id"]),
             signature=str(data["signature"]),
         )
     except (KeyError, TypeError, ValueError):
         raise CheckpointUnavailable(
-            f"{where}：不是检查点记录（需要 size、head、time、签名）"
+            f"{where}：不是检查点记录（需要 size、head、root、time、签名）"
         ) from None
 
 
@@ -238,7 +240,7 @@ def published_document(checkpoints: list[Checkpoint], public: Ed25519PublicKey |
         "format": SIGNED_PREFIX,
         "public_key": public_text(public) if public else None,
         "key_id": key_id(public) if public else None,
-        "signed_text": "prefix, size, head, time: one per line, each ending in a newline",
+        "signed_text": "prefix, size, head, root, time: one per line, each ending in a newline",
         "checkpoints": [c.to_dict() for c in checkpoints],
     }
     return (json.dumps(document, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode()
@@ -251,12 +253,14 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def sign(key: Ed25519PrivateKey, size: int, head: str, time: str | None = None) -> Checkpoint:
-    """A checkpoint of (size, head) at `time` (now), signed with `key`."""
+def sign(
+    key: Ed25519PrivateKey, size: int, head: str, root: str, time: str | None = None
+) -> Checkpoint:
+    """A checkpoint of (size, head, root) at `time` (now), signed with `key`."""
     time = time or _now()
-    signature = key.sign(signed_text(size, head, time))
+    signature = key.sign(signed_text(size, head, root, time))
     return Checkpoint(
-        size, head, time, key_id(key.public_key()), base64.b64encode(signature).decode()
+        size, head, root, time, key_id(key.public_key()), base64.b64encode(signature).decode()
     )
 
 
@@ -275,6 +279,15 @@ def _hash_at(session: Session, size: int) -> str | None:
     return session.scalar(select(LedgerEntry.hash).where(LedgerEntry.id == size))
 
 
+def entry_hashes(session: Session, size: int) -> list[str]:
+    """The hashes of entries 1..size, in order: the Merkle tree's leaves."""
+    return list(
+        session.scalars(
+            select(LedgerEntry.hash).where(LedgerEntry.id <= size).order_by(LedgerEntry.id)
+        )
+    )
+
+
 def problems(
     session: Session,
     checkpoints: list[Checkpoint],
@@ -283,6 +296,7 @@ def problems(
 ) -> list[str]:
     """Name each checkpoint the ledger (of `entries` entries, chain verified) does not extend."""
     found: list[str] = []
+    leaves: list[str] | None = None
     for checkpoint in sorted(checkpoints, key=lambda c: (c.size, c.time)):
         if not signature_ok(checkpoint, public):
             found.append(
@@ -301,6 +315,11 @@ def problems(
                 f"第 {checkpoint.size} 条的哈希与{checkpoint.label()}不符："
                 f"第 1–{checkpoint.size} 条中有记录被改写（其后的哈希被重新计算过）"
             )
+            continue
+        if leaves is None:
+            leaves = entry_hashes(session, entries)
+        if merkle.root(leaves[: checkpoint.size]) != checkpoint.root:
+            found.append(f"{checkpoint.label()}的 Merkle 根与台帐前 {checkpoint.size} 条不符")
     return found
 
 
@@ -337,7 +356,8 @@ def make(session: Session, *, create_key: bool = False) -> Checkpoint:
         raise LedgerBroken(
             f"台帐第 {result.broken_at} 条未通过校验（{result.reason}）：未签发检查点"
         )
-    checkpoint = sign(key, result.entries, result.head)
+    root = merkle.root(entry_hashes(session, result.entries))
+    checkpoint = sign(key, result.entries, result.head, root)
     _append_line(log_path(), checkpoint)
     return checkpoint
 

@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from models import LedgerEntry
 from pubreview import db, settings
 from pubreview.errors import CheckpointUnavailable, LedgerBroken
-from pubreview.ledger import checkpoints
+from pubreview.ledger import checkpoints, merkle, proofs
 from pubreview.ledger.verification import verify_all
 from pubreview.site import build_site
 from tests.factories import submitted
@@ -77,12 +77,14 @@ def test_forged_or_foreign_checkpoints_are_refused(engine: Engine, tmp_path: Pat
     made = _checkpoint(engine)
     truncate(engine, 8)
     # Forge the log to match the shortened ledger, keeping the old signature.
-    forged = checkpoints.Checkpoint(8, _head(engine, 8), made.time, made.key_id, made.signature)
+    forged = checkpoints.Checkpoint(
+        8, _head(engine, 8), made.root, made.time, made.key_id, made.signature
+    )
     checkpoints.log_path().write_text(json.dumps(forged.to_dict()) + "\n")
     result = _verify(engine)
     assert not result.ok and any("签名无效" in p for p in result.checkpoints)
     # A checkpoint signed with some other key, given from outside.
-    other = checkpoints.sign(Ed25519PrivateKey.generate(), 8, _head(engine, 8))
+    other = checkpoints.sign(Ed25519PrivateKey.generate(), 8, _head(engine, 8), made.root)
     elsewhere = tmp_path / "other.json"
     elsewhere.write_text(json.dumps({"checkpoints": [other.to_dict()]}))
     checkpoints.log_path().unlink()
@@ -114,7 +116,7 @@ def test_missing_or_exposed_key_signs_nothing_and_verify_says_so(engine: Engine)
 def test_checkpoints_are_published_with_the_site_and_checked_from_there(
     engine: Engine, database_url: str, data_dir: Path
 ) -> None:
-    publish_through_chain(engine, "标题", "正文")
+    pub = publish_through_chain(engine, "标题", "正文")
     env = {
         **os.environ,
         "PUBREVIEW_DATABASE_URL": database_url,
@@ -134,6 +136,8 @@ def test_checkpoints_are_published_with_the_site_and_checked_from_there(
     document = json.loads(published.read_text())
     assert document["public_key"] == checkpoints.public_text(checkpoints.trusted_public_key())
     head = document["checkpoints"][0]["head"]
+    proof = cli("ledger", "prove", str(pub), "--checkpoints", str(published))
+    assert proof.returncode == 0 and "由检查点" in proof.stdout, proof.stderr
     assert head in (data_dir / "site/ledger/index.html").read_text()
     # A full build keeps publishing them.
     with db.transaction(engine) as session:
@@ -145,3 +149,33 @@ def test_checkpoints_are_published_with_the_site_and_checked_from_there(
     broken = cli("ledger", "verify", "--checkpoints", str(published), "--public-key", key)
     assert broken.returncode == 1 and "改写" in broken.stdout, broken.stdout
     assert "Traceback" not in broken.stderr
+
+
+def test_an_items_entries_are_proven_in_the_checkpoint(engine: Engine) -> None:
+    build_history(engine, items=2)
+    pub = publish_through_chain(engine, "标题", "正文")
+    submitted(engine)
+    checkpoints.signing_key(create=True)
+    with db.transaction(engine) as session:
+        before = proofs.prove(session, pub, checkpoints.read_log(), _public())
+    assert before["checkpoint"] is None
+    made = _checkpoint(engine)
+    with db.transaction(engine) as session:
+        proof = proofs.prove(session, pub, checkpoints.read_log(), _public())
+    assert proof["checkpoint"]["root"] == made.root
+    assert [e["kind"] for e in proof["entries"]][:2] == ["submitted", "screened"]
+    assert proofs.check(proof, _public()) == []
+    forged = {**proof, "entries": [{**proof["entries"][0], "hash": "f" * 64}]}
+    assert proofs.check(forged, _public()) == [
+        f"台帐第 {proof['entries'][0]['id']} 条不在{made.label()}中"
+    ]
+    # A later checkpoint extends this one: checkable from the two roots and a short proof.
+    submitted(engine)
+    later = _checkpoint(engine)
+    with db.transaction(engine) as session:
+        path = merkle.consistency_proof(made.size, checkpoints.entry_hashes(session, later.size))
+    assert merkle.verify_consistency(made.size, later.size, made.root, later.root, path)
+
+
+def _public():
+    return checkpoints.trusted_public_key()

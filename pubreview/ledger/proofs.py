@@ -1,0 +1,74 @@
+"""`ledger prove`: an item's entries with their inclusion proofs under a signed checkpoint.
+
+A citizen holding the published checkpoint (and the office's public key) can check, without
+the ledger, that each of an item's entries is in it: hash the entry's leaf up its audit path
+and compare with the signed Merkle root. Two checkpoints are checked against each other the
+same way with a consistency proof (`merkle.consistency_proof`).
+"""
+
+from __future__ import annotations
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import LedgerEntry
+from pubreview.errors import NotFound
+from pubreview.ledger import checkpoints, merkle
+from pubreview.ledger.checkpoints import Checkpoint
+
+
+def covering(
+    session: Session, found: list[Checkpoint], public: Ed25519PublicKey, entry_id: int
+) -> Checkpoint | None:
+    """The newest validly signed checkpoint the ledger extends that covers `entry_id`."""
+    newest = checkpoints.latest_matching(session, found, public)
+    return newest if newest is not None and newest.size >= entry_id else None
+
+
+def prove(
+    session: Session, publication_id: int, found: list[Checkpoint], public: Ed25519PublicKey
+) -> dict:
+    """The item's entries, the checkpoint that covers them, and each entry's audit path."""
+    entries = list(
+        session.execute(
+            select(LedgerEntry.id, LedgerEntry.kind, LedgerEntry.hash)
+            .where(LedgerEntry.publication_id == publication_id)
+            .order_by(LedgerEntry.id)
+        )
+    )
+    if not entries:
+        raise NotFound(f"台帐中没有第 {publication_id} 号信息的记录")
+    checkpoint = covering(session, found, public, entries[-1].id)
+    leaves = checkpoints.entry_hashes(session, checkpoint.size) if checkpoint else []
+    return {
+        "publication_id": publication_id,
+        "public_key": checkpoints.public_text(public),
+        "checkpoint": checkpoint.to_dict() if checkpoint else None,
+        "entries": [
+            {
+                "id": e.id,
+                "kind": str(e.kind),
+                "hash": e.hash,
+                "index": e.id - 1,
+                "path": merkle.inclusion_proof(e.id - 1, leaves) if checkpoint else None,
+            }
+            for e in entries
+        ],
+    }
+
+
+def check(proof: dict, public: Ed25519PublicKey) -> list[str]:
+    """What a reader of a proof finds wrong with it (nothing: every entry is in the checkpoint)."""
+    if proof.get("checkpoint") is None:
+        return ["还没有覆盖这些记录的检查点"]
+    checkpoint = checkpoints.Checkpoint(**proof["checkpoint"])
+    if not checkpoints.signature_ok(checkpoint, public):
+        return [f"{checkpoint.label()}的签名无效"]
+    return [
+        f"台帐第 {e['id']} 条不在{checkpoint.label()}中"
+        for e in proof["entries"]
+        if not merkle.verify_inclusion(
+            e["hash"], e["index"], checkpoint.size, e["path"] or [], checkpoint.root
+        )
+    ]
