@@ -134,6 +134,7 @@ CONTEXTS: dict[str, Callable[[Session, Notice, Recipient], dict[str, Any]]] = {
     "returned": returned_context,
     "rejected": common_context,
     "published": published_context,
+    "withdrawn": common_context,
 }
 
 

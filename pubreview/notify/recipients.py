@@ -2,7 +2,8 @@
 
 Step opens → those who decide it (section heads of the unit, its leaders, the center).
 Returned, rejected, published → the submitter and whoever approved an earlier stage of that
-revision. Only people holding a role on the unit's items (or the center's role) are addressed.
+revision. Withdrawn by its submitter → everyone who was sent a message about that revision.
+Only people holding a role on the unit's items (or the center's role) are addressed.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import LedgerEntry, Person, Publication, Role, RoleGrant, Status
+from models import LedgerEntry, LedgerKind, Person, Publication, Role, RoleGrant, Stage, Status
 from pubreview import ledger
-from pubreview.review import deciders
+from pubreview.notify.records import SENT
+from pubreview.review import deciders, withdrawal
 from pubreview.review.workflow import Outcome
 
 # The event names double as template folders under templates/notify/.
@@ -24,7 +26,9 @@ END_EVENTS = {
     Status.REJECTED: "rejected",
     Status.PUBLISHED: "published",
 }
-EVENTS = (*STEP_EVENTS, *END_EVENTS.values())
+# Withdrawn by the submitter: whoever was told of the revision hears that it ended.
+WITHDRAWN_EVENT = "withdrawn"
+EVENTS = (*STEP_EVENTS, *END_EVENTS.values(), WITHDRAWN_EVENT)
 
 
 @dataclass(frozen=True)
@@ -80,6 +84,9 @@ def notice_for(session: Session, pub: Publication) -> Notice | None:
             )
             if p.username != last.actor
         ]
+    elif pub.status is Status.WITHDRAWN:
+        event, stage = WITHDRAWN_EVENT, _withdrawn_stage(session, pub, last)
+        people = [p for p in _told_of(session, pub) if p.id != pub.submitter_id]
     else:
         return None
     recipients = tuple(
@@ -88,3 +95,31 @@ def notice_for(session: Session, pub: Publication) -> Notice | None:
         if may_hear(session, p, pub)
     )
     return Notice(event, pub.id, pub.current_revision, stage, recipients, last)
+
+
+def _withdrawn_stage(session: Session, pub: Publication, last: LedgerEntry | None) -> str:
+    """The step the item stood at when withdrawn (the returning step for a returned item)."""
+    entry = ledger.find_by_key(session, withdrawal.dedupe_key(pub.id))
+    if entry is not None and entry.stage:
+        return entry.stage
+    return last.stage if last is not None else Stage.PRE_REVIEW.value
+
+
+def _told_of(session: Session, pub: Publication) -> list[Person]:
+    """Everyone a message about the item's current revision was sent to, by username."""
+    told = {
+        (e.payload or {}).get("recipient")
+        for e in session.scalars(
+            select(LedgerEntry).where(
+                LedgerEntry.publication_id == pub.id,
+                LedgerEntry.revision == pub.current_revision,
+                LedgerEntry.kind == LedgerKind.NOTIFIED,
+                LedgerEntry.outcome == SENT,
+            )
+        )
+    }
+    return list(
+        session.scalars(
+            select(Person).where(Person.username.in_(told - {None})).order_by(Person.username)
+        )
+    )
