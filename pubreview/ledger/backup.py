@@ -124,14 +124,8 @@ def backup(folder: Path, url: str, site_dir: Path | None = None) -> BackupSummar
     engine = db.make_engine(url)
     dialect = engine.dialect.name
     try:
-        made = None
-        try:
-            with db.transaction(engine) as session:
-                made = checkpoints.make(session)
-        except CheckpointUnavailable as exc:
-            note = f"备份前未能签发检查点：{exc}"
-        else:
-            note = None
+        with db.transaction(engine) as session:
+            made, note = checkpoints.make_if_possible(session)
         log = checkpoints.log_path()
         if log.exists():
             shutil.copyfile(log, folder / checkpoints.LOG_NAME)

@@ -362,5 +362,18 @@ def make(session: Session, *, create_key: bool = False) -> Checkpoint:
     return checkpoint
 
 
+def make_if_possible(session: Session) -> tuple[Checkpoint | None, str | None]:
+    """A checkpoint, or why none was signed (key missing or unsafe): never raises for the key.
+
+    For the steps that must go on without one (a publication, a backup): the ledger is the
+    truth and is already written; the missing checkpoint is reported, and the next `verify`
+    says so too.
+    """
+    try:
+        return make(session), None
+    except CheckpointUnavailable as exc:
+        return None, f"未签发检查点：{exc}"
+
+
 def _count(session: Session) -> int:
     return session.scalar(select(LedgerEntry.id).order_by(LedgerEntry.id.desc()).limit(1)) or 0
