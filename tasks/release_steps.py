@@ -15,6 +15,7 @@ from prefect.states import Scheduled
 from models import Person, Publication, Status, Unit
 from pubreview import db, orchestration, publishing
 from pubreview.review.submission import get
+from pubreview.site.ledger_pages import refuse_tampered_item
 
 
 @task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=2)
@@ -22,6 +23,8 @@ def publish_if_due(publication_id: int) -> float:
     """Put a scheduled item out if its time has come; return the seconds still to wait (0: out)."""
     with db.transaction() as session:
         was_published = get(session, publication_id).status is Status.PUBLISHED
+        if not was_published:
+            refuse_tampered_item(session, publication_id)
         published = publishing.publish_due(session, publication_id)
         pub = get(session, publication_id)
         unit = session.get(Unit, pub.unit_id).code

@@ -51,6 +51,19 @@ def refuse_tampered(session: Session, content: SiteContent, fully: Iterable[int]
         )
 
 
+def refuse_tampered_item(session: Session, publication_id: int) -> None:
+    """Raise ContentTampered if one item's stored content (attachment bytes too) is not as approved.
+
+    A scheduled release asks this before it puts the item out: the item stays scheduled.
+    """
+    found = ledger_content.check(session, [publication_id], current_only=True)
+    if found:
+        raise ContentTampered(
+            "该信息在库中的内容与台帐记录的审批指纹不符，未发布（请核查数据库是否被改动）："
+            + "；".join(str(m) for m in found)
+        )
+
+
 def checked_bytes(path: str, data: bytes, sha256: str) -> bytes:
     """The attachment bytes, if they still hash to what the ledger approved; else refuse."""
     if hashlib.sha256(data).hexdigest() != sha256:

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
 
+from models import Publication, Status
+from models.base import utcnow
 from pubreview import db
 from pubreview.errors import ContentTampered
 from pubreview.ledger import content
 from pubreview.ledger.verification import verify_all
 from pubreview.site import build_site, render_publication
+from tests.factories import decided, submitted
 from tests.site_support import publish_through_chain, tree
 
 
@@ -127,3 +131,24 @@ def test_a_revision_without_a_submission_entry_is_named(engine: Engine) -> None:
 def _check(engine: Engine):
     with db.transaction(engine) as session:
         return content.check(session)
+
+
+def test_scheduled_release_holds_an_edited_item(
+    engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tasks.release_steps import publish_if_due
+
+    monkeypatch.setenv("PUBREVIEW_DATABASE_URL", database_url)
+    pub = submitted(engine)
+    decided(engine, pub, "li.na", attest=True)
+    decided(engine, pub, "zeng.xiang")
+    decided(engine, pub, "zhou.min", publish_at=utcnow() + timedelta(hours=1))
+    assert publish_if_due.fn(pub) > 0  # not due yet, nothing wrong
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE revisions SET title = '改过的标题' WHERE publication_id = :p"), {"p": pub}
+        )
+    with pytest.raises(ContentTampered, match=f"第 {pub} 号信息第 1 稿"):
+        publish_if_due.fn(pub)
+    with db.transaction(engine) as session:
+        assert session.get(Publication, pub).status is Status.SCHEDULED
