@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import stat
 import subprocess
 import sys
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -19,6 +22,7 @@ from pubreview.errors import CheckpointUnavailable, LedgerBroken
 from pubreview.ledger import checkpoints, merkle, proofs
 from pubreview.ledger.verification import verify_all
 from pubreview.site import build_site
+from pubreview.site.ledger_pages import publish_checkpoints
 from tests.factories import submitted
 from tests.site_support import publish_through_chain
 from tests.support.ledger import build_history, rewrite_and_rehash, truncate
@@ -179,3 +183,27 @@ def test_an_items_entries_are_proven_in_the_checkpoint(engine: Engine) -> None:
 
 def _public():
     return checkpoints.trusted_public_key()
+
+
+def test_checkpoints_fetched_from_the_published_address(engine: Engine, data_dir: Path) -> None:
+    build_history(engine, items=1)
+    with db.transaction(engine) as session:
+        build_site(session, data_dir / "site")
+    _checkpoint(engine)
+    with db.transaction(engine) as session:
+        publish_checkpoints(session, data_dir / "site")
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(data_dir / "site"))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/ledger/checkpoints.json"
+        checkpoints.log_path().unlink()
+        assert _verify(engine, sources=[url]).checkpoints_checked == 1
+        truncate(engine, 2)
+        result = _verify(engine, sources=[url])
+        assert not result.ok and any("第 3–4 条已丢失" in p for p in result.checkpoints)
+        with pytest.raises(CheckpointUnavailable, match="取不到检查点"):
+            _verify(engine, sources=[url.replace("checkpoints.json", "nothing.json")])
+    finally:
+        server.shutdown()
+        server.server_close()
