@@ -149,7 +149,18 @@ def _key(args: argparse.Namespace) -> int:
         "created": created,
     }
     made = " (new key made now)" if created else ""
-    emit(args, data, f"{data['public_key']}  key {data['key_id']}, {path}{made}")
+    others = sorted({c.key_id for c in checkpoints.read_log()} - {data["key_id"]})
+    if others:
+        # A lost key replaced: the old checkpoints stay valid only against the old key.
+        made += (
+            f"\n注意：检查点日志中已有由密钥 {'、'.join(others)} 签发的检查点，"
+            "用此密钥无法核对它们；如有原密钥文件请放回原处"
+        )
+    emit(
+        args,
+        {**data, "other_keys": others},
+        f"{data['public_key']}  key {data['key_id']}, {path}{made}",
+    )
     return 0
 
 

@@ -102,7 +102,9 @@ def _head(engine: Engine, size: int) -> str:
         return session.get(LedgerEntry, size).hash
 
 
-def test_missing_or_exposed_key_signs_nothing_and_verify_says_so(engine: Engine) -> None:
+def test_missing_or_exposed_key_signs_nothing_and_verify_says_so(
+    engine: Engine, database_url: str
+) -> None:
     build_history(engine, items=1)
     _checkpoint(engine)
     key_file = settings.load().signing_key_file
@@ -115,6 +117,16 @@ def test_missing_or_exposed_key_signs_nothing_and_verify_says_so(engine: Engine)
     submitted(engine)  # decisions and submissions still record
     result = _verify(engine)
     assert not result.ok and any("无法核对检查点签名" in p for p in result.checkpoints)
+    env = {**os.environ, "PUBREVIEW_DATABASE_URL": database_url}
+    replaced = subprocess.run(
+        [sys.executable, "-m", "pubreview.cli", "ledger", "key"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert replaced.returncode == 0 and "new key made now" in replaced.stdout
+    assert "用此密钥无法核对它们" in replaced.stdout
+    assert not _verify(engine).ok  # the old checkpoint does not verify against a new key
 
 
 def test_checkpoints_are_published_with_the_site_and_checked_from_there(
