@@ -362,16 +362,18 @@ def make(session: Session, *, create_key: bool = False) -> Checkpoint:
     return checkpoint
 
 
-def make_if_possible(session: Session) -> tuple[Checkpoint | None, str | None]:
-    """A checkpoint, or why none was signed (key missing or unsafe): never raises for the key.
+def make_if_possible(
+    session: Session, *, create_key: bool = False
+) -> tuple[Checkpoint | None, str | None]:
+    """A checkpoint, or why none was signed: never raises for the key or a broken ledger.
 
     For the steps that must go on without one (a publication, a backup): the ledger is the
-    truth and is already written; the missing checkpoint is reported, and the next `verify`
-    says so too.
+    truth and is already written; the caller reports the reason, and the next `verify` names
+    the same problem.
     """
     try:
-        return make(session), None
-    except CheckpointUnavailable as exc:
+        return make(session, create_key=create_key), None
+    except (CheckpointUnavailable, LedgerBroken) as exc:
         return None, f"未签发检查点：{exc}"
 
 

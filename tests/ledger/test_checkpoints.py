@@ -219,3 +219,18 @@ def test_checkpoints_fetched_from_the_published_address(engine: Engine, data_dir
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_steps_that_go_on_get_the_reason_instead_of_an_error(engine: Engine) -> None:
+    build_history(engine, items=1)
+    with db.transaction(engine) as session:
+        made, missing = checkpoints.make_if_possible(session, create_key=True)
+    assert made is not None and missing is None
+    rewrite_and_rehash(engine, 2, comment="改过")
+    with db.transaction(engine) as session:
+        made, missing = checkpoints.make_if_possible(session)
+    assert made is None and "改写" in missing and "未签发检查点" in missing
+    settings.load().signing_key_file.unlink()
+    with db.transaction(engine) as session:
+        made, missing = checkpoints.make_if_possible(session, create_key=True)
+    assert made is None and "找不到台帐签名密钥" in missing  # a log exists: no silent new key
