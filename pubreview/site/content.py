@@ -32,6 +32,15 @@ SITE_KIND = "site"
 # Only these schemes may appear in a link or image on a page; javascript: and data: never do.
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
 DEFAULT_SITE_NAME = "政府信息公开"
+# The entries an article page lists: what submitted, approved and published its revision
+# (not notifications or adoptions, which come later and would make the page change by itself).
+PROVEN_KINDS = (
+    LedgerKind.SUBMITTED,
+    LedgerKind.RESUBMITTED,
+    LedgerKind.IMPORTED,
+    LedgerKind.DECIDED,
+    LedgerKind.PUBLISHED,
+)
 
 
 @dataclass(frozen=True)
@@ -60,6 +69,9 @@ class Item:
     channels: tuple[tuple[str, str | None], ...]  # (channel, public URL), in catalog order
     on_site: bool
     attachments: tuple[AttachmentInfo, ...]
+    # (entry id, kind, hash) of the ledger entries that submitted, approved and published this
+    # revision: a reader checks them against a published checkpoint (`ledger prove`).
+    entries: tuple[tuple[int, str, str], ...] = ()
 
     @property
     def path(self) -> str:
@@ -197,6 +209,20 @@ def load(session: Session, catalog: Catalog) -> SiteContent:
         .order_by(Attachment.revision_id, Attachment.filename)
     ):
         attachments[att.revision_id].append(att)
+    proven: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
+    for pub_id, entry_id, kind, entry_hash in session.execute(
+        select(LedgerEntry.publication_id, LedgerEntry.id, LedgerEntry.kind, LedgerEntry.hash)
+        .join(
+            Publication,
+            and_(
+                Publication.id == LedgerEntry.publication_id,
+                Publication.current_revision == LedgerEntry.revision,
+            ),
+        )
+        .where(Publication.status == Status.PUBLISHED, LedgerEntry.kind.in_(PROVEN_KINDS))
+        .order_by(LedgerEntry.id)
+    ):
+        proven[pub_id].append((entry_id, str(kind), entry_hash))
     channel_rank = {name: i for i, name in enumerate(catalog.channels)}
     items: list[Item] = []
     withdrawals: list[Withdrawal] = []
@@ -249,6 +275,7 @@ def load(session: Session, catalog: Catalog) -> SiteContent:
                     )
                     for a in attachments.get(revision.id, ())
                 ),
+                tuple(proven.get(pub_id, ())),
             )
         )
     items.sort(key=lambda item: (item.published_at, item.id), reverse=True)

@@ -72,10 +72,8 @@ def checked_bytes(path: str, data: bytes, sha256: str) -> bytes:
 
 
 def ledger_files(content: SiteContent, environment: Environment) -> list[tuple[str, bytes]]:
-    """(site path, bytes) of the checkpoint log and its page; none before the first checkpoint."""
+    """(site path, bytes) of the checkpoint log and its page (saying so while there is none)."""
     log = checkpoints.read_log()
-    if not log:
-        return []
     try:
         public = checkpoints.trusted_public_key()
     except CheckpointUnavailable:

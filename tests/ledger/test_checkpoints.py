@@ -234,3 +234,20 @@ def test_steps_that_go_on_get_the_reason_instead_of_an_error(engine: Engine) -> 
     with db.transaction(engine) as session:
         made, missing = checkpoints.make_if_possible(session, create_key=True)
     assert made is None and "找不到台帐签名密钥" in missing  # a log exists: no silent new key
+
+
+def test_article_page_lists_the_entries_a_checkpoint_proves(engine: Engine, data_dir: Path) -> None:
+    pub = publish_through_chain(engine, "标题", "正文")
+    _checkpoint(engine)
+    with db.transaction(engine) as session:
+        build_site(session, data_dir / "site")
+        proof = proofs.prove(session, pub, checkpoints.read_log(), _public())
+    page = (data_dir / f"site/articles/{pub}.html").read_text()
+    proven = [e for e in proof["entries"] if e["kind"] in ("submitted", "decided", "published")]
+    assert len(proven) == 5  # submitted, three decisions, published on the site
+    for entry in proven:
+        assert f"第 {entry['id']} 条 {entry['kind']}" in page and entry["hash"] in page
+    assert "screened" not in page  # only what submitted, approved and published the text
+    assert proofs.check(proof, _public()) == []
+    assert 'href="../ledger/index.html"' in page
+    assert "还没有签发检查点" not in (data_dir / "site/ledger/index.html").read_text()
