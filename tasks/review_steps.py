@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from prefect import task
+from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
@@ -12,12 +12,14 @@ from models import LedgerKind, Publication, Status, Unit
 from pubreview import db, ledger, settings
 from pubreview.clock import local_time
 from pubreview.labels import STAGE_LABEL, STATUS_LABEL
+from pubreview.ledger import checkpoints
 from pubreview.notify.records import failed_deliveries
 from pubreview.orchestration import waiting_key
 from pubreview.review.status import format_history, history_rows
 from pubreview.review.submission import get, screening_of
 from pubreview.review.workflow import TERMINAL
-from pubreview.site import render_publication
+from pubreview.site import default_out_dir, render_publication
+from pubreview.site.ledger_pages import publish_checkpoints
 
 
 @dataclass(frozen=True)
@@ -88,10 +90,21 @@ def open_step(position: Position, flow_run_id: str) -> bool:
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
-def render_site(publication_id: int) -> None:
-    """Put a published item on the public site (the 网站 channel); safe to repeat."""
+def render_site(publication_id: int) -> str | None:
+    """Put a published item on the public site, then sign and publish a ledger checkpoint.
+
+    Safe to repeat. Returns why no checkpoint was signed (None: one was); the publication
+    stands either way, and the run's artifact and the next `ledger verify` say what is missing.
+    """
     with db.transaction() as session:
         render_publication(session, None, publication_id)
+    with db.transaction() as session:
+        _, missing = checkpoints.make_if_possible(session, create_key=True)
+        publish_checkpoints(session, default_out_dir())
+    if missing:
+        get_run_logger().warning(missing)
+        create_markdown_artifact(key="ledger-checkpoint", markdown=f"# 台帐检查点\n\n{missing}")
+    return missing
 
 
 @task(cache_policy=NO_CACHE)

@@ -20,6 +20,7 @@ from models import LedgerEntry
 from pubreview import db, settings
 from pubreview.errors import CheckpointUnavailable, LedgerBroken
 from pubreview.ledger import checkpoints, merkle, proofs
+from pubreview.ledger.chain import verify as chain_verify
 from pubreview.ledger.verification import verify_all
 from pubreview.site import build_site
 from pubreview.site.ledger_pages import publish_checkpoints
@@ -251,3 +252,21 @@ def test_article_page_lists_the_entries_a_checkpoint_proves(engine: Engine, data
     assert proofs.check(proof, _public()) == []
     assert 'href="../ledger/index.html"' in page
     assert "还没有签发检查点" not in (data_dir / "site/ledger/index.html").read_text()
+
+
+def test_every_publication_signs_and_publishes_a_checkpoint(
+    engine: Engine, database_url: str, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tasks.review_steps import render_site
+
+    monkeypatch.setenv("PUBREVIEW_DATABASE_URL", database_url)
+    first = publish_through_chain(engine, "第一条", "正文")
+    assert render_site.fn(first) is None
+    second = publish_through_chain(engine, "第二条", "正文")
+    assert render_site.fn(second) is None
+    log = checkpoints.read_log()
+    with db.transaction(engine) as session:
+        entries = chain_verify(session).entries
+    assert [c.size for c in log][-1] == entries and len(log) == 2
+    published = json.loads((data_dir / "site/ledger/checkpoints.json").read_text())
+    assert [c["size"] for c in published["checkpoints"]] == [c.size for c in log]
