@@ -120,7 +120,7 @@ def test_reject_path(stack: PrefectStack) -> None:
     stack.wait_completed(pub_id)
     assert stack.cli_json("status", str(pub_id))["status"] == "rejected"
     late = stack.cli("decide", str(pub_id), "approve", "--as", "zeng.xiang", check=False)
-    assert late.returncode == 1 and "rejected" in late.stderr
+    assert late.returncode == 1 and "「不予发布」" in late.stderr
     assert decisions(stack, pub_id) == {(1, "prereview"): 1}
     verify(stack)
 
