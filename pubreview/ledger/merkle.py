@@ -27,17 +27,26 @@ def _split(n: int) -> int:
     return 1 << ((n - 1).bit_length() - 1)
 
 
-def _root(leaves: list[bytes]) -> bytes:
-    if not leaves:
-        return hashlib.sha256(b"").digest()
-    level = leaves
-    # Build bottom-up: pair neighbours, carry an odd one up; equals RFC 6962's recursive MTH.
-    while len(level) > 1:
+def _levels(leaves: list[bytes]) -> list[list[bytes]]:
+    """Every level of the tree, leaves first: neighbours paired, an odd last node carried up.
+
+    This bottom-up shape is RFC 6962's tree (split at the largest power of two) built once,
+    so each audit path is read off in O(log n) instead of rehashing subtrees.
+    """
+    levels = [leaves]
+    while len(levels[-1]) > 1:
+        level = levels[-1]
         paired = [_node(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
         if len(level) % 2:
             paired.append(level[-1])
-        level = paired
-    return level[0]
+        levels.append(paired)
+    return levels
+
+
+def _root(leaves: list[bytes]) -> bytes:
+    if not leaves:
+        return hashlib.sha256(b"").digest()
+    return _levels(leaves)[-1][0]
 
 
 def root(entry_hashes: list[str]) -> str:
@@ -45,20 +54,25 @@ def root(entry_hashes: list[str]) -> str:
     return _root([_leaf(h) for h in entry_hashes]).hex()
 
 
-def _path(index: int, leaves: list[bytes]) -> list[bytes]:
-    if len(leaves) <= 1:
-        return []
-    k = _split(len(leaves))
-    if index < k:
-        return [*_path(index, leaves[:k]), _root(leaves[k:])]
-    return [*_path(index - k, leaves[k:]), _root(leaves[:k])]
+def inclusion_proofs(indexes: list[int], entry_hashes: list[str]) -> list[list[str]]:
+    """The audit path of each entry index (0-based) in the tree of `entry_hashes`, deepest first."""
+    levels = _levels([_leaf(h) for h in entry_hashes])
+    out = []
+    for index in indexes:
+        if not 0 <= index < len(entry_hashes):
+            raise ValueError(f"entry {index + 1} is not among the first {len(entry_hashes)}")
+        path, i = [], index
+        for level in levels[:-1]:
+            if i ^ 1 < len(level):
+                path.append(level[i ^ 1].hex())
+            i >>= 1
+        out.append(path)
+    return out
 
 
 def inclusion_proof(index: int, entry_hashes: list[str]) -> list[str]:
     """The audit path of entry `index` (0-based) in the tree of `entry_hashes`."""
-    if not 0 <= index < len(entry_hashes):
-        raise ValueError(f"entry {index + 1} is not among the first {len(entry_hashes)}")
-    return [h.hex() for h in _path(index, [_leaf(h) for h in entry_hashes])]
+    return inclusion_proofs([index], entry_hashes)[0]
 
 
 def verify_inclusion(entry_hash: str, index: int, size: int, path: list[str], head: str) -> bool:

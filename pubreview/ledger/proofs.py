@@ -41,6 +41,7 @@ def prove(
         raise NotFound(f"台帐中没有第 {publication_id} 号信息的记录")
     checkpoint = covering(session, found, public, entries[-1].id)
     leaves = checkpoints.entry_hashes(session, checkpoint.size) if checkpoint else []
+    paths = merkle.inclusion_proofs([e.id - 1 for e in entries], leaves) if checkpoint else None
     return {
         "publication_id": publication_id,
         "public_key": checkpoints.public_text(public),
@@ -51,9 +52,9 @@ def prove(
                 "kind": str(e.kind),
                 "hash": e.hash,
                 "index": e.id - 1,
-                "path": merkle.inclusion_proof(e.id - 1, leaves) if checkpoint else None,
+                "path": paths[n] if paths else None,
             }
-            for e in entries
+            for n, e in enumerate(entries)
         ],
     }
 

@@ -28,6 +28,24 @@ def test_root_follows_rfc_6962() -> None:
         assert merkle.root(hashes) == _mth([bytes.fromhex(h) for h in hashes]).hex(), n
 
 
+def _path(index: int, leaves: list[bytes]) -> list[bytes]:
+    """RFC 6962's PATH(m, D[n]), written out plainly."""
+    if len(leaves) <= 1:
+        return []
+    k = 1 << ((len(leaves) - 1).bit_length() - 1)
+    if index < k:
+        return [*_path(index, leaves[:k]), _mth(leaves[k:])]
+    return [*_path(index - k, leaves[k:]), _mth(leaves[:k])]
+
+
+def test_audit_paths_follow_rfc_6962() -> None:
+    for n in range(1, 40):
+        hashes = _hashes(n)
+        raw = [bytes.fromhex(h) for h in hashes]
+        expected = [[p.hex() for p in _path(i, raw)] for i in range(n)]
+        assert merkle.inclusion_proofs(list(range(n)), hashes) == expected, n
+
+
 def test_every_inclusion_proof_checks_and_a_wrong_one_does_not() -> None:
     for n in range(1, 18):
         hashes = _hashes(n)
