@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import Date, ForeignKey, Index, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -109,7 +110,7 @@ class DisclosureRequest(Base):
     outcome: Mapped[str | None] = mapped_column(String(16), comment="Table 三 row key")
     closed_on: Mapped[date | None] = mapped_column(Date, comment="the reply (or closing) date")
     legal_basis: Mapped[str | None] = mapped_column(Text, comment="the article the reply cites")
-    fee_yuan: Mapped[float | None] = mapped_column(
+    fee_yuan: Mapped[Decimal | None] = mapped_column(
         Numeric(12, 2), comment="信息处理费 charged, in 元"
     )
     registered_by: Mapped[str] = mapped_column(String(64), comment="username")
