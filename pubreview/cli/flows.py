@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import argparse
 
-from pubreview import db, ledger, orchestration, settings
+from pubreview import db, orchestration, settings
 from pubreview.cli.output import add_json_flag, emit
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the orchestration commands."""
     p = sub.add_parser("worker", help="serve the review deployments from this process")
-    p.set_defaults(handler=_worker)
+    p.set_defaults(handler=_worker, serves_others=True)
     p = sub.add_parser(
         "reconcile", help="restart or resume review runs where Prefect and the ledger disagree"
     )
@@ -27,8 +27,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _worker(args: argparse.Namespace) -> int:
-    # Runs write entries as the system (actor "system"), not as the account serving them.
-    ledger.set_operator(None)
     settings.pin_prefect_environment(settings.load())
     from deployments.serve import main
 

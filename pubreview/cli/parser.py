@@ -48,10 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run one command; a PubreviewError becomes a clear message and exit status 1."""
     args = build_parser().parse_args(argv)
-    # Whoever `--as` names, every entry this command writes also names the system account.
-    ledger.set_operator(os_user())
+    # Whoever `--as` names, every entry this command writes also names the system account;
+    # a command serving others (the web app, the worker) writes as the people it serves.
+    operator = None if getattr(args, "serves_others", False) else os_user()
     try:
-        return int(args.handler(args) or 0)
+        with ledger.operated_by(operator):
+            return int(args.handler(args) or 0)
     except BrokenPipeError:
         # Output piped into `head` and the like: stop quietly.
         sys.stderr.close()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from pubreview import ledger
 from pubreview.errors import ValidationError
 
 
@@ -13,7 +12,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("web", help="serve the review pages that notifications link to")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8090, help="port to listen on (default 8090)")
-    p.set_defaults(handler=_serve)
+    p.set_defaults(handler=_serve, serves_others=True)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -30,8 +29,6 @@ def _serve(args: argparse.Namespace) -> int:
         f"review pages on http://{args.host}:{args.port}/ ; "
         f"links in messages point to {web_url()} (PUBREVIEW_WEB_URL)"
     )
-    # Entries the pages write name the signed-in person, not the account serving the app.
-    ledger.set_operator(None)
     # No access log: every path holds a personal signed link, which must not end up in logs.
     uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info", access_log=False)
     return 0

@@ -12,7 +12,7 @@ from pubreview.ledger.chain import (
     entry_hash,
     find_by_key,
     history,
-    set_operator,
+    operated_by,
     verify,
 )
 
@@ -25,6 +25,6 @@ __all__ = [
     "entry_hash",
     "find_by_key",
     "history",
-    "set_operator",
+    "operated_by",
     "verify",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
@@ -63,9 +64,14 @@ class DuplicateEntry(Exception):
 _operator: ContextVar[str | None] = ContextVar("pubreview_ledger_operator", default=None)
 
 
-def set_operator(os_user: str | None) -> None:
-    """Record `os_user` in every entry this process appends from now on (payload os_user)."""
-    _operator.set(os_user)
+@contextmanager
+def operated_by(os_user: str | None) -> Iterator[None]:
+    """Within the block, every appended entry records `os_user` in its payload (os_user)."""
+    token = _operator.set(os_user)
+    try:
+        yield
+    finally:
+        _operator.reset(token)
 
 
 def find_by_key(session: Session, dedupe_key: str) -> LedgerEntry | None:

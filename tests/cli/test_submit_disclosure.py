@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 
 from models import Publication
 from models.publication import Disclosure
-from pubreview import db, ledger
+from pubreview import db
 from pubreview.cli.parser import main
 
 ARGS = [
@@ -35,9 +35,7 @@ def cli_db(engine: Engine, database_url: str, tmp_path, monkeypatch: pytest.Monk
     monkeypatch.setenv("PUBREVIEW_DATABASE_URL", database_url)
     monkeypatch.setenv("PUBREVIEW_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")  # nothing to reach
-    yield engine
-    # main() records the operating-system account for the process; later tests append as code.
-    ledger.set_operator(None)
+    return engine
 
 
 def _submit(capsys, *extra: str) -> tuple[int, dict]:
