@@ -67,9 +67,7 @@ def test_full_chain_records_fingerprint_attestation_and_urls(engine: Engine) -> 
 
 def test_wrong_role_is_refused(engine: Engine) -> None:
     pub = submitted(engine)
-    refused(
-        engine, pub, "zeng.xiang", Outcome.APPROVE, "不是综合科的科室负责人", attest=True
-    )
+    refused(engine, pub, "zeng.xiang", Outcome.APPROVE, "不是综合科的科室负责人", attest=True)
     refused(
         engine, pub, "chen.jing", Outcome.APPROVE, "不是综合科的科室负责人", attest=True
     )  # a section head, but of another unit
@@ -285,3 +283,15 @@ def test_scheduled_publication_goes_out_at_its_time_not_before(engine: Engine) -
     with db.transaction(engine) as session:  # a second run finds it done and writes nothing
         assert publishing.publish_due(session, pub)
     assert ledger_size(engine) == size
+
+
+def test_an_item_not_for_active_disclosure_is_never_approved_for_publication(
+    engine: Engine,
+) -> None:
+    from models.publication import Disclosure
+
+    pub = submitted(engine, disclosure=Disclosure.ON_REQUEST, disclosure_reason="仅供申请人")
+    decided(engine, pub, "li.na", attest=True)
+    decided(engine, pub, "zeng.xiang")
+    refused(engine, pub, "zhou.min", Outcome.APPROVE, "公开属性为「依申请公开」，不能主动发布")
+    assert decided(engine, pub, "zhou.min", Outcome.REJECT, comment="依申请公开").recorded

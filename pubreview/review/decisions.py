@@ -14,10 +14,11 @@ from sqlalchemy.orm import Session
 
 from models import LedgerEntry, LedgerKind, Person, Publication, Stage, Status
 from models.base import utcnow
+from models.publication import Disclosure
 from pubreview import ledger, publishing, settings
 from pubreview.accounts import org
 from pubreview.errors import DecisionRefused, ValidationError
-from pubreview.labels import OUTCOME_LABEL, STAGE_LABEL, STATUS_LABEL
+from pubreview.labels import DISCLOSURE_LABEL, OUTCOME_LABEL, STAGE_LABEL, STATUS_LABEL
 from pubreview.publishing import catalog as catalog_mod
 from pubreview.review import deciders
 from pubreview.review.submission import current_revision, get, screening_of
@@ -166,6 +167,15 @@ def _check_request(
     if outcome is not Outcome.APPROVE and not (request.comment or "").strip():
         raise DecisionRefused(
             f"「{OUTCOME_LABEL[outcome.value]}」须填写意见，说明原因", cli_hint="--comment"
+        )
+    if (
+        outcome is Outcome.APPROVE
+        and pub.stage is Stage.PUBLICATION
+        and pub.disclosure is not Disclosure.ACTIVE
+    ):
+        raise DecisionRefused(
+            f"第 {pub.id} 号信息的公开属性为「{DISCLOSURE_LABEL[pub.disclosure.value]}」，"
+            "不能主动发布；请退回修改公开属性，或不予发布"
         )
     if request.publish_at is not None:
         _check_publish_at(pub, outcome, request.publish_at)
