@@ -13,9 +13,10 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from pubreview import db, settings
+from pubreview import db
 from pubreview.publishing import local_now
 from pubreview.report import render
+from pubreview.report import supplement as supplement_mod
 from pubreview.report.build import Report, build_report
 from pubreview.report.tables import TABLE3_COLUMNS
 
@@ -86,9 +87,8 @@ def annual_report(
 ) -> dict:
     """Write the year's report (default: last year, in its year's edition) with artifacts."""
     year = year or last_year()
-    data_dir = settings.load().data_dir
-    supplement = supplement or str(data_dir / "reports" / f"supplement-{year}.yaml")
-    out_dir = out_dir or str(data_dir / "reports" / str(year))
+    supplement = supplement or str(supplement_mod.default_path(year))
+    out_dir = out_dir or str(supplement_mod.reports_dir(year))
     report = build(year, fmt, supplement, out_dir, database_url)
     leave_artifacts(report)
     logger = get_run_logger()

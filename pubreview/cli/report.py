@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from pubreview import db, settings
+from pubreview import db
 from pubreview.cli.output import add_json_flag, emit
 from pubreview.errors import ValidationError
 from pubreview.report import audit, formats, supplement
@@ -37,7 +37,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--format", dest="fmt", choices=[*formats.EDITIONS, *formats.ALIASES], help=FORMAT_HELP
     )
     parser.add_argument(
-        "--supplement", type=Path, help="the YAML supplement (default: supplement-YEAR.yaml)"
+        "--supplement",
+        type=Path,
+        help="the YAML supplement (default: DATA_DIR/reports/YEAR/supplement-YEAR.yaml)",
     )
     parser.add_argument("--out", type=Path, help="output folder (default: DATA_DIR/reports/YEAR)")
     parser.add_argument(
@@ -46,7 +48,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--init-supplement",
         action="store_true",
-        help="write a supplement template for YEAR (to --supplement or supplement-YEAR.yaml)",
+        help="write a supplement template for YEAR (to --supplement or the default above)",
     )
     add_json_flag(parser)
     parser.set_defaults(handler=_report)
@@ -64,7 +66,7 @@ def _report(args: argparse.Namespace) -> int:
         ) from None
     if args.files:
         raise ValidationError("只有 `pubreview report audit` 接受文件")
-    path = args.supplement or Path(f"supplement-{year}.yaml")
+    path = args.supplement or supplement.default_path(year)
     if args.init_supplement:
         edition, _ = choose_edition(year, args.fmt)
         written = supplement.write_template(path, year, edition)
@@ -72,7 +74,7 @@ def _report(args: argparse.Namespace) -> int:
             args,
             {"supplement": str(written), "format": edition.key},
             f"已写出补充材料模板 {written}（{edition.name}）：填写后运行 "
-            f"`pubreview report {year} --supplement {written}`",
+            f"`pubreview report {year}`" + (f" --supplement {written}" if args.supplement else ""),
         )
         return 0
     if not path.exists():
@@ -80,7 +82,7 @@ def _report(args: argparse.Namespace) -> int:
             f"没有补充材料 {path}：先用 `pubreview report {year} --init-supplement` 生成模板"
             "（或用 --supplement 指定文件）"
         )
-    out = args.out or settings.load().data_dir / "reports" / str(year)
+    out = args.out or supplement.reports_dir(year)
     report = build_report(db.default_engine(), year, args.fmt, path, out)
     result = report.result
     draft = "（草稿：补充材料仍有占位文字）" if result.draft else ""

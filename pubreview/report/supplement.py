@@ -16,6 +16,7 @@ from pathlib import Path
 
 import yaml
 
+from pubreview import settings
 from pubreview.errors import ValidationError
 from pubreview.rendering import render
 from pubreview.report.formats import EDITIONS, Edition
@@ -289,6 +290,16 @@ def _other_edition(top: dict, edition: Edition) -> Edition | None:
     return next(
         (e for e in EDITIONS.values() if e.has_tables and e is not edition and fits(e)), None
     )
+
+
+def reports_dir(year: int) -> Path:
+    """Where a year's supplement, generated files and checks live: DATA_DIR/reports/YEAR."""
+    return settings.load().data_dir / "reports" / str(year)
+
+
+def default_path(year: int) -> Path:
+    """The year's supplement, wherever it is edited from (command line, web page, flow)."""
+    return reports_dir(year) / f"supplement-{year}.yaml"
 
 
 def load(path: Path, year: int, edition: Edition) -> Supplement:

@@ -517,14 +517,8 @@ def ledger_page(request: Request, user: SignedIn) -> HTMLResponse:
 # ---------------------------------------------------------------- annual report
 
 
-def reports_dir(year: int) -> Path:
-    """Where the year's supplement, generated files and last check live (DATA_DIR/reports/YEAR)."""
-    return settings.load().data_dir / "reports" / str(year)
-
-
-def supplement_path(year: int) -> Path:
-    """The supplement the administrator keeps for the year."""
-    return reports_dir(year) / f"supplement-{year}.yaml"
+reports_dir = supplement.reports_dir
+supplement_path = supplement.default_path
 
 
 def _year(value: str) -> int:

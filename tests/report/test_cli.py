@@ -70,3 +70,24 @@ def test_audit_and_year_are_told_apart(capsys: pytest.CaptureFixture[str]) -> No
     assert "请指定要检查的年报文件" in capsys.readouterr().err
     assert cli.main(["report", "二〇二一"]) == 1
     assert "不是年份" in capsys.readouterr().err
+
+
+def test_the_supplement_lives_in_the_data_folder_for_every_caller(
+    ledger_env: Engine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from pubreview.report import supplement
+
+    monkeypatch.setenv("PUBREVIEW_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["report", "2026", "--init-supplement"]) == 0
+    expected = tmp_path / "data" / "reports" / "2026" / "supplement-2026.yaml"
+    assert expected.exists() and supplement.default_path(2026) == expected
+    assert not list(tmp_path.glob("supplement-*.yaml"))  # nothing in the working folder
+    said = capsys.readouterr().out
+    assert str(expected) in said and "`pubreview report 2026`" in said
+    # The next command the message names finds it without being told where.
+    assert cli.main(["report", "2026"]) == 1  # a draft still
+    assert (tmp_path / "data" / "reports" / "2026" / "annual-report-2026-national.md").exists()
