@@ -295,3 +295,15 @@ def test_an_item_not_for_active_disclosure_is_never_approved_for_publication(
     decided(engine, pub, "zeng.xiang")
     refused(engine, pub, "zhou.min", Outcome.APPROVE, "公开属性为「依申请公开」，不能主动发布")
     assert decided(engine, pub, "zhou.min", Outcome.REJECT, comment="依申请公开").recorded
+
+
+def test_content_edited_behind_the_ledger_is_never_approved(engine: Engine) -> None:
+    from sqlalchemy import text
+
+    pub = submitted(engine)
+    decided(engine, pub, "li.na", attest=True)
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE revisions SET body = '伪造的正文' WHERE publication_id = :p"), {"p": pub}
+        )
+    refused(engine, pub, "zeng.xiang", Outcome.APPROVE, "存储的内容与报送时登记的指纹不一致")

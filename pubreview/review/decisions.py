@@ -19,6 +19,7 @@ from pubreview import ledger, publishing, settings
 from pubreview.accounts import org
 from pubreview.errors import DecisionRefused, ValidationError
 from pubreview.labels import DISCLOSURE_LABEL, OUTCOME_LABEL, STAGE_LABEL, STATUS_LABEL
+from pubreview.ledger import content
 from pubreview.publishing import catalog as catalog_mod
 from pubreview.review import deciders
 from pubreview.review.submission import current_revision, get, screening_of
@@ -184,6 +185,13 @@ def _check_request(
             raise ValidationError(f"{channel}的地址「{url}」不是 http:// 或 https:// 开头的网址")
     if outcome is Outcome.APPROVE and pub.stage is Stage.PRE_REVIEW:
         _check_screening(session, pub.id, rev_number, request.override_reason)
+    if outcome is Outcome.APPROVE:
+        # A sign-off is bound to the content: what is stored now must be what was submitted.
+        tampered = content.check(session, [pub.id], current_only=True)
+        if tampered:
+            raise DecisionRefused(
+                f"存储的内容与报送时登记的指纹不一致（{tampered[0]}），不能同意；请联系管理员核查台帐"
+            )
 
 
 def _publish_time(publish_at: datetime) -> datetime:
