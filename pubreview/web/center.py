@@ -392,6 +392,26 @@ def parse_local(text: str, label: str) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=OFFICE_TIMEZONE)
 
 
+async def _decide(
+    request: Request,
+    tasks: BackgroundTasks,
+    user: CurrentUser,
+    publication_id: int,
+    fields: dict[str, str],
+):
+    """The center's 中心发布 decision from its form, through the one web decision path."""
+    revision = int(fields["revision"]) if fields.get("revision", "").isdigit() else None
+    decision = request_from_form(
+        fields,
+        publication_id=publication_id,
+        username=user.username,
+        stage=Stage.PUBLICATION,
+        revision=revision,
+        via=VIA,
+    )
+    return await record_decision(request, decision, tasks)
+
+
 @router.post("/center/items/{publication_id}/publish", response_class=HTMLResponse)
 async def publish(
     publication_id: int,
@@ -410,16 +430,7 @@ async def publish(
                 raise ValidationError("定时发布请填写发布时间")
         else:
             fields["publish_at"] = ""
-        revision = int(form["revision"]) if form.get("revision", "").isdigit() else None
-        decision = request_from_form(
-            fields,
-            publication_id=publication_id,
-            username=user.username,
-            stage=Stage.PUBLICATION,
-            revision=revision,
-            via=VIA,
-        )
-        result = await record_decision(request, decision, tasks)
+        result = await _decide(request, tasks, user, publication_id, fields)
     except (DecisionRefused, ValidationError, NotFound) as exc:
         return _refused(user, publication_id, exc, "未能发布")
     if not result.recorded:
@@ -449,16 +460,7 @@ async def decline(
     try:
         if form.get("outcome") not in ("return", "reject"):
             raise ValidationError("请点击“退回修改”或“不予发布”")
-        revision = int(form["revision"]) if form.get("revision", "").isdigit() else None
-        decision = request_from_form(
-            form,
-            publication_id=publication_id,
-            username=user.username,
-            stage=Stage.PUBLICATION,
-            revision=revision,
-            via=VIA,
-        )
-        result = await record_decision(request, decision, tasks)
+        result = await _decide(request, tasks, user, publication_id, form)
     except (DecisionRefused, ValidationError, NotFound) as exc:
         return _refused(user, publication_id, exc, "未能记录")
     if not result.recorded:
