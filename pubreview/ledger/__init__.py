@@ -4,9 +4,11 @@
 """
 
 from pubreview.ledger.chain import (
+    Appended,
     DuplicateEntry,
     VerifyResult,
     append,
+    append_once,
     canonical_json,
     decisions_on,
     entry_hash,
@@ -17,9 +19,11 @@ from pubreview.ledger.chain import (
 )
 
 __all__ = [
+    "Appended",
     "DuplicateEntry",
     "VerifyResult",
     "append",
+    "append_once",
     "canonical_json",
     "decisions_on",
     "entry_hash",

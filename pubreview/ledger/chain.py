@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
@@ -134,6 +134,24 @@ def append(
             raise DuplicateEntry(existing) from None
         raise
     return entry
+
+
+class Appended(NamedTuple):
+    """What `append_once` did: the entry under the key, and whether this call wrote it."""
+
+    entry: LedgerEntry
+    recorded: bool
+
+
+def append_once(session: Session, *, dedupe_key: str, **fields: Any) -> Appended:
+    """Append an entry for a once-only step; if the step was already done, the earlier entry.
+
+    `fields` are `append`'s. A second call (a retry, a race) changes nothing and says so.
+    """
+    try:
+        return Appended(append(session, dedupe_key=dedupe_key, **fields), True)
+    except DuplicateEntry as exc:
+        return Appended(exc.existing, False)
 
 
 @dataclass(frozen=True)

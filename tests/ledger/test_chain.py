@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from models import LedgerEntry
+from models import LedgerEntry, LedgerKind
 from pubreview import db, ledger
 from pubreview.ledger.verification import verify_all
 from pubreview.review.workflow import Outcome
@@ -185,3 +185,16 @@ def test_unreadable_entry_is_named_not_a_crash(
     assert not full.ok and full.chain.broken_at == 5
     if column == "payload":  # the content and cache checks read payloads too
         assert any("第 5 条读不出" in n for n in full.notes)
+
+
+def test_append_once_returns_the_earlier_entry(engine: Engine) -> None:
+    with db.transaction(engine) as session:
+        first = ledger.append_once(
+            session, kind=LedgerKind.ADOPTED, actor="system", dedupe_key="once:1"
+        )
+        again = ledger.append_once(
+            session, kind=LedgerKind.ADOPTED, actor="other", dedupe_key="once:1"
+        )
+        assert first.recorded and not again.recorded
+        assert again.entry.id == first.entry.id and again.entry.actor == "system"
+    assert verify(engine).ok
