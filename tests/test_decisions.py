@@ -10,7 +10,7 @@ from pubreview import db
 from pubreview.errors import DecisionRefused, NotFound, ValidationError
 from pubreview.review.submission import resubmit
 from pubreview.review.workflow import Outcome
-from tests.factories import decided, submitted
+from tests.support.factories import decided, submitted
 
 
 def ledger_size(engine: Engine) -> int:

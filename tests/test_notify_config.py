@@ -9,7 +9,7 @@ from pubreview import db
 from pubreview.cli import main
 from pubreview.errors import ValidationError
 from pubreview.notify.config import ENV_FILE, ENV_YAML, load_routing
-from tests.notify_support import SMTP_PASSWORD, apprise_yaml
+from tests.support.notify import SMTP_PASSWORD, apprise_yaml
 
 
 def load(engine: Engine):

@@ -20,8 +20,8 @@ from pubreview.notify.recipients import notice_for
 from pubreview.review.status import item_status
 from pubreview.review.submission import get, resubmit
 from pubreview.review.workflow import Outcome
-from tests.factories import decided, submitted
-from tests.notify_support import (
+from tests.support.factories import decided, submitted
+from tests.support.notify import (
     SMTP_PASSWORD,
     JsonReceiver,
     SmtpServer,

@@ -16,7 +16,7 @@ from pubreview.publishing.retraction import retract
 from pubreview.review.submission import current_revision, get
 from pubreview.site import build_site, render_publication
 from pubreview.site.pages import PAGE_SIZE
-from tests.site_support import CENTER, publish_through_chain, seed_published, tree
+from tests.support.site import CENTER, publish_through_chain, seed_published, tree
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 HOSTILE_BODY = (

@@ -16,7 +16,7 @@ from pubreview.publishing.adoption import adopt
 from pubreview.publishing.channels import channel_states, confirm, fit, post_text
 from pubreview.publishing.retraction import retract
 from pubreview.review.submission import Draft, get, submit
-from tests.site_support import ADMIN, CENTER, HEAD, SUBMITTER, publish_through_chain, tree
+from tests.support.site import ADMIN, CENTER, HEAD, SUBMITTER, publish_through_chain, tree
 
 LONG_BODY = "第一段:" + "名称管理工作稳步推进," * 40 + "\n\n第二段 **加粗**。"
 

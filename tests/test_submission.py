@@ -9,7 +9,7 @@ from models import LedgerEntry, Publication
 from pubreview import db
 from pubreview.errors import NotFound, ValidationError
 from pubreview.review.submission import fingerprint, read_attachments, submit
-from tests.factories import attachment, draft
+from tests.support.factories import attachment, draft
 
 
 def counts(engine: Engine) -> tuple[int, int]:

@@ -19,8 +19,8 @@ from pubreview.review.submission import get, resubmit
 from pubreview.review.workflow import Outcome
 from pubreview.web import links
 from tasks.review_steps import open_step, read_position
-from tests.factories import attachment, decided, submitted
-from tests.web_support import (
+from tests.support.factories import attachment, decided, submitted
+from tests.support.web import (
     AfterCommitRecorder,
     csrf_of,
     ledger_size,

@@ -24,11 +24,11 @@ from pubreview.notify.config import ENV_YAML
 from pubreview.notify.dispatch import notify_publication
 from pubreview.review.submission import get, resubmit
 from pubreview.web import links
-from tests.factories import attachment, submitted
-from tests.notify_support import SmtpServer, apprise_yaml, email_of
 from tests.support.browser import SHOTS, chromium
+from tests.support.factories import attachment, submitted
+from tests.support.notify import SmtpServer, apprise_yaml, email_of
 from tests.support.prefect_stack import free_port, wait_until
-from tests.web_support import AfterCommitRecorder, ledger_size, make_app, point_at
+from tests.support.web import AfterCommitRecorder, ledger_size, make_app, point_at
 
 pytestmark = [
     pytest.mark.browser,

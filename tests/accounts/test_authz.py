@@ -9,7 +9,7 @@ from models import Publication
 from pubreview import db
 from pubreview.accounts import authz, org, roles
 from pubreview.errors import Forbidden
-from tests.factories import decided, submitted
+from tests.support.factories import decided, submitted
 
 
 def _require(engine: Engine, username: str, action: str, **kw) -> None:

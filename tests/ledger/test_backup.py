@@ -18,9 +18,9 @@ from pubreview.errors import BackupRefused
 from pubreview.ledger import backup, checkpoints
 from pubreview.site import build_site
 from tests.conftest import create_pg_database, drop_pg_database
-from tests.factories import decided, submitted
-from tests.site_support import publish_through_chain
+from tests.support.factories import decided, submitted
 from tests.support.ledger import build_history
+from tests.support.site import publish_through_chain
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from pubreview.publishing.retraction import retract
 from pubreview.review.submission import resubmit
 from pubreview.review.withdrawal import withdraw
 from pubreview.review.workflow import Outcome
-from tests.factories import decided, submitted
-from tests.site_support import CENTER, publish_through_chain
+from tests.support.factories import decided, submitted
+from tests.support.site import CENTER, publish_through_chain
 
 
 def _found(engine: Engine) -> list[str]:

@@ -24,9 +24,9 @@ from pubreview.ledger.chain import verify as chain_verify
 from pubreview.ledger.verification import verify_all
 from pubreview.site import build_site
 from pubreview.site.ledger_pages import publish_checkpoints
-from tests.factories import submitted
-from tests.site_support import publish_through_chain
+from tests.support.factories import submitted
 from tests.support.ledger import build_history, rewrite_and_rehash, truncate
+from tests.support.site import publish_through_chain
 
 
 def _checkpoint(engine: Engine) -> checkpoints.Checkpoint:

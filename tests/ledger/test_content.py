@@ -16,8 +16,8 @@ from pubreview.errors import ContentTampered
 from pubreview.ledger import content
 from pubreview.ledger.verification import verify_all
 from pubreview.site import build_site, render_publication
-from tests.factories import decided, submitted
-from tests.site_support import publish_through_chain, tree
+from tests.support.factories import decided, submitted
+from tests.support.site import publish_through_chain, tree
 
 
 def _verify(engine: Engine):

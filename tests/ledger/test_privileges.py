@@ -17,7 +17,7 @@ from pubreview.errors import ValidationError
 from pubreview.ledger.privileges import grant_app_role
 from pubreview.ledger.verification import verify_all
 from tests.conftest import SAMPLE_ORG, _pg_admin, create_pg_database, drop_pg_database
-from tests.factories import decided, submitted
+from tests.support.factories import decided, submitted
 
 
 @pytest.fixture

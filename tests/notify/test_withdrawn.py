@@ -12,8 +12,8 @@ from pubreview.notify.config import ENV_YAML
 from pubreview.notify.dispatch import notify_publication
 from pubreview.review.withdrawal import withdraw
 from pubreview.review.workflow import Outcome
-from tests.factories import decided, submitted
-from tests.notify_support import JsonReceiver, SmtpServer, apprise_yaml, email_of
+from tests.support.factories import decided, submitted
+from tests.support.notify import JsonReceiver, SmtpServer, apprise_yaml, email_of
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from pubreview import db
 from pubreview.publishing import local_now
 from pubreview.publishing.search import Query, search
 from pubreview.review.workflow import Outcome
-from tests.factories import decided, submitted
+from tests.support.factories import decided, submitted
 
 
 def _published(engine: Engine, title: str, **draft) -> int:

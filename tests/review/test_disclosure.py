@@ -16,7 +16,7 @@ from pubreview.errors import ValidationError
 from pubreview.review.submission import submit
 from pubreview.settings import PROJECT_ROOT
 from tests.conftest import create_pg_database, drop_pg_database
-from tests.factories import draft
+from tests.support.factories import draft
 
 
 def test_a_reason_is_required_unless_actively_disclosed(engine: Engine) -> None:

@@ -11,7 +11,7 @@ from pubreview.errors import DecisionRefused
 from pubreview.review.decisions import DecisionRequest, decide
 from pubreview.review.withdrawal import Withdrawal, may_withdraw, withdraw
 from pubreview.review.workflow import OPEN, TERMINAL, Outcome
-from tests.factories import decided, submitted
+from tests.support.factories import decided, submitted
 
 
 def test_the_submitter_withdraws_an_undecided_item_once(engine: Engine) -> None:

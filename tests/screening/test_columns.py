@@ -17,7 +17,7 @@ from pubreview.errors import ValidationError
 from pubreview.publishing.catalog import Catalog, Channel
 from pubreview.publishing.retraction import retract
 from pubreview.screening.columns import Period, assess, column_health, load_rules
-from tests.site_support import CENTER, seed_published
+from tests.support.site import CENTER, seed_published
 
 RULES = load_rules()  # the shipped defaults: home and 工作动态 14 days, 政务公开/部门职能 6 months
 AS_OF = date(2026, 12, 1)

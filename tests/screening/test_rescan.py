@@ -16,7 +16,7 @@ from pubreview.publishing.retraction import retract
 from pubreview.screening.links import Site
 from pubreview.screening.rescan import rescan_published
 from pubreview.screening.screen import load_lists
-from tests.site_support import CENTER, seed_published
+from tests.support.site import CENTER, seed_published
 
 NO_SITE = Site("http://www.example.gov.cn/", None)
 BEFORE = "leaders:\n  - {name: 赵明远, title: 副局长, unit: 市数据局}\n"

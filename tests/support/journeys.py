@@ -10,7 +10,7 @@ from pubreview.publishing.channels import confirm
 from pubreview.publishing.retraction import retract
 from pubreview.review.submission import resubmit
 from pubreview.review.workflow import Outcome
-from tests.factories import decided, submitted
+from tests.support.factories import decided, submitted
 
 
 def whole_journey(engine: Engine) -> int:

@@ -6,7 +6,7 @@ from sqlalchemy import Engine, select, text
 
 from models import GENESIS_HASH, LedgerEntry
 from pubreview import db, ledger
-from tests.factories import decided, submitted
+from tests.support.factories import decided, submitted
 
 
 def build_history(engine: Engine, items: int = 3) -> list[int]:

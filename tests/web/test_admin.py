@@ -18,9 +18,9 @@ from pubreview import db
 from pubreview.accounts import audit
 from pubreview.accounts.audit import AccessEvent
 from pubreview.publishing import local_now
-from tests.factories import submitted
 from tests.support.accounts import form_token, login, set_password
-from tests.web_support import AfterCommitRecorder, ledger_size, make_app, point_at
+from tests.support.factories import submitted
+from tests.support.web import AfterCommitRecorder, ledger_size, make_app, point_at
 
 BASE = "http://testserver"
 PASSWORD = "Rb7-secure-pw"

@@ -23,7 +23,7 @@ from pubreview.web.account import issue_password_link
 from pubreview.web.auth import COOKIE, SignedIn, check_csrf
 from pubreview.web.common import transaction
 from tests.support.accounts import form_token, login, set_password
-from tests.web_support import AfterCommitRecorder, ledger_size, make_app, point_at
+from tests.support.web import AfterCommitRecorder, ledger_size, make_app, point_at
 
 BASE = "http://testserver"
 PASSWORD = "Rb7-secure-pw"

@@ -24,8 +24,8 @@ from pubreview import db
 from pubreview.accounts.passwords import set_sample_passwords
 from pubreview.devstack.demo import SAMPLE_PASSWORDS
 from tests.conftest import _prepare
-from tests.notify_support import SmtpServer, apprise_yaml, email_of
 from tests.support.browser import SHOTS, chromium
+from tests.support.notify import SmtpServer, apprise_yaml, email_of
 from tests.support.prefect_stack import PrefectStack, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.prefect]

@@ -16,7 +16,7 @@ from pubreview import db
 from pubreview.requests import store
 from tests.support.accounts import form_token, login, set_password
 from tests.support.requests import answer, receive
-from tests.web_support import AfterCommitRecorder, ledger_size, make_app, point_at
+from tests.support.web import AfterCommitRecorder, ledger_size, make_app, point_at
 
 BASE = "http://testserver"
 PASSWORD = "Rb7-secure-pw"

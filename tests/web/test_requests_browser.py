@@ -17,7 +17,7 @@ from pubreview.requests import store
 from tests.support.accounts import set_password
 from tests.support.browser import SHOTS, chromium
 from tests.support.prefect_stack import free_port, wait_until
-from tests.web_support import AfterCommitRecorder, make_app, point_at
+from tests.support.web import AfterCommitRecorder, make_app, point_at
 
 pytestmark = [
     pytest.mark.browser,

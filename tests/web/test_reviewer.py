@@ -12,9 +12,9 @@ from sqlalchemy import Engine, select
 from models import LedgerEntry, LedgerKind, Publication, Stage, Status
 from pubreview import db
 from pubreview.review.workflow import Outcome
-from tests.factories import decided, submitted
 from tests.support.accounts import form_token, login, set_password
-from tests.web_support import AfterCommitRecorder, ledger_size, make_app, point_at
+from tests.support.factories import decided, submitted
+from tests.support.web import AfterCommitRecorder, ledger_size, make_app, point_at
 
 BASE = "http://testserver"
 PASSWORD = "Rb7-secure-pw"

@@ -14,10 +14,10 @@ from sqlalchemy import Engine, select
 from models import Revision
 from pubreview import db
 from pubreview.review.workflow import Outcome
-from tests.factories import decided, submitted
 from tests.support.accounts import login, set_password
+from tests.support.factories import decided, submitted
 from tests.support.journeys import whole_journey
-from tests.web_support import AfterCommitRecorder, ledger_size, make_app, point_at
+from tests.support.web import AfterCommitRecorder, ledger_size, make_app, point_at
 
 BASE = "http://testserver"
 PASSWORD = "Rb7-secure-pw"
