@@ -70,7 +70,6 @@ def file(
         session,
         entries.CaseFiled(case.id, request_id, case_kind.value, filed_on),
         actor=person.username,
-        dedupe_key=f"case:{case.id}:filed",
     )
     return case
 
@@ -92,6 +91,5 @@ def decide(
         entries.CaseDecided(case.id, outcome.value, decided_on),
         actor=person.username,
         outcome=outcome.value,
-        dedupe_key=f"case:{case.id}:decided",
     )
     return case

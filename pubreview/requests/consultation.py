@@ -54,7 +54,6 @@ def consult(
         session,
         entries.Consulted(req.id, c.id, sent_on, c.reply_due_on, entries.digest(third_party)),
         actor=person.username,
-        dedupe_key=entries.key(req.id, f"consulted:{c.id}"),
     )
     return c
 
@@ -91,6 +90,5 @@ def answered(
         session,
         entries.ConsultAnswered(req.id, c.id, answered_on, excluded, found.due_on, agreed),
         actor=person.username,
-        dedupe_key=entries.key(req.id, f"consult_answered:{c.id}"),
     )
     return req

@@ -34,7 +34,7 @@ def ask(
     """Record the 补正告知; the applicant has until `correction_due_on` (default: 15 days)."""
     person = access.handler(session, actor)
     req = store.get(session, request_id, for_update=True)
-    if entries.find(session, entries.key(req.id, "correction")):
+    if entries.find(session, entries.correction_key(req.id)):
         raise DecisionRefused(f"第 {req.id} 号申请已经告知过补正：补正只能一次性告知")
     if req.status is not RequestStatus.OPEN:
         raise DecisionRefused(f"第 {req.id} 号申请当前不能要求补正（{status_word(req)}）")
@@ -61,7 +61,6 @@ def ask(
             req.id, asked_on, due, what, late if asked_on > window_ends else None
         ),
         actor=person.username,
-        dedupe_key=entries.key(req.id, "correction"),
     )
     return req
 
@@ -79,7 +78,7 @@ def corrected(
     req = store.get(session, request_id, for_update=True)
     if req.status is not RequestStatus.CORRECTION:
         raise DecisionRefused(f"第 {req.id} 号申请没有在等待补正（{status_word(req)}）")
-    asked = entries.find(session, entries.key(req.id, "correction"))
+    asked = entries.find(session, entries.correction_key(req.id))
     asked_on = date.fromisoformat(asked.payload["asked_on"])
     store.check_day(corrected_on, "补正材料收到日期", not_before=asked_on, after="补正告知日期")
     cal = cal or calendar.load()
@@ -92,7 +91,6 @@ def corrected(
         session,
         entries.Corrected(req.id, corrected_on, found.due_on, late),
         actor=person.username,
-        dedupe_key=entries.key(req.id, "corrected"),
     )
     return req
 

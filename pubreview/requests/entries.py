@@ -25,6 +25,10 @@ class Payload:
 
     kind: ClassVar[LedgerKind]
 
+    def dedupe_key(self) -> str:
+        """The key that makes recording this step a second time a no-op."""
+        raise NotImplementedError
+
     def to_payload(self) -> dict[str, Any]:
         """Plain data for the ledger (dates as ISO text)."""
         return {
@@ -58,6 +62,10 @@ class Received(Payload):
     due_on: date
     personal_digest: str  # SHA-256 of name, contact and content (kept only in the table)
 
+    def dedupe_key(self) -> str:
+        """Once per request."""
+        return received_key(self.request_id)
+
 
 @dataclass(frozen=True)
 class CorrectionAsked(Payload):
@@ -70,6 +78,10 @@ class CorrectionAsked(Payload):
     what: str
     late_reason: str | None = None  # asked after the 7 working days: why
 
+    def dedupe_key(self) -> str:
+        """Once per request."""
+        return correction_key(self.request_id)
+
 
 @dataclass(frozen=True)
 class Corrected(Payload):
@@ -80,6 +92,10 @@ class Corrected(Payload):
     corrected_on: date
     due_on: date
     late: bool = False  # arrived after the period the office set
+
+    def dedupe_key(self) -> str:
+        """Once per request."""
+        return corrected_key(self.request_id)
 
 
 @dataclass(frozen=True)
@@ -92,6 +108,10 @@ class Consulted(Payload):
     sent_on: date
     reply_due_on: date
     third_party_digest: str  # the third party may be a private person: fingerprint only
+
+    def dedupe_key(self) -> str:
+        """Once per consultation."""
+        return consulted_key(self.request_id, self.consultation_id)
 
 
 @dataclass(frozen=True)
@@ -106,6 +126,10 @@ class ConsultAnswered(Payload):
     due_on: date
     agreed: bool | None = None  # None: no answer within the period
 
+    def dedupe_key(self) -> str:
+        """Once per consultation."""
+        return consult_answered_key(self.request_id, self.consultation_id)
+
 
 @dataclass(frozen=True)
 class Extended(Payload):
@@ -118,6 +142,10 @@ class Extended(Payload):
     notified_on: date
     reason: str
     due_on: date
+
+    def dedupe_key(self) -> str:
+        """Once per request."""
+        return extended_key(self.request_id)
 
 
 @dataclass(frozen=True)
@@ -132,6 +160,10 @@ class ReplyStep(Payload):
     outcome: str | None = None  # the Table 三 row the draft proposes (承办 only)
     legal_basis: str | None = None
     fee_yuan: str | None = None
+
+    def dedupe_key(self) -> str:
+        """Once per step of a round."""
+        return reply_step_key(self.request_id, self.round, self.step)
 
 
 @dataclass(frozen=True)
@@ -148,6 +180,10 @@ class Closed(Payload):
     fee_yuan: str | None = None
     reply_round: int | None = None  # the approved draft it sends; None: closed without reply
 
+    def dedupe_key(self) -> str:
+        """Once per request."""
+        return closed_key(self.request_id)
+
 
 @dataclass(frozen=True)
 class CaseFiled(Payload):
@@ -159,6 +195,10 @@ class CaseFiled(Payload):
     case_kind: str
     filed_on: date
 
+    def dedupe_key(self) -> str:
+        """Once per case."""
+        return case_filed_key(self.case_id)
+
 
 @dataclass(frozen=True)
 class CaseDecided(Payload):
@@ -169,6 +209,10 @@ class CaseDecided(Payload):
     result: str
     decided_on: date
 
+    def dedupe_key(self) -> str:
+        """Once per case."""
+        return case_decided_key(self.case_id)
+
 
 def digest(*parts: str | None) -> str:
     """SHA-256 over personal data, so the ledger can vouch for it without holding it."""
@@ -176,9 +220,58 @@ def digest(*parts: str | None) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def key(request_id: int, step: str) -> str:
-    """The dedupe key of a step done once per request (received, correction, closed, …)."""
+def _request_key(request_id: int, step: str) -> str:
     return f"request:{request_id}:{step}"
+
+
+def received_key(request_id: int) -> str:
+    """登记: once per request."""
+    return _request_key(request_id, "received")
+
+
+def correction_key(request_id: int) -> str:
+    """补正告知: asked once per request."""
+    return _request_key(request_id, "correction")
+
+
+def corrected_key(request_id: int) -> str:
+    """The correction arrived: once per request."""
+    return _request_key(request_id, "corrected")
+
+
+def consulted_key(request_id: int, consultation_id: int) -> str:
+    """征求第三方意见 sent: once per consultation."""
+    return _request_key(request_id, f"consulted:{consultation_id}")
+
+
+def consult_answered_key(request_id: int, consultation_id: int) -> str:
+    """The third party's answer (or silence): once per consultation."""
+    return _request_key(request_id, f"consult_answered:{consultation_id}")
+
+
+def extended_key(request_id: int) -> str:
+    """延期答复: once per request."""
+    return _request_key(request_id, "extended")
+
+
+def reply_step_key(request_id: int, reply_round: int, step: str) -> str:
+    """One approval step of the reply: once per step of a round."""
+    return _request_key(request_id, f"reply:{reply_round}:{step}")
+
+
+def closed_key(request_id: int) -> str:
+    """The outcome: once per request."""
+    return _request_key(request_id, "closed")
+
+
+def case_filed_key(case_id: int) -> str:
+    """A 行政复议 or 行政诉讼 filed: once per case."""
+    return f"case:{case_id}:filed"
+
+
+def case_decided_key(case_id: int) -> str:
+    """A case's result: once per case."""
+    return f"case:{case_id}:decided"
 
 
 def record(
@@ -186,12 +279,11 @@ def record(
     payload: Payload,
     *,
     actor: str,
-    dedupe_key: str | None = None,
     stage: str | None = None,
     outcome: str | None = None,
     comment: str | None = None,
 ) -> LedgerEntry:
-    """Append one request entry in the caller's transaction."""
+    """Append one request entry in the caller's transaction, under the payload's dedupe key."""
     return ledger.append(
         session,
         kind=payload.kind,
@@ -200,7 +292,7 @@ def record(
         outcome=outcome,
         comment=comment,
         payload=payload.to_payload(),
-        dedupe_key=dedupe_key,
+        dedupe_key=payload.dedupe_key(),
     )
 
 

@@ -33,7 +33,7 @@ def extend(
     person = access.handler(session, actor)
     approver = access.approver(session, approved_by)
     req = store.get(session, request_id, for_update=True)
-    if entries.find(session, entries.key(req.id, "extended")):
+    if entries.find(session, entries.extended_key(req.id)):
         raise DecisionRefused(f"第 {req.id} 号申请已经延期过一次，不能再次延期")
     if req.status is not RequestStatus.OPEN:
         raise DecisionRefused(f"第 {req.id} 号申请当前不能延期（{status_word(req)}）")
@@ -54,6 +54,5 @@ def extend(
         session,
         entries.Extended(req.id, days, approver.username, notified_on, reason, found.due_on),
         actor=person.username,
-        dedupe_key=entries.key(req.id, "extended"),
     )
     return req

@@ -124,6 +124,5 @@ def receive(
             personal_digest=entries.digest(name, contact, content),
         ),
         actor=person.username,
-        dedupe_key=entries.key(req.id, "received"),
     )
     return req

@@ -94,7 +94,6 @@ def _step(session: Session, req: DisclosureRequest, actor: str, step: entries.Re
         stage=step.step,
         outcome="approve" if step.approved else "return",
         comment=note,
-        dedupe_key=entries.key(req.id, f"reply:{step.round}:{step.step}"),
     )
 
 
