@@ -12,19 +12,16 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePath
-
-import docx
-import openpyxl
-from docx.opc.constants import RELATIONSHIP_TYPE
-from docx.opc.exceptions import PackageNotFoundError
-from docx.table import Table
-from docx.text.paragraph import Paragraph
-from lxml import etree
-from openpyxl.utils.exceptions import InvalidFileException
-from pypdf import PageObject, PdfReader
-from pypdf.errors import PdfReadError
+from typing import TYPE_CHECKING
 
 from pubreview.errors import ValidationError
+
+# The readers are imported where a file of their kind is read: together they take a tenth of a
+# second to load, which every command importing screening would otherwise pay.
+if TYPE_CHECKING:
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+    from pypdf import PageObject
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
 DOCX_SUFFIXES = {".docx"}
@@ -70,6 +67,8 @@ def decode_text(data: bytes) -> str:
 
 
 def _block_lines(blocks: Iterator[Paragraph | Table]) -> Iterator[str]:
+    from docx.text.paragraph import Paragraph
+
     """Paragraphs as lines and table rows as " | "-joined lines, in document order."""
     for block in blocks:
         if isinstance(block, Paragraph):
@@ -88,6 +87,11 @@ def _block_lines(blocks: Iterator[Paragraph | Table]) -> Iterator[str]:
 
 def docx_parts(filename: str, data: bytes) -> Extracted:
     """The body of a DOCX, then its own headers and footers; pictures in it are a gap."""
+    import docx
+    from docx.opc.constants import RELATIONSHIP_TYPE
+    from docx.opc.exceptions import PackageNotFoundError
+    from lxml import etree
+
     try:
         document = docx.Document(io.BytesIO(data))
     except (zipfile.BadZipFile, KeyError, ValueError, PackageNotFoundError, etree.LxmlError) as exc:
@@ -139,6 +143,9 @@ def _page_list(pages: list[int]) -> str:
 
 def pdf_parts(filename: str, data: bytes) -> Extracted:
     """Each page of a PDF with a text layer as its own part; pages without one are gaps."""
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
@@ -177,6 +184,9 @@ def _cell(value: object) -> str:
 
 def xlsx_parts(filename: str, data: bytes) -> Extracted:
     """Each worksheet as a part, one line per spreadsheet row (so a line number is a row)."""
+    import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
+
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:

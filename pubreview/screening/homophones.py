@@ -10,9 +10,6 @@ from __future__ import annotations
 import unicodedata
 from functools import cache
 
-from pypinyin import Style, lazy_pinyin
-from pypinyin.pinyin_dict import pinyin_dict
-
 
 def _toneless(reading: str) -> str:
     """A pinyin reading without tone marks; ü is written u (lü, lv and lu are one key)."""
@@ -34,6 +31,10 @@ def _index() -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
     """Reading → common characters with it, and character → all its readings."""
     by_reading: dict[str, set[str]] = {}
     readings: dict[str, frozenset[str]] = {}
+    # Imported here: pypinyin's tables take a quarter of a second to load, and most
+    # commands that import screening never compare a name.
+    from pypinyin.pinyin_dict import pinyin_dict
+
     for code, value in pinyin_dict.items():
         char = chr(code)
         if not _is_common(char):
@@ -67,6 +68,8 @@ def one_off(word: str, *, contextual: bool = True) -> set[str]:
     chars = list(word)
     phrase: list[str | None] = [None] * len(chars)
     if contextual:
+        from pypinyin import Style, lazy_pinyin
+
         phrase = [_toneless(r) for r in lazy_pinyin(word, style=Style.NORMAL)]
     variants: set[str] = set()
     for i, (char, reading) in enumerate(zip(chars, phrase, strict=True)):
