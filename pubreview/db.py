@@ -1,4 +1,10 @@
-"""Engines and transactions for the ledger database (SQLite by default, PostgreSQL to scale)."""
+"""Engines and transactions for the ledger database (SQLite by default, PostgreSQL to scale).
+
+`transaction()` is for work that writes; `snapshot()` for work that only reads. On SQLite a
+write transaction takes the one write lock up front, while a snapshot is a deferred BEGIN that
+in WAL mode reads the last committed state without waiting for, or holding up, any writer. On
+PostgreSQL a snapshot is a READ ONLY transaction.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +12,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from pubreview import settings
+
+# Execution option marking an engine (and so its connections) as a reader: see `snapshot`.
+_READ_ONLY = "pubreview_read_only"
+
+
+class ReadOnlyTransaction(RuntimeError):
+    """Code inside `snapshot()` tried to write: a programming error, never a user's."""
 
 
 def make_engine(url: str) -> Engine:
@@ -29,7 +42,14 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         @event.listens_for(engine, "begin")
-        def _sqlite_begin(connection) -> None:
+        def _sqlite_begin(connection: Connection) -> None:
+            if connection.get_execution_options().get(_READ_ONLY):
+                # Deferred: a reader in WAL mode never takes, nor waits for, the write lock;
+                # query_only makes SQLite refuse a write in it, as PostgreSQL does.
+                connection.exec_driver_sql("PRAGMA query_only=ON")
+                connection.exec_driver_sql("BEGIN")
+                return
+            connection.exec_driver_sql("PRAGMA query_only=OFF")
             # BEGIN IMMEDIATE takes the write lock up front: two writers appending to the
             # hash chain queue up instead of deadlocking on a read-to-write upgrade.
             connection.exec_driver_sql("BEGIN IMMEDIATE")
@@ -37,7 +57,15 @@ def make_engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, pool_pre_ping=True)
+
+    @event.listens_for(engine, "begin")
+    def _postgresql_begin(connection: Connection) -> None:
+        if connection.get_execution_options().get(_READ_ONLY):
+            # The first statement of the transaction: the server refuses any write in it.
+            connection.exec_driver_sql("SET TRANSACTION READ ONLY")
+
+    return engine
 
 
 @cache
@@ -57,3 +85,23 @@ def transaction(engine: Engine | None = None) -> Iterator[Session]:
     factory = sessionmaker(engine or default_engine(), expire_on_commit=False)
     with factory() as session, session.begin():
         yield session
+
+
+def _refuse_flush(session: Session, _context, _instances) -> None:
+    raise ReadOnlyTransaction("a read-only snapshot has pending changes; use transaction()")
+
+
+@contextmanager
+def snapshot(engine: Engine | None = None) -> Iterator[Session]:
+    """A session for reading only: it never waits for a writer nor holds one up.
+
+    Anything it would write is refused (ReadOnlyTransaction) rather than silently upgraded
+    to a write, which on SQLite could wait for the lock after all.
+    """
+    # The same engine and pool, its connections marked as readers for the begin listeners.
+    reader = (engine or default_engine()).execution_options(**{_READ_ONLY: True})
+    factory = sessionmaker(reader, expire_on_commit=False)
+    with factory() as session:
+        event.listen(session, "before_flush", _refuse_flush)
+        with session.begin():
+            yield session

@@ -69,29 +69,64 @@ def expiry_reason(row: LoginSession, now: datetime | None = None) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class Looked:
+    """What a cookie's session id came to, read without writing anything.
+
+    `reason` is None for a live session, else 'none', 'revoked', 'idle' or 'max'; `touch`
+    says its last-seen time is due to be written.
+    """
+
+    row: LoginSession | None
+    reason: str | None
+    touch: bool = False
+
+
+def look_up(session: Session, session_id: str | None, now: datetime | None = None) -> Looked:
+    """The session for a cookie value and whether it is live, for a read-only transaction."""
+    if not session_id or len(session_id) > 128:
+        return Looked(None, "none")
+    row = session.scalars(
+        select(LoginSession).where(LoginSession.token_hash == token_hash(session_id))
+    ).first()
+    if row is None:
+        return Looked(None, "none")
+    if row.revoked_at is not None:
+        return Looked(row, "revoked")
+    now = now or utcnow()
+    reason = expiry_reason(row, now)
+    if reason is not None:
+        return Looked(row, reason)
+    return Looked(row, None, touch=now - as_utc(row.last_seen_at) > _TOUCH_EVERY)
+
+
 def find(session: Session, session_id: str | None) -> tuple[LoginSession | None, str | None]:
     """The live session for a cookie value and None, or None and why not.
 
     The reason is 'none' (no or unknown id), 'revoked', 'idle' or 'max'; an expired session
     is revoked on the spot so it can never come back.
     """
-    if not session_id or len(session_id) > 128:
-        return None, "none"
-    row = session.scalars(
-        select(LoginSession).where(LoginSession.token_hash == token_hash(session_id))
-    ).first()
-    if row is None:
-        return None, "none"
-    if row.revoked_at is not None:
-        return None, "revoked"
     now = utcnow()
-    reason = expiry_reason(row, now)
-    if reason is not None:
-        row.revoked_at, row.revoked_reason = now, f"expired_{reason}"
-        return None, reason
-    if now - as_utc(row.last_seen_at) > _TOUCH_EVERY:
-        row.last_seen_at = now
-    return row, None
+    looked = look_up(session, session_id, now)
+    if looked.reason in {"idle", "max"}:
+        looked.row.revoked_at, looked.row.revoked_reason = now, f"expired_{looked.reason}"
+    if looked.reason is not None:
+        return None, looked.reason
+    if looked.touch:
+        looked.row.last_seen_at = now
+    return looked.row, None
+
+
+def settle(session: Session, row_id: int, reason: str | None) -> None:
+    """After a read-only look-up: note the session as seen now, or end it for `reason`.
+
+    One short UPDATE of the live row only, so a session revoked meanwhile stays revoked.
+    """
+    live = update(LoginSession).where(LoginSession.id == row_id, LoginSession.revoked_at.is_(None))
+    if reason is None:
+        session.execute(live.values(last_seen_at=utcnow()))
+    else:
+        session.execute(live.values(revoked_at=utcnow(), revoked_reason=reason))
 
 
 def revoke(session: Session, row: LoginSession, reason: str) -> None:

@@ -200,7 +200,7 @@ def _decide(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    with db.transaction() as session:
+    with db.snapshot() as session:
         if args.publication is not None:
             items = [item_status(session, get(session, args.publication))]
         else:

@@ -86,7 +86,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    with db.transaction() as session:
+    with db.snapshot() as session:
         result = verify_all(
             session,
             sources=args.checkpoints,

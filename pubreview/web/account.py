@@ -32,7 +32,7 @@ from pubreview.web.auth import (
     pending_session,
     safe_next,
 )
-from pubreview.web.common import NOTHING_CHANGED, message, page, transaction
+from pubreview.web.common import NOTHING_CHANGED, message, page, snapshot, transaction
 from pubreview.web.links import secret_key, web_url
 
 router = APIRouter()
@@ -65,7 +65,7 @@ def _new_password(fields: dict[str, str], username: str) -> str:
 @router.get("/account", response_class=HTMLResponse)
 def account_page(request: Request, user: SignedIn) -> HTMLResponse:
     """Who I am signed in as, and links to change the password and set up a code."""
-    with transaction() as session:
+    with snapshot() as session:
         account = session.get(Account, user.person_id)
         enrolled = bool(account and account.totp_secret)
         records = [
@@ -187,11 +187,11 @@ def issue_password_link(
     fingerprint = passwords.link_fingerprint(session.get(Account, person.id))
     token = _link_serializer().dumps({"u": person.username, "f": fingerprint})
     hours = settings.load().password_link_ttl_s // 3600
-    audit.record(
+    audit.record_about(
         session,
         AccessEvent.PASSWORD_LINK,
+        person,
         actor=actor,
-        username=person.username,
         ip=ip,
         via=via,
         valid_hours=hours,

@@ -34,7 +34,7 @@ from pubreview.labels import OUTCOME_LABEL, STAGE_LABEL
 from pubreview.orchestration import after_commit as actions
 from pubreview.web import account, admin, auth, center, clerk, csrf, reviewer, slip
 from pubreview.web import requests as request_pages
-from pubreview.web.common import NOTHING_CHANGED, SECURITY_HEADERS, message, page, transaction
+from pubreview.web.common import NOTHING_CHANGED, SECURITY_HEADERS, message, page, snapshot
 from pubreview.web.deciding import record_decision, request_from_form
 from pubreview.web.links import (
     ReviewGrant,
@@ -138,7 +138,7 @@ def create_app(after_commit: AfterCommit = actions.after_commit) -> FastAPI:
     def review(token: str, request: Request) -> HTMLResponse:
         try:
             grant = _grant(token)
-            with transaction() as session:
+            with snapshot() as session:
                 view = review_page(session, grant)
         except LinkRefused as exc:
             return _refused_link(exc)
@@ -212,7 +212,7 @@ def create_app(after_commit: AfterCommit = actions.after_commit) -> FastAPI:
     def attachment(token: str, attachment_id: int) -> Response:
         try:
             grant = _grant(token)
-            with transaction() as session:
+            with snapshot() as session:
                 found = attachment_of(session, grant, attachment_id)
                 content, name = (found.content, found.filename) if found else (None, None)
         except LinkRefused as exc:
@@ -234,7 +234,7 @@ def create_app(after_commit: AfterCommit = actions.after_commit) -> FastAPI:
             grant = verify_queue_token(token)
         except LinkRefused as exc:
             return _refused_link(exc)
-        with transaction() as session:
+        with snapshot() as session:
             view = queue_page(session, grant.username)
         return page("queue.html", **view)
 

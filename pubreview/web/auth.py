@@ -25,7 +25,14 @@ from pubreview.accounts import audit, authz, login, sessions, totp
 from pubreview.accounts.audit import AccessEvent
 from pubreview.errors import CsrfRefused, Forbidden, LoginRequired
 from pubreview.web import csrf
-from pubreview.web.common import NOTHING_CHANGED, SECURITY_HEADERS, message, page, transaction
+from pubreview.web.common import (
+    NOTHING_CHANGED,
+    SECURITY_HEADERS,
+    message,
+    page,
+    snapshot,
+    transaction,
+)
 from pubreview.web.links import web_url
 
 __all__ = [
@@ -87,18 +94,27 @@ def _set_session_cookie(response: Response, session_id: str) -> None:
 
 
 def _load_user(session_id: str | None) -> tuple[CurrentUser | None, str]:
-    """The user of a session cookie, or None and why not (expiry is written, not raised)."""
-    with transaction() as session:
-        row, reason = sessions.find(session, session_id)
-        if row is None:
-            return None, reason or "none"
-        if row.stage != sessions.ACTIVE:
-            return None, "pending"
-        account = session.get(Account, row.person_id)
-        if account is None or account.disabled:
-            sessions.revoke(session, row, "disabled")
-            return None, "disabled"
-        return _user_of(session, row), ""
+    """The user of a session cookie, or None and why not (expiry is written, not raised).
+
+    Read in a snapshot, so a page view never waits for the ledger's writer; only a session
+    due to be marked as seen (at most once a minute) or to be ended takes a short write.
+    """
+    with snapshot() as session:
+        looked = sessions.look_up(session, session_id)
+        row, reason, user = looked.row, looked.reason, None
+        if reason is None and row.stage != sessions.ACTIVE:
+            reason = "pending"
+        elif reason is None:
+            account = session.get(Account, row.person_id)
+            if account is None or account.disabled:
+                reason = "disabled"
+            else:
+                user = _user_of(session, row)
+    ended = {"idle": "expired_idle", "max": "expired_max", "disabled": "disabled"}
+    if row is not None and (reason in ended or (user is not None and looked.touch)):
+        with transaction() as session:
+            sessions.settle(session, row.id, ended.get(reason))
+    return user, reason or ""
 
 
 def _user_of(session: Session, row: LoginSession) -> CurrentUser:

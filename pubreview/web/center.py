@@ -32,7 +32,7 @@ from pubreview.publishing.record import publish_at
 from pubreview.review.submission import get
 from pubreview.site import default_out_dir, render_publication
 from pubreview.web.auth import CurrentUser, check_csrf, current_user
-from pubreview.web.common import NOTHING_CHANGED, message, page, transaction
+from pubreview.web.common import NOTHING_CHANGED, message, page, snapshot, transaction
 from pubreview.web.deciding import record_decision, request_from_form
 from pubreview.web.review import local_time, waited
 
@@ -362,7 +362,7 @@ def _done(user: CurrentUser, pub_id: int, heading: str, detail: str) -> HTMLResp
 def center(request: Request, user: SignedIn) -> HTMLResponse:
     """The console: waiting for 中心发布, 定时发布, 待中心登记, and the search."""
     params = dict(request.query_params)
-    with transaction() as session:
+    with snapshot() as session:
         authz.require(session, user, "center")
         view = console_page(session, params)
     return page("center.html", user=user, **view)
@@ -372,7 +372,7 @@ def center(request: Request, user: SignedIn) -> HTMLResponse:
 def center_item(publication_id: int, user: SignedIn) -> HTMLResponse:
     """One item's publication management: publish, channels, retraction, adoption."""
     try:
-        with transaction() as session:
+        with snapshot() as session:
             authz.require(session, user, "center")
             view = item_console(session, publication_id)
     except NotFound as exc:

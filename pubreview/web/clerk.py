@@ -30,7 +30,14 @@ from pubreview.review.submission import (
 )
 from pubreview.web import staging
 from pubreview.web.auth import CurrentUser, check_csrf, current_user
-from pubreview.web.common import NOTHING_CHANGED, SECURITY_HEADERS, message, page, transaction
+from pubreview.web.common import (
+    NOTHING_CHANGED,
+    SECURITY_HEADERS,
+    message,
+    page,
+    snapshot,
+    transaction,
+)
 from pubreview.web.draft_form import (
     DraftForm,
     FormUnreadable,
@@ -78,7 +85,7 @@ def _unreadable(user: CurrentUser, exc: FormUnreadable) -> HTMLResponse:
 
 
 def _submit_page(user: CurrentUser, form: DraftForm, shown=None, status: int = 200):
-    with transaction() as session:
+    with snapshot() as session:
         choices = submit_choices(session, user.person_id)
     return page(
         "submit.html",
@@ -94,7 +101,7 @@ def _submit_page(user: CurrentUser, form: DraftForm, shown=None, status: int = 2
 @router.get("/submit", response_class=HTMLResponse)
 def submit_form(user: SignedIn) -> HTMLResponse:
     """The empty submit form (only for people who hold submitter somewhere)."""
-    with transaction() as session:
+    with snapshot() as session:
         authz.require(session, user, "submit")
         units = submit_choices(session, user.person_id)["units"]
     return _submit_page(user, DraftForm(unit=units[0]["code"] if len(units) == 1 else ""))
@@ -166,7 +173,7 @@ async def submit_post(request: Request, tasks: BackgroundTasks, user: SignedIn) 
 @router.get("/my", response_class=HTMLResponse)
 def my(user: SignedIn) -> HTMLResponse:
     """My items: status, whom each waits on and since when."""
-    with transaction() as session:
+    with snapshot() as session:
         view = my_items(session, user.person_id)
         may_submit = authz.allowed(session, user, "submit")
     return page("my.html", user=user, may_submit=may_submit, **view)
@@ -174,7 +181,7 @@ def my(user: SignedIn) -> HTMLResponse:
 
 def _item(user: CurrentUser, pub_id: int, status: int = 200, **extra) -> HTMLResponse:
     done = extra.pop("done", None)
-    with transaction() as session:
+    with snapshot() as session:
         view = item_page(session, user, pub_id, **extra)
     return page(
         "item.html",
@@ -203,7 +210,7 @@ def item(pub_id: int, user: SignedIn, done: str | None = None) -> HTMLResponse:
 def item_file(pub_id: int, attachment_id: int, user: SignedIn):
     """An attachment, always as a download (never shown inline, whatever it holds)."""
     try:
-        with transaction() as session:
+        with snapshot() as session:
             found = attachment_for(session, user, pub_id, attachment_id)
             content, name = (found.content, found.filename) if found else (None, None)
     except NotFound:

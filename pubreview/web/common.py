@@ -1,4 +1,4 @@
-"""What every page of the web app shares: headers, the ledger transaction, page and message.
+"""What every page of the web app shares: headers, the ledger transactions, page and message.
 
 Each role's routes live in their own module (review, auth, clerk, center, admin) and answer
 through `page` and `message`, so every answer carries the same security headers and no page
@@ -31,9 +31,10 @@ SECURITY_HEADERS = {
 }
 NOTHING_CHANGED = "本次访问未作任何更改。"
 
-# Every SQLite transaction takes the database's write lock (BEGIN IMMEDIATE, see pubreview.db).
-# Threads of this process queue for it on a Python lock, woken in turn, rather than in SQLite's
-# busy handler, which sleeps and retries: that made the slowest pages many times slower.
+# Every SQLite write transaction takes the database's write lock (BEGIN IMMEDIATE, see
+# pubreview.db). Threads of this process queue for it on a Python lock, woken in turn, rather
+# than in SQLite's busy handler, which sleeps and retries: that made the slowest pages many
+# times slower. Pages that only read use `snapshot()` and queue for nothing.
 _sqlite_turn = threading.Lock()
 
 
@@ -46,6 +47,13 @@ def transaction() -> Iterator[Session]:
     else:
         with db.transaction() as session:
             yield session
+
+
+@contextmanager
+def snapshot() -> Iterator[Session]:
+    """db.snapshot(): a read-only transaction that waits for no writer (and no turn)."""
+    with db.snapshot() as session:
+        yield session
 
 
 def page(template: str, status: int = 200, **context: object) -> HTMLResponse:

@@ -44,7 +44,14 @@ from pubreview.requests import (
 )
 from pubreview.requests.outcome import CLOSE_WITHOUT_REPLY, OUTCOME_ROWS, outcome_label
 from pubreview.web.auth import CurrentUser, check_csrf, current_user
-from pubreview.web.common import NOTHING_CHANGED, SECURITY_HEADERS, message, page, transaction
+from pubreview.web.common import (
+    NOTHING_CHANGED,
+    SECURITY_HEADERS,
+    message,
+    page,
+    snapshot,
+    transaction,
+)
 
 router = APIRouter(prefix="/requests")
 SignedIn = Annotated[CurrentUser, Depends(current_user)]
@@ -93,7 +100,7 @@ def request_list(user: SignedIn, status: str | None = None, overdue: str | None 
     """Every request, the most urgent first, and the form to register one."""
     if status not in (None, "", "open", "correction", "consulting", "closed"):
         status = None
-    with transaction() as session:
+    with snapshot() as session:
         _, handles = _who(session, user)
         rows = views.listing(
             session, personal=handles, status=status or None, overdue_only=bool(overdue)
@@ -131,7 +138,7 @@ def year_tables_page(user: SignedIn, year: str | None = None) -> HTMLResponse:
         return message(
             400, "无法显示统计表", str(exc), links=[("返回", "/requests/tables")], user=user
         )
-    with transaction() as session:
+    with snapshot() as session:
         _who(session, user)
         computed = tables.year_tables(session, chosen)
     return page(
@@ -160,7 +167,7 @@ def year_table_cell(user: SignedIn, year: int, row: str = "", column: str = "") 
             links=[("返回统计表", "/requests/tables")],
             user=user,
         )
-    with transaction() as session:
+    with snapshot() as session:
         _, handles = _who(session, user)
         computed = tables.year_tables(session, year)
         if column == "总计":
@@ -248,7 +255,7 @@ DONE = {
 def request_page(request_id: int, user: SignedIn, done: str | None = None) -> HTMLResponse:
     """One request: its deadline explained, its steps, and the forms for the next ones."""
     try:
-        with transaction() as session:
+        with snapshot() as session:
             person, handles = _who(session, user)
             view = views.detail(session, request_id, personal=handles)
             letters = documents.available(session, request_id) if handles else []
@@ -273,7 +280,7 @@ def request_page(request_id: int, user: SignedIn, done: str | None = None) -> HT
 def letter(request_id: int, key: str, user: SignedIn) -> Response:
     """A letter of the request as DOCX (it names the applicant: request handlers only)."""
     try:
-        with transaction() as session:
+        with snapshot() as session:
             _, handles = _who(session, user)
             if not handles:
                 raise Forbidden("文书载有申请人信息，只有办理政府信息公开申请的人员可以下载")

@@ -18,7 +18,7 @@ from pubreview.errors import DecisionRefused, NotFound, ValidationError
 from pubreview.labels import OUTCOME_LABEL, STAGE_LABEL
 from pubreview.review.submission import get
 from pubreview.web.auth import CurrentUser, check_csrf, current_user
-from pubreview.web.common import NOTHING_CHANGED, message, page, transaction
+from pubreview.web.common import NOTHING_CHANGED, message, page, snapshot
 from pubreview.web.deciding import record_decision, request_from_form
 from pubreview.web.items import decided_before, my_queue, stage_of
 
@@ -30,14 +30,14 @@ VIA = "web-session"
 @router.get("/queue", response_class=HTMLResponse)
 def queue(user: SignedIn) -> HTMLResponse:
     """待我审核: what waits on me, oldest first, and what I decided before."""
-    with transaction() as session:
+    with snapshot() as session:
         view = my_queue(session, user.username)
         decided = decided_before(session, user.username)
     return page("my_queue.html", user=user, decided=decided, **view)
 
 
 def _may_view(user: CurrentUser, pub_id: int) -> None:
-    with transaction() as session:
+    with snapshot() as session:
         authz.require(session, user, "view_item", publication=get(session, pub_id))
 
 

@@ -25,7 +25,7 @@ from pubreview.publishing import OFFICE_TIMEZONE, local_now
 from pubreview.review.slip import Slip, approval_slip
 from pubreview.review.submission import get
 from pubreview.web.auth import CurrentUser, current_user
-from pubreview.web.common import NOTHING_CHANGED, SECURITY_HEADERS, message, page, transaction
+from pubreview.web.common import NOTHING_CHANGED, SECURITY_HEADERS, message, page, snapshot
 
 router = APIRouter()
 SignedIn = Annotated[CurrentUser, Depends(current_user)]
@@ -37,7 +37,7 @@ _TIME = "%Y-%m-%d %H:%M"
 
 def _slip_for(user: CurrentUser, publication_id: int) -> Slip:
     """The slip, if this person may view the item (Forbidden otherwise)."""
-    with transaction() as session:
+    with snapshot() as session:
         authz.require(session, user, "view_item", publication=get(session, publication_id))
         return approval_slip(session, publication_id)
 
