@@ -38,9 +38,13 @@ def load_flow(entrypoint: str) -> Flow:
 
 
 def schedule(spec: dict[str, Any]) -> CronSchedule | IntervalSchedule:
-    """A prefect.yaml schedule entry (cron or interval, as this project uses them)."""
+    """A prefect.yaml schedule entry (cron or interval, as this project uses them).
+
+    A cron time is office time: PUBREVIEW_TIMEZONE, whatever zone prefect.yaml names (that
+    one, the default office zone, is what `prefect deploy` to a work pool uses).
+    """
     if "cron" in spec:
-        return CronSchedule(cron=spec["cron"], timezone=spec.get("timezone"))
+        return CronSchedule(cron=spec["cron"], timezone=settings.load().timezone)
     return IntervalSchedule(interval=timedelta(seconds=spec["interval"]))
 
 

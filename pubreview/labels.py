@@ -102,3 +102,15 @@ REQUEST_STATUS_LABEL: dict[str, str] = {
     "closed": "已办结",
 }
 REPLY_STEP_LABEL: dict[str, str] = {"draft": "承办", "review": "审核", "sign": "签发"}
+# Reminders on a request's deadline (pubreview.notify.reminders kinds), and how a send ended.
+REMINDER_LABEL: dict[str, str] = {
+    "upcoming": "期限将至",
+    "due_today": "今日到期",
+    "overdue": "已逾期，报负责人",
+}
+DELIVERY_LABEL: dict[str, str] = {
+    "sent": "已发送",
+    "already": "此前已发送",
+    "failed": "发送失败",
+    "misrouted": "无送达地址",
+}

@@ -31,6 +31,23 @@ def _path(name: str) -> Path | None:
     return Path(value).expanduser().resolve() if value else None
 
 
+def _hours(name: str, default: tuple[int, int]) -> tuple[int, int]:
+    """A span of hours written START-END (20-8: from 20:00 to 08:00); an empty value is none."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    if not value.strip():
+        return (0, 0)
+    start, _, end = value.partition("-")
+    try:
+        hours = (int(start), int(end))
+    except ValueError:
+        hours = (-1, -1)
+    if not all(0 <= h <= 23 for h in hours):
+        raise ValueError(f"{name} 应写成「起-止」两个 0–23 的钟点，如 20-8；现为 {value!r}")
+    return hours
+
+
 def _url(name: str, default: str) -> str:
     """An address from the environment, always ending in a slash."""
     return (os.environ.get(name) or default).rstrip("/") + "/"
@@ -81,6 +98,13 @@ class Settings:
     # and the folder holding the checkpoint log (None: <data dir>/checkpoints).
     ledger_signing_key: Path | None = None
     ledger_checkpoint_dir: Path | None = None
+    # Disclosure requests: remind the handler this many working days before the deadline;
+    # no reminder goes out in the quiet hours (start hour, end hour; office time).
+    reminder_days: int = 3
+    quiet_hours: tuple[int, int] = (20, 8)
+    # Scheduled backups: where they go (None: <data dir>/backups) and how many days are kept.
+    backup_dir: Path | None = None
+    backup_keep_days: int = 14
 
     @property
     def prefect_home(self) -> Path:
@@ -96,6 +120,18 @@ class Settings:
     def checkpoint_dir(self) -> Path:
         """Where the signed checkpoint log is kept beside the database."""
         return self.ledger_checkpoint_dir or self.data_dir / "checkpoints"
+
+    @property
+    def backups(self) -> Path:
+        """Where the scheduled backup deployment writes one folder per backup."""
+        return self.backup_dir or self.data_dir / "backups"
+
+    def quiet(self, hour: int) -> bool:
+        """Whether an office-time hour falls in the quiet hours (they may wrap past midnight)."""
+        start, end = self.quiet_hours
+        if start == end:
+            return False
+        return start <= hour < end if start < end else hour >= start or hour < end
 
     @property
     def zone(self) -> ZoneInfo:
@@ -147,6 +183,10 @@ def load() -> Settings:
         ledger_signing_key=_path("PUBREVIEW_LEDGER_SIGNING_KEY"),
         ledger_checkpoint_dir=_path("PUBREVIEW_LEDGER_CHECKPOINT_DIR"),
         workdays_file=Path(env("PUBREVIEW_WORKDAYS") or PROJECT_ROOT / "config" / "workdays.yaml"),
+        reminder_days=_int("PUBREVIEW_REMINDER_DAYS", 3),
+        quiet_hours=_hours("PUBREVIEW_QUIET_HOURS", (20, 8)),
+        backup_dir=_path("PUBREVIEW_BACKUP_DIR"),
+        backup_keep_days=_int("PUBREVIEW_BACKUP_KEEP_DAYS", 14),
     )
 
 

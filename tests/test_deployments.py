@@ -7,9 +7,13 @@ from prefect.client.schemas.schedules import CronSchedule, IntervalSchedule
 
 from deployments import serve
 
+# Deployments on a cron schedule (office time).
+SCHEDULED = {"annual-report", "request-deadlines"}
+
 
 def by_name(monkeypatch: pytest.MonkeyPatch, **env: str) -> dict:
     monkeypatch.delenv("PUBREVIEW_RECONCILE_INTERVAL_S", raising=False)
+    monkeypatch.delenv("PUBREVIEW_TIMEZONE", raising=False)
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     return {d.name: d for d in serve.deployments()}
@@ -18,7 +22,7 @@ def by_name(monkeypatch: pytest.MonkeyPatch, **env: str) -> dict:
 def test_served_deployments_are_the_declared_ones(monkeypatch: pytest.MonkeyPatch) -> None:
     declared = {spec["name"]: spec for spec in serve.declarations()}
     served = by_name(monkeypatch)
-    assert set(served) == set(declared) == {"review-publication", "annual-report", "reconcile"}
+    assert set(served) == set(declared) == SCHEDULED | {"review-publication", "reconcile"}
     for name, spec in declared.items():
         assert served[name].entrypoint == spec["entrypoint"]
         assert spec["work_pool"]["name"] == "pubreview"
@@ -45,3 +49,17 @@ def test_reconcile_interval_from_the_environment(monkeypatch: pytest.MonkeyPatch
     assert not by_name(monkeypatch, PUBREVIEW_RECONCILE_INTERVAL_S="0")["reconcile"].schedules
     (every,) = by_name(monkeypatch, PUBREVIEW_RECONCILE_INTERVAL_S="60")["reconcile"].schedules
     assert every.schedule.interval.total_seconds() == 60
+
+
+def test_scheduled_flows_run_in_office_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    served = by_name(monkeypatch)
+    for name in SCHEDULED:
+        (cron,) = [s.schedule for s in served[name].schedules]
+        assert isinstance(cron, CronSchedule) and cron.timezone == "Asia/Shanghai", name
+    (morning,) = [s.schedule for s in served["request-deadlines"].schedules]
+    minute, hour, *every_day = morning.cron.split()
+    assert every_day == ["*", "*", "*"] and 8 <= int(hour) <= 10  # the office's morning
+    # Another office's zone (PUBREVIEW_TIMEZONE) moves every cron with it.
+    elsewhere = by_name(monkeypatch, PUBREVIEW_TIMEZONE="Asia/Urumqi")
+    for name in SCHEDULED:
+        assert elsewhere[name].schedules[0].schedule.timezone == "Asia/Urumqi", name

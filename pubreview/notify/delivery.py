@@ -56,8 +56,8 @@ class RetryPolicy:
 class Delivery:
     """What is being told to whom: the identity of a message, before any service."""
 
-    publication_id: int
-    revision: int
+    publication_id: int | None  # None: about something other than a publication (a request)
+    revision: int | None
     stage: str
     event: str
     recipient: str
@@ -67,6 +67,10 @@ class Delivery:
         digest = hashlib.sha256(service.encode()).hexdigest()[:12]
         where = f"{self.publication_id}:r{self.revision}:{self.event}"
         return f"notified:{where}:{self.recipient}:{digest}"
+
+    def details(self) -> dict[str, object]:
+        """What else the ledger entry should say about the subject (none for a publication)."""
+        return {}
 
 
 @dataclass(frozen=True)
@@ -136,6 +140,7 @@ def _record(
                     "attempt": attempt,
                     "error": error,
                     "delivery": key,
+                    **delivery.details(),
                 },
                 # Only a send closes a delivery; failed attempts may repeat on a later run.
                 dedupe_key=key if outcome in (SENT, MISROUTED) else None,

@@ -41,3 +41,18 @@ def approver(session: Session, username: str) -> Person:
     if not may_approve(session, person):
         raise Forbidden(f"{person.name}（{person.username}）不是分管领导，不能批准或签发")
     return person
+
+
+def _holding(session: Session, roles: tuple[Role, ...]) -> list[Person]:
+    people = {p.username: p for role in roles for p in org.holders(session, role)}
+    return [people[u] for u in sorted(people)]
+
+
+def handlers(session: Session) -> list[Person]:
+    """Everyone who handles requests, by username."""
+    return _holding(session, HANDLER_ROLES)
+
+
+def approvers(session: Session) -> list[Person]:
+    """Everyone who approves for the head (机关负责人), by username: whom an overdue reaches."""
+    return _holding(session, APPROVER_ROLES)

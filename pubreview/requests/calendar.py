@@ -84,10 +84,7 @@ class WorkCalendar:
         try:
             holiday, name = chinese_calendar.get_holiday_detail(on)
         except NotImplementedError:
-            raise CalendarGap(
-                f"{on.year}年的节假日和调休安排尚未录入（{on.isoformat()}）："
-                f"请在 {self.source} 中补充该年的放假和调休上班日期后再计算期限"
-            ) from None
+            raise CalendarGap(gap_message(on.year, on, self.source)) from None
         return Day(on, not holiday, HOLIDAY_NAME.get(name, name) if name else None)
 
     def is_working(self, on: date) -> bool:
@@ -145,6 +142,24 @@ class WorkCalendar:
         flush()
         parts.append(f"截止 {on.isoformat()}（第{n}个工作日）" if n else f"截止 {on.isoformat()}")
         return parts
+
+
+def gap_message(year: int, on: date, source: str) -> str:
+    """What to write into the office's file so that `year` can be counted (the refusal's text)."""
+    return (
+        f"无法计算期限：{year}年的节假日和调休安排尚未录入（计算到 {on.isoformat()} 时需要）。"
+        f"chinesecalendar 还没有收录{year}年；请按国务院办公厅公布的{year}年放假安排，"
+        f"在 {source} 中写明该年的全部放假日（holidays）和调休上班日（workdays），"
+        f"并把 {year} 加入 described_years，例如：\n"
+        f"holidays:\n"
+        f"  - {{date: {year}-01-01, name: 元旦}}\n"
+        f"  - {{from: {year}-02-06, to: {year}-02-12, name: 春节}}\n"
+        f"workdays:\n"
+        f"  - {{date: {year}-02-20, name: 春节}}\n"
+        f"described_years: [{year}]\n"
+        f"（日期只是格式示例，须照公布的安排逐日填写；文件里已有这三项时，"
+        f"把新的日期加进原有列表，不要重复写 holidays、workdays、described_years）"
+    )
 
 
 def short(on: date) -> str:
