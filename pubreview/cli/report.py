@@ -6,11 +6,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from sqlalchemy.exc import OperationalError
+
 from pubreview import db
 from pubreview.cli.output import add_json_flag, emit
 from pubreview.errors import ValidationError
 from pubreview.report import audit, formats, supplement
-from pubreview.report.build import build_report, choose_edition
+from pubreview.report.build import build_report, choose_edition, tables_from_ledger
 from pubreview.report.claim_checks import UNCHECKED
 
 FORMAT_HELP = (
@@ -69,11 +71,21 @@ def _report(args: argparse.Namespace) -> int:
     path = args.supplement or supplement.default_path(year)
     if args.init_supplement:
         edition, _ = choose_edition(year, args.fmt)
-        written = supplement.write_template(path, year, edition)
+        try:
+            ledger, note = tables_from_ledger(db.default_engine(), year, edition), ""
+        except OperationalError:
+            # A template is worth writing without the ledger: it then asks for every table.
+            ledger, note = frozenset(), "（无法读取台帐，模板按补充材料填写表三、表四）"
+        written = supplement.write_template(path, year, edition, from_ledger=ledger)
+        from_ledger = "表三、表四由台帐统计生成，" if ledger else ""
         emit(
             args,
-            {"supplement": str(written), "format": edition.key},
-            f"已写出补充材料模板 {written}（{edition.name}）：填写后运行 "
+            {
+                "supplement": str(written),
+                "format": edition.key,
+                "tables_from_ledger": sorted(ledger),
+            },
+            f"已写出补充材料模板 {written}（{edition.name}）{note}：{from_ledger}填写后运行 "
             f"`pubreview report {year}`" + (f" --supplement {written}" if args.supplement else ""),
         )
         return 0

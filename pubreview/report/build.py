@@ -15,9 +15,18 @@ from sqlalchemy.orm import Session
 
 from pubreview import db
 from pubreview.errors import ValidationError
-from pubreview.report import document, formats, render, rollup, sentences, supplement
+from pubreview.report import (
+    document,
+    formats,
+    ledger_tables,
+    render,
+    rollup,
+    sentences,
+    supplement,
+)
 from pubreview.report.checks import CheckResult, Problem, check
 from pubreview.report.formats import Edition
+from pubreview.requests.tables import YearTables
 
 
 @dataclass(frozen=True)
@@ -65,6 +74,7 @@ class Report:
                 "returned": self.annex.returned,
                 "stages": [s.__dict__ for s in self.annex.stages],
             },
+            "tables_from_ledger": sorted(self.supplement.from_ledger),
             "problems": [p.__dict__ for p in self.problems],
             "claims": self.result.claims.as_dict(),
             "files": {k: str(v) for k, v in self.files.items()},
@@ -81,25 +91,44 @@ def snapshot(engine: Engine) -> Iterator[Session]:
         yield session
 
 
-def previous_supplement(path: Path, year: int, edition: Edition) -> supplement.Supplement | None:
-    """Last year's supplement beside this one (the year in the file name one less), if any."""
+def previous_edition(year: int, edition: Edition) -> Edition:
+    """The edition last year's supplement is read in (its own, if it had tables)."""
+    last = formats.for_year(year - 1)
+    return last if last.has_tables else edition
+
+
+def previous_supplement(
+    path: Path, year: int, edition: Edition, tables: YearTables | None = None
+) -> supplement.Supplement | None:
+    """Last year's supplement beside this one (the year in the file name one less), if any.
+
+    `tables` are last year's from the request ledger, when it tracked them.
+    """
     name = path.name.replace(str(year), str(year - 1))
     candidate = path.with_name(name)
     if name == path.name or not candidate.exists():
         return None
-    last = formats.for_year(year - 1)
-    return supplement.load(candidate, year - 1, last if last.has_tables else edition)
+    last = previous_edition(year, edition)
+    sup = supplement.load(candidate, year - 1, last, from_ledger=ledger_tables.supplied(tables))
+    ledger_tables.merge(sup, tables)
+    return sup
 
 
 def _previous(
-    path: Path, year: int, edition: Edition
+    path: Path, year: int, edition: Edition, tables: YearTables | None
 ) -> tuple[supplement.Supplement | None, list[Problem]]:
     """Last year's supplement for the carry-over check; a broken one is a warning, not a stop."""
     try:
-        return previous_supplement(path, year, edition), []
+        return previous_supplement(path, year, edition, tables), []
     except ValidationError as exc:
         first = str(exc).splitlines()[0]
         return None, [Problem("上年补充材料", f"无法读取，未核对上年结转：{first}", "warning")]
+
+
+def tables_from_ledger(engine: Engine, year: int, edition: Edition) -> frozenset[str]:
+    """The supplement parts the request ledger supplies for `year` (for the template)."""
+    with snapshot(engine) as session:
+        return ledger_tables.supplied(ledger_tables.for_year(session, year, edition))
 
 
 def choose_edition(year: int, fmt: str | None) -> tuple[Edition, list[Problem]]:
@@ -124,12 +153,17 @@ def build_report(
     edition, warnings = choose_edition(year, fmt)
     if not supplement_path.exists():
         raise ValidationError(f"没有补充材料文件 {supplement_path}")
-    sup = supplement.load(supplement_path, year, edition)
-    previous, more = _previous(supplement_path, year, edition)
-    warnings += more
     with snapshot(engine) as session:
         figures = rollup.year_figures(session, year)
         annex = rollup.management_annex(session, year)
+        tables = ledger_tables.for_year(session, year, edition)
+        last_tables = ledger_tables.for_year(session, year - 1, previous_edition(year, edition))
+    sup = supplement.load(
+        supplement_path, year, edition, from_ledger=ledger_tables.supplied(tables)
+    )
+    warnings += ledger_tables.merge(sup, tables)
+    previous, more = _previous(supplement_path, year, edition, last_tables)
+    warnings += more
     result = check(figures, sup, previous)
     result.problems[:0] = warnings
     doc = document.report_document(figures, annex, sup, result)

@@ -29,6 +29,9 @@ COUNTING_RULE = (
     "计数说明：一条信息在多个渠道发布的，在总数和按内容分类的数字中只计一次，在按发布渠道的数字中每个渠道各计一次；"
     "信息按其首次发布日期计入年度。"
 )
+LEDGER_TABLE_NOTE = (
+    "{name}由本机关依申请公开台帐（登记的每件申请及其办理结果、复议诉讼案件）统计生成{reason}。"
+)
 DRAFT_NOTE = "草稿：补充材料仍有未填写的内容（见附录二 校验），本报告不可发布。"
 STAGE_NAMES = {"prereview": "初审", "signoff": "审签", "publication": "中心发布"}
 
@@ -304,13 +307,27 @@ def _section_blocks(
             part.table(table)
     if "table3" in section.shows and sup.table3 is not None:
         part.table(table3_table(edition, sup))
+        if "table3" in sup.from_ledger:
+            part.paragraphs(
+                LEDGER_TABLE_NOTE.format(name="表三", reason=_reason(sup, "table3")), css="note"
+            )
     if "table4" in section.shows and sup.table4 is not None:
         part.table(table4_table(sup))
+        if "table4" in sup.from_ledger:
+            part.paragraphs(
+                LEDGER_TABLE_NOTE.format(name="表四", reason=_reason(sup, "table4")), css="note"
+            )
     part.paragraphs(*sup.paragraphs(section.key))
     if ledger_shown:
         rule = COUNTING_RULE + (ROUNDING_RULE if figures.with_full_text else "")
         part.paragraphs(rule, css="note")
     return part.blocks
+
+
+def _reason(sup: Supplement, part: str) -> str:
+    """The override's reason as the note states it ("" when the ledger's figures stand)."""
+    reason = sup.reasons.get(part)
+    return f"；与台帐不同的数字采用补充材料填报，理由：{reason}" if reason else ""
 
 
 def title(year: int, sup: Supplement) -> str:

@@ -1,7 +1,10 @@
 """The report's supplement: the YAML file holding what no ledger holds.
 
-Consultations, site visits, spending, the cells of Tables 二, 三 and 四 and every narrative
-paragraph come from here, as the report's edition asks for them. The file is read as YAML
+Consultations, site visits, spending, the cells of Table 二 and every narrative paragraph come
+from here, as the report's edition asks for them. Tables 三 and 四 come from here only for a
+year whose disclosure requests the ledger does not track (`from_ledger`); when it does, the
+file may still give a cell, and the report takes it only with the reason stated in
+`table3_reason` / `table4_reason` (see `ledger_tables`). The file is read as YAML
 nodes so that every error names the key path and the line; all errors are reported together.
 
 Blank, zero and unknown are different: 0 is a figure, `~` (or an empty value) is a figure
@@ -11,6 +14,7 @@ nobody has given yet. Nothing turns a `~` into 0; the checks report it as missin
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,8 +38,11 @@ PREAMBLE_TITLE = "开头说明（报告依据、下载地址、联系方式）"
 REQUIRED_NARRATIVE = ("overview", "problems")
 TOP_KEYS = (
     "year", "office", "contact", "consultations", "site_visits_per_day", "spending",
-    "leak_incidents", "table2", "table3", "table4", "narrative", "sections", "privacy",
+    "leak_incidents", "table2", "table3", "table4", "table3_reason", "table4_reason",
+    "narrative", "sections", "privacy",
 )  # fmt: skip
+LEDGER_TABLES = ("table3", "table4")  # the tables the request ledger can supply
+TABLE_NAMES = {"table3": "表三", "table4": "表四"}
 PLACEHOLDER = "请填写"
 NULL_TAG = "tag:yaml.org,2002:null"
 
@@ -86,6 +93,10 @@ class Supplement:
     sections: list[ExtraSection] = field(default_factory=list)
     privacy_allow: tuple[str, ...] = ()
     privacy_patterns: tuple[str, ...] = ()
+    # The tables the request ledger supplies; a table here may be partial in the file (only
+    # the cells the office gives) until `ledger_tables.merge` lays it over the ledger's.
+    from_ledger: frozenset[str] = frozenset()
+    reasons: dict[str, str] = field(default_factory=dict)  # table3/table4 -> why it overrides
 
     def paragraphs(self, key: str) -> list[str]:
         """The texts of one narrative part (empty when the file has none)."""
@@ -228,6 +239,8 @@ def _tables(reader: _Reader, top: dict, sup: Supplement, edition: Edition) -> No
         rows = reader.mapping(top["table3"][1], "table3", edition.table3_keys)
         sup.table3 = {}
         for row in edition.table3_rows:
+            if row.key not in rows and "table3" in sup.from_ledger:
+                continue  # the ledger's row stands
             if row.key not in rows:
                 reader.error(
                     top["table3"][1],
@@ -240,6 +253,8 @@ def _tables(reader: _Reader, top: dict, sup: Supplement, edition: Edition) -> No
         groups = reader.mapping(top["table4"][1], "table4", TABLE4_GROUPS)
         sup.table4 = {}
         for group in TABLE4_GROUPS:
+            if group not in groups and "table4" in sup.from_ledger:
+                continue
             if group not in groups:
                 reader.error(
                     top["table4"][1], f"table4.{group}", "缺少此项（没有写 0，尚不知道写 ~）"
@@ -302,8 +317,14 @@ def default_path(year: int) -> Path:
     return reports_dir(year) / f"supplement-{year}.yaml"
 
 
-def load(path: Path, year: int, edition: Edition) -> Supplement:
-    """Read and validate a supplement for `year` in `edition`; every problem is listed."""
+def load(
+    path: Path, year: int, edition: Edition, *, from_ledger: Collection[str] = ()
+) -> Supplement:
+    """Read and validate a supplement for `year` in `edition`; every problem is listed.
+
+    `from_ledger` names the tables (table3, table4) the request ledger supplies for the year:
+    the file need not give them, and may give only the cells it overrides.
+    """
     try:
         root = yaml.compose(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -314,13 +335,26 @@ def load(path: Path, year: int, edition: Edition) -> Supplement:
         raise ValidationError(f"{path}：文件是空的")
     reader = _Reader(path)
     top = reader.mapping(root, "", TOP_KEYS)
-    sup = Supplement(path=path, year=year, office="", edition=edition)
-    for key in ("year", "office", *edition.required):
+    ledger = frozenset(from_ledger) & set(edition.supplement_parts)
+    sup = Supplement(path=path, year=year, office="", edition=edition, from_ledger=ledger)
+    for key in ("year", "office", *(k for k in edition.required if k not in ledger)):
         if key not in top:
             reader.error(root, key, f"缺少此项（{edition.name}必填）")
     for key in ("table2", "table3", "table4"):
         if key in top and key not in edition.supplement_parts:
             reader.error(top[key][0], key, f"{edition.name}没有这张表")
+    for table in LEDGER_TABLES:
+        key = f"{table}_reason"
+        if key not in top:
+            continue
+        if table not in ledger:
+            reader.error(
+                top[key][0],
+                key,
+                f"本年度{TABLE_NAMES[table]}不由依申请公开台帐生成，无需说明改用补充材料的理由",
+            )
+        elif reason := reader.text(top[key][1], key):
+            sup.reasons[table] = reason
     if (
         "year" in top
         and (found := reader.number(top["year"][1], "year")) is not None
@@ -397,8 +431,12 @@ def load(path: Path, year: int, edition: Edition) -> Supplement:
     return sup
 
 
-def template(year: int, edition: Edition) -> str:
-    """A supplement for `year` asking for exactly the edition's parts, every figure ~ (unknown)."""
+def template(year: int, edition: Edition, *, from_ledger: Collection[str] = ()) -> str:
+    """A supplement for `year` asking for exactly the edition's parts, every figure ~ (unknown).
+
+    Tables in `from_ledger` are not asked for: the template says they come from the ledger
+    and how to override a cell with a reason.
+    """
     return render(
         "report/supplement.yaml",
         year=year,
@@ -409,13 +447,16 @@ def template(year: int, edition: Edition) -> str:
         table4_groups=TABLE4_GROUPS,
         table4_results=TABLE4_RESULTS,
         preamble=PREAMBLE_TITLE,
+        from_ledger=frozenset(from_ledger) & set(edition.supplement_parts),
     )
 
 
-def write_template(path: Path, year: int, edition: Edition) -> Path:
+def write_template(
+    path: Path, year: int, edition: Edition, *, from_ledger: Collection[str] = ()
+) -> Path:
     """Write the template to `path`, refusing to overwrite an administrator's file."""
     if path.exists():
         raise ValidationError(f"{path} 已存在，不覆盖")
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(template(year, edition), encoding="utf-8")
+    path.write_text(template(year, edition, from_ledger=from_ledger), encoding="utf-8")
     return path
