@@ -7,8 +7,11 @@ contacts of applicants are printed only when --as names a person who handles req
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+
+from sqlalchemy.orm import Session
 
 from pubreview import db
 from pubreview.accounts import org
@@ -160,6 +163,22 @@ def _shown(args: argparse.Namespace, request_id: int, headline: str) -> int:
     return 0
 
 
+def _request_step(
+    act: Callable[[Session, argparse.Namespace], str],
+) -> Callable[[argparse.Namespace], int]:
+    """A handler for one step on a request: one transaction, then the request as it stands.
+
+    `act` does the step and returns the headline to print above the request.
+    """
+
+    def handler(args: argparse.Namespace) -> int:
+        with db.transaction() as session:
+            headline = act(session, args)
+        return _shown(args, args.request, headline)
+
+    return handler
+
+
 def _personal(session, username: str | None) -> bool:
     if not username:
         return False
@@ -210,111 +229,97 @@ def _receive(args: argparse.Namespace) -> int:
     return _shown(args, request_id, f"已登记第 {request_id} 号政府信息公开申请")
 
 
-def _correct(args: argparse.Namespace) -> int:
-    with db.transaction() as session:
-        if args.corrected_on:
-            correction.corrected(
-                session, args.request, actor=args.user, corrected_on=args.corrected_on
-            )
-            headline = "已记录补正材料，答复期限重新起算"
-        else:
-            if not args.asked_on or not args.what:
-                raise ValidationError("告知补正请写明告知日期和需要补正的内容")
-            correction.ask(
-                session,
-                args.request,
-                actor=args.user,
-                asked_on=args.asked_on,
-                what=args.what,
-                correction_due_on=args.due_on,
-                late_reason=args.late_reason,
-            )
-            headline = "已记录补正告知"
-    return _shown(args, args.request, headline)
+@_request_step
+def _correct(session: Session, args: argparse.Namespace) -> str:
+    if args.corrected_on:
+        correction.corrected(session, args.request, actor=args.user, corrected_on=args.corrected_on)
+        return "已记录补正材料，答复期限重新起算"
+    if not args.asked_on or not args.what:
+        raise ValidationError("告知补正请写明告知日期和需要补正的内容")
+    correction.ask(
+        session,
+        args.request,
+        actor=args.user,
+        asked_on=args.asked_on,
+        what=args.what,
+        correction_due_on=args.due_on,
+        late_reason=args.late_reason,
+    )
+    return "已记录补正告知"
 
 
 AGREED = {"同意": True, "不同意": False, "未答复": None}
 
 
-def _consult(args: argparse.Namespace) -> int:
-    with db.transaction() as session:
-        if args.answered_on:
-            consultation.answered(
-                session,
-                args.request,
-                actor=args.user,
-                answered_on=args.answered_on,
-                agreed=AGREED[args.agreed or "未答复"],
-                opinion=args.opinion,
-            )
-            headline = "已记录第三方意见"
-        else:
-            if not args.third_party or not args.sent_on:
-                raise ValidationError("征求第三方意见请写明第三方和发出日期")
-            consultation.consult(
-                session,
-                args.request,
-                actor=args.user,
-                third_party=args.third_party,
-                sent_on=args.sent_on,
-            )
-            headline = "已记录征求第三方意见"
-    return _shown(args, args.request, headline)
-
-
-def _extend(args: argparse.Namespace) -> int:
-    with db.transaction() as session:
-        extension.extend(
+@_request_step
+def _consult(session: Session, args: argparse.Namespace) -> str:
+    if args.answered_on:
+        consultation.answered(
             session,
             args.request,
             actor=args.user,
-            days=args.days,
-            approved_by=args.approved_by,
-            notified_on=args.notified_on,
-            reason=args.reason,
+            answered_on=args.answered_on,
+            agreed=AGREED[args.agreed or "未答复"],
+            opinion=args.opinion,
         )
-    return _shown(args, args.request, f"已延期 {args.days} 个工作日")
+        return "已记录第三方意见"
+    if not args.third_party or not args.sent_on:
+        raise ValidationError("征求第三方意见请写明第三方和发出日期")
+    consultation.consult(
+        session, args.request, actor=args.user, third_party=args.third_party, sent_on=args.sent_on
+    )
+    return "已记录征求第三方意见"
 
 
-def _reply(args: argparse.Namespace) -> int:
-    with db.transaction() as session:
-        if args.sent_on:
-            reply.send(session, args.request, actor=args.user, sent_on=args.sent_on)
-            headline = "答复已发出，申请办结"
-        elif args.approve or args.send_back:
-            step = reply.decide(
-                session, args.request, actor=args.user, approve=args.approve, note=args.note
-            )
-            headline = "答复稿已退回承办人" if step.returned else "已同意答复稿"
-        elif args.outcome:
-            reply.draft(
-                session,
-                args.request,
-                actor=args.user,
-                outcome_key=args.outcome,
-                legal_basis=args.basis or "",
-                fee_yuan=args.fee,
-                note=args.note,
-            )
-            headline = "已承办答复稿，等待审核"
-        else:
-            raise ValidationError(
-                "请写明办理结果和法律依据（承办），或同意/退回（审核、签发），或发出日期"
-            )
-    return _shown(args, args.request, headline)
+@_request_step
+def _extend(session: Session, args: argparse.Namespace) -> str:
+    extension.extend(
+        session,
+        args.request,
+        actor=args.user,
+        days=args.days,
+        approved_by=args.approved_by,
+        notified_on=args.notified_on,
+        reason=args.reason,
+    )
+    return f"已延期 {args.days} 个工作日"
 
 
-def _close(args: argparse.Namespace) -> int:
-    with db.transaction() as session:
-        outcome.close(
+@_request_step
+def _reply(session: Session, args: argparse.Namespace) -> str:
+    if args.sent_on:
+        reply.send(session, args.request, actor=args.user, sent_on=args.sent_on)
+        return "答复已发出，申请办结"
+    if args.approve or args.send_back:
+        step = reply.decide(
+            session, args.request, actor=args.user, approve=args.approve, note=args.note
+        )
+        return "答复稿已退回承办人" if step.returned else "已同意答复稿"
+    if args.outcome:
+        reply.draft(
             session,
             args.request,
             actor=args.user,
-            outcome=args.outcome,
-            closed_on=args.closed_on,
-            reason=args.reason,
+            outcome_key=args.outcome,
+            legal_basis=args.basis or "",
+            fee_yuan=args.fee,
+            note=args.note,
         )
-    return _shown(args, args.request, "申请已办结")
+        return "已承办答复稿，等待审核"
+    raise ValidationError("请写明办理结果和法律依据（承办），或同意/退回（审核、签发），或发出日期")
+
+
+@_request_step
+def _close(session: Session, args: argparse.Namespace) -> str:
+    outcome.close(
+        session,
+        args.request,
+        actor=args.user,
+        outcome=args.outcome,
+        closed_on=args.closed_on,
+        reason=args.reason,
+    )
+    return "申请已办结"
 
 
 def _list(args: argparse.Namespace) -> int:
