@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from models import LedgerEntry, LedgerKind
+from models import LedgerEntry, LedgerKind, Person
 from models.base import as_utc
 from pubreview import ledger
 
@@ -139,6 +139,20 @@ def record(
         outcome=event.value,
         payload=payload.to_payload(),
     )
+
+
+def record_about(
+    session: Session,
+    event: AccessEvent,
+    person: Person,
+    *,
+    actor: str,
+    ip: str | None = None,
+    via: str = "web",
+    **detail: Any,
+) -> LedgerEntry:
+    """Append an event that concerns a known person's account (a change made to it)."""
+    return record(session, event, actor=actor, username=person.username, ip=ip, via=via, **detail)
 
 
 def _record_of(entry: LedgerEntry) -> AuditRecord:

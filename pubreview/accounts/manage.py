@@ -101,15 +101,9 @@ def set_disabled(
         ended = sessions.revoke_all(session, person.id, reason="disabled")
     else:
         account.failed_logins, account.locked_until = 0, None
-    audit.record(
-        session,
-        AccessEvent.ACCOUNT_DISABLED if disabled else AccessEvent.ACCOUNT_ENABLED,
-        actor=actor,
-        username=person.username,
-        ip=ip,
-        via=via,
-        sessions_ended=ended,
-        **detail,
+    event = AccessEvent.ACCOUNT_DISABLED if disabled else AccessEvent.ACCOUNT_ENABLED
+    audit.record_about(
+        session, event, person, actor=actor, ip=ip, via=via, sessions_ended=ended, **detail
     )
     return True
 
@@ -129,11 +123,11 @@ def set_totp_required(
     if account.totp_required == required:
         return False
     account.totp_required = required
-    audit.record(
+    audit.record_about(
         session,
         AccessEvent.TOTP_REQUIRED,
+        person,
         actor=actor,
-        username=person.username,
         ip=ip,
         via=via,
         required=required,
@@ -157,14 +151,8 @@ def reset_totp(
         return False
     account.totp_secret, account.totp_last_step = None, None
     sessions.revoke_all(session, person.id, reason="totp_reset")
-    audit.record(
-        session,
-        AccessEvent.TOTP_RESET,
-        actor=actor,
-        username=person.username,
-        ip=ip,
-        via=via,
-        **detail,
+    audit.record_about(
+        session, AccessEvent.TOTP_RESET, person, actor=actor, ip=ip, via=via, **detail
     )
     return True
 
@@ -183,13 +171,7 @@ def unlock(
     if not is_locked(account):
         return False
     account.locked_until, account.failed_logins = None, 0
-    audit.record(
-        session,
-        AccessEvent.ACCOUNT_ENABLED,
-        actor=actor,
-        username=person.username,
-        ip=ip,
-        via=via,
-        unlocked=True,
+    audit.record_about(
+        session, AccessEvent.ACCOUNT_ENABLED, person, actor=actor, ip=ip, via=via, unlocked=True
     )
     return True

@@ -155,15 +155,9 @@ def store_hash(
     account.failed_logins = 0
     account.locked_until = None
     ended = sessions.revoke_all(session, person.id, reason="password", keep=keep_session)
-    audit.record(
-        session,
-        AccessEvent.PASSWORD_CHANGED if actor == person.username else AccessEvent.PASSWORD_SET,
-        actor=actor,
-        username=person.username,
-        ip=ip,
-        via=via,
-        sessions_ended=ended,
-        **detail,
+    event = AccessEvent.PASSWORD_CHANGED if actor == person.username else AccessEvent.PASSWORD_SET
+    audit.record_about(
+        session, event, person, actor=actor, ip=ip, via=via, sessions_ended=ended, **detail
     )
     return account
 

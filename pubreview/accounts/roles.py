@@ -54,11 +54,11 @@ def set_roles(
         session.add(RoleGrant(person_id=person.id, unit_id=unit_id, role=role))
     session.flush()
     if audited:
-        audit.record(
+        audit.record_about(
             session,
             AccessEvent.ROLE_CHANGED,
+            person,
             actor=actor,
-            username=person.username,
             ip=ip,
             via=via,
             added=_described(session, added),
