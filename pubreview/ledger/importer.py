@@ -147,8 +147,8 @@ class _RowChecker:
     def __init__(self, session: Session, path: Path, columns: dict[str, tuple[int, str]]) -> None:
         self.path, self.columns = path, columns
         self.errors: list[str] = []
-        catalog = catalog_mod.load()
-        self.categories, self.channels = set(catalog.categories), set(catalog.channels)
+        self.catalog = catalog = catalog_mod.load()
+        self.channels = set(catalog.channels)
         self.units: dict[str, Unit] = {}
         for unit in session.scalars(select(Unit)):
             self.units[unit.code] = self.units[unit.name] = unit
@@ -171,14 +171,11 @@ class _RowChecker:
             self.fail(row, "title", "empty")
         elif len(text["title"]) > MAX_TITLE:
             self.fail(row, "title", f"longer than {MAX_TITLE} characters")
-        if text["category"] not in self.categories:
-            self.fail(
-                row,
-                "category",
-                f"unknown category {text['category']!r} "
-                f"(one of {', '.join(sorted(self.categories))})",
-            )
         channels = [c for c in SEPARATORS.split(text["channel"]) if c]
+        # A channel's own categories (or none) decide; the message names the catalog file.
+        known = [c for c in channels if c in self.channels] or list(self.channels)
+        if problem := self.catalog.category_error(text["category"], known):
+            self.fail(row, "category", problem)
         if not channels or any(c not in self.channels for c in channels):
             self.fail(
                 row,

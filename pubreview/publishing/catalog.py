@@ -1,7 +1,14 @@
-"""Content categories and channels, read from configuration (config/catalog.yaml)."""
+"""Content categories and channels, read from configuration (config/catalog.yaml).
+
+A channel may have categories of its own (`categories:` under it), or none (`categories: []`);
+a channel without the key uses the catalog's top-level list. So an office whose categories
+apply to its website only (网站490条，其中组织机构类…；微信475条) says so here, and an item
+that goes out only on channels without categories needs none.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -9,6 +16,8 @@ import yaml
 
 from pubreview import settings
 from pubreview.errors import ValidationError
+
+WHERE = "（内容分类在目录文件 {path} 中配置，文件位置由 PUBREVIEW_CATALOG 设置）"
 
 
 @dataclass(frozen=True)
@@ -18,14 +27,54 @@ class Channel:
     name: str
     kind: str  # "site" or "manual"
     max_length: int | None = None
+    own_categories: tuple[str, ...] | None = None  # None: the catalog's; (): none at all
 
 
 @dataclass(frozen=True)
 class Catalog:
     """The configured categories and channels."""
 
-    categories: tuple[str, ...]
+    categories: tuple[str, ...]  # every category, the top-level list first
     channels: dict[str, Channel]
+    path: Path | None = None
+    shared: tuple[str, ...] | None = None  # the top-level list; None: all of `categories`
+
+    @property
+    def per_channel(self) -> bool:
+        """Whether some channel has categories of its own (or none), not the catalog's."""
+        return any(c.own_categories is not None for c in self.channels.values())
+
+    def categories_of(self, channel: str) -> tuple[str, ...]:
+        """The categories an item on `channel` may have (empty: the channel has none)."""
+        spec = self.channels.get(channel)
+        if spec is not None and spec.own_categories is not None:
+            return spec.own_categories
+        return self.categories if self.shared is None else self.shared
+
+    def category_error(self, category: str, channels: Iterable[str]) -> str | None:
+        """Why `category` does not fit an item on `channels` (in Chinese), or None if it does."""
+        allowed = tuple(dict.fromkeys(c for ch in channels for c in self.categories_of(ch)))
+        where = WHERE.format(path=self.path or settings.load().catalog_file)
+        if not category:
+            if not allowed:
+                return None
+            return f"请填写内容类别（可选：{'、'.join(allowed)}）{where}"
+        if category in allowed:
+            return None
+        if not allowed:
+            return (
+                f"内容类别“{category}”：所选发布渠道不设内容分类，请留空；"
+                f"如需分类，请在目录中为渠道配置 categories{where}"
+            )
+        return f"内容类别“{category}”不在目录中（可选：{'、'.join(allowed)}）{where}"
+
+
+def _names(value: object, what: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValidationError(f"{what} 应为名称列表")
+    return tuple(value)
 
 
 def load(path: Path | None = None) -> Catalog:
@@ -33,10 +82,23 @@ def load(path: Path | None = None) -> Catalog:
     path = path or settings.load().catalog_file
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        channels = {
-            name: Channel(name, spec.get("kind", "manual"), spec.get("max_length"))
-            for name, spec in (raw.get("channels") or {}).items()
-        }
-        return Catalog(tuple(raw.get("categories") or ()), channels)
-    except (OSError, yaml.YAMLError, AttributeError) as exc:
-        raise ValidationError(f"catalog {path}: {exc}") from exc
+        shared = _names(raw.get("categories"), "categories")
+        channels = {}
+        for name, spec in (raw.get("channels") or {}).items():
+            spec = spec or {}
+            own = (
+                _names(spec["categories"], f"channels.{name}.categories")
+                if "categories" in spec
+                else None
+            )
+            channels[name] = Channel(name, spec.get("kind", "manual"), spec.get("max_length"), own)
+        every = tuple(
+            dict.fromkeys(
+                [*shared, *(c for ch in channels.values() for c in ch.own_categories or ())]
+            )
+        )
+        return Catalog(every, channels, path, shared)
+    except (OSError, yaml.YAMLError, AttributeError, TypeError) as exc:
+        raise ValidationError(f"目录文件 {path}（PUBREVIEW_CATALOG）无法读取：{exc}") from exc
+    except ValidationError as exc:
+        raise ValidationError(f"目录文件 {path}（PUBREVIEW_CATALOG）：{exc}") from exc

@@ -194,12 +194,24 @@ def table4_table(sup: Supplement) -> Table:
 
 def ledger_tables(figures: YearFigures) -> list[Table]:
     """The ledger's two dimensions as tables: by content category, by channel."""
-    return [
-        simple_table(
+    if figures.by_channel_category:
+        by_category = simple_table(
+            "各发布渠道按内容分类（不设分类的渠道不列）",
+            ["发布渠道", "内容分类", "条数"],
+            [
+                [channel, name, str(n)]
+                for channel, counts in figures.by_channel_category.items()
+                for name, n in counts.items()
+            ],
+        )
+    else:
+        by_category = simple_table(
             "按内容分类（每条信息计一次）",
             ["内容分类", "条数"],
             [[k, str(v)] for k, v in figures.by_category.items()] + [["合计", str(figures.total)]],
-        ),
+        )
+    return [
+        by_category,
         simple_table(
             "按发布渠道（每个渠道各计一次）",
             ["发布渠道", "条数"],

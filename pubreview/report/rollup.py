@@ -59,6 +59,10 @@ class YearFigures:
     adopted_provincial: int
     retractions: int
     leak_incidents: int
+    # With a catalog whose channels have categories of their own (or none): each such
+    # channel's items by category; empty when every channel shares the catalog's categories.
+    by_channel_category: dict[str, dict[str, int]] = field(default_factory=dict)
+    uncategorised: int = 0  # items with no category (allowed on channels that have none)
 
     @property
     def full_text_rate(self) -> float:
@@ -215,6 +219,10 @@ def year_figures(session: Session, year: int) -> YearFigures:
         )
     ).one()
     catalog = catalog_mod.load()
+    uncategorised = by_category.pop("", 0)
+    by_channel_category = (
+        _by_channel_category(session, catalog, by_channel) if catalog.per_channel else {}
+    )
     return YearFigures(
         year=year,
         total=total,
@@ -226,7 +234,36 @@ def year_figures(session: Session, year: int) -> YearFigures:
         adopted_provincial=adopted.get("provincial", 0),
         retractions=retractions,
         leak_incidents=int(leaks),
+        by_channel_category=by_channel_category,
+        uncategorised=uncategorised,
     )
+
+
+def _by_channel_category(
+    session: Session, catalog: catalog_mod.Catalog, by_channel: dict[str, int]
+) -> dict[str, dict[str, int]]:
+    """Each channel with categories of its own: its items by category, in the catalog's order."""
+    channel = LedgerEntry.payload["channel"].as_string()
+    counts = session.execute(
+        select(channel, Publication.category, func.count(LedgerEntry.publication_id.distinct()))
+        .select_from(YEAR_ITEMS)
+        .join(
+            LedgerEntry,
+            and_(
+                LedgerEntry.kind == LedgerKind.PUBLISHED,
+                LedgerEntry.publication_id == YEAR_ITEMS.c.pid,
+            ),
+        )
+        .join(Publication, Publication.id == YEAR_ITEMS.c.pid)
+        .group_by(channel, Publication.category)
+    ).all()
+    out: dict[str, dict[str, int]] = {}
+    for name in in_catalog_order(by_channel, tuple(catalog.channels)):
+        own = catalog.categories_of(name)
+        if own:
+            found = {cat: n for ch, cat, n in counts if ch == name and cat}
+            out[name] = in_catalog_order(found, own)
+    return out
 
 
 def percentile(values: list[float], fraction: float) -> float:

@@ -70,7 +70,15 @@ def ledger_sentence(figures: YearFigures, sup: Supplement) -> str:
     if figures.with_full_text:
         parts.append(f"全文电子化率达{percent(figures.full_text_rate)}")
     text = "，".join(parts) + "。"
-    if figures.by_category:
+    if figures.by_channel_category:
+        # The catalog gives channels their own categories (or none): each channel's
+        # categories are that channel's parts, 网站490条，其中…；微信475条.
+        text += (
+            "按发布渠道："
+            + "；".join(_channel_phrase(figures, k, n) for k, n in figures.by_channel.items())
+            + "。"
+        )
+    elif figures.by_category:
         text += (
             # 其中: the categories are the total's parts (each item has one), so an audit of the
             # report can add them up; the channels are not (an item may go out on several).
@@ -78,7 +86,7 @@ def ledger_sentence(figures: YearFigures, sup: Supplement) -> str:
             + "，".join(category_phrase(k, n) for k, n in figures.by_category.items())
             + "。"
         )
-    if figures.by_channel:
+    if figures.by_channel and not figures.by_channel_category:
         text += (
             "按发布渠道：" + "，".join(f"{k}{n}条" for k, n in figures.by_channel.items()) + "。"
         )
@@ -93,6 +101,14 @@ def ledger_sentence(figures: YearFigures, sup: Supplement) -> str:
     if tail:
         text += "其中" + "，".join(tail) + "。"
     return text
+
+
+def _channel_phrase(figures: YearFigures, channel: str, count: int) -> str:
+    """网站490条，其中组织机构类信息140条，…: a channel, with its own categories if it has any."""
+    own = figures.by_channel_category.get(channel)
+    if not own:
+        return f"{channel}{count}条"
+    return f"{channel}{count}条，其中" + "，".join(category_phrase(k, n) for k, n in own.items())
 
 
 def leak_sentence(figures: YearFigures, sup: Supplement) -> str:
