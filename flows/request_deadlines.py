@@ -6,6 +6,8 @@ each notice is sent once (pubreview.notify.reminders). The run's artifact lists 
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 from prefect.runtime import flow_run
@@ -42,10 +44,15 @@ def summary_markdown(run: ReminderRun) -> str:
 
 
 @flow(name="request-deadlines")
-def request_deadlines(within: int | None = None, database_url: str | None = None) -> dict:
-    """One pass of reminders and escalations; `within` overrides PUBREVIEW_REMINDER_DAYS."""
+def request_deadlines(
+    within: int | None = None, at: datetime | None = None, database_url: str | None = None
+) -> dict:
+    """One pass of reminders and escalations; `within` overrides PUBREVIEW_REMINDER_DAYS.
+
+    `at` runs the pass as of another moment (a missed morning caught up, a calendar checked).
+    """
     engine = db.engine_for(database_url) if database_url else None
-    run = send_reminders(engine, within=within, flow_run_id=flow_run.get_id())
+    run = send_reminders(engine, now=at, within=within, flow_run_id=flow_run.get_id())
     logger = get_run_logger()
     logger.info("request deadlines %s: %d sent", run.today.isoformat(), run.sent)
     for problem in run.problems:

@@ -8,7 +8,12 @@ from prefect.client.schemas.schedules import CronSchedule, IntervalSchedule
 from deployments import serve
 
 # Deployments on a cron schedule (office time).
-SCHEDULED = {"annual-report", "request-deadlines"}
+SCHEDULED = {
+    "annual-report",
+    "request-deadlines",
+    "ledger-checkpoint",
+    "ledger-backup",
+}
 
 
 def by_name(monkeypatch: pytest.MonkeyPatch, **env: str) -> dict:

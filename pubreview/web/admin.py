@@ -27,11 +27,13 @@ from starlette.datastructures import UploadFile
 
 from models import Person, Publication, Role, RoleGrant, Unit
 from models.base import utcnow
-from pubreview import db, ledger, settings
+from pubreview import db, settings
 from pubreview.accounts import audit, authz, manage, org, passwords, roles
 from pubreview.accounts.org_export import org_yaml
 from pubreview.errors import NotFound, PubreviewError, ValidationError
 from pubreview.labels import STATUS_LABEL
+from pubreview.ledger import checkpoints, retention
+from pubreview.ledger.verification import verify_all
 from pubreview.publishing import local_now
 from pubreview.report import formats, supplement
 from pubreview.report.build import build_report, choose_edition
@@ -349,8 +351,16 @@ async def person_password(username: str, request: Request, user: SignedIn) -> HT
     def work() -> str:
         with transaction() as session:
             _admin(session, user)
+        # Argon2 takes a moment: hash before the write transaction, not inside it (on SQLite
+        # every other writer would wait for it).
+        passwords.check_policy(password, username)
+        hashed = passwords.hash_password(password)
+        with transaction() as session:
+            _admin(session, user)
             person = org.person(session, username)
-            passwords.set_password(session, person, password, actor=user.username, ip=_ip(request))
+            passwords.store_hash(
+                session, person, hashed, actor=user.username, via="web", ip=_ip(request)
+            )
             return f"已为{person.name}（{person.username}）设置新密码，其原有登录已全部退出。"
 
     try:
@@ -503,15 +513,53 @@ def access_audit(request: Request, user: SignedIn) -> HTMLResponse:
 # ---------------------------------------------------------------- ledger
 
 
+def ledger_state() -> dict:
+    """The newest checkpoint and the newest scheduled backup, as the ledger page shows them."""
+    log = checkpoints.read_log()
+    latest = max(log, key=lambda c: (c.time, c.size), default=None)
+    stored = retention.latest(settings.load().backups)
+    return {
+        "checkpoint": None
+        if latest is None
+        else {**latest.to_dict(), "local_time": local_time(latest.time)},
+        "checkpoints": len(log),
+        "backup": None
+        if stored is None
+        else {
+            "folder": str(stored.folder),
+            "local_time": local_time(stored.created),
+            "entries": stored.entries,
+            "verified": stored.verified,
+        },
+    }
+
+
 @router.get("/admin/ledger", response_class=HTMLResponse)
 def ledger_page(request: Request, user: SignedIn) -> HTMLResponse:
-    """Ledger verify (`pubreview ledger verify`) on request, with its result."""
-    result = None
+    """The newest checkpoint and backup; `pubreview ledger verify` in full on request."""
+    result, error = None, None
     with transaction() as session:
         _admin(session, user)
-        if request.query_params.get("verify"):
-            result = ledger.verify(session)
-    return page("admin_ledger.html", user=user, result=result, checked_at=local_time(utcnow()))
+    try:
+        state = ledger_state()
+    except PubreviewError as exc:
+        # An unreadable checkpoint log is itself what the page must say.
+        state = {"checkpoint": None, "checkpoints": 0, "backup": None, "problem": str(exc)}
+    if request.query_params.get("verify"):
+        # A fresh transaction: the full check reads one snapshot (REPEATABLE READ on PostgreSQL).
+        with transaction() as session:
+            try:
+                result = verify_all(session)
+            except PubreviewError as exc:
+                error = str(exc)
+    return page(
+        "admin_ledger.html",
+        user=user,
+        result=result,
+        error=error,
+        state=state,
+        checked_at=local_time(utcnow()),
+    )
 
 
 # ---------------------------------------------------------------- annual report

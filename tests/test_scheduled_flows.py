@@ -1,0 +1,104 @@
+"""The scheduled flows called as functions: reminders, checkpoint, backup, with their artifacts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+from prefect.testing.utilities import prefect_test_harness
+from sqlalchemy import text
+
+from flows.ledger_backup import ledger_backup
+from flows.ledger_checkpoint import ledger_checkpoint
+from flows.request_deadlines import request_deadlines
+from pubreview import db, migrate
+from pubreview.accounts.org import load_org
+from pubreview.ledger import checkpoints, retention
+from pubreview.notify.outbox import read_outbox
+from tests.conftest import SAMPLE_ORG
+from tests.support.requests import HANDLER, SIGNER, receive
+
+pytestmark = pytest.mark.prefect
+MORNING = datetime(2026, 11, 5, 1, 30, tzinfo=UTC)  # 09:30 in Asia/Shanghai, a Thursday
+
+
+@pytest.fixture(scope="module")
+def prefect_api() -> Iterator[None]:
+    """One temporary Prefect server for this module (it takes 17–19 s to start)."""
+    with prefect_test_harness():
+        yield
+
+
+@pytest.fixture
+def ledger(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A SQLite ledger with the sample organisation; data, keys and backups under tmp_path."""
+    monkeypatch.setenv("PUBREVIEW_DATA_DIR", str(tmp_path / "data"))
+    for name in (
+        "PUBREVIEW_LEDGER_SIGNING_KEY",
+        "PUBREVIEW_LEDGER_CHECKPOINT_DIR",
+        "PUBREVIEW_BACKUP_DIR",
+        "PUBREVIEW_APPRISE_CONFIG",
+        "PUBREVIEW_APPRISE_YAML",
+        "PUBREVIEW_QUIET_HOURS",
+        "PUBREVIEW_REMINDER_DAYS",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PUBREVIEW_NOTIFY_ATTEMPTS", "1")
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    migrate.upgrade(url)
+    engine = db.engine_for(url)
+    with db.transaction(engine) as session:
+        load_org(session, SAMPLE_ORG)
+    return url
+
+
+def artifact(key: str) -> str:
+    """The newest version of an artifact's markdown."""
+    with get_client(sync_client=True) as client:
+        (found,) = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])),
+            limit=1,
+            sort="CREATED_DESC",
+        )
+    return found.data
+
+
+def test_reminders_flow_sends_once_and_summarises(prefect_api: None, ledger: str) -> None:
+    engine = db.engine_for(ledger)
+    soon = receive(engine, date(2026, 10, 12))  # 2 working days left on the morning
+    late = receive(engine, date(2026, 9, 2))  # overdue since 09-30
+    first = request_deadlines(at=MORNING, database_url=ledger)
+    assert first["sent"] == 2 and first["skipped"] is None
+    again = request_deadlines(at=MORNING, database_url=ledger)
+    assert again["sent"] == 0
+    assert len(read_outbox(HANDLER)) == len(read_outbox(SIGNER)) == 1
+    summary = artifact("request-deadlines")
+    assert f"第 {soon} 号" in summary and f"第 {late} 号" in summary and "此前已发送" in summary
+    night = request_deadlines(at=MORNING.replace(hour=14), database_url=ledger)
+    assert "免打扰" in night["skipped"] and "免打扰" in artifact("request-deadlines")
+
+
+def test_checkpoint_and_backup_flows(prefect_api: None, ledger: str, tmp_path: Path) -> None:
+    engine = db.engine_for(ledger)
+    receive(engine, date(2026, 10, 12))
+    made = ledger_checkpoint(database_url=ledger)
+    assert made["size"] == checkpoints.read_log()[-1].size and made["published"] is None
+    assert "台帐检查点" in artifact("ledger-checkpoint") and made["key_id"] in artifact(
+        "ledger-checkpoint"
+    )
+    done = ledger_backup(database_url=ledger, keep_days=14)
+    assert done["verified"] and Path(done["folder"]).parent == tmp_path / "data" / "backups"
+    assert retention.latest(tmp_path / "data" / "backups").verified
+    assert "已核验" in artifact("ledger-backup")
+
+    # A ledger rewritten behind the checkpoint: nothing signed, the run Failed saying why.
+    with engine.begin() as conn:
+        conn.execute(text("DROP TRIGGER IF EXISTS ledger_entries_no_update"))
+        conn.execute(text("UPDATE ledger_entries SET hash = 'x' || substr(hash, 2) WHERE id = 1"))
+    state = ledger_checkpoint(database_url=ledger, return_state=True)
+    assert state.is_failed() and "未签发检查点" in state.message
+    assert "未签发" in artifact("ledger-checkpoint")
