@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
 
 from models.base import Base, Timestamp, enum_by_value, utcnow
 
@@ -17,6 +18,40 @@ class Stage(enum.StrEnum):
     PRE_REVIEW = "prereview"  # 初审: section head, quality and confidentiality
     SIGN_OFF = "signoff"  # 审签: leader in charge
     PUBLICATION = "publication"  # 中心发布: the center
+
+
+class StepId(str):
+    """A step of a configured review chain, by its id (e.g. "secrecy"); reads like a Stage."""
+
+    __slots__ = ()
+
+    @property
+    def value(self) -> str:
+        """The id itself, as `Stage.value` is for the built-in steps."""
+        return str(self)
+
+
+def step_id(value: str | None) -> Stage | StepId | None:
+    """A stored step id as a Stage when it is one of the built-in steps, else a StepId."""
+    if value is None:
+        return None
+    try:
+        return Stage(value)
+    except ValueError:
+        return StepId(value)
+
+
+class StepColumn(TypeDecorator):
+    """The step an item waits on: any chain's step id, read back as `step_id()` gives it."""
+
+    impl = String(32)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):  # noqa: ANN001, ANN201
+        return None if value is None else str(value)
+
+    def process_result_value(self, value, dialect):  # noqa: ANN001, ANN201
+        return step_id(value)
 
 
 class Status(enum.StrEnum):
@@ -51,8 +86,9 @@ class Publication(Base):
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), comment="submitting unit")
     submitter_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
     status: Mapped[Status] = mapped_column(enum_by_value(Status, "publication_status"))
-    stage: Mapped[Stage | None] = mapped_column(
-        enum_by_value(Stage, "stage"), comment="stage awaited while in review"
+    # Any step id of the item's chain (the built-in ones read back as Stage members).
+    stage: Mapped[Stage | StepId | None] = mapped_column(
+        StepColumn(), comment="stage awaited while in review"
     )
     current_revision: Mapped[int] = mapped_column(Integer)
     disclosure: Mapped[Disclosure] = mapped_column(

@@ -8,10 +8,29 @@ from __future__ import annotations
 
 from models import Stage, Status
 
-STAGE_LABEL: dict[Stage, str] = {
-    Stage.PRE_REVIEW: "初审",
-    Stage.SIGN_OFF: "审签",
-    Stage.PUBLICATION: "中心发布",
+
+class _StepLabels(dict):
+    """Labels of the built-in steps; another chain's step reads as its id where no chain is at hand
+    (pubreview.chains gives each item's own labels)."""
+
+    def __missing__(self, key: object) -> str:
+        return str(key)
+
+
+STAGE_LABEL: dict[Stage, str] = _StepLabels(
+    {
+        Stage.PRE_REVIEW: "初审",
+        Stage.SIGN_OFF: "审签",
+        Stage.PUBLICATION: "中心发布",
+    }
+)
+# Who decides: a role's label (models.org.Role values).
+ROLE_LABEL: dict[str, str] = {
+    "submitter": "报送人",
+    "section_head": "科室负责人",
+    "leader": "分管领导",
+    "center": "中心发布人员",
+    "admin": "管理员",
 }
 # What the review run records as the step it waits on while an item is back with its submitter.
 RESUBMISSION_STEP = "resubmission"

@@ -98,6 +98,8 @@ class Settings:
     # and the folder holding the checkpoint log (None: <data dir>/checkpoints).
     ledger_signing_key: Path | None = None
     ledger_checkpoint_dir: Path | None = None
+    # The review chains the office configured (a missing file: 初审 → 审签 → 中心发布).
+    chains_file: Path = PROJECT_ROOT / "config" / "chains.yaml"
     # Disclosure requests: remind the handler this many working days before the deadline;
     # no reminder goes out in the quiet hours (start hour, end hour; office time).
     reminder_days: int = 3
@@ -183,6 +185,7 @@ def load() -> Settings:
         ledger_signing_key=_path("PUBREVIEW_LEDGER_SIGNING_KEY"),
         ledger_checkpoint_dir=_path("PUBREVIEW_LEDGER_CHECKPOINT_DIR"),
         workdays_file=Path(env("PUBREVIEW_WORKDAYS") or PROJECT_ROOT / "config" / "workdays.yaml"),
+        chains_file=Path(env("PUBREVIEW_CHAINS") or PROJECT_ROOT / "config" / "chains.yaml"),
         reminder_days=_int("PUBREVIEW_REMINDER_DAYS", 3),
         quiet_hours=_hours("PUBREVIEW_QUIET_HOURS", (20, 8)),
         backup_dir=_path("PUBREVIEW_BACKUP_DIR"),

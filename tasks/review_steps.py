@@ -10,8 +10,9 @@ from prefect.cache_policies import NO_CACHE
 
 from models import LedgerKind, Publication, Status, Unit
 from pubreview import db, ledger, settings
+from pubreview.chains.binding import chain_of
 from pubreview.clock import local_time
-from pubreview.labels import STAGE_LABEL, STATUS_LABEL
+from pubreview.labels import STATUS_LABEL
 from pubreview.ledger import checkpoints
 from pubreview.notify.records import failed_deliveries
 from pubreview.orchestration import waiting_key
@@ -113,7 +114,8 @@ def history_artifact(publication_id: int) -> None:
     with db.transaction() as session:
         pub = get(session, publication_id)
         rows = history_rows(session, publication_id)
-        where = STATUS_LABEL[pub.status] + (f" · 待{STAGE_LABEL[pub.stage]}" if pub.stage else "")
+        label = chain_of(session, pub).label_of(pub.stage) if pub.stage else ""
+        where = STATUS_LABEL[pub.status] + (f" · 待{label}" if pub.stage else "")
         screening = screening_of(session, publication_id, pub.current_revision) or {}
         undelivered = failed_deliveries(session, publication_id)
     findings = screening.get("findings", [])

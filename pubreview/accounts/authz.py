@@ -13,8 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import LedgerEntry, LedgerKind, Person, Publication, Role, RoleGrant, Unit
+from pubreview.chains.binding import chain_of
 from pubreview.errors import Forbidden
-from pubreview.review.workflow import STAGE_ROLE, UNIT_SCOPED
 
 
 class Action(enum.StrEnum):
@@ -64,9 +64,10 @@ def _may_view(session: Session, who: object, roles: frozenset, pub: Publication)
         return True
     if _holds(roles, Role.CENTER) or _holds(roles, Role.ADMIN):
         return True
-    for stage, role in STAGE_ROLE.items():
-        scope = pub.unit_id if stage in UNIT_SCOPED else None
-        if _holds(roles, role, scope):
+    from pubreview.review.deciders import step_scope  # deciders imports the org, which needs us
+
+    for step in chain_of(session, pub).steps:
+        if _holds(roles, step.role, step_scope(session, pub, step)):
             return True
     decided = session.scalars(
         select(LedgerEntry.id)

@@ -14,6 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import LedgerEntry, LedgerKind, Publication, Stage, Status
+from models.publication import StepId, step_id
+from pubreview.chains.binding import from_payload
+from pubreview.chains.definitions import DEFAULT_CHAIN, Chain
 from pubreview.review.workflow import Outcome, next_position
 
 
@@ -37,7 +40,8 @@ class CacheMismatch:
 @dataclass
 class _State:
     status: Status | None = None
-    stage: Stage | None = None
+    stage: Stage | StepId | None = None
+    chain: Chain = DEFAULT_CHAIN  # as the submission entry recorded it
     revision: int | None = None
     title: str | None = None
     category: str | None = None
@@ -46,7 +50,10 @@ class _State:
 def _apply(state: _State, kind: str, revision: int | None, stage: str | None, outcome, payload):
     """Move the replayed state by one entry, as the code that appended it moved the row."""
     if kind in (LedgerKind.SUBMITTED, LedgerKind.RESUBMITTED):
-        state.status, state.stage, state.revision = Status.IN_REVIEW, Stage.PRE_REVIEW, revision
+        if kind == LedgerKind.SUBMITTED:
+            state.chain = from_payload(payload)
+        state.status, state.revision = Status.IN_REVIEW, revision
+        state.stage = step_id(state.chain.first.id)
         state.title = payload.get("title", state.title)
         state.category = payload.get("category", state.category)
     elif kind == LedgerKind.IMPORTED:
@@ -54,7 +61,7 @@ def _apply(state: _State, kind: str, revision: int | None, stage: str | None, ou
         state.title = payload.get("title", state.title)
         state.category = payload.get("category", state.category)
     elif kind == LedgerKind.DECIDED and stage and outcome:
-        state.status, state.stage = next_position(Stage(stage), Outcome(outcome))
+        state.status, state.stage = next_position(step_id(stage), Outcome(outcome), state.chain)
         if payload.get("publish_at") and state.status is Status.PUBLISHED:
             state.status = Status.SCHEDULED
     elif kind == LedgerKind.PUBLISHED and state.status is Status.SCHEDULED:

@@ -14,14 +14,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Person, Publication, Stage, Unit
+from models import Person, Publication, Unit
 from pubreview import publishing
-from pubreview.labels import OUTCOME_LABEL, STAGE_LABEL, STATUS_LABEL
+from pubreview.chains.binding import chain_of
+from pubreview.labels import OUTCOME_LABEL, STATUS_LABEL
 from pubreview.notify.recipients import Notice, Recipient
 from pubreview.publishing import catalog as catalog_mod
 from pubreview.rendering import environment
 from pubreview.review.submission import screening_of
-from pubreview.review.workflow import Outcome
+from pubreview.review.workflow import Outcome, publishes, screens
 from pubreview.web.links import review_link
 
 
@@ -38,12 +39,12 @@ def _decide(pub_id: int, username: str, outcome: str, extra: str = "") -> str:
     return f"pubreview decide {pub_id} {outcome} --as {username}{extra}"
 
 
-def _step_commands(notice: Notice, to: Recipient, pub: Publication) -> list[str]:
+def _step_commands(session: Session, notice: Notice, to: Recipient, pub: Publication) -> list[str]:
     """The exact commands the recipient may run to decide the step."""
     pub_id, user = notice.publication_id, to.username
-    if notice.event == Stage.PRE_REVIEW.value:
+    if screens(notice.event, chain_of(session, pub)):
         approve = _decide(pub_id, user, "approve", " --attest-no-secrets")
-    elif notice.event == Stage.PUBLICATION.value:
+    elif publishes(notice.event):
         channels = catalog_mod.load().channels
         hand = [c for c in pub.channels if c not in channels or channels[c].kind != "site"]
         approve = _decide(pub_id, user, "approve", "".join(f" --url {c}=URL" for c in hand))
@@ -79,14 +80,14 @@ def common_context(session: Session, notice: Notice, to: Recipient) -> dict[str,
         "submitter": submitter.name,
         "submitter_username": submitter.username,
         "revision": notice.revision,
-        "stage_label": STAGE_LABEL[Stage(notice.stage)],
+        "stage_label": chain_of(session, pub).label_of(notice.stage),
         "status_label": STATUS_LABEL[pub.status],
         "recipient": to.name,
         "recipient_username": to.username,
         "decision": None
         if decision is None
         else {
-            "stage_label": STAGE_LABEL[Stage(decision.stage)],
+            "stage_label": chain_of(session, pub).label_of(decision.stage),
             "outcome_label": OUTCOME_LABEL[Outcome(decision.outcome)],
             "by": decider,
             "comment": decision.comment,
@@ -102,9 +103,9 @@ def step_context(session: Session, notice: Notice, to: Recipient) -> dict[str, A
     """A stage waits on the recipient: the commands to decide it and their personal link."""
     ctx = common_context(session, notice, to)
     pub = session.get(Publication, notice.publication_id)
-    ctx["commands"] = _step_commands(notice, to, pub)
+    ctx["commands"] = _step_commands(session, notice, to, pub)
     ctx["link"] = review_link(to.username, pub.id, notice.stage, notice.revision)
-    if notice.event == Stage.PRE_REVIEW.value:
+    if screens(notice.event, chain_of(session, pub)):
         ctx["findings"] = _findings(session, notice)
     return ctx
 
@@ -151,4 +152,7 @@ def render(event: str, context: dict[str, Any]) -> Message:
 
 def message_for(session: Session, notice: Notice, to: Recipient) -> Message:
     """The message telling one recipient about one notice."""
-    return render(notice.event, CONTEXTS[notice.event](session, notice, to))
+    if notice.event in CONTEXTS:
+        return render(notice.event, CONTEXTS[notice.event](session, notice, to))
+    # A step of a configured chain: one message for every such step, naming it.
+    return render("step", step_context(session, notice, to))

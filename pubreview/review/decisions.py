@@ -14,16 +14,17 @@ from sqlalchemy.orm import Session
 
 from models import LedgerEntry, LedgerKind, Person, Publication, Stage, Status
 from models.base import utcnow
-from models.publication import Disclosure
+from models.publication import Disclosure, StepId, step_id
 from pubreview import ledger, publishing, settings
 from pubreview.accounts import org
+from pubreview.chains.binding import chain_of
 from pubreview.errors import DecisionRefused, ValidationError
-from pubreview.labels import DISCLOSURE_LABEL, OUTCOME_LABEL, STAGE_LABEL, STATUS_LABEL
+from pubreview.labels import DISCLOSURE_LABEL, OUTCOME_LABEL, STATUS_LABEL
 from pubreview.ledger import content
 from pubreview.publishing import catalog as catalog_mod
 from pubreview.review import deciders
 from pubreview.review.submission import current_revision, get, screening_of
-from pubreview.review.workflow import Outcome, event_name, next_position
+from pubreview.review.workflow import Outcome, event_name, next_position, publishes, screens
 from pubreview.site.content import safe_url
 
 
@@ -36,7 +37,7 @@ class DecisionRequest:
     outcome: Outcome
     # The step and revision the person was looking at; None means "whatever is open now"
     # (the command line without --stage/--revision).
-    stage: Stage | None = None
+    stage: Stage | StepId | None = None
     revision: int | None = None
     comment: str | None = None
     attest: bool = False  # 初审: no classified or private content (无涉密及个人隐私内容)
@@ -80,8 +81,9 @@ class DecisionResult:
         return asdict(self)
 
 
-def _already(pub: Publication, entry: LedgerEntry) -> DecisionResult:
-    stage = Stage(entry.stage)
+def _already(session: Session, pub: Publication, entry: LedgerEntry) -> DecisionResult:
+    stage = step_id(entry.stage)
+    chain = chain_of(session, pub)
     return DecisionResult(
         publication_id=pub.id,
         revision=entry.revision,
@@ -92,9 +94,9 @@ def _already(pub: Publication, entry: LedgerEntry) -> DecisionResult:
         entry_id=entry.id,
         status=pub.status.value,
         next_stage=pub.stage.value if pub.stage else None,
-        event=event_name(stage, Outcome(entry.outcome)),
+        event=event_name(stage, Outcome(entry.outcome), chain),
         message=(
-            f"已记录过：{entry.actor} 已在第 {entry.revision} 稿的{STAGE_LABEL[stage]}环节决定"
+            f"已记录过：{entry.actor} 已在第 {entry.revision} 稿的{chain.label_of(stage)}环节决定"
             f"「{OUTCOME_LABEL[entry.outcome]}」（台帐第 {entry.id} 条），本次未作更改"
         ),
     )
@@ -111,15 +113,17 @@ def decide(session: Session, request: DecisionRequest) -> DecisionResult:
             f"第 {rev_number} 稿已被第 {pub.current_revision} 稿取代，请审阅当前稿后再决定"
         )
     decided = ledger.decisions_on(session, pub.id, rev_number)
+    label = chain_of(session, pub).label_of
     stage = request.stage
-    if stage is not None and (pub.status is not Status.IN_REVIEW or stage is not pub.stage):
-        closed = next((e for e in decided if e.stage == stage.value), None)
+    if stage is not None and (pub.status is not Status.IN_REVIEW or stage != pub.stage):
+        # The latest decision at that step (a step returned to is decided again).
+        closed = next((e for e in reversed(decided) if e.stage == stage.value), None)
         if closed is None:
-            raise DecisionRefused(f"第 {pub.id} 号信息的{STAGE_LABEL[stage]}环节目前未开放")
+            raise DecisionRefused(f"第 {pub.id} 号信息的{label(stage)}环节目前未开放")
         if closed.actor == request.username and closed.outcome == outcome.value:
-            return _already(pub, closed)
+            return _already(session, pub, closed)
         raise DecisionRefused(
-            f"第 {rev_number} 稿的{STAGE_LABEL[stage]}环节已结束：{closed.actor} 已决定"
+            f"第 {rev_number} 稿的{label(stage)}环节已结束：{closed.actor} 已决定"
             f"「{OUTCOME_LABEL[closed.outcome]}」"
         )
     last = decided[-1] if decided else None
@@ -130,9 +134,9 @@ def decide(session: Session, request: DecisionRequest) -> DecisionResult:
         and last is not None
         and last.actor == request.username
         and last.outcome == outcome.value
-        and (pub.status is not Status.IN_REVIEW or Stage(last.stage) is not pub.stage)
+        and (pub.status is not Status.IN_REVIEW or last.stage != pub.stage)
     ):
-        return _already(pub, last)
+        return _already(session, pub, last)
     if pub.status is not Status.IN_REVIEW:
         waiting = "，正等待报送人修改后重新提交" if pub.status is Status.RETURNED else ""
         raise DecisionRefused(
@@ -145,10 +149,10 @@ def decide(session: Session, request: DecisionRequest) -> DecisionResult:
     if stage is None and len(held) > 1:
         # Someone who could decide two steps must say which one they mean: the item may have
         # moved on from the step they reviewed a moment ago.
-        names = "、".join(STAGE_LABEL[s] for s in held)
+        names = "、".join(label(s) for s in held)
         raise DecisionRefused(
             f"您可决定第 {pub.id} 号信息的多个环节（{names}），请指明本次决定的环节"
-            f"（当前待{STAGE_LABEL[pub.stage]}）",
+            f"（当前待{label(pub.stage)}）",
             cli_hint="--stage",
         )
     _check_request(session, pub, request, rev_number)
@@ -160,7 +164,8 @@ def _check_request(
 ) -> None:
     """What the decision itself must carry: attestation, a reason, a valid time and URLs."""
     outcome = request.outcome
-    if outcome is Outcome.APPROVE and pub.stage is Stage.PRE_REVIEW and not request.attest:
+    first = screens(pub.stage, chain_of(session, pub))
+    if outcome is Outcome.APPROVE and first and not request.attest:
         raise DecisionRefused(
             "初审同意前须确认：无涉密及个人隐私内容（请勾选保密审查确认）",
             cli_hint="--attest-no-secrets",
@@ -171,7 +176,7 @@ def _check_request(
         )
     if (
         outcome is Outcome.APPROVE
-        and pub.stage is Stage.PUBLICATION
+        and publishes(pub.stage)
         and pub.disclosure is not Disclosure.ACTIVE
     ):
         raise DecisionRefused(
@@ -183,7 +188,7 @@ def _check_request(
     for channel, url in (request.urls or {}).items():
         if safe_url(url) is None:
             raise ValidationError(f"{channel}的地址「{url}」不是 http:// 或 https:// 开头的网址")
-    if outcome is Outcome.APPROVE and pub.stage is Stage.PRE_REVIEW:
+    if outcome is Outcome.APPROVE and first:
         _check_screening(session, pub.id, rev_number, request.override_reason)
     if outcome is Outcome.APPROVE:
         # A sign-off is bound to the content: what is stored now must be what was submitted.
@@ -204,7 +209,7 @@ def _publish_time(publish_at: datetime) -> datetime:
 
 def _check_publish_at(pub: Publication, outcome: Outcome, publish_at: datetime) -> None:
     """A publish time belongs to the center's approval and lies in the future."""
-    if pub.stage is not Stage.PUBLICATION or outcome is not Outcome.APPROVE:
+    if not publishes(pub.stage) or outcome is not Outcome.APPROVE:
         raise ValidationError("定时发布时间只能在中心发布环节同意时填写")
     if _publish_time(publish_at) <= utcnow():
         when = _publish_time(publish_at).strftime("%Y-%m-%d %H:%M")
@@ -230,11 +235,13 @@ def _record(
     session: Session, pub: Publication, person: Person, request: DecisionRequest
 ) -> DecisionResult:
     stage, outcome = pub.stage, request.outcome
+    chain = chain_of(session, pub)
+    first = screens(stage, chain)
     revision = current_revision(session, pub)
     publish_at = _publish_time(request.publish_at) if request.publish_at else None
     channels = (
         _channel_urls(pub, request.urls or {})
-        if (stage is Stage.PUBLICATION and outcome is Outcome.APPROVE)
+        if (publishes(stage) and outcome is Outcome.APPROVE)
         else {}
     )
     override = (request.override_reason or "").strip() or None
@@ -250,23 +257,24 @@ def _record(
         flow_run_id=request.flow_run_id,
         payload={
             "fingerprint": revision.fingerprint,
-            "attest_no_secrets": request.attest if stage is Stage.PRE_REVIEW else None,
+            "attest_no_secrets": request.attest if first else None,
             "via": request.via,
             "urls": channels,
-            "screening_override": override if stage is Stage.PRE_REVIEW else None,
+            "screening_override": override if first else None,
             "publish_at": publish_at.isoformat() if publish_at else None,
         },
-        # One decision per stage per revision, enforced by the database as well.
-        dedupe_key=f"decided:{pub.id}:{revision.number}:{stage.value}",
+        # One decision per stage per revision, enforced by the database as well (a step
+        # returned to from the next one is decided again: its later rounds are numbered).
+        dedupe_key=_decision_key(session, pub.id, revision.number, stage.value),
     )
-    status, next_stage = next_position(stage, outcome)
+    status, next_stage = next_position(stage, outcome, chain)
     if publish_at is not None:
         # The channels go out at the publish time (publishing.publish_due), not before.
         status = Status.SCHEDULED
     pub.status, pub.stage, pub.waiting_since = status, next_stage, utcnow()
     if status is Status.PUBLISHED:
         publishing.record_channels(session, pub, channels, actor=person.username)
-    then = f"，等待{STAGE_LABEL[next_stage]}" if next_stage else ""
+    then = f"，等待{chain.label_of(next_stage)}" if next_stage else ""
     if publish_at:
         then += f"，将于 {publish_at.strftime('%Y-%m-%d %H:%M')} 发布"
     return DecisionResult(
@@ -279,13 +287,20 @@ def _record(
         entry_id=entry.id,
         status=status.value,
         next_stage=next_stage.value if next_stage else None,
-        event="publication.scheduled" if publish_at else event_name(stage, outcome),
+        event="publication.scheduled" if publish_at else event_name(stage, outcome, chain),
         message=(
             f"已记录：{person.username} 在第 {pub.id} 号信息第 {revision.number} 稿的"
-            f"{STAGE_LABEL[stage]}环节决定「{OUTCOME_LABEL[outcome.value]}」"
+            f"{chain.label_of(stage)}环节决定「{OUTCOME_LABEL[outcome.value]}」"
             f"（台帐第 {entry.id} 条）；当前状态：{STATUS_LABEL[status]}{then}"
         ),
     )
+
+
+def _decision_key(session: Session, pub_id: int, revision: int, stage: str) -> str:
+    """The decision's dedupe key: the first at a step plain, a later round numbered."""
+    key = f"decided:{pub_id}:{revision}:{stage}"
+    earlier = sum(1 for e in ledger.decisions_on(session, pub_id, revision) if e.stage == stage)
+    return key if earlier == 0 else f"{key}:{earlier + 1}"
 
 
 def _channel_urls(pub: Publication, urls: dict[str, str]) -> dict[str, str | None]:

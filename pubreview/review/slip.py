@@ -14,9 +14,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import LedgerEntry, LedgerKind, Person, Revision, Role, Stage, Unit
+from models import LedgerEntry, LedgerKind, Person, Revision, Role, Unit
 from models.base import as_utc
 from pubreview import ledger
+from pubreview.chains.binding import chain_of
+from pubreview.chains.definitions import Chain
 from pubreview.labels import (
     ADOPTION_LEVEL_LABEL,
     KIND_LABEL,
@@ -29,7 +31,6 @@ from pubreview.labels import (
 from pubreview.publishing import OFFICE_TIMEZONE
 from pubreview.review.deciders import ROLE_LABEL
 from pubreview.review.submission import get
-from pubreview.review.workflow import STAGE_ROLE, UNIT_SCOPED
 
 # Process bookkeeping, not steps anyone took: a stage opening, a message being delivered.
 _NOT_STEPS = frozenset({LedgerKind.STAGE_OPENED, LedgerKind.NOTIFIED})
@@ -79,22 +80,24 @@ def _who(people: dict[str, Person], username: str | None) -> tuple[str, str]:
     return (person.name if person else username), username
 
 
-def _role(entry: LedgerEntry, unit: Unit) -> str:
+def _role(entry: LedgerEntry, unit: Unit, chain: Chain, units: dict[str, str]) -> str:
     """The role the step was taken in, with the unit where the role is held per unit."""
     if entry.actor in (None, SYSTEM):
         return "系统"
     if entry.kind in (LedgerKind.SUBMITTED, LedgerKind.RESUBMITTED):
         return f"{unit.name}·{ROLE_LABEL[Role.SUBMITTER.value]}"
-    if entry.kind == LedgerKind.DECIDED and entry.stage:
-        stage = Stage(entry.stage)
-        label = ROLE_LABEL[STAGE_ROLE[stage].value]
-        return f"{unit.name}·{label}" if stage in UNIT_SCOPED else label
+    if entry.kind == LedgerKind.DECIDED and chain.has(entry.stage):
+        step = chain.step(entry.stage)
+        label = ROLE_LABEL[step.role.value]
+        if step.named_unit is not None:
+            return f"{units.get(step.named_unit, step.named_unit)}·{label}"
+        return f"{unit.name}·{label}" if step.unit_scoped else label
     if entry.kind == LedgerKind.IMPORTED:
         return "台帐导入"
     return ROLE_LABEL[Role.CENTER.value]
 
 
-def _decision(entry: LedgerEntry) -> tuple[str, str, list[str]]:
+def _decision(entry: LedgerEntry, chain: Chain) -> tuple[str, str, list[str]]:
     """(step, decision, notes) of one entry."""
     p = entry.payload or {}
     kind = entry.kind
@@ -110,7 +113,8 @@ def _decision(entry: LedgerEntry) -> tuple[str, str, list[str]]:
         notes += [f"{c}：{u}" for c, u in (p.get("urls") or {}).items() if u]
         if p.get("via") in VIA_LABEL:
             notes.append(f"经{VIA_LABEL[p['via']]}办理")
-        return stage_label(entry.stage), outcome_label(entry.outcome), notes
+        step = chain.label_of(entry.stage) if chain.has(entry.stage) else stage_label(entry.stage)
+        return step, outcome_label(entry.outcome), notes
     if kind == LedgerKind.SCREENED:
         blocking = sum(1 for f in p.get("findings", []) if f.get("severity") == "block")
         notes = [f"阻断问题 {blocking} 处"] if blocking else []
@@ -159,10 +163,12 @@ def approval_slip(session: Session, publication_id: int) -> Slip:
         ).all()
     )
     steps = []
+    chain = chain_of(session, pub)
+    units = dict(session.execute(select(Unit.code, Unit.name)).all())
     for entry in entries:
         if entry.kind in _NOT_STEPS:
             continue
-        step, decision, notes = _decision(entry)
+        step, decision, notes = _decision(entry, chain)
         name, username = _who(people, entry.actor)
         acting_for = (entry.payload or {}).get("acting_for")
         steps.append(
@@ -173,7 +179,7 @@ def approval_slip(session: Session, publication_id: int) -> Slip:
                 revision=entry.revision,
                 name=name,
                 username=username,
-                role=_role(entry, unit),
+                role=_role(entry, unit, chain, units),
                 decision=decision,
                 opinion=_opinion(entry),
                 fingerprint=(entry.payload or {}).get("fingerprint")

@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 from models import Person, Publication, Status, Unit
 from models.base import as_utc, utcnow
 from pubreview import ledger, publishing
+from pubreview.chains.binding import chain_of
 from pubreview.clock import local_time
-from pubreview.labels import STAGE_LABEL, STATUS_LABEL
+from pubreview.labels import STATUS_LABEL
 from pubreview.notify.records import failed_deliveries
 from pubreview.review import deciders
 from pubreview.review.submission import screening_of
@@ -65,7 +66,7 @@ def item_status(session: Session, pub: Publication) -> ItemStatus:
         status=pub.status.value,
         status_label=STATUS_LABEL[pub.status],
         stage=pub.stage.value if pub.stage else None,
-        stage_label=STAGE_LABEL[pub.stage] if pub.stage else None,
+        stage_label=chain_of(session, pub).label_of(pub.stage) if pub.stage else None,
         waiting_on=[p.username for p in deciders.eligible(session, pub)],
         since=since.isoformat(timespec="seconds"),
         waited_hours=round((utcnow() - since).total_seconds() / 3600, 2),

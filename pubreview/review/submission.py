@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session, selectinload
 
 from models import Attachment, LedgerKind, Publication, Revision, Role, Stage, Status, Unit
 from models.base import utcnow
-from models.publication import Disclosure
+from models.publication import Disclosure, step_id
 from pubreview import ledger
 from pubreview.accounts import org
+from pubreview.chains import binding, selection
 from pubreview.errors import DecisionRefused, NotFound, ValidationError
 from pubreview.labels import STATUS_LABEL
 from pubreview.publishing import catalog as catalog_mod
@@ -177,6 +178,14 @@ def submit(
             f"报送单位：{person.name}（{person.username}）不是{unit.name}的报送人",
             field="unit",
         )
+    # The chain is chosen now and recorded with the submission: the item finishes on it.
+    chain = selection.choose(
+        selection.configured(),
+        category=draft.category,
+        disclosure=draft.disclosure.value,
+        unit=unit.code,
+        channels=draft.channels,
+    )
     now = utcnow()
     publication = Publication(
         title=title,
@@ -185,7 +194,7 @@ def submit(
         unit_id=unit.id,
         submitter_id=person.id,
         status=Status.IN_REVIEW,
-        stage=Stage.PRE_REVIEW,
+        stage=step_id(chain.first.id),
         current_revision=1,
         disclosure=draft.disclosure,
         disclosure_reason=reason,
@@ -200,11 +209,15 @@ def submit(
         kind=LedgerKind.SUBMITTED,
         publication_id=publication.id,
         revision=1,
-        stage=Stage.PRE_REVIEW.value,
+        stage=chain.first.id,
         actor=person.username,
-        payload=_revision_payload(publication, revision, draft.attachments, unit.code),
+        payload={
+            **_revision_payload(publication, revision, draft.attachments, unit.code),
+            "chain": chain.to_dict(),
+        },
         dedupe_key=f"revision:{publication.id}:1",
     )
+    binding.remember(session, publication.id, chain)
     record_screening(session, publication, revision, draft.attachments, screened)
     return publication
 
@@ -243,10 +256,11 @@ def resubmit(
             "修改稿与退回稿完全相同：请按退回意见修改标题、正文或附件后再提交", field="body"
         )
     now = utcnow()
+    first = binding.chain_of(session, publication).first.id
     publication.title, publication.current_revision = new_title, number
     publication.status, publication.stage, publication.waiting_since = (
         Status.IN_REVIEW,
-        Stage.PRE_REVIEW,
+        step_id(first),
         now,
     )
     unit = session.get(Unit, publication.unit_id)
@@ -255,7 +269,7 @@ def resubmit(
         kind=LedgerKind.RESUBMITTED,
         publication_id=publication.id,
         revision=number,
-        stage=Stage.PRE_REVIEW.value,
+        stage=first,
         actor=person.username,
         payload=_revision_payload(publication, revision, attachments, unit.code),
         dedupe_key=f"revision:{publication.id}:{number}",

@@ -1,10 +1,16 @@
-"""The procedure's rules as pure functions: which stage follows which, and who decides it."""
+"""The procedure's rules as pure functions: which step follows which in an item's chain.
+
+Each function takes the item's chain (`pubreview.chains.binding.chain_of`); without one it is
+the built-in default, 初审 → 审签 → 中心发布, which the module-level constants below describe.
+"""
 
 from __future__ import annotations
 
 import enum
 
 from models import Role, Stage, Status
+from models.publication import StepId, step_id
+from pubreview.chains.definitions import DEFAULT_CHAIN, PUBLICATION_STEP, TO_PREVIOUS, Chain
 
 
 class Outcome(enum.StrEnum):
@@ -34,23 +40,37 @@ TERMINAL: frozenset[Status] = frozenset(
 OPEN: frozenset[Status] = frozenset({Status.IN_REVIEW, Status.RETURNED, Status.SCHEDULED})
 
 
-def next_position(stage: Stage, outcome: Outcome) -> tuple[Status, Stage | None]:
-    """Where a publication stands after `outcome` at `stage`."""
+def next_position(
+    stage: Stage | str, outcome: Outcome, chain: Chain = DEFAULT_CHAIN
+) -> tuple[Status, Stage | StepId | None]:
+    """Where a publication stands after `outcome` at `stage` of its chain."""
     if outcome is Outcome.REJECT:
         return Status.REJECTED, None
+    index = chain.index(stage)
     if outcome is Outcome.RETURN:
+        if chain.steps[index].return_to == TO_PREVIOUS and index > 0:
+            return Status.IN_REVIEW, step_id(chain.steps[index - 1].id)
         return Status.RETURNED, None
-    index = STAGES.index(stage)
-    if index + 1 == len(STAGES):
+    if index + 1 == len(chain.steps):
         return Status.PUBLISHED, None
-    return Status.IN_REVIEW, STAGES[index + 1]
+    return Status.IN_REVIEW, step_id(chain.steps[index + 1].id)
 
 
-def event_name(stage: Stage, outcome: Outcome) -> str:
+def event_name(stage: Stage | str, outcome: Outcome, chain: Chain = DEFAULT_CHAIN) -> str:
     """The Prefect event a decision emits, e.g. publication.prereview.approved."""
-    if stage is Stage.PUBLICATION and outcome is Outcome.APPROVE:
+    if str(stage) == PUBLICATION_STEP and outcome is Outcome.APPROVE:
         return "publication.published"
     past = {Outcome.APPROVE: "approved", Outcome.RETURN: "returned", Outcome.REJECT: "rejected"}
-    if stage is Stage.SIGN_OFF and outcome is Outcome.APPROVE:
+    if str(stage) == Stage.SIGN_OFF.value and outcome is Outcome.APPROVE:
         return "publication.signed_off"
-    return f"publication.{stage.value}.{past[outcome]}"
+    return f"publication.{step_id(str(stage)).value}.{past[outcome]}"
+
+
+def screens(stage: Stage | str | None, chain: Chain = DEFAULT_CHAIN) -> bool:
+    """Whether the step carries 初审's duties: the no-secrets attestation and the screening."""
+    return stage is not None and str(stage) == chain.first.id
+
+
+def publishes(stage: Stage | str | None) -> bool:
+    """Whether the step is 中心发布: its approval publishes (URLs, 定时发布, 公开属性)."""
+    return stage is not None and str(stage) == PUBLICATION_STEP

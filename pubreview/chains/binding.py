@@ -1,0 +1,46 @@
+"""An item's chain as the ledger recorded it at submission: it finishes on that version.
+
+The submission entry's payload carries the chain (name, version, steps). Items submitted
+before chains were configurable carry none and follow the built-in default, which is the
+procedure they were submitted under.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import LedgerEntry, LedgerKind, Publication
+from pubreview.chains.definitions import DEFAULT_CHAIN, Chain
+
+# Where a session keeps the chains it has read (they never change once recorded).
+_CACHE_KEY = "pubreview.chains"
+
+
+def from_payload(payload: dict | None) -> Chain:
+    """The chain a submission entry's payload records (the default when it records none)."""
+    recorded = (payload or {}).get("chain")
+    return Chain.from_dict(recorded) if recorded else DEFAULT_CHAIN
+
+
+def chain_of(session: Session, pub: Publication | int) -> Chain:
+    """The chain the item was bound to when it was submitted."""
+    pub_id = pub if isinstance(pub, int) else pub.id
+    cache = session.info.setdefault(_CACHE_KEY, {})
+    if pub_id not in cache:
+        payload = session.scalars(
+            select(LedgerEntry.payload)
+            .where(
+                LedgerEntry.publication_id == pub_id,
+                LedgerEntry.kind == LedgerKind.SUBMITTED,
+            )
+            .order_by(LedgerEntry.id)
+            .limit(1)
+        ).first()
+        cache[pub_id] = from_payload(payload if isinstance(payload, dict) else None)
+    return cache[pub_id]
+
+
+def remember(session: Session, pub_id: int, chain: Chain) -> None:
+    """The chain just recorded for an item, so this session need not read it back."""
+    session.info.setdefault(_CACHE_KEY, {})[pub_id] = chain

@@ -1,0 +1,166 @@
+"""A chain's definition: named, ordered steps, each with who decides it; versioned by content.
+
+The built-in default is today's procedure, 初审 → 审签 → 中心发布, with the same step ids,
+roles and labels, so an office that configures nothing sees no change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+
+from models import Role
+
+# Who decides a step: the role's holders for the submitting unit, for one named unit, or anyone
+# in the office holding the role.
+UNIT = "unit"
+OFFICE = "office"
+# Where a return from a step goes.
+TO_SUBMITTER = "submitter"
+TO_PREVIOUS = "previous"
+# The step that publishes: the center console and the channel records look for this id.
+PUBLICATION_STEP = "publication"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a chain."""
+
+    id: str
+    label: str
+    role: Role
+    # UNIT (the submitting unit), OFFICE (anyone holding the role), or a unit code.
+    scope: str = UNIT
+    deadline_days: int | None = None  # working days
+    return_to: str = TO_SUBMITTER
+
+    @property
+    def unit_scoped(self) -> bool:
+        """Decided by the role's holders for the submitting unit."""
+        return self.scope == UNIT
+
+    @property
+    def named_unit(self) -> str | None:
+        """The code of the one unit whose role holders decide, if the step names one."""
+        return None if self.scope in (UNIT, OFFICE) else self.scope
+
+    def to_dict(self) -> dict:
+        """Plain data, as the ledger records it."""
+        out = asdict(self)
+        out["role"] = self.role.value
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Step:
+        """The step as the ledger recorded it."""
+        return cls(
+            id=data["id"],
+            label=data["label"],
+            role=Role(data["role"]),
+            scope=data.get("scope", UNIT),
+            deadline_days=data.get("deadline_days"),
+            return_to=data.get("return_to", TO_SUBMITTER),
+        )
+
+
+@dataclass(frozen=True)
+class Chain:
+    """A named, ordered list of steps."""
+
+    name: str
+    steps: tuple[Step, ...]
+    label: str = ""
+
+    @property
+    def version(self) -> str:
+        """The definition's content hash: what an item in flight is bound to."""
+        canonical = json.dumps(
+            {"name": self.name, "steps": [s.to_dict() for s in self.steps]},
+            ensure_ascii=False,
+            sort_keys=True,
+            separators=(",", ":"),
+        )
+        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+    @property
+    def first(self) -> Step:
+        """Where review starts (and starts again after a resubmission)."""
+        return self.steps[0]
+
+    def step(self, step_id: str) -> Step:
+        """The step with this id (KeyError when the chain has none)."""
+        for s in self.steps:
+            if s.id == str(step_id):
+                return s
+        raise KeyError(step_id)
+
+    def index(self, step_id: str) -> int:
+        """The step's position in the chain."""
+        return [s.id for s in self.steps].index(str(step_id))
+
+    def has(self, step_id: str | None) -> bool:
+        """Whether the chain has this step."""
+        return step_id is not None and any(s.id == str(step_id) for s in self.steps)
+
+    def label_of(self, step_id: str) -> str:
+        """The step's Chinese label (the id itself for a step the chain lacks)."""
+        return self.step(step_id).label if self.has(step_id) else str(step_id)
+
+    def to_dict(self) -> dict:
+        """Plain data, as the ledger records it at submission: name, version and steps."""
+        return {
+            "name": self.name,
+            "label": self.label,
+            "version": self.version,
+            "steps": [s.to_dict() for s in self.steps],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Chain:
+        """The chain as the ledger recorded it."""
+        return cls(
+            name=data["name"],
+            steps=tuple(Step.from_dict(s) for s in data["steps"]),
+            label=data.get("label", ""),
+        )
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Items matching every condition given get `chain`; an empty condition matches all."""
+
+    chain: str
+    categories: frozenset[str] = frozenset()
+    disclosures: frozenset[str] = frozenset()
+    units: frozenset[str] = frozenset()
+    channels: frozenset[str] = frozenset()
+    line: int = 0  # where the rule is written, for messages
+
+
+@dataclass(frozen=True)
+class ChainSet:
+    """Every chain the office defined, the rules choosing one, and the default."""
+
+    chains: dict[str, Chain]
+    rules: tuple[Rule, ...] = ()
+    default: str = "default"
+    source: str = "（内置默认）"
+    lines: dict[str, int] = field(default_factory=dict)  # chain name → line, for messages
+
+    @property
+    def default_chain(self) -> Chain:
+        """The chain an item gets when no rule matches."""
+        return self.chains[self.default]
+
+
+DEFAULT_CHAIN = Chain(
+    name="default",
+    label="初审 → 审签 → 中心发布",
+    steps=(
+        Step("prereview", "初审", Role.SECTION_HEAD, UNIT),
+        Step("signoff", "审签", Role.LEADER, UNIT),
+        Step(PUBLICATION_STEP, "中心发布", Role.CENTER, OFFICE),
+    ),
+)
+BUILT_IN = ChainSet(chains={DEFAULT_CHAIN.name: DEFAULT_CHAIN})

@@ -1,0 +1,328 @@
+"""Reading a chains file: every error names the file, the line and the field; nothing half-loaded.
+
+The file holds named chains (ordered steps) and the rules that choose one for an item. Parsing
+checks the file on its own; `check_org` checks it against the organisation loaded now, so a
+step nobody can decide is refused when the file (or the org) is loaded, not when an item stalls.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import Role, RoleGrant, Unit
+from pubreview.accounts import org
+from pubreview.chains.definitions import (
+    BUILT_IN,
+    DEFAULT_CHAIN,
+    OFFICE,
+    PUBLICATION_STEP,
+    TO_PREVIOUS,
+    TO_SUBMITTER,
+    UNIT,
+    Chain,
+    ChainSet,
+    Rule,
+    Step,
+)
+from pubreview.errors import ValidationError
+from pubreview.labels import DISCLOSURE_LABEL, ROLE_LABEL
+
+STEP_ID = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+CHAIN_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+# Roles a step may be decided by (a submitter never decides a review step).
+DECIDING_ROLES = tuple(r for r in Role if r is not Role.SUBMITTER)
+DISCLOSURE_BY_NAME = {
+    **{v: v for v in DISCLOSURE_LABEL},
+    **{k: v for v, k in DISCLOSURE_LABEL.items()},
+}
+
+
+class _Doc:
+    """A YAML node tree whose errors say file, line and field, in Chinese."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = path
+
+    def fail(self, node: yaml.Node | None, field: str, message: str) -> ValidationError:
+        line = f"第 {node.start_mark.line + 1} 行：" if node is not None else ""
+        return ValidationError(f"{self.path}：{line}{field}：{message}", field=field)
+
+    def mapping(self, node: yaml.Node, field: str, allowed: set[str]) -> dict[str, yaml.Node]:
+        if not isinstance(node, yaml.MappingNode):
+            raise self.fail(node, field, "应为键值表（key: value）")
+        out: dict[str, yaml.Node] = {}
+        for key, value in node.value:
+            if key.value not in allowed:
+                raise self.fail(
+                    key, f"{field}.{key.value}", f"未知字段（可用：{'、'.join(sorted(allowed))}）"
+                )
+            if key.value in out:
+                raise self.fail(key, f"{field}.{key.value}", "字段重复")
+            out[key.value] = value
+        return out
+
+    def sequence(self, node: yaml.Node, field: str) -> list[yaml.Node]:
+        if not isinstance(node, yaml.SequenceNode):
+            raise self.fail(node, field, "应为列表")
+        return list(node.value)
+
+    def text(self, node: yaml.Node, field: str) -> str:
+        if not isinstance(node, yaml.ScalarNode) or not str(node.value).strip():
+            raise self.fail(node, field, "应为非空文字")
+        return str(node.value).strip()
+
+    def texts(self, node: yaml.Node, field: str) -> list[tuple[str, yaml.Node]]:
+        """One text or a list of texts, each with its node."""
+        if isinstance(node, yaml.SequenceNode):
+            return [(self.text(n, f"{field}[{i}]"), n) for i, n in enumerate(node.value)]
+        return [(self.text(node, field), node)]
+
+
+def parse(text: str, source: Path | str = "chains.yaml") -> ChainSet:
+    """Parse and check a chains file's text; errors name the line and the field."""
+    doc = _Doc(source)
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError as exc:
+        raise ValidationError(f"{source}：不是有效的 YAML：{exc}") from exc
+    if root is None:
+        raise ValidationError(f"{source}：文件为空")
+    top = doc.mapping(root, "(顶层)", {"default", "chains", "rules"})
+    if "chains" not in top:
+        raise doc.fail(root, "chains", "缺少（至少定义一条审核链）")
+    if not isinstance(top["chains"], yaml.MappingNode) or not top["chains"].value:
+        raise doc.fail(top["chains"], "chains", "应为键值表（链名: 定义），至少定义一条审核链")
+    chains: dict[str, Chain] = {}
+    lines: dict[str, int] = {}
+    for key, value in top["chains"].value:
+        name = doc.text(key, "chains")
+        if not CHAIN_NAME.match(name):
+            raise doc.fail(key, f"chains.{name}", "链名须以字母开头，由字母、数字、- 或 _ 组成")
+        if name in chains:
+            raise doc.fail(key, f"chains.{name}", f"审核链「{name}」重复定义")
+        chains[name], step_nodes = _chain(doc, name, value)
+        lines[name] = key.start_mark.line + 1
+        for step, snode in zip(chains[name].steps, step_nodes, strict=True):
+            lines[f"{name}.{step.id}"] = snode.start_mark.line + 1
+    default = DEFAULT_CHAIN.name
+    if "default" in top:
+        default = doc.text(top["default"], "default")
+    if default not in chains:
+        if default != DEFAULT_CHAIN.name:
+            node = top.get("default")
+            raise doc.fail(
+                node, "default", f"默认链「{default}」未定义（已定义：{'、'.join(chains)}）"
+            )
+        chains[default] = DEFAULT_CHAIN
+    rules = tuple(
+        _rule(doc, f"rules[{i}]", node, chains)
+        for i, node in enumerate(doc.sequence(top["rules"], "rules") if "rules" in top else [])
+    )
+    for i, rule in enumerate(rules[:-1]):
+        if not (rule.categories or rule.disclosures or rule.units or rule.channels):
+            raise ValidationError(
+                f"{source}：第 {rule.line} 行：rules[{i}]：此规则没有条件，选中所有信息，"
+                "其后的规则永远不会被选中；请把它移到最后或改为 default",
+                field=f"rules[{i}]",
+            )
+    return ChainSet(chains=chains, rules=rules, default=default, source=str(source), lines=lines)
+
+
+def _chain(doc: _Doc, name: str, node: yaml.Node) -> tuple[Chain, list[yaml.Node]]:
+    field = f"chains.{name}"
+    f = doc.mapping(node, field, {"label", "steps"})
+    if "steps" not in f:
+        raise doc.fail(node, f"{field}.steps", "缺少（审核链须列出环节）")
+    nodes = doc.sequence(f["steps"], f"{field}.steps")
+    if not nodes:
+        raise doc.fail(f["steps"], f"{field}.steps", "至少须有一个环节")
+    steps: list[Step] = []
+    for i, snode in enumerate(nodes):
+        steps.append(_step(doc, f"{field}.steps[{i}]", snode, steps))
+    if steps[-1].id != PUBLICATION_STEP:
+        raise doc.fail(
+            nodes[-1],
+            f"{field}.steps[{len(steps) - 1}].id",
+            f"最后一个环节须为中心发布（id: {PUBLICATION_STEP}），发布由它完成",
+        )
+    label = doc.text(f["label"], f"{field}.label") if "label" in f else ""
+    return Chain(name=name, steps=tuple(steps), label=label), nodes
+
+
+def _step(doc: _Doc, field: str, node: yaml.Node, before: list[Step]) -> Step:
+    f = doc.mapping(node, field, {"id", "label", "role", "unit", "deadline_days", "return_to"})
+    for required in ("id", "label", "role"):
+        if required not in f:
+            raise doc.fail(node, f"{field}.{required}", "缺少")
+    step_id = doc.text(f["id"], f"{field}.id")
+    if not STEP_ID.match(step_id):
+        raise doc.fail(
+            f["id"],
+            f"{field}.id",
+            "环节 id 须以小写字母开头，由小写字母、数字或 _ 组成，最长 32 个字符",
+        )
+    if step_id in {s.id for s in before}:
+        raise doc.fail(
+            f["id"],
+            f"{field}.id",
+            f"环节「{step_id}」在本链中重复出现（会形成循环），每个环节只能出现一次",
+        )
+    role = doc.text(f["role"], f"{field}.role")
+    if role not in {r.value for r in DECIDING_ROLES}:
+        choices = "、".join(f"{r.value}（{ROLE_LABEL[r.value]}）" for r in DECIDING_ROLES)
+        raise doc.fail(f["role"], f"{field}.role", f"未知角色「{role}」（可选：{choices}）")
+    scope = doc.text(f["unit"], f"{field}.unit") if "unit" in f else UNIT
+    deadline = None
+    if "deadline_days" in f:
+        raw = doc.text(f["deadline_days"], f"{field}.deadline_days")
+        if not raw.isdigit() or int(raw) < 1:
+            raise doc.fail(f["deadline_days"], f"{field}.deadline_days", "应为正整数（工作日数）")
+        deadline = int(raw)
+    return_to = TO_SUBMITTER
+    if "return_to" in f:
+        return_to = doc.text(f["return_to"], f"{field}.return_to")
+        if return_to not in (TO_SUBMITTER, TO_PREVIOUS):
+            raise doc.fail(
+                f["return_to"],
+                f"{field}.return_to",
+                f"应为 {TO_SUBMITTER}（退回报送人）或 {TO_PREVIOUS}（退回上一环节）",
+            )
+        if return_to == TO_PREVIOUS and not before:
+            raise doc.fail(
+                f["return_to"], f"{field}.return_to", "第一个环节没有上一环节，只能退回报送人"
+            )
+    return Step(
+        id=step_id,
+        label=doc.text(f["label"], f"{field}.label"),
+        role=Role(role),
+        scope=scope,
+        deadline_days=deadline,
+        return_to=return_to,
+    )
+
+
+def _rule(doc: _Doc, field: str, node: yaml.Node, chains: dict[str, Chain]) -> Rule:
+    f = doc.mapping(node, field, {"chain", "category", "disclosure", "unit", "channel"})
+    if "chain" not in f:
+        raise doc.fail(node, f"{field}.chain", "缺少（规则须指明选用的审核链）")
+    chain = doc.text(f["chain"], f"{field}.chain")
+    if chain not in chains:
+        raise doc.fail(
+            f["chain"],
+            f"{field}.chain",
+            f"规则选择的审核链「{chain}」未定义（已定义：{'、'.join(chains)}）",
+        )
+    disclosures = []
+    for value, vnode in (
+        doc.texts(f["disclosure"], f"{field}.disclosure") if "disclosure" in f else []
+    ):
+        if value not in DISCLOSURE_BY_NAME:
+            raise doc.fail(
+                vnode,
+                f"{field}.disclosure",
+                f"未知公开属性「{value}」（可选：{'、'.join(DISCLOSURE_LABEL.values())}）",
+            )
+        disclosures.append(DISCLOSURE_BY_NAME[value])
+
+    def values(key: str) -> frozenset[str]:
+        return (
+            frozenset(v for v, _ in doc.texts(f[key], f"{field}.{key}"))
+            if key in f
+            else frozenset()
+        )
+
+    return Rule(
+        chain=chain,
+        categories=values("category"),
+        disclosures=frozenset(disclosures),
+        units=values("unit"),
+        channels=values("channel"),
+        line=node.start_mark.line + 1,
+    )
+
+
+def read(path: Path) -> ChainSet:
+    """Parse a chains file from disk; a missing file is the built-in default chain."""
+    if not path.exists():
+        return BUILT_IN
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ValidationError(f"{path}：无法读取：{exc.strerror}") from exc
+    return parse(text, path)
+
+
+def _at(chain_set: ChainSet, line: int) -> str:
+    """The file and line an error is about (the built-in default has no line)."""
+    return f"{chain_set.source}：第 {line} 行：" if line else f"{chain_set.source}："
+
+
+def check_catalog(
+    chain_set: ChainSet, categories: tuple[str, ...], channels: tuple[str, ...]
+) -> list[str]:
+    """Rules naming a category or channel the catalog does not have."""
+    errors = []
+    for i, rule in enumerate(chain_set.rules):
+        for c in sorted(rule.categories - set(categories)):
+            errors.append(
+                f"{_at(chain_set, rule.line)}rules[{i}].category：内容类别「{c}」不在目录中"
+            )
+        for c in sorted(rule.channels - set(channels)):
+            errors.append(
+                f"{_at(chain_set, rule.line)}rules[{i}].channel：发布渠道「{c}」不在目录中"
+            )
+    return errors
+
+
+def check_org(session: Session, chain_set: ChainSet) -> list[str]:
+    """Every step someone in the organisation loaded now can decide: the errors, in Chinese."""
+    units = {u.code: u for u in session.scalars(select(Unit))}
+    submitting = sorted(
+        set(
+            session.scalars(
+                select(Unit.code)
+                .join(RoleGrant, RoleGrant.unit_id == Unit.id)
+                .where(RoleGrant.role == Role.SUBMITTER)
+            )
+        )
+    )
+    errors: list[str] = []
+    for i, rule in enumerate(chain_set.rules):
+        for code in sorted(rule.units - set(units)):
+            errors.append(f"{_at(chain_set, rule.line)}rules[{i}].unit：未知单位「{code}」")
+    for name, chain in chain_set.chains.items():
+        reach = _units_reaching(chain_set, name, submitting)
+        for step in chain.steps:
+            line = chain_set.lines.get(f"{name}.{step.id}", 0)
+            where = f"{_at(chain_set, line)}chains.{name}.{step.id}"
+            role = ROLE_LABEL[step.role.value]
+            if step.named_unit is not None:
+                unit = units.get(step.named_unit)
+                if unit is None:
+                    errors.append(f"{where}.unit：未知单位「{step.named_unit}」（组织架构中没有）")
+                elif not org.holders(session, step.role, unit.id):
+                    errors.append(f"{where}：{unit.name}目前没有{role}，{step.label}环节无人可决定")
+            elif step.scope == OFFICE:
+                if not org.holders(session, step.role):
+                    errors.append(f"{where}：全办目前没有{role}，{step.label}环节无人可决定")
+            else:
+                for code in reach:
+                    if code in units and not org.holders(session, step.role, units[code].id):
+                        errors.append(
+                            f"{where}：{units[code].name}目前没有{role}，"
+                            f"该单位报送的信息在{step.label}环节无人可决定"
+                        )
+    return errors
+
+
+def _units_reaching(chain_set: ChainSet, name: str, submitting: list[str]) -> list[str]:
+    """The submitting units whose items this chain can receive."""
+    rules = [r for r in chain_set.rules if r.chain == name]
+    if name == chain_set.default or any(not r.units for r in rules):
+        return submitting
+    return sorted({u for r in rules for u in r.units} & set(submitting))
