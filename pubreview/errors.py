@@ -16,6 +16,10 @@ class ValidationError(PubreviewError):
         self.field = field
 
 
+class ArchiveRefused(ValidationError):
+    """A file that would expand past the limits (a zip bomb): refused, never screened as unread."""
+
+
 class NotFound(PubreviewError):
     """A publication, person or unit that does not exist."""
 

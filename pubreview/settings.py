@@ -73,6 +73,10 @@ class Settings:
     password_link_ttl_s: int = 72 * 3600
     # The largest attachment (or .docx body) a submitter may upload.
     max_attachment_bytes: int = 20 * 1024 * 1024
+    # What a .docx/.xlsx (a zip inside) may expand to, in all and as a multiple of its size:
+    # past either it is refused as a zip bomb before anything unpacks it.
+    max_expanded_bytes: int = 100 * 1024 * 1024
+    max_expansion_ratio: int = 100
     timezone: str = DEFAULT_TIMEZONE
     site_url: str = "http://127.0.0.1:8080/"
     web_url: str = "http://127.0.0.1:8090/"
@@ -166,6 +170,8 @@ def load() -> Settings:
         session_max_s=_int("PUBREVIEW_SESSION_MAX_S", 12 * 3600),
         password_link_ttl_s=_int("PUBREVIEW_PASSWORD_LINK_TTL_S", 72 * 3600),
         max_attachment_bytes=_int("PUBREVIEW_MAX_ATTACHMENT_BYTES", 20 * 1024 * 1024),
+        max_expanded_bytes=_int("PUBREVIEW_MAX_EXPANDED_BYTES", 100 * 1024 * 1024),
+        max_expansion_ratio=_int("PUBREVIEW_MAX_EXPANSION_RATIO", 100),
         timezone=env("PUBREVIEW_TIMEZONE") or DEFAULT_TIMEZONE,
         site_url=_url("PUBREVIEW_SITE_URL", "http://127.0.0.1:8080/"),
         web_url=_url("PUBREVIEW_WEB_URL", f"http://127.0.0.1:{web_port}/"),

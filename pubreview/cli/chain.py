@@ -16,7 +16,16 @@ from pubreview.labels import DISCLOSURE_LABEL
 from pubreview.orchestration.after_commit import after_commit
 from pubreview.review.decisions import DecisionRequest, decide
 from pubreview.review.status import describe, item_status, list_status
-from pubreview.review.submission import Draft, get, read_attachments, resubmit, submit
+from pubreview.review.submission import (
+    AttachmentFile,
+    Draft,
+    current_revision,
+    get,
+    read_attachments,
+    resubmit,
+    screen,
+    submit,
+)
 from pubreview.review.workflow import Outcome
 
 DISCLOSURE_BY_LABEL = {label: Disclosure(value) for value, label in DISCLOSURE_LABEL.items()}
@@ -120,8 +129,10 @@ def _submit(args: argparse.Namespace) -> int:
         disclosure=DISCLOSURE_BY_LABEL[args.disclosure],
         disclosure_reason=args.disclosure_reason,
     )
+    # Screened before the write transaction: a slow file must not hold the ledger's lock.
+    screened = screen(draft.title, draft.body, draft.attachments)
     with db.transaction() as session:
-        pub_id = submit(session, draft).id
+        pub_id = submit(session, draft, screened=screened).id
     note = after_commit("publication.submitted", pub_id, actor=args.user, resume=False)
     if not args.json:
         print(note, file=sys.stderr)
@@ -131,14 +142,22 @@ def _submit(args: argparse.Namespace) -> int:
 
 def _resubmit(args: argparse.Namespace) -> int:
     attachments = read_attachments(args.attach) if args.attach else None
+    body = _body(args)
+    with db.snapshot() as session:
+        previous = current_revision(session, get(session, args.publication))
+        files = attachments or [AttachmentFile(a.filename, a.content) for a in previous.attachments]
+        title, text = args.title or previous.title, body or previous.body
+    # Screened before the write transaction (resubmit screens again only if this went stale).
+    screened = screen(title, text, files)
     with db.transaction() as session:
         pub = resubmit(
             session,
             args.publication,
             args.user,
             title=args.title,
-            body=_body(args),
+            body=body,
             attachments=attachments,
+            screened=screened,
         )
         revision = pub.current_revision
     note = after_commit("publication.resubmitted", args.publication, actor=args.user, resume=True)

@@ -19,6 +19,7 @@ import mammoth
 from pubreview import settings
 from pubreview.errors import ValidationError
 from pubreview.review.submission import AttachmentFile
+from pubreview.screening.archive import check_archive
 from pubreview.screening.extract import decode_text
 
 # Extension → the type its content must be; text types have no magic number and must decode.
@@ -77,6 +78,7 @@ def check_attachment(filename: str, content: bytes, field: str = "attachments") 
         )
     if not content:
         raise ValidationError(f"附件“{name}”是空文件", field=field)
+    check_archive(name, content, field)  # before anything below unpacks it
     suffix = PurePath(name).suffix.lower()
     expected = ALLOWED_TYPES.get(suffix)
     if expected is None:

@@ -15,6 +15,7 @@ from pathlib import PurePath
 from typing import TYPE_CHECKING
 
 from pubreview.errors import ValidationError
+from pubreview.screening.archive import check_archive
 
 # The readers are imported where a file of their kind is read: together they take a tenth of a
 # second to load, which every command importing screening would otherwise pay.
@@ -215,10 +216,14 @@ def xlsx_parts(filename: str, data: bytes) -> Extracted:
 def extract(filename: str, data: bytes) -> Extracted:
     """The screenable text of one attachment and what in it could not be read.
 
-    Raises ValidationError when the type is screenable but the content cannot be read;
-    callers check `is_screenable` first for the types that are not screened at all.
+    Raises ValidationError when the type is screenable but the content cannot be read, and
+    ArchiveRefused when a .docx/.xlsx would expand past the limits; callers check
+    `is_screenable` first for the types that are not screened at all.
     """
     suffix = PurePath(filename).suffix.lower()
+    if suffix in DOCX_SUFFIXES | XLSX_SUFFIXES:
+        # Before any parser unpacks it: a zip bomb is refused (ArchiveRefused), not screened.
+        check_archive(PurePath(filename).name, data)
     if suffix in DOCX_SUFFIXES:
         return docx_parts(filename, data)
     if suffix in PDF_SUFFIXES:

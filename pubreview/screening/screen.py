@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
-from pubreview.errors import ValidationError
+from pubreview.errors import ArchiveRefused, ValidationError
 from pubreview.screening.detectors import EMAIL_TRIGGER, MARKING_TRIGGERS, find_in_text
 from pubreview.screening.extract import extract, is_screenable
 from pubreview.screening.findings import Finding, Hit, ScreeningResult
@@ -241,6 +241,8 @@ def screen_with(
     for name, data in attachments:
         try:
             _screen_attachment(result, name, data, lists, site, written_on)
+        except ArchiveRefused:
+            raise  # a zip bomb is refused outright, not passed on as "unread"
         except ValidationError as exc:
             result.not_screened[name] = f"无法读取，未筛查，请人工审查：{exc}"
     return result
@@ -261,7 +263,7 @@ def screen_document(
     Links to the office's site are checked against `site` (default: the built site).
     An attachment that cannot be read is listed in `not_screened`, never skipped silently.
     Raises ValidationError only for a missing or malformed list (negative list, lexicon,
-    leader list), naming the file and line.
+    leader list), naming the file and line, and ArchiveRefused for a zip bomb.
     """
     lists = load_lists(
         negative_list_path=negative_list_path, lexicon_path=lexicon_path, leaders_path=leaders_path
@@ -292,6 +294,8 @@ def screen_files(
         try:
             data = Path(path).read_bytes()
             _screen_attachment(result, name, data, lists, site)
+        except ArchiveRefused:
+            raise  # its message already names the file and says what to do
         except (OSError, ValidationError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
             raise ValidationError(f"cannot read {name}: {reason}") from exc
