@@ -6,12 +6,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
 
-from pubreview import db
+from pubreview import db, settings
 from pubreview.cli.output import add_json_flag, emit
 from pubreview.errors import ValidationError
-from pubreview.report import audit, formats, supplement
+from pubreview.report import audit, formats, privacy, supplement
 from pubreview.report.build import build_report, choose_edition, tables_from_ledger
 from pubreview.report.claim_checks import UNCHECKED
 
@@ -114,6 +115,22 @@ def _report(args: argparse.Namespace) -> int:
     return 1 if result.draft or (args.strict and result.problems) else 0
 
 
+def _applicant_names() -> tuple[str, ...]:
+    """The request ledger's applicants, when this machine has the office's ledger (else none).
+
+    `report audit` also serves reports of other offices, with no ledger at hand: it then
+    looks for ID and mobile numbers only, and never creates a database to look in.
+    """
+    url = make_url(settings.load().database_url)
+    if url.get_backend_name() == "sqlite" and not (url.database and Path(url.database).exists()):
+        return ()
+    try:
+        with db.snapshot() as session:
+            return privacy.applicant_names(session)
+    except DBAPIError:
+        return ()
+
+
 def _audit(args: argparse.Namespace) -> int:
     if not args.files:
         raise ValidationError("请指定要检查的年报文件或文件夹：pubreview report audit 文件…")
@@ -122,9 +139,10 @@ def _audit(args: argparse.Namespace) -> int:
         raise ValidationError(f"{'、'.join(map(str, args.files))} 中没有年报文件")
     audits: list[audit.Audit] = []
     unreadable: list[tuple[Path, str]] = []
+    names = _applicant_names()
     for path in files:
         try:
-            audits.append(audit.audit_file(path, args.fmt))
+            audits.append(audit.audit_file(path, args.fmt, applicant_names=names))
         except ValidationError as exc:
             unreadable.append((path, str(exc)))
     lines: list[str] = []

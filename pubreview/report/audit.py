@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pubreview.report import claims as claims_mod
-from pubreview.report import formats
+from pubreview.report import formats, privacy
 from pubreview.report.checks import (
     Problem,
     blank_problems,
@@ -153,8 +153,14 @@ def facts_of(found: Extracted, edition: Edition) -> Facts:
     )
 
 
-def audit_document(doc: SourceDocument, fmt: str | None = None) -> Audit:
-    """Every table rule and claim check on one read report."""
+def audit_document(
+    doc: SourceDocument, fmt: str | None = None, *, applicant_names: tuple[str, ...] = ()
+) -> Audit:
+    """Every table rule and claim check on one read report, and its personal data.
+
+    `applicant_names`: the request ledger's applicants (when the office audits its own
+    reports); ID and mobile numbers are looked for in any report.
+    """
     year, office = _title(doc)
     found = extract(doc.grids)
     # Table 二's column headings may stand in prose lines (PDF text) rather than in a grid.
@@ -215,12 +221,18 @@ def audit_document(doc: SourceDocument, fmt: str | None = None) -> Audit:
     )
     claims = check_reading(reading, facts)
     problems += claim_problems(claims)
+    problems += [
+        Problem(f.where, f.message, f.severity)
+        for f in privacy.find(doc.paragraphs, applicant_names)
+    ]
     return Audit(doc.path, year, office, edition, why, found, problems, claims)
 
 
-def audit_file(path: Path, fmt: str | None = None) -> Audit:
+def audit_file(
+    path: Path, fmt: str | None = None, *, applicant_names: tuple[str, ...] = ()
+) -> Audit:
     """Read one report file and audit it (a file that cannot be read is a ValidationError)."""
-    return audit_document(read_file(path), fmt)
+    return audit_document(read_file(path), fmt, applicant_names=applicant_names)
 
 
 def report_files(paths: list[Path]) -> list[Path]:

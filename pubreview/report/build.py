@@ -19,6 +19,7 @@ from pubreview.report import (
     document,
     formats,
     ledger_tables,
+    privacy,
     render,
     rollup,
     sentences,
@@ -158,13 +159,14 @@ def build_report(
         annex = rollup.management_annex(session, year)
         tables = ledger_tables.for_year(session, year, edition)
         last_tables = ledger_tables.for_year(session, year - 1, previous_edition(year, edition))
+        names = privacy.applicant_names(session)
     sup = supplement.load(
         supplement_path, year, edition, from_ledger=ledger_tables.supplied(tables)
     )
     warnings += ledger_tables.merge(sup, tables)
     previous, more = _previous(supplement_path, year, edition, last_tables)
     warnings += more
-    result = check(figures, sup, previous)
+    result = check(figures, sup, previous, applicant_names=names)
     result.problems[:0] = warnings
     doc = document.report_document(figures, annex, sup, result)
     files = render.write_all(doc, out_dir, f"annual-report-{year}-{edition.key}")

@@ -10,6 +10,7 @@ Private names are found by patterns, not by understanding the text: a trigger wo
 private role (申请人, 网民, …) followed by a common surname and one or two more characters,
 or a handle in quotes after 网民. Names outside those patterns pass unseen; officials named in
 their public role are not flagged (no trigger word) and `privacy.allow` silences a false hit.
+The request ledger's applicant names, ID and mobile numbers are found by `privacy`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from pubreview.report import claims as claims_mod
+from pubreview.report import privacy
 from pubreview.report.claim_checks import CONTRADICTED, ClaimReport, check_reading
 from pubreview.report.facts import Cells, Facts
 from pubreview.report.formats import Edition
@@ -148,16 +150,39 @@ def claim_problems(report: ClaimReport) -> list[Problem]:
     ]
 
 
-def _privacy(sup: Supplement) -> Iterator[Problem]:
-    patterns = [re.compile(p) for p in (*NAME_PATTERNS, *sup.privacy_patterns)]
-    for para in sup.all_paragraphs():
+def _privacy(sup: Supplement, names: tuple[str, ...] = ()) -> Iterator[Problem]:
+    texts = [(p.where, p.text) for p in sup.all_paragraphs()]
+    texts += [(f"补充材料 {k}", v) for k in ("office", "contact") if (v := getattr(sup, k))]
+    for found in privacy.find(texts, names, sup.privacy_allow):
+        yield Problem(found.where, found.message, found.severity)
+    yield from name_patterns(
+        [(p.where, p.text) for p in sup.all_paragraphs()],
+        sup.privacy_patterns,
+        sup.privacy_allow,
+        skip=names,
+    )
+
+
+def name_patterns(
+    paragraphs: list[tuple[str, str]],
+    extra: tuple[str, ...] = (),
+    allow: tuple[str, ...] = (),
+    *,
+    skip: tuple[str, ...] = (),
+) -> Iterator[Problem]:
+    """Names after a private role word (申请人…, 网民“…”), and the office's own patterns.
+
+    `skip`: names already reported as the ledger's applicants.
+    """
+    patterns = [re.compile(p) for p in (*NAME_PATTERNS, *extra)]
+    for where, text in paragraphs:
         for pattern in patterns:
-            for match in pattern.finditer(para.text):
+            for match in pattern.finditer(text):
                 name = match.groupdict().get("name") or match.group(0)
-                if name in sup.privacy_allow:
+                if name in allow or name in skip:
                     continue
                 yield Problem(
-                    para.where,
+                    where,
                     f"疑似私人姓名「{name}」（…{match.group(0)}…）：公开报告不得出现私人姓名；"
                     "如属公职人员依职务署名，列入 privacy.allow",
                 )
@@ -220,8 +245,17 @@ def read_supplement(figures: YearFigures, sup: Supplement) -> claims_mod.Reading
     )
 
 
-def check(figures: YearFigures, sup: Supplement, previous: Supplement | None = None) -> CheckResult:
-    """Every check that the figures and the supplement allow."""
+def check(
+    figures: YearFigures,
+    sup: Supplement,
+    previous: Supplement | None = None,
+    *,
+    applicant_names: tuple[str, ...] = (),
+) -> CheckResult:
+    """Every check that the figures and the supplement allow.
+
+    `applicant_names`: the request ledger's applicants, none of whom the text may name.
+    """
     problems: list[Problem] = []
     categorised = sum(figures.by_category.values())
     if categorised + figures.uncategorised != figures.total:
@@ -281,5 +315,5 @@ def check(figures: YearFigures, sup: Supplement, previous: Supplement | None = N
         problems += table4_problems(sup.table4)
     claims = check_reading(read_supplement(figures, sup), facts_for(figures, sup))
     problems += claim_problems(claims)
-    problems += _privacy(sup)
+    problems += _privacy(sup, applicant_names)
     return CheckResult(problems, claims)
