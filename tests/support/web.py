@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
 from models import LedgerEntry
 from pubreview import db
 from pubreview.web.app import create_app
+from tests.support.accounts import login, set_password
 
 CSRF_FIELD = re.compile(r'name="csrf" value="([0-9a-f]{64})"')
 
@@ -43,6 +48,33 @@ def point_at(monkeypatch: pytest.MonkeyPatch, database_url: str, data_dir, web_u
 def make_app(recorder: AfterCommitRecorder):
     """The web app with Prefect replaced by the recorder."""
     return create_app(after_commit=recorder)
+
+
+@contextmanager
+def office_client(
+    engine: Engine,
+    database_url: str,
+    data_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    base: str,
+    people: tuple[str, ...],
+    password: str,
+    recorder: AfterCommitRecorder,
+    logged_in_as: str | None = None,
+) -> Iterator[TestClient]:
+    """The app on this test's database, these people given `password`, one browser open.
+
+    With `logged_in_as` the browser has logged in through the login form.
+    """
+    point_at(monkeypatch, database_url, data_dir, base + "/")
+    with db.transaction(engine) as session:
+        for username in people:
+            set_password(session, username, password)
+    with TestClient(make_app(recorder), base_url=base) as client:
+        if logged_in_as is not None:
+            login(client, logged_in_as, password)
+        yield client
 
 
 def csrf_of(html: str) -> str:

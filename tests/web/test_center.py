@@ -15,9 +15,9 @@ from models import LedgerEntry, LedgerKind, Publication, Status
 from pubreview import db
 from pubreview.publishing import OFFICE_TIMEZONE, local_now, publish_at
 from pubreview.review.workflow import Outcome
-from tests.support.accounts import form_token, login, set_password
+from tests.support.accounts import form_token, login
 from tests.support.factories import decided, submitted
-from tests.support.web import AfterCommitRecorder, ledger_size, make_app, point_at
+from tests.support.web import AfterCommitRecorder, ledger_size, office_client
 
 BASE = "http://testserver"
 PASSWORD = "Rb7-secure-pw"
@@ -40,11 +40,16 @@ def client(
     monkeypatch: pytest.MonkeyPatch,
     recorder: AfterCommitRecorder,
 ) -> Iterator[TestClient]:
-    point_at(monkeypatch, database_url, tmp_path / "data", BASE + "/")
-    with db.transaction(engine) as session:
-        for username in PEOPLE:
-            set_password(session, username, PASSWORD)
-    with TestClient(make_app(recorder), base_url=BASE) as c:
+    with office_client(
+        engine,
+        database_url,
+        tmp_path / "data",
+        monkeypatch,
+        base=BASE,
+        people=PEOPLE,
+        password=PASSWORD,
+        recorder=recorder,
+    ) as c:
         yield c
 
 

@@ -21,9 +21,9 @@ from models import LedgerEntry, LedgerKind, Publication, Revision, Status
 from pubreview import db
 from pubreview.clock import local_time
 from pubreview.review.workflow import Outcome
-from tests.support.accounts import form_token, login, set_password
+from tests.support.accounts import form_token, login
 from tests.support.factories import attachment, decided, submitted
-from tests.support.web import AfterCommitRecorder, ledger_size, make_app, point_at
+from tests.support.web import AfterCommitRecorder, ledger_size, office_client
 
 BASE = "http://testserver"
 PASSWORD = "Rb7-secure-pw"
@@ -54,12 +54,17 @@ def client(
     monkeypatch: pytest.MonkeyPatch,
     recorder: AfterCommitRecorder,
 ) -> Iterator[TestClient]:
-    point_at(monkeypatch, database_url, tmp_path / "data", BASE + "/")
-    with db.transaction(engine) as session:
-        for username in PEOPLE:
-            set_password(session, username, PASSWORD)
-    with TestClient(make_app(recorder), base_url=BASE) as c:
-        login(c, "zhang.wei", PASSWORD)
+    with office_client(
+        engine,
+        database_url,
+        tmp_path / "data",
+        monkeypatch,
+        base=BASE,
+        people=PEOPLE,
+        password=PASSWORD,
+        recorder=recorder,
+        logged_in_as="zhang.wei",
+    ) as c:
         yield c
 
 
