@@ -13,6 +13,8 @@ SCHEDULED = {
     "request-deadlines",
     "ledger-checkpoint",
     "ledger-backup",
+    "archive-rescan",
+    "column-health",
 }
 
 

@@ -1,4 +1,4 @@
-"""The scheduled flows called as functions: reminders, checkpoint, backup, with their artifacts."""
+"""The scheduled flows called as functions (reminders, checkpoint, backup, re-scan, columns)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from prefect.testing.utilities import prefect_test_harness
 from sqlalchemy import text
 
+from flows.archive_rescan import archive_rescan
+from flows.column_health import column_health_flow
 from flows.ledger_backup import ledger_backup
 from flows.ledger_checkpoint import ledger_checkpoint
 from flows.request_deadlines import request_deadlines
@@ -19,6 +21,7 @@ from pubreview import db, migrate
 from pubreview.accounts.org import load_org
 from pubreview.ledger import checkpoints, retention
 from pubreview.notify.outbox import read_outbox
+from pubreview.screening import results
 from tests.conftest import SAMPLE_ORG
 from tests.support.requests import HANDLER, SIGNER, receive
 
@@ -102,3 +105,16 @@ def test_checkpoint_and_backup_flows(prefect_api: None, ledger: str, tmp_path: P
     state = ledger_checkpoint(database_url=ledger, return_state=True)
     assert state.is_failed() and "未签发检查点" in state.message
     assert "未签发" in artifact("ledger-checkpoint")
+
+
+def test_rescan_and_column_health_flows_keep_their_last_result(
+    prefect_api: None, ledger: str
+) -> None:
+    rescan = archive_rescan(database_url=ledger)
+    assert rescan["screened"] == 0 and results.load(results.RESCAN)["screened"] == 0
+    assert "已发布信息复查" in artifact("archive-rescan")
+    health = column_health_flow(as_of=date(2026, 12, 1), database_url=ledger)
+    assert health["as_of"] == "2026-12-01" and health["counts"]["blank"] > 0
+    kept = results.load(results.COLUMNS)
+    assert kept["counts"] == health["counts"] and kept["flow_run_id"]
+    assert "栏目更新情况（2026-12-01）" in artifact("column-health")

@@ -38,6 +38,7 @@ from pubreview.publishing import local_now
 from pubreview.report import formats, supplement
 from pubreview.report.build import build_report, choose_edition
 from pubreview.review.deciders import ROLE_LABEL
+from pubreview.screening import results as screening_results
 from pubreview.web.account import issue_password_link
 from pubreview.web.auth import CurrentUser, check_csrf, current_user
 from pubreview.web.common import NOTHING_CHANGED, SECURITY_HEADERS, message, page, transaction
@@ -559,6 +560,27 @@ def ledger_page(request: Request, user: SignedIn) -> HTMLResponse:
         error=error,
         state=state,
         checked_at=local_time(utcnow()),
+    )
+
+
+# ---------------------------------------------------------------- scheduled screening
+
+
+def _with_local_time(found: dict | None) -> dict | None:
+    return None if found is None else {**found, "local_time": local_time(found["at"])}
+
+
+@router.get("/admin/health", response_class=HTMLResponse)
+def health_page(user: SignedIn) -> HTMLResponse:
+    """The last archive re-scan and 栏目 health runs (deployments archive-rescan, column-health)."""
+    with transaction() as session:
+        _admin(session, user)
+    return page(
+        "admin_health.html",
+        user=user,
+        rescan=_with_local_time(screening_results.load(screening_results.RESCAN)),
+        columns=_with_local_time(screening_results.load(screening_results.COLUMNS)),
+        prefect_ui=settings.load().prefect_ui_url,
     )
 
 

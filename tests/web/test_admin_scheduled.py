@@ -1,9 +1,10 @@
-"""/admin/ledger runs the full verification and shows the newest checkpoint and backup."""
+"""What the scheduled flows leave on the admin pages: /admin/ledger (the full verification, the
+newest checkpoint and backup) and /admin/health (the last re-scan and 栏目 health)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,8 +13,15 @@ from sqlalchemy import Engine, text
 
 from pubreview import db, settings
 from pubreview.ledger import backup, checkpoints, retention
+from pubreview.publishing import catalog as catalog_mod
+from pubreview.screening import results
+from pubreview.screening.columns import column_health
+from pubreview.screening.links import Site
+from pubreview.screening.rescan import rescan_published
+from pubreview.screening.screen import load_lists
 from tests.support.accounts import login, set_password
 from tests.support.factories import submitted
+from tests.support.site import seed_published
 from tests.support.web import AfterCommitRecorder, make_app, point_at
 
 BASE = "http://testserver"
@@ -71,3 +79,34 @@ def test_the_newest_checkpoint_and_backup_are_shown(
     assert 'id="latest-backup"' in page and "已核验" in page and folder in page
     checked = client.get("/admin/ledger?verify=1").text
     assert 'data-ok="yes"' in checked and "延续了全部" in checked
+
+
+def test_the_last_rescan_and_column_health_are_shown(
+    engine: Engine, client: TestClient, tmp_path: Path
+) -> None:
+    none_yet = client.get("/admin/health").text
+    assert 'id="rescan-none"' in none_yet and 'id="columns-none"' in none_yet
+    at = datetime(2026, 11, 2, 10, tzinfo=UTC)
+    wrong = seed_published(engine, "分工", "副局长赵明远分管数据工作。", at)
+    seed_published(engine, "会议", "局长赵明远主持会议。", at)
+    # 赵明远 has been 局长 since February: the leader list says so now.
+    leaders = tmp_path / "leaders.yaml"
+    leaders.write_text(
+        "leaders:\n  - name: 赵明远\n    title: 局长\n    unit: 市数据局\n"
+        "    former: [{title: 副局长, until: 2026-02-01}]\n",
+        encoding="utf-8",
+    )
+    # What the archive-rescan and column-health flows keep after a run.
+    with db.transaction(engine) as session:
+        rescan = rescan_published(
+            session, load_lists(leaders_path=leaders), site=Site("http://www.example.gov.cn/", None)
+        )
+        health = column_health(session, catalog_mod.load(), as_of=date(2026, 12, 1))
+    results.save(results.RESCAN, rescan.to_dict(), flow_run_id="run-1")
+    results.save(results.COLUMNS, health.to_dict())
+    page = client.get("/admin/health").text
+    assert "复查在线信息 2 条，1 条有新发现的问题" in page
+    assert f'id="rescan-{wrong}"' in page and "副局长" in page and "更正或撤回" in page
+    assert "runs/flow-run/run-1" in page
+    assert "2026-12-01 检查结论" in page and "工作动态" in page and "2026-11-02" in page
+    assert "Traceback" not in page
