@@ -326,3 +326,20 @@ def _units_reaching(chain_set: ChainSet, name: str, submitting: list[str]) -> li
     if name == chain_set.default or any(not r.units for r in rules):
         return submitting
     return sorted({u for r in rules for u in r.units} & set(submitting))
+
+
+def check_file(session: Session, path: Path, catalog: object | None = None) -> ChainSet:
+    """Parse a chains file and check it against the catalog and the organisation loaded now.
+
+    Every error is reported at once (one per line of the message); nothing is loaded.
+    """
+    if not path.exists():
+        raise ValidationError(f"{path}：文件不存在")
+    chain_set = read(path)
+    errors: list[str] = []
+    if catalog is not None:
+        errors += check_catalog(chain_set, tuple(catalog.categories), tuple(catalog.channels))
+    errors += check_org(session, chain_set)
+    if errors:
+        raise ValidationError("\n".join(errors))
+    return chain_set

@@ -11,7 +11,10 @@ from sqlalchemy.orm import selectinload
 from models import Person, Unit
 from pubreview import db, migrate, settings
 from pubreview.accounts.org import load_org
+from pubreview.chains import selection
+from pubreview.chains.validation import check_org
 from pubreview.cli.output import add_json_flag, emit
+from pubreview.errors import ValidationError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -31,6 +34,14 @@ def _load(args: argparse.Namespace) -> int:
     migrate.upgrade(settings.load().database_url)
     with db.transaction() as session:
         summary = load_org(session, args.file)
+        # The org and the chains are checked against each other: a step nobody in the new
+        # organisation could decide refuses the load (the transaction rolls back).
+        chain_set = selection.configured()
+        stranded = check_org(session, chain_set)
+        if stranded:
+            raise ValidationError(
+                f"{args.file}：组织架构未载入，审核链中有环节无人可决定：\n" + "\n".join(stranded)
+            )
     emit(
         args,
         summary.__dict__,

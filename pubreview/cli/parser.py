@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "setup",
     "org",
     "chain",
+    "chains",
     "ledger",
     "flows",
     "screen",

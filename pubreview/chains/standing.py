@@ -1,0 +1,118 @@
+"""Where an item stands on its own chain: each step done, waited on, or still ahead."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import Publication, Status, Unit
+from pubreview import ledger
+from pubreview.chains.binding import chain_of
+from pubreview.labels import OUTCOME_LABEL, ROLE_LABEL, STATUS_LABEL
+from pubreview.review import deciders
+
+
+@dataclass
+class StepStanding:
+    """One step of the item's chain, for its current revision."""
+
+    id: str
+    label: str
+    decided_by: str  # who decides it, in words
+    deadline_days: int | None
+    return_to: str
+    state: str  # done, waiting, ahead
+    decisions: list[dict] = field(default_factory=list)
+    waiting_on: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ChainStanding:
+    """An item's chain (name and version as recorded at submission) and its place on it."""
+
+    publication_id: int
+    chain: str
+    version: str
+    revision: int
+    status: str
+    status_label: str
+    steps: list[StepStanding]
+
+    def to_dict(self) -> dict:
+        """Plain data for --json."""
+        return asdict(self)
+
+
+def standing(session: Session, pub: Publication) -> ChainStanding:
+    """The item's chain and where the current revision stands on it."""
+    chain = chain_of(session, pub)
+    decided = ledger.decisions_on(session, pub.id, pub.current_revision)
+    waiting = pub.stage.value if pub.status is Status.IN_REVIEW and pub.stage else None
+    at = chain.index(waiting) if waiting and chain.has(waiting) else None
+    units = dict(session.execute(select(Unit.code, Unit.name)).all())
+    steps = []
+    for i, step in enumerate(chain.steps):
+        entries = [e for e in decided if e.stage == step.id]
+        if waiting == step.id:
+            state = "waiting"
+        elif entries and (at is None or i < at):
+            state = "done"
+        else:
+            state = "ahead"
+        who = ROLE_LABEL[step.role.value]
+        if step.unit_scoped:
+            who = f"报送单位的{who}"
+        elif step.named_unit:
+            who = f"{units.get(step.named_unit, step.named_unit)}的{who}"
+        else:
+            who = f"全办{who}"
+        steps.append(
+            StepStanding(
+                id=step.id,
+                label=step.label,
+                decided_by=who,
+                deadline_days=step.deadline_days,
+                return_to=step.return_to,
+                state=state,
+                decisions=[
+                    {"actor": e.actor, "outcome": e.outcome, "entry": e.id, "comment": e.comment}
+                    for e in entries
+                ],
+                waiting_on=[p.username for p in deciders.eligible(session, pub)]
+                if state == "waiting"
+                else [],
+            )
+        )
+    return ChainStanding(
+        publication_id=pub.id,
+        chain=chain.name,
+        version=chain.version,
+        revision=pub.current_revision,
+        status=pub.status.value,
+        status_label=STATUS_LABEL[pub.status],
+        steps=steps,
+    )
+
+
+def describe(item: ChainStanding) -> str:
+    """The standing as text lines, in Chinese."""
+    mark = {"done": "✓", "waiting": "→", "ahead": "·"}
+    lines = [
+        f"第 {item.publication_id} 号信息 · 审核链 {item.chain}（版本 {item.version}）"
+        f" · 第 {item.revision} 稿 · {item.status_label}"
+    ]
+    for n, s in enumerate(item.steps, 1):
+        line = f"  {mark[s.state]} {n}. {s.label}（{s.id}）：{s.decided_by}"
+        if s.deadline_days:
+            line += f"，{s.deadline_days} 个工作日内"
+        if s.return_to == "previous":
+            line += "，退回上一环节"
+        for d in s.decisions:
+            line += f"\n      {d['actor']}：{OUTCOME_LABEL.get(d['outcome'], d['outcome'])}"
+            line += f"（台帐第 {d['entry']} 条）"
+        if s.state == "waiting":
+            line += f"\n      待决定：{'、'.join(s.waiting_on) or '（无人可决定）'}"
+        lines.append(line)
+    return "\n".join(lines)

@@ -1,0 +1,48 @@
+"""`pubreview chain check FILE` and `pubreview chain show ID`, run in this process."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import Engine
+
+from pubreview.cli.parser import main
+from tests.chains.conftest import SAMPLE_CHAINS
+from tests.support.factories import decided, submitted
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_check_and_show(
+    chain_engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch, capsys, tmp_path
+) -> None:
+    monkeypatch.setenv("PUBREVIEW_DATABASE_URL", database_url)
+    assert main(["chain", "check", str(SAMPLE_CHAINS)]) == 0
+    out = capsys.readouterr().out
+    assert "检查通过，3 条审核链，2 条规则" in out
+    assert "初审 → 保密审查 → 审签 → 中心发布" in out
+
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(
+        SAMPLE_CHAINS.read_text(encoding="utf-8").replace("unit: baomi", "unit: baomiban"),
+        encoding="utf-8",
+    )
+    assert main(["chain", "check", str(broken)]) == 1
+    assert "第 15 行：chains.secrecy.secrecy.unit：未知单位「baomiban」" in capsys.readouterr().err
+
+    pub = submitted(chain_engine, category="政务公开")
+    decided(chain_engine, pub, "li.na", attest=True)
+    assert main(["chain", "show", str(pub), "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["chain"] == "secrecy"
+    assert [(s["id"], s["state"]) for s in shown["steps"]] == [
+        ("prereview", "done"),
+        ("secrecy", "waiting"),
+        ("signoff", "ahead"),
+        ("publication", "ahead"),
+    ]
+    assert shown["steps"][1]["waiting_on"] == ["bao.an"]
+    assert main(["chain", "show", str(pub)]) == 0
+    text = capsys.readouterr().out
+    assert "→ 2. 保密审查（secrecy）：保密办的科室负责人，3 个工作日内" in text
+    assert "待决定：bao.an" in text

@@ -1,0 +1,151 @@
+"""A chains file with a mistake is refused naming its line and field; a good one loads."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Engine
+
+from pubreview import db
+from pubreview.chains.definitions import BUILT_IN, DEFAULT_CHAIN
+from pubreview.chains.validation import check_file, check_org, parse, read
+from pubreview.errors import ValidationError
+from tests.chains.conftest import FIXTURES, SAMPLE_CHAINS
+
+PUBLISH = "      - {id: publication, label: 中心发布, role: center, unit: office}\n"
+
+
+def chains(*steps: str, rules: str = "") -> str:
+    return "chains:\n  web:\n    steps:\n" + "".join(steps) + (f"rules:\n{rules}" if rules else "")
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        (
+            chains(
+                "      - {id: prereview, label: 初审, role: section_head}\n",
+                "      - {id: prereview, label: 复审, role: leader}\n",
+                PUBLISH,
+            ),
+            5,
+            "chains.web.steps[1].id：环节「prereview」在本链中重复出现（会形成循环）",
+        ),
+        (
+            chains("      - {id: prereview, label: 初审, role: editor}\n", PUBLISH),
+            4,
+            "chains.web.steps[0].role：未知角色「editor」",
+        ),
+        (
+            chains(
+                "      - {id: prereview, label: 初审, role: section_head}\n",
+                PUBLISH,
+                rules="  - {category: 政务公开, chain: secret}\n",
+            ),
+            7,
+            "rules[0].chain：规则选择的审核链「secret」未定义",
+        ),
+        (
+            chains("      - {id: prereview, label: 初审, role: section_head}\n"),
+            4,
+            "最后一个环节须为中心发布",
+        ),
+        (
+            chains(
+                "      - {id: prereview, label: 初审, role: section_head, return_to: previous}\n",
+                PUBLISH,
+            ),
+            4,
+            "第一个环节没有上一环节",
+        ),
+        (
+            chains(
+                "      - {id: prereview, label: 初审, role: section_head, deadline_days: 0}\n",
+                PUBLISH,
+            ),
+            4,
+            "deadline_days：应为正整数",
+        ),
+        (
+            chains(
+                "      - {id: prereview, label: 初审, role: section_head}\n",
+                PUBLISH,
+                rules="  - {disclosure: 保密, chain: web}\n",
+            ),
+            7,
+            "未知公开属性「保密」",
+        ),
+        (
+            chains(
+                "      - {id: prereview, label: 初审, role: section_head}\n",
+                PUBLISH,
+                rules="  - {chain: web}\n  - {category: 政务公开, chain: default}\n",
+            ),
+            7,
+            "此规则没有条件",
+        ),
+        ("default: missing\n" + chains(PUBLISH), 1, "default：默认链「missing」未定义"),
+    ],
+    ids=[
+        "duplicate-step",
+        "unknown-role",
+        "rule-selects-no-chain",
+        "last-not-publication",
+        "first-returns-to-previous",
+        "bad-deadline",
+        "unknown-disclosure",
+        "rule-shadows-the-rest",
+        "unknown-default",
+    ],
+)
+def test_a_mistake_names_its_line_and_field(text: str, line: int, message: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        parse(text, "chains.yaml")
+    assert f"chains.yaml：第 {line} 行：" in str(caught.value)
+    assert message in str(caught.value)
+
+
+def test_no_file_is_the_built_in_chain_and_the_shipped_file_is_the_same(tmp_path) -> None:
+    assert read(tmp_path / "absent.yaml") is BUILT_IN
+    shipped = read(SAMPLE_CHAINS.with_name("chains.yaml"))
+    assert shipped.default_chain == DEFAULT_CHAIN
+    assert shipped.default_chain.version == DEFAULT_CHAIN.version
+    assert [(s.id, s.label, s.role.value) for s in DEFAULT_CHAIN.steps] == [
+        ("prereview", "初审", "section_head"),
+        ("signoff", "审签", "leader"),
+        ("publication", "中心发布", "center"),
+    ]
+
+
+def test_checked_against_the_org_unknown_unit_and_a_step_nobody_can_decide(
+    engine: Engine, tmp_path
+) -> None:
+    with db.transaction(engine) as session:
+        # The sample org has neither the 保密办 nor the legal office.
+        errors = check_org(session, read(SAMPLE_CHAINS))
+        assert any("第 15 行：chains.secrecy.secrecy.unit：未知单位「baomi」" in e for e in errors)
+        assert any("chains.normative.legality.unit：未知单位「fazhi」" in e for e in errors)
+        # A unit that exists but where nobody holds the role: nobody could decide the step.
+        office_wide = parse(
+            chains(
+                "      - {id: prereview, label: 初审, role: section_head}\n",
+                "      - {id: audit, label: 复审, role: section_head, unit: center}\n",
+                PUBLISH,
+            ),
+            "chains.yaml",
+        )
+        assert check_org(session, office_wide) == [
+            "chains.yaml：第 5 行：chains.web.audit：网上名称管理中心目前没有科室负责人，"
+            "复审环节无人可决定"
+        ]
+
+
+def test_check_file_passes_with_the_org_and_catalog_it_needs(chain_engine: Engine) -> None:
+    from pubreview.publishing import catalog as catalog_mod
+
+    with db.transaction(chain_engine) as session:
+        loaded = check_file(session, SAMPLE_CHAINS, catalog_mod.load(FIXTURES / "catalog.yaml"))
+        assert sorted(loaded.chains) == ["default", "normative", "secrecy"]
+        with pytest.raises(ValidationError, match="内容类别「行政规范性文件」不在目录中"):
+            check_file(
+                session, SAMPLE_CHAINS, catalog_mod.load(SAMPLE_CHAINS.with_name("catalog.yaml"))
+            )
