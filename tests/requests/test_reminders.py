@@ -18,6 +18,7 @@ from pubreview.notify.outbox import read_outbox
 from pubreview.requests import calendar, correction, extension
 from pubreview.requests.calendar import CalendarGap
 from tests.conftest import SAMPLE_ORG
+from tests.support.notify import SmtpServer, apprise_yaml, email_of
 from tests.support.requests import HANDLER, SIGNER, answer, receive
 
 CAL = calendar.WorkCalendar()
@@ -158,3 +159,26 @@ def test_a_deadline_into_an_undescribed_year_says_what_to_add() -> None:
     )
     described = calendar.parse(example)
     assert described.add(date(2026, 12, 14), 20) > date(2027, 1, 1)
+
+
+def test_by_mail_through_a_real_smtp_server(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    smtp = SmtpServer().start()
+    try:
+        monkeypatch.setenv("PUBREVIEW_APPRISE_YAML", apprise_yaml(smtp.port))
+        soon = receive(engine, D0)
+        late = receive(engine, D0 - timedelta(days=40))
+        assert reminders.send_reminders(engine, now=office_morning(TODAY, 22), cal=CAL).sent == 0
+        assert smtp.mails() == []  # nothing at night
+        run = reminders.send_reminders(engine, now=office_morning(TODAY), policy=ONCE, cal=CAL)
+        again = reminders.send_reminders(engine, now=office_morning(TODAY), policy=ONCE, cal=CAL)
+        assert (run.sent, again.sent) == (2, 0)
+        (handler,) = smtp.to(email_of(HANDLER))
+        assert f"第 {soon} 号" in handler.subject and "答复期限将至" in handler.subject
+        (head,) = smtp.to(email_of(SIGNER))
+        assert f"第 {late} 号" in head.subject and "逾期未答复" in head.subject
+        assert "已逾期 22 个工作日" in head.text and "已逾期 22 个工作日" in head.html
+        assert len(smtp.mails()) == 2
+    finally:
+        smtp.stop()
