@@ -32,7 +32,8 @@ class Account(Base):
         Timestamp, comment="no login before this time (lock-out after repeated failures)"
     )
     totp_secret: Mapped[str | None] = mapped_column(
-        String(64), comment="base32 TOTP secret once the person enrolled a second factor"
+        String(200),
+        comment="the TOTP secret once enrolled, sealed (AES-GCM, see pubreview.accounts.totp)",
     )
     totp_required: Mapped[bool] = mapped_column(
         Boolean, default=False, comment="the administrator requires a second factor"

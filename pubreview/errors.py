@@ -20,6 +20,10 @@ class ArchiveRefused(ValidationError):
     """A file that would expand past the limits (a zip bomb): refused, never screened as unread."""
 
 
+class TotpSecretUnreadable(PubreviewError):
+    """A stored TOTP secret the current key cannot open (the web signing secret changed)."""
+
+
 class NotFound(PubreviewError):
     """A publication, person or unit that does not exist."""
 

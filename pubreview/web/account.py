@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -31,6 +32,7 @@ from pubreview.web.auth import (
     finish_second_factor,
     pending_session,
     safe_next,
+    totp_key,
 )
 from pubreview.web.common import NOTHING_CHANGED, message, page, snapshot, transaction
 from pubreview.web.links import secret_key, web_url
@@ -350,6 +352,7 @@ def _enrol_page(
     status: int = 200,
     error: str | None = None,
 ) -> HTMLResponse:
+    uri = totp.provisioning_uri(secret, enroller.username)
     return page(
         "totp_enrol.html",
         status,
@@ -358,7 +361,9 @@ def _enrol_page(
         username=enroller.username,
         secret=secret,
         secret_groups=" ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
-        uri=totp.provisioning_uri(secret, enroller.username),
+        uri=uri,
+        # Made here from the otpauth address alone (no user text), so it is markup, not text.
+        qr_svg=Markup(totp.qr_svg(uri)),
         sealed=_enrol_serializer().dumps({"s": secret, "r": enroller.session_row}),
         csrf_token=enroller.csrf_token,
         next_path=next_path or "",
@@ -391,7 +396,7 @@ def _enrol(enroller: _Enroller, secret: str, code: str, ip: str | None) -> bool:
         account = passwords.account_of(session, person)
         if account.totp_secret:
             return True
-        return totp.enrol(session, person, account, secret, code, ip=ip)
+        return totp.enrol(session, person, account, secret, code, key=totp_key(), ip=ip)
 
 
 @router.post("/account/totp", response_class=HTMLResponse)

@@ -23,7 +23,7 @@ from starlette.datastructures import UploadFile
 from models import Account, LoginSession, Person, Role
 from pubreview.accounts import audit, authz, login, sessions, totp
 from pubreview.accounts.audit import AccessEvent
-from pubreview.errors import CsrfRefused, Forbidden, LoginRequired
+from pubreview.errors import CsrfRefused, Forbidden, LoginRequired, TotpSecretUnreadable
 from pubreview.web import csrf
 from pubreview.web.common import (
     NOTHING_CHANGED,
@@ -33,7 +33,7 @@ from pubreview.web.common import (
     snapshot,
     transaction,
 )
-from pubreview.web.links import web_url
+from pubreview.web.links import secret_key, web_url
 
 __all__ = [
     "COOKIE",
@@ -490,6 +490,11 @@ def totp_form(request: Request, next: str | None = None) -> Response:
     return _code_page(safe_next(next), [], pending.csrf_token)
 
 
+def totp_key() -> bytes:
+    """The key that seals stored TOTP secrets: derived from the signing secret of links."""
+    return totp.sealing_key(secret_key())
+
+
 def _check_code(request: Request, pending: Pending, code: str) -> str | None:
     """None when the code is right; else the refusal (a lock-out ends the half-open session)."""
     with transaction() as session:
@@ -498,8 +503,11 @@ def _check_code(request: Request, pending: Pending, code: str) -> str | None:
         if account.disabled:
             sessions.revoke(session, session.get(LoginSession, pending.row_id), "disabled")
             return "该账户已停用，如有疑问请联系管理员"
-        if totp.check_code(account, code):
-            return None
+        try:
+            if totp.check_code(account, code, key=totp_key()):
+                return None
+        except TotpSecretUnreadable as exc:
+            return str(exc)  # not the person's mistake: no failure counted
         refusal = login.count_failure(
             session, person, account, ip=_client_ip(request), reason="totp"
         )

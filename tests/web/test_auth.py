@@ -17,10 +17,10 @@ from sqlalchemy import Engine, select, update
 from models import Account, LoginSession, Person
 from models.base import utcnow
 from pubreview import db, ledger
-from pubreview.accounts import audit, authz, manage, org
+from pubreview.accounts import audit, authz, manage, org, totp
 from pubreview.accounts.audit import AccessEvent
 from pubreview.web.account import issue_password_link
-from pubreview.web.auth import COOKIE, SignedIn, check_csrf
+from pubreview.web.auth import COOKIE, SignedIn, check_csrf, totp_key
 from pubreview.web.common import transaction
 from tests.support.accounts import form_token, login, set_password
 from tests.support.web import AfterCommitRecorder, ledger_size, make_app, point_at
@@ -491,6 +491,7 @@ def test_required_totp_makes_the_person_enrol_before_the_session_opens(
     assert client.get("/probe", follow_redirects=False).status_code == 303
     page = client.get("/account/totp?next=/probe")
     assert "管理员要求" in page.text
+    assert "<svg" in page.text and "otpauth://totp/" in page.text  # scan it, or type it in
     secret = re.search(r"secret=([A-Z2-7]+)", page.text).group(1)
     sealed = re.search(r'name="sealed" value="([^"]+)"', page.text).group(1)
     done = client.post(
@@ -507,5 +508,7 @@ def test_required_totp_makes_the_person_enrol_before_the_session_opens(
     assert client.get("/probe").text.startswith("li.na ")
     with db.transaction(engine) as session:
         person = session.scalars(select(Person).where(Person.username == "li.na")).one()
-        assert session.get(Account, person.id).totp_secret == secret
+        stored = session.get(Account, person.id).totp_secret
+        assert secret not in stored  # sealed: a copy of the database does not give the codes
+        assert totp.unseal(stored, totp_key(), person.id) == secret
     _verify(engine)
