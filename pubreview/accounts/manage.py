@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -81,97 +83,74 @@ def accounts(session: Session) -> list[AccountView]:
     return found
 
 
-def set_disabled(
-    session: Session,
-    person: Person,
-    disabled: bool,
-    *,
-    actor: str,
-    via: str = "web",
-    ip: str | None = None,
-    **detail: object,
-) -> bool:
+# A change is (the event to record, what else to record) or None when there is nothing to do.
+Change = tuple[AccessEvent, dict[str, Any]] | None
+
+
+def _account_change(apply: Callable[..., Change]) -> Callable[..., bool]:
+    """Make `apply(session, person, account, *args)` an administrator's action on an account.
+
+    The action finds (or creates) the account, applies the change, and records it in the
+    access audit with who did it, from where and how (`actor`, `ip`, `via`, any `detail`);
+    it returns False, recording nothing, when `apply` finds nothing to change.
+    """
+
+    def change(
+        session: Session,
+        person: Person,
+        *args: Any,
+        actor: str,
+        via: str = "web",
+        ip: str | None = None,
+        **detail: object,
+    ) -> bool:
+        done = apply(session, person, account_of(session, person), *args)
+        if done is None:
+            return False
+        event, more = done
+        audit.record_about(session, event, person, actor=actor, ip=ip, via=via, **more, **detail)
+        return True
+
+    change.__name__, change.__doc__ = apply.__name__, apply.__doc__
+    return change
+
+
+@_account_change
+def set_disabled(session: Session, person: Person, account: Account, disabled: bool) -> Change:
     """Disable (every session ends at once) or enable an account; False if nothing changed."""
-    account = account_of(session, person)
     if account.disabled == disabled:
-        return False
+        return None
     account.disabled = disabled
-    ended = 0
-    if disabled:
-        ended = sessions.revoke_all(session, person.id, reason="disabled")
-    else:
+    if not disabled:
         account.failed_logins, account.locked_until = 0, None
-    event = AccessEvent.ACCOUNT_DISABLED if disabled else AccessEvent.ACCOUNT_ENABLED
-    audit.record_about(
-        session, event, person, actor=actor, ip=ip, via=via, sessions_ended=ended, **detail
-    )
-    return True
+        return AccessEvent.ACCOUNT_ENABLED, {"sessions_ended": 0}
+    ended = sessions.revoke_all(session, person.id, reason="disabled")
+    return AccessEvent.ACCOUNT_DISABLED, {"sessions_ended": ended}
 
 
-def set_totp_required(
-    session: Session,
-    person: Person,
-    required: bool,
-    *,
-    actor: str,
-    via: str = "web",
-    ip: str | None = None,
-    **detail: object,
-) -> bool:
+@_account_change
+def set_totp_required(session: Session, person: Person, account: Account, required: bool) -> Change:
     """Require (or stop requiring) a second factor at login; False if nothing changed."""
-    account = account_of(session, person)
     if account.totp_required == required:
-        return False
+        return None
     account.totp_required = required
-    audit.record_about(
-        session,
-        AccessEvent.TOTP_REQUIRED,
-        person,
-        actor=actor,
-        ip=ip,
-        via=via,
-        required=required,
-        **detail,
-    )
-    return True
+    return AccessEvent.TOTP_REQUIRED, {"required": required}
 
 
-def reset_totp(
-    session: Session,
-    person: Person,
-    *,
-    actor: str,
-    via: str = "web",
-    ip: str | None = None,
-    **detail: object,
-) -> bool:
+@_account_change
+def reset_totp(session: Session, person: Person, account: Account) -> Change:
     """Forget an enrolled second factor (a lost phone); the person enrols again at next login."""
-    account = account_of(session, person)
     if not account.totp_secret:
-        return False
+        return None
     account.totp_secret, account.totp_last_step = None, None
     sessions.revoke_all(session, person.id, reason="totp_reset")
-    audit.record_about(
-        session, AccessEvent.TOTP_RESET, person, actor=actor, ip=ip, via=via, **detail
-    )
-    return True
+    return AccessEvent.TOTP_RESET, {}
 
 
-def unlock(
-    session: Session,
-    person: Person,
-    *,
-    actor: str,
-    via: str = "web",
-    ip: str | None = None,
-    **detail: object,
-) -> bool:
+@_account_change
+def unlock(session: Session, person: Person, account: Account) -> Change:
     """End a lock-out before its time (the administrator checked who was knocking)."""
-    account = account_of(session, person)
     if not is_locked(account):
-        return False
+        return None
     account.locked_until, account.failed_logins = None, 0
-    audit.record_about(
-        session, AccessEvent.ACCOUNT_ENABLED, person, actor=actor, ip=ip, via=via, unlocked=True
-    )
-    return True
+    return AccessEvent.ACCOUNT_ENABLED, {"unlocked": True}
