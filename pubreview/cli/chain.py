@@ -7,12 +7,16 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from models import Stage
+from sqlalchemy import func, select
+
+from models import LedgerEntry, Stage
 from models.publication import Disclosure
-from pubreview import db
+from pubreview import db, settings
 from pubreview.cli.output import add_json_flag, emit
-from pubreview.errors import ValidationError
+from pubreview.clock import local_time
+from pubreview.errors import CheckpointUnavailable, ValidationError
 from pubreview.labels import DISCLOSURE_LABEL
+from pubreview.ledger import checkpoints
 from pubreview.orchestration.after_commit import after_commit
 from pubreview.review.decisions import DecisionRequest, decide
 from pubreview.review.status import describe, item_status, list_status
@@ -218,16 +222,34 @@ def _decide(args: argparse.Namespace) -> int:
     return 0
 
 
+def _checkpoint_line(entries: int) -> str:
+    """The newest signed checkpoint, or why there is none (the overview's last line)."""
+    try:
+        log = checkpoints.read_log()
+    except CheckpointUnavailable as exc:
+        return f"台帐检查点：{exc}"
+    latest = max(log, key=lambda c: (c.time, c.size), default=None)
+    if latest is None:
+        return "台帐检查点：还没有（请运行 pubreview ledger checkpoint，或部署 ledger-checkpoint）"
+    line = f"台帐检查点：最近 {local_time(latest.time)}，证明前 {latest.size} 条"
+    if entries > latest.size:
+        line += f"，其后新增 {entries - latest.size} 条尚无检查点"
+    if not settings.load().signing_key_file.exists():
+        line += "；签名密钥缺失，无法签发新的检查点"
+    return line
+
+
 def _status(args: argparse.Namespace) -> int:
     with db.snapshot() as session:
         if args.publication is not None:
             items = [item_status(session, get(session, args.publication))]
         else:
             items = list_status(session, only_open=args.open)
+        entries = session.scalar(select(func.max(LedgerEntry.id))) or 0
     data = [i.to_dict() for i in items]
-    emit(
-        args,
-        data[0] if args.publication is not None else data,
-        "\n".join(describe(i) for i in items) or "(no publications)",
-    )
+    text = "\n".join(describe(i) for i in items) or "(no publications)"
+    if args.publication is None:
+        # The overview also says how far the ledger is proven (the JSON keeps its shape).
+        text += "\n" + _checkpoint_line(entries)
+    emit(args, data[0] if args.publication is not None else data, text)
     return 0

@@ -41,7 +41,14 @@ from pubreview.review.deciders import ROLE_LABEL
 from pubreview.screening import results as screening_results
 from pubreview.web.account import issue_password_link
 from pubreview.web.auth import CurrentUser, check_csrf, current_user
-from pubreview.web.common import NOTHING_CHANGED, SECURITY_HEADERS, message, page, transaction
+from pubreview.web.common import (
+    NOTHING_CHANGED,
+    SECURITY_HEADERS,
+    message,
+    page,
+    snapshot,
+    transaction,
+)
 from pubreview.web.review import local_time
 
 log = logging.getLogger(__name__)
@@ -547,8 +554,9 @@ def ledger_page(request: Request, user: SignedIn) -> HTMLResponse:
         # An unreadable checkpoint log is itself what the page must say.
         state = {"checkpoint": None, "checkpoints": 0, "backup": None, "problem": str(exc)}
     if request.query_params.get("verify"):
-        # A fresh transaction: the full check reads one snapshot (REPEATABLE READ on PostgreSQL).
-        with transaction() as session:
+        # A reader's session of its own: the full check reads one snapshot and, however long it
+        # takes, holds up no writer (nor waits for one).
+        with snapshot() as session:
             try:
                 result = verify_all(session)
             except PubreviewError as exc:
