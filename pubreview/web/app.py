@@ -20,7 +20,8 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse,
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from models import Stage
+from models.publication import step_id
+from pubreview.chains.validation import STEP_ID
 from pubreview.errors import (
     CsrfRefused,
     DecisionRefused,
@@ -58,10 +59,8 @@ def _refused_link(exc: LinkRefused) -> HTMLResponse:
 
 def _grant(token: str) -> ReviewGrant:
     grant = verify_review_token(token)
-    try:
-        Stage(grant.stage)
-    except ValueError as exc:
-        raise LinkRefused("链接无效：环节不存在") from exc
+    if not STEP_ID.match(grant.stage or ""):
+        raise LinkRefused("链接无效：环节不存在")
     return grant
 
 
@@ -184,7 +183,7 @@ def create_app(after_commit: AfterCommit = actions.after_commit) -> FastAPI:
                 form,
                 publication_id=grant.publication_id,
                 username=grant.username,
-                stage=Stage(grant.stage),
+                stage=step_id(grant.stage),
                 revision=grant.revision,
                 via="web",
             )
@@ -200,7 +199,7 @@ def create_app(after_commit: AfterCommit = actions.after_commit) -> FastAPI:
             "decided.html",
             recorded=result.recorded,
             outcome=OUTCOME_LABEL[result.outcome],
-            stage_label=STAGE_LABEL[Stage(result.stage)],
+            stage_label=STAGE_LABEL[step_id(result.stage)],
             actor=result.actor,
             publication_id=result.publication_id,
             revision=result.revision,

@@ -24,6 +24,7 @@ from models import (
     Status,
     Unit,
 )
+from models.publication import step_id
 from pubreview import ledger
 from pubreview.accounts import authz
 from pubreview.clock import local_time
@@ -246,10 +247,7 @@ def _revision(session: Session, pub_id: int, number: int) -> Revision | None:
 
 def stage_of(value: str | None) -> Stage | None:
     """A stage value from a form, or None."""
-    try:
-        return Stage(value) if value else None
-    except ValueError:
-        return None
+    return step_id(value) if value else None
 
 
 def my_queue(session: Session, username: str) -> dict:

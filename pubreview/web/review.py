@@ -16,9 +16,11 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from models import Person, Publication, Revision, Stage, Status, Unit
+from models import Person, Publication, Revision, Status, Unit
 from models.base import as_utc, utcnow
+from models.publication import step_id
 from pubreview import settings
+from pubreview.chains.binding import chain_of
 from pubreview.clock import local_time
 from pubreview.errors import NotFound
 from pubreview.labels import (
@@ -156,13 +158,13 @@ def _history(session: Session, pub_id: int, names: dict[str, str]) -> list[dict]
 
 def _closed_reason(pub: Publication, grant: ReviewGrant, history: list[dict]) -> str | None:
     """Why this link can no longer decide anything, or None while its stage is open."""
-    stage = Stage(grant.stage)
+    stage = step_id(grant.stage)
     if pub.current_revision != grant.revision:
         return (
             f"此链接针对第 {grant.revision} 稿，该稿已被第 {pub.current_revision} 稿取代，"
             "请使用新通知中的链接。"
         )
-    if pub.status is Status.IN_REVIEW and pub.stage is stage:
+    if pub.status is Status.IN_REVIEW and pub.stage == stage:
         return None
     label = STAGE_LABEL[stage]
     for row in reversed(history):
@@ -186,12 +188,13 @@ def review_page(session: Session, grant: ReviewGrant) -> dict:
     names = {"system": "系统", **{p.username: p.name for p in session.scalars(select(Person))}}
     reviewer = session.scalars(select(Person).where(Person.username == grant.username)).first()
     history = _history(session, pub.id, names)
-    stage = Stage(grant.stage)
+    stage = step_id(grant.stage)
+    label = chain_of(session, pub).label_of(stage)
     closed = _closed_reason(pub, grant, history)
     if closed is None and grant.username not in {
         p.username for p in deciders.eligible(session, pub)
     }:
-        closed = f"{STAGE_LABEL[stage]}环节不由您（{grant.username}）决定。"
+        closed = f"{label}环节不由您（{grant.username}）决定。"
     screening = screening_of(session, pub.id, grant.revision) or {}
     catalog = _catalog()
     submitter = session.get(Person, pub.submitter_id)
@@ -211,7 +214,7 @@ def review_page(session: Session, grant: ReviewGrant) -> dict:
         },
         "reviewer": reviewer.name if reviewer else grant.username,
         "stage": stage.value,
-        "stage_label": STAGE_LABEL[stage],
+        "stage_label": label,
         "revision": grant.revision,
         "body_html": body_html(revision.body),
         "attachments": [
