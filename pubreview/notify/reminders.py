@@ -122,6 +122,10 @@ def due_requests(
         if kind is None:
             continue
         people = tuple(access.approvers(session)) if kind == OVERDUE else _handlers_of(session, req)
+        if not people:
+            who = "负责人（分管领导）" if kind == OVERDUE else "办理申请的人员（中心）"
+            problems.append(f"第 {req.id} 号申请{days_text(left)}，但组织中没有{who}可通知")
+            continue
         found.append(DueRequest(req.id, kind, req.due_on, left, people))
     return found, problems
 

@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, delete, select
 
-from models import LedgerEntry, LedgerKind
+from models import LedgerEntry, LedgerKind, Role, RoleGrant
 from pubreview import db, migrate, settings
 from pubreview.accounts.org import load_org
 from pubreview.notify import reminders
@@ -182,3 +182,12 @@ def test_by_mail_through_a_real_smtp_server(
         assert len(smtp.mails()) == 2
     finally:
         smtp.stop()
+
+
+def test_an_overdue_with_nobody_to_tell_is_a_problem_not_silence(engine: Engine) -> None:
+    late = receive(engine, D0 - timedelta(days=40))
+    with db.transaction(engine) as s:
+        s.execute(delete(RoleGrant).where(RoleGrant.role == Role.LEADER))
+        found, problems = reminders.due_requests(s, today=TODAY, within=3, cal=CAL)
+    assert found == []
+    assert problems == [f"第 {late} 号申请已逾期 22 个工作日，但组织中没有负责人（分管领导）可通知"]
