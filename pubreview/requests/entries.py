@@ -24,10 +24,16 @@ class Payload:
     """Base of every request entry's payload: to and from the ledger's JSON."""
 
     kind: ClassVar[LedgerKind]
+    key_format: ClassVar[str]  # the dedupe key, filled in from the payload's fields
+
+    @classmethod
+    def key(cls, **fields: object) -> str:
+        """The dedupe key of this step for these field values (to find whether it was done)."""
+        return cls.key_format.format(**fields)
 
     def dedupe_key(self) -> str:
         """The key that makes recording this step a second time a no-op."""
-        raise NotImplementedError
+        return self.key(**{f.name: getattr(self, f.name) for f in dataclasses.fields(self)})
 
     def to_payload(self) -> dict[str, Any]:
         """Plain data for the ledger (dates as ISO text)."""
@@ -53,6 +59,7 @@ class Received(Payload):
     """登记: how and when the request arrived, and the date it counts as received."""
 
     kind: ClassVar[LedgerKind] = LedgerKind.REQUEST_RECEIVED
+    key_format: ClassVar[str] = "request:{request_id}:received"
     request_id: int
     channel: str
     applicant_type: str
@@ -62,25 +69,18 @@ class Received(Payload):
     due_on: date
     personal_digest: str  # SHA-256 of name, contact and content (kept only in the table)
 
-    def dedupe_key(self) -> str:
-        """Once per request."""
-        return received_key(self.request_id)
-
 
 @dataclass(frozen=True)
 class CorrectionAsked(Payload):
     """补正告知: what the applicant is asked to correct, and by when."""
 
     kind: ClassVar[LedgerKind] = LedgerKind.REQUEST_CORRECTION
+    key_format: ClassVar[str] = "request:{request_id}:correction"
     request_id: int
     asked_on: date
     correction_due_on: date
     what: str
     late_reason: str | None = None  # asked after the 7 working days: why
-
-    def dedupe_key(self) -> str:
-        """Once per request."""
-        return correction_key(self.request_id)
 
 
 @dataclass(frozen=True)
@@ -88,14 +88,11 @@ class Corrected(Payload):
     """The correction arrived: the 20 working days count again from this day."""
 
     kind: ClassVar[LedgerKind] = LedgerKind.REQUEST_CORRECTED
+    key_format: ClassVar[str] = "request:{request_id}:corrected"
     request_id: int
     corrected_on: date
     due_on: date
     late: bool = False  # arrived after the period the office set
-
-    def dedupe_key(self) -> str:
-        """Once per request."""
-        return corrected_key(self.request_id)
 
 
 @dataclass(frozen=True)
@@ -103,15 +100,12 @@ class Consulted(Payload):
     """征求第三方意见 sent."""
 
     kind: ClassVar[LedgerKind] = LedgerKind.REQUEST_CONSULTED
+    key_format: ClassVar[str] = "request:{request_id}:consulted:{consultation_id}"
     request_id: int
     consultation_id: int
     sent_on: date
     reply_due_on: date
     third_party_digest: str  # the third party may be a private person: fingerprint only
-
-    def dedupe_key(self) -> str:
-        """Once per consultation."""
-        return consulted_key(self.request_id, self.consultation_id)
 
 
 @dataclass(frozen=True)
@@ -119,6 +113,7 @@ class ConsultAnswered(Payload):
     """The third party answered (or its period ended): the days spent are left out."""
 
     kind: ClassVar[LedgerKind] = LedgerKind.REQUEST_CONSULT_ANSWERED
+    key_format: ClassVar[str] = "request:{request_id}:consult_answered:{consultation_id}"
     request_id: int
     consultation_id: int
     answered_on: date
@@ -126,16 +121,13 @@ class ConsultAnswered(Payload):
     due_on: date
     agreed: bool | None = None  # None: no answer within the period
 
-    def dedupe_key(self) -> str:
-        """Once per consultation."""
-        return consult_answered_key(self.request_id, self.consultation_id)
-
 
 @dataclass(frozen=True)
 class Extended(Payload):
     """延期答复: approved by the head, the applicant told in writing."""
 
     kind: ClassVar[LedgerKind] = LedgerKind.REQUEST_EXTENDED
+    key_format: ClassVar[str] = "request:{request_id}:extended"
     request_id: int
     days: int
     approved_by: str
@@ -143,16 +135,13 @@ class Extended(Payload):
     reason: str
     due_on: date
 
-    def dedupe_key(self) -> str:
-        """Once per request."""
-        return extended_key(self.request_id)
-
 
 @dataclass(frozen=True)
 class ReplyStep(Payload):
     """One step of the reply's approval: 承办 drafts, 审核 checks, 签发 signs."""
 
     kind: ClassVar[LedgerKind] = LedgerKind.REQUEST_REPLY_STEP
+    key_format: ClassVar[str] = "request:{request_id}:reply:{round}:{step}"
     request_id: int
     round: int  # a returned draft starts a new round
     step: str  # draft / review / sign
@@ -161,16 +150,13 @@ class ReplyStep(Payload):
     legal_basis: str | None = None
     fee_yuan: str | None = None
 
-    def dedupe_key(self) -> str:
-        """Once per step of a round."""
-        return reply_step_key(self.request_id, self.round, self.step)
-
 
 @dataclass(frozen=True)
 class Closed(Payload):
     """The outcome: exactly one Table 三 row, the reply (or closing) date."""
 
     kind: ClassVar[LedgerKind] = LedgerKind.REQUEST_CLOSED
+    key_format: ClassVar[str] = "request:{request_id}:closed"
     request_id: int
     outcome: str
     closed_on: date
@@ -180,24 +166,17 @@ class Closed(Payload):
     fee_yuan: str | None = None
     reply_round: int | None = None  # the approved draft it sends; None: closed without reply
 
-    def dedupe_key(self) -> str:
-        """Once per request."""
-        return closed_key(self.request_id)
-
 
 @dataclass(frozen=True)
 class CaseFiled(Payload):
     """A 行政复议 or 行政诉讼 brought over a request."""
 
     kind: ClassVar[LedgerKind] = LedgerKind.CASE_FILED
+    key_format: ClassVar[str] = "case:{case_id}:filed"
     case_id: int
     request_id: int | None
     case_kind: str
     filed_on: date
-
-    def dedupe_key(self) -> str:
-        """Once per case."""
-        return case_filed_key(self.case_id)
 
 
 @dataclass(frozen=True)
@@ -205,73 +184,16 @@ class CaseDecided(Payload):
     """A case's result."""
 
     kind: ClassVar[LedgerKind] = LedgerKind.CASE_DECIDED
+    key_format: ClassVar[str] = "case:{case_id}:decided"
     case_id: int
     result: str
     decided_on: date
-
-    def dedupe_key(self) -> str:
-        """Once per case."""
-        return case_decided_key(self.case_id)
 
 
 def digest(*parts: str | None) -> str:
     """SHA-256 over personal data, so the ledger can vouch for it without holding it."""
     text = "\x1f".join(p or "" for p in parts)
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _request_key(request_id: int, step: str) -> str:
-    return f"request:{request_id}:{step}"
-
-
-def received_key(request_id: int) -> str:
-    """登记: once per request."""
-    return _request_key(request_id, "received")
-
-
-def correction_key(request_id: int) -> str:
-    """补正告知: asked once per request."""
-    return _request_key(request_id, "correction")
-
-
-def corrected_key(request_id: int) -> str:
-    """The correction arrived: once per request."""
-    return _request_key(request_id, "corrected")
-
-
-def consulted_key(request_id: int, consultation_id: int) -> str:
-    """征求第三方意见 sent: once per consultation."""
-    return _request_key(request_id, f"consulted:{consultation_id}")
-
-
-def consult_answered_key(request_id: int, consultation_id: int) -> str:
-    """The third party's answer (or silence): once per consultation."""
-    return _request_key(request_id, f"consult_answered:{consultation_id}")
-
-
-def extended_key(request_id: int) -> str:
-    """延期答复: once per request."""
-    return _request_key(request_id, "extended")
-
-
-def reply_step_key(request_id: int, reply_round: int, step: str) -> str:
-    """One approval step of the reply: once per step of a round."""
-    return _request_key(request_id, f"reply:{reply_round}:{step}")
-
-
-def closed_key(request_id: int) -> str:
-    """The outcome: once per request."""
-    return _request_key(request_id, "closed")
-
-
-def case_filed_key(case_id: int) -> str:
-    """A 行政复议 or 行政诉讼 filed: once per case."""
-    return f"case:{case_id}:filed"
-
-
-def case_decided_key(case_id: int) -> str:
-    """A case's result: once per case."""
-    return f"case:{case_id}:decided"
 
 
 def record(
