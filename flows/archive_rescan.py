@@ -15,7 +15,7 @@ from prefect.runtime import flow_run
 
 from pubreview import db
 from pubreview.labels import DELIVERY_LABEL
-from pubreview.notify.archive import tell_center
+from pubreview.notify.center import RESCAN_EVENT, rescan_findings, tell_center
 from pubreview.screening import results
 from pubreview.screening.findings import BLOCK, WARN
 from pubreview.screening.rescan import rescan_published
@@ -31,7 +31,9 @@ def archive_rescan(blocks_only: bool = False, database_url: str | None = None) -
         report = rescan_published(session, min_severity=BLOCK if blocks_only else WARN)
     data = report.to_dict()
     results.save(results.RESCAN, data, flow_run_id=flow_run.get_id())
-    told = tell_center(data, engine=engine, flow_run_id=flow_run.get_id())
+    told = tell_center(
+        RESCAN_EVENT, data, rescan_findings(data), engine=engine, flow_run_id=flow_run.get_id()
+    )
     sent = {
         who: "、".join(DELIVERY_LABEL.get(r.outcome, r.outcome) for r in found)
         for who, found in told.items()

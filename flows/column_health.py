@@ -2,7 +2,8 @@
 
 Scheduled every morning: the table (last publication, the last day in date, the breach day,
 the inspection's 单项否决 counts of stale and blank columns) is the run's artifact and is shown
-on the admin page, so the center sees a column going stale before the inspector does.
+on the admin page, so the center sees a column going stale before the inspector does; the
+center is also told (once per state of the columns) which are stale, blank or about to breach.
 """
 
 from __future__ import annotations
@@ -16,6 +17,13 @@ from prefect.runtime import flow_run
 
 from pubreview import db
 from pubreview.errors import ValidationError
+from pubreview.labels import DELIVERY_LABEL
+from pubreview.notify.center import (
+    COLUMNS_EVENT,
+    column_findings,
+    columns_context,
+    tell_center,
+)
 from pubreview.publishing import catalog as catalog_mod
 from pubreview.screening import results
 from pubreview.screening.columns import column_health, load_rules
@@ -39,10 +47,24 @@ def column_health_flow(
         report = column_health(session, catalog, rules=rules, as_of=as_of)
     data = report.to_dict()
     results.save(results.COLUMNS, data, flow_run_id=flow_run.get_id())
-    create_markdown_artifact(key=ARTIFACT_KEY, markdown=report.to_markdown())
+    told = tell_center(
+        COLUMNS_EVENT,
+        columns_context(data),
+        column_findings(data),
+        engine=engine,
+        flow_run_id=flow_run.get_id(),
+    )
+    sent = {
+        who: "、".join(DELIVERY_LABEL.get(r.outcome, r.outcome) for r in found)
+        for who, found in told.items()
+    }
+    markdown = report.to_markdown()
+    if sent:
+        markdown += "\n\n## 已提醒中心\n\n" + "\n".join(f"- {w}：{h}" for w, h in sent.items())
+    create_markdown_artifact(key=ARTIFACT_KEY, markdown=markdown + "\n")
     for failure in report.failures:
         get_run_logger().warning(failure)
-    return data
+    return {**data, "told": sent}
 
 
 if __name__ == "__main__":
