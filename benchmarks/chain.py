@@ -1,22 +1,27 @@
 """N publications through the whole chain on a real Prefect server, against bare ledger writes.
 
-Prints throughput (publications per minute), the time from a decision to the next stage
-waiting (p50, p95: decision entry → the run's `stage_opened` entry), the time a decision
-takes to return (in-process, and as the `pubreview decide` command), and the same transitions
-done as bare ledger writes without Prefect as the baseline.
+Prints throughput (publications per minute), the time from a decision to the next reviewer's
+message (decision entry → the first delivery entry of the next step's notice), the time from a
+decision to the next stage waiting in its run (→ the run's `stage_opened` entry), the time a
+decision takes to return (in-process with its hand-off, and as the `pubreview decide` command),
+and the same transitions done as bare ledger writes without Prefect as the baseline. Decisions
+are handed off as the command line and the web app do (`after_commit`). `--concurrent K` takes
+up to K decisions at the same moment, each in its own thread. Ends with one JSON line.
 
-    .venv/bin/python benchmarks/chain.py [--n 50]
+    .venv/bin/python benchmarks/chain.py [--n 50] [--concurrent 1] [--cli-samples 5]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -110,6 +115,9 @@ def main() -> None:
         default=5,
         help="decisions also timed as the `pubreview decide` command",
     )
+    parser.add_argument(
+        "--concurrent", type=int, default=1, help="decisions taken at the same moment (default 1)"
+    )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="pubreview-bench-"))
 
@@ -119,7 +127,7 @@ def main() -> None:
     print(f"starting Prefect server and worker in {tmp} …", flush=True)
     stack.start()
     os.environ.update(stack.env)
-    from pubreview import orchestration
+    from pubreview.orchestration.after_commit import after_commit
     from pubreview.review.decisions import DecisionRequest, decide
 
     engine = db.make_engine(url)
@@ -129,37 +137,39 @@ def main() -> None:
         for i in range(args.n):
             with db.transaction(engine) as session:
                 pub_ids.append(submit(session, draft(i)).id)
-            orchestration.emit(
-                "publication.submitted",
-                pub_ids[-1],
-                title=f"基准 {i}",
-                unit="zonghe",
-                actor="zhang.wei",
-            )
+            after_commit("publication.submitted", pub_ids[-1], actor="zhang.wei", resume=False)
         decide_s: list[float] = []
         cli_s: list[float] = []
 
+        def one(pub_id: int, stage: str) -> None:
+            user = DECIDERS[stage]
+            t0 = time.perf_counter()
+            request = DecisionRequest(pub_id, user, Outcome.APPROVE, attest=stage == "prereview")
+            with db.transaction(engine) as session:
+                result = decide(session, request)
+            note = after_commit(
+                result.event,
+                pub_id,
+                actor=user,
+                resume=True,
+                payload=request.event_payload(result),
+            )
+            if not note.startswith("resumed"):
+                print(f"  #{pub_id}: {note}", flush=True)
+            decide_s.append(time.perf_counter() - t0)
+
+        pool = ThreadPoolExecutor(max_workers=max(1, args.concurrent))
+
         def step() -> bool:
-            for pub_id, stage in waiting(engine, pub_ids):
-                user = DECIDERS[stage]
-                if len(cli_s) < args.cli_samples:
-                    t0 = time.perf_counter()
-                    extra = ["--attest-no-secrets"] if stage == "prereview" else []
-                    stack.cli("decide", str(pub_id), "approve", "--as", user, *extra)
-                    cli_s.append(time.perf_counter() - t0)
-                    continue
+            ready = waiting(engine, pub_ids)
+            while ready and len(cli_s) < args.cli_samples:
+                pub_id, stage = ready.pop(0)
                 t0 = time.perf_counter()
-                with db.transaction(engine) as session:
-                    decide(
-                        session,
-                        DecisionRequest(pub_id, user, Outcome.APPROVE, attest=stage == "prereview"),
-                    )
-                    pub = session.get(Publication, pub_id)
-                    run_id, waits_on = pub.flow_run_id, orchestration.waiting_key(pub)
-                note = orchestration.resume(run_id, waits_on)
-                if not note.startswith("resumed"):
-                    print(f"  #{pub_id}: {note}", flush=True)
-                decide_s.append(time.perf_counter() - t0)
+                extra = ["--attest-no-secrets"] if stage == "prereview" else []
+                stack.cli("decide", str(pub_id), "approve", "--as", DECIDERS[stage], *extra)
+                cli_s.append(time.perf_counter() - t0)
+            # Up to --concurrent decisions at once; the rest wait for the next round.
+            list(pool.map(lambda item: one(*item), ready[: max(1, args.concurrent)]))
             with db.transaction(engine) as session:
                 done = (
                     session.scalar(
@@ -194,6 +204,15 @@ def main() -> None:
             if e.kind == LedgerKind.DECIDED
         }
         nxt = {"prereview": "signoff", "signoff": "publication"}
+        told: dict[tuple[int, str], object] = {}
+        for e in entries:
+            if e.kind == LedgerKind.NOTIFIED:
+                told.setdefault((e.publication_id, e.stage), e.created_at)
+        to_message = [
+            (told[(pub, following)] - at).total_seconds()
+            for (pub, prev), at in decided_at.items()
+            if (following := nxt.get(prev)) and (pub, following) in told
+        ]
         lag = [
             (e.created_at - decided_at[(e.publication_id, prev)]).total_seconds()
             for e in entries
@@ -202,6 +221,7 @@ def main() -> None:
             if following == e.stage
         ]
     finally:
+        pool.shutdown()
         stack.stop()
 
     print(f"\npublications: {args.n}, each through 初审 → 审签 → 中心发布 (SQLite ledger)")
@@ -219,11 +239,38 @@ def main() -> None:
         f"decide returns (in-process, ledger + resume): p50 {statistics.median(decide_s):.3f} s, "
         f"p95 {pct(decide_s, 0.95):.3f} s (n={len(decide_s)})"
     )
+    if to_message:
+        print(
+            f"decision → next reviewer's message: p50 {statistics.median(to_message):.2f} s, "
+            f"p95 {pct(to_message, 0.95):.2f} s (n={len(to_message)})"
+        )
     if cli_s:
         print(
-            f"`pubreview decide` command wall time: p50 {statistics.median(cli_s):.2f} s "
-            f"(n={len(cli_s)}, includes interpreter start and Prefect import)"
+            f"`pubreview decide` command wall time: p50 {statistics.median(cli_s):.2f} s, "
+            f"p95 {pct(cli_s, 0.95):.2f} s (n={len(cli_s)}, includes interpreter start)"
         )
+    print(
+        json.dumps(
+            {
+                "benchmark": "chain",
+                "n": args.n,
+                "concurrent": args.concurrent,
+                "per_min": round(args.n / total_s * 60, 2),
+                "baseline_per_min": round(args.n / base_s * 60, 2),
+                "ratio": round(total_s / base_s, 1),
+                "decide_cli_p95_s": round(pct(cli_s, 0.95), 3) if cli_s else None,
+                "decide_p95_s": round(pct(decide_s, 0.95), 3),
+                "decision_to_message_p50_s": (
+                    round(statistics.median(to_message), 3) if to_message else None
+                ),
+                "decision_to_message_p95_s": (
+                    round(pct(to_message, 0.95), 3) if to_message else None
+                ),
+                "decision_to_step_open_p50_s": round(statistics.median(lag), 3),
+                "decision_to_step_open_p95_s": round(pct(lag, 0.95), 3),
+            }
+        )
+    )
     subprocess.run(["rm", "-rf", str(tmp)], check=False)
 
 
