@@ -34,7 +34,7 @@ def ask(
     """Record the 补正告知; the applicant has until `correction_due_on` (default: 15 days)."""
     person = access.handler(session, actor)
     req = store.get(session, request_id, for_update=True)
-    if entries.find(session, entries.CorrectionAsked.key(request_id=req.id)):
+    if entries.done(session, entries.CorrectionAsked, request_id=req.id):
         raise DecisionRefused(f"第 {req.id} 号申请已经告知过补正：补正只能一次性告知")
     if req.status is not RequestStatus.OPEN:
         raise DecisionRefused(f"第 {req.id} 号申请当前不能要求补正（{status_word(req)}）")
@@ -78,8 +78,7 @@ def corrected(
     req = store.get(session, request_id, for_update=True)
     if req.status is not RequestStatus.CORRECTION:
         raise DecisionRefused(f"第 {req.id} 号申请没有在等待补正（{status_word(req)}）")
-    asked = entries.find(session, entries.CorrectionAsked.key(request_id=req.id))
-    asked_on = date.fromisoformat(asked.payload["asked_on"])
+    asked_on = entries.done(session, entries.CorrectionAsked, request_id=req.id).asked_on
     store.check_day(corrected_on, "补正材料收到日期", not_before=asked_on, after="补正告知日期")
     cal = cal or calendar.load()
     req.status = RequestStatus.OPEN

@@ -65,13 +65,6 @@ def _office(session: Session) -> str:
     return name or "本机关"
 
 
-def _entry(session: Session, dedupe_key: str) -> dict[str, Any]:
-    found = entries.find(session, dedupe_key)
-    if found is None:
-        return {}
-    return found.payload
-
-
 def context(session: Session, request_id: int, key: str) -> tuple[str, dict[str, Any]]:
     """The template file and the placeholders' values for one letter of a request."""
     if key not in LETTERS:
@@ -93,19 +86,19 @@ def context(session: Session, request_id: int, key: str) -> tuple[str, dict[str,
     }
     template = letter.template
     if key == "correction":
-        asked = _entry(session, entries.CorrectionAsked.key(request_id=req.id))
-        if not asked:
+        asked = entries.done(session, entries.CorrectionAsked, request_id=req.id)
+        if asked is None:
             raise DecisionRefused(f"第 {req.id} 号申请没有告知补正，无法出具补正告知书")
-        values["what"] = asked["what"]
-        values["correction_due_on"] = chinese_date(date.fromisoformat(asked["correction_due_on"]))
-        values["issued_on"] = chinese_date(date.fromisoformat(asked["asked_on"]))
+        values["what"] = asked.what
+        values["correction_due_on"] = chinese_date(asked.correction_due_on)
+        values["issued_on"] = chinese_date(asked.asked_on)
     elif key == "extension":
-        ext = _entry(session, entries.Extended.key(request_id=req.id))
-        if not ext:
+        ext = entries.done(session, entries.Extended, request_id=req.id)
+        if ext is None:
             raise DecisionRefused(f"第 {req.id} 号申请没有延期，无法出具延期答复告知书")
-        values.update(days=ext["days"], reason=ext["reason"])
-        values["due_on"] = chinese_date(date.fromisoformat(ext["due_on"]))
-        values["issued_on"] = chinese_date(date.fromisoformat(ext["notified_on"]))
+        values.update(days=ext.days, reason=ext.reason)
+        values["due_on"] = chinese_date(ext.due_on)
+        values["issued_on"] = chinese_date(ext.notified_on)
     elif key == "consultation":
         c = session.scalars(
             select(RequestConsultation)
@@ -128,8 +121,8 @@ def _reply(session: Session, request_id: int) -> tuple[str, dict[str, Any]]:
         raise DecisionRefused(f"第 {request_id} 号申请还没有承办答复稿，无法出具答复告知书")
     draft = last.draft
     group = draft.outcome if draft.outcome in REPLY_TEMPLATE else draft.outcome[:4]
-    closed = _entry(session, entries.Closed.key(request_id=request_id))
-    sent_on = date.fromisoformat(closed["closed_on"]) if closed else store.office_today()
+    closed = entries.done(session, entries.Closed, request_id=request_id)
+    sent_on = closed.closed_on if closed else store.office_today()
     return REPLY_TEMPLATE[group], {
         "outcome_label": outcome_label(draft.outcome).split(".", 1)[-1],
         "legal_basis": draft.legal_basis,
@@ -155,13 +148,13 @@ def render(session: Session, request_id: int, key: str, template_dir: Path = TEM
 def available(session: Session, request_id: int) -> list[tuple[str, str]]:
     """The letters this request has reached, as (key, title)."""
     found = [("receipt", LETTERS["receipt"].title)]
-    if entries.find(session, entries.CorrectionAsked.key(request_id=request_id)):
+    if entries.done(session, entries.CorrectionAsked, request_id=request_id):
         found.append(("correction", LETTERS["correction"].title))
     if session.scalars(
         select(RequestConsultation.id).where(RequestConsultation.request_id == request_id)
     ).first():
         found.append(("consultation", LETTERS["consultation"].title))
-    if entries.find(session, entries.Extended.key(request_id=request_id)):
+    if entries.done(session, entries.Extended, request_id=request_id):
         found.append(("extension", LETTERS["extension"].title))
     last = reply.current(session, request_id)
     if last is not None:

@@ -10,7 +10,7 @@ import dataclasses
 import hashlib
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Self, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -254,3 +254,34 @@ def of_kind(session: Session, payload_type: type[Payload]) -> list[tuple[LedgerE
 def find(session: Session, dedupe_key: str) -> LedgerEntry | None:
     """The entry of a once-only step, if it was done."""
     return ledger.find_by_key(session, dedupe_key)
+
+
+P = TypeVar("P", bound=Payload)
+
+PAYLOAD_TYPES: dict[LedgerKind, type[Payload]] = {
+    t.kind: t
+    for t in (
+        Received,
+        CorrectionAsked,
+        Corrected,
+        Consulted,
+        ConsultAnswered,
+        Extended,
+        ReplyStep,
+        Closed,
+        CaseFiled,
+        CaseDecided,
+    )
+}
+
+
+def read(entry: LedgerEntry) -> Payload | None:
+    """An entry's payload as its kind's class; None for an entry that is not a request's."""
+    payload_type = PAYLOAD_TYPES.get(LedgerKind(entry.kind))
+    return payload_type.from_payload(entry.payload) if payload_type else None
+
+
+def done(session: Session, payload_type: type[P], **fields: object) -> P | None:
+    """The payload of a once-only step (found by its key's fields), if it was done."""
+    found = find(session, payload_type.key(**fields))
+    return payload_type.from_payload(found.payload) if found else None

@@ -33,7 +33,7 @@ def extend(
     person = access.handler(session, actor)
     approver = access.approver(session, approved_by)
     req = store.get(session, request_id, for_update=True)
-    if entries.find(session, entries.Extended.key(request_id=req.id)):
+    if entries.done(session, entries.Extended, request_id=req.id):
         raise DecisionRefused(f"第 {req.id} 号申请已经延期过一次，不能再次延期")
     if req.status is not RequestStatus.OPEN:
         raise DecisionRefused(f"第 {req.id} 号申请当前不能延期（{status_word(req)}）")

@@ -92,7 +92,7 @@ def record_outcome(
     reply_round: int | None,
 ) -> DisclosureRequest:
     """Close the request under one outcome row (the callers checked who and what)."""
-    corrected = entries.find(session, entries.Corrected.key(request_id=req.id)) is not None
+    corrected = entries.done(session, entries.Corrected, request_id=req.id) is not None
     why = refusal(req, key, closed_on, corrected)
     if why:
         raise DecisionRefused(why)

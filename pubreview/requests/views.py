@@ -105,29 +105,28 @@ def overdue(session: Session, *, today: date | None = None) -> list[dict[str, An
 
 
 def _describe(entry) -> str:
-    p = entry.payload
-    kind = str(entry.kind)
-    if kind == "request_reply_step":
-        word = REPLY_STEP_LABEL.get(p.get("step"), p.get("step"))
-        verdict = "" if p.get("step") == "draft" else ("：同意" if p.get("approved") else "：退回")
-        proposed = f"（拟：{outcome_label(p['outcome'])}）" if p.get("outcome") else ""
-        return f"答复{word}{verdict}{proposed}"
-    if kind == "request_closed":
-        late = "（逾期）" if p.get("overdue") else ""
-        return f"办结：{outcome_label(p['outcome'])}，{p['closed_on']}{late}"
-    if kind == "request_extended":
-        return f"延期 {p['days']} 个工作日，{p['approved_by']} 批准，截止 {p['due_on']}"
-    if kind == "request_correction":
-        return f"告知补正：{p['what']}，补正期限 {p['correction_due_on']}"
-    if kind == "request_corrected":
-        return f"收到补正材料 {p['corrected_on']}，重新起算，截止 {p['due_on']}"
-    if kind == "request_consulted":
-        return f"征求第三方意见 {p['sent_on']}，第三方答复期限 {p['reply_due_on']}"
-    if kind == "request_consult_answered":
-        return f"第三方答复 {p['answered_on']}，不计 {p['excluded_days']} 个工作日"
-    if kind == "request_received":
-        return f"登记：{p['channel']}，收到 {p['received_on']}（{p['basis']}）"
-    return KIND_LABEL.get(kind, kind)
+    match entries.read(entry):
+        case entries.ReplyStep() as p:
+            word = REPLY_STEP_LABEL.get(p.step, p.step)
+            verdict = "" if p.step == "draft" else ("：同意" if p.approved else "：退回")
+            proposed = f"（拟：{outcome_label(p.outcome)}）" if p.outcome else ""
+            return f"答复{word}{verdict}{proposed}"
+        case entries.Closed() as p:
+            late = "（逾期）" if p.overdue else ""
+            return f"办结：{outcome_label(p.outcome)}，{p.closed_on}{late}"
+        case entries.Extended() as p:
+            return f"延期 {p.days} 个工作日，{p.approved_by} 批准，截止 {p.due_on}"
+        case entries.CorrectionAsked() as p:
+            return f"告知补正：{p.what}，补正期限 {p.correction_due_on}"
+        case entries.Corrected() as p:
+            return f"收到补正材料 {p.corrected_on}，重新起算，截止 {p.due_on}"
+        case entries.Consulted() as p:
+            return f"征求第三方意见 {p.sent_on}，第三方答复期限 {p.reply_due_on}"
+        case entries.ConsultAnswered() as p:
+            return f"第三方答复 {p.answered_on}，不计 {p.excluded_days} 个工作日"
+        case entries.Received() as p:
+            return f"登记：{p.channel}，收到 {p.received_on}（{p.basis}）"
+    return KIND_LABEL.get(str(entry.kind), str(entry.kind))
 
 
 def detail(
