@@ -1,176 +1,324 @@
-"""Load the review pages with concurrent clients, against a bare endpoint of the same framework.
+"""20 logged-in people on a running `pubreview web`: decision POSTs and page GETs, against bare.
 
-Run: .venv/bin/python benchmarks/web.py [--clients 50] [--seconds 30] [--items 20]
-     [--database-url URL]
+Run: .venv/bin/python benchmarks/web.py [--users 20] [--items 10] [--seconds 10]
 
-Seeds a fresh SQLite ledger (or the given empty, migrated database) with items waiting at each
-stage, some resubmitted after a return (so their pages carry a diff and a longer history); starts
-`pubreview web` as its own process, and beside it a FastAPI app whose one route returns a
-constant page of the same size, under the same uvicorn; then, in one run, keeps N clients
-busy on each for the given time: first the bare page, then the review pages (each client
-cycling through every item's personal link). Reports requests per second and latency
-percentiles. The load generator is a minimal keep-alive HTTP/1.1 client on asyncio streams,
-so that as little as possible of the machine's CPU goes to the client rather than the server.
+Seeds a fresh SQLite ledger (the embedded default) with an organisation of N units, each with
+a section head and a submitter, and 2 × --items items per unit waiting for the head's 初审; opens a
+real server-side login session for every head (the session module, as the login form does
+after the password); starts `pubreview web` (uvicorn, its own process) and beside it a bare
+FastAPI app under the same uvicorn settings whose one route renders the same message template
+with the same headers. Then, in one run, with one keep-alive connection per person:
+
+  1. bare      every person GETs the bare page for --seconds;
+  2. pages     every person cycles /queue, /items/{id} and /account for --seconds;
+  3. posts     every person POSTs the decision (同意) on each of their first --items items, at
+               once: the resume is handed to Prefect after the response, not awaited
+               (PREFECT_API_URL points nowhere, as in the CLI tests);
+  4. mixed     every person works through the rest of their queue as in a browser: GET /queue,
+               GET /items/{id}, POST the decision, GET /account.
+
+Prints p50/p95 per route and phase, the ratio of each page's p95 to the bare page's, and ends
+with one JSON line. The load generator is a minimal HTTP/1.1 client on asyncio streams so that
+little of the two CPUs goes to the client.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
+import re
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+from collections import defaultdict
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlencode
+
+import yaml
 
 from pubreview import db, migrate
-from pubreview.accounts.org import load_org
-from pubreview.review.decisions import DecisionRequest, decide
-from pubreview.review.submission import AttachmentFile, Draft, resubmit, submit
-from pubreview.review.workflow import Outcome
+from pubreview.accounts import login, passwords, sessions
+from pubreview.accounts.org import load_org, person
+from pubreview.review.submission import Draft, screen, submit
 from pubreview.settings import PROJECT_ROOT
 
 BIN = Path(sys.executable).parent
+HOST = "127.0.0.1"
 BODY = """为进一步做好机构编制信息公开工作，第{n}号通知如下：
 
 1. 各单位要**高度重视**，按照《条例》要求及时公开。
 2. 经科室负责人初审、分管领导审签后交中心发布。
 
-| 项目 | 数量 |
-| --- | --- |
-| 公开信息 | {n} |
-
 详见[政务公开专栏](https://www.example.gov.cn/xxgk/)。
 """
-# Who decides each stage of a 综合科 item in the sample organisation.
-REVIEWER = {"prereview": "li.na", "signoff": "zeng.xiang", "publication": "zhou.min"}
+COOKIE = "pubreview_session"
+_CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
 def free_port() -> int:
     """A TCP port nobody listens on right now."""
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+        s.bind((HOST, 0))
         return s.getsockname()[1]
 
 
-def seed(engine, items: int) -> list[tuple[int, str, int]]:
-    """Items spread over the three stages, every third one returned and resubmitted."""
-    waiting = []
+def write_org(path: Path, users: int) -> None:
+    """N 科室, each with a head (h01…) and a submitter (s01…), one leader, the center."""
+    units = [{"code": f"k{i:02d}", "name": f"第{i}科", "kind": "section"} for i in range(users)]
+    units.append({"code": "center", "name": "网上名称管理中心", "kind": "center"})
+    people = []
+    for i in range(users):
+        for prefix, role, title in (("h", "section_head", "科长"), ("s", "submitter", "科员")):
+            people.append(
+                {
+                    "username": f"{prefix}{i:02d}",
+                    "name": f"第{i}科{title}",
+                    "email": f"{prefix}{i:02d}@example.gov.cn",
+                    "roles": [{"unit": f"k{i:02d}", "role": role}],
+                }
+            )
+    people.append(
+        {
+            "username": "leader",
+            "name": "分管领导",
+            "email": "leader@example.gov.cn",
+            "roles": [{"unit": f"k{i:02d}", "role": "leader"} for i in range(users)],
+        }
+    )
+    people.append(
+        {
+            "username": "center",
+            "name": "中心编辑",
+            "email": "center@example.gov.cn",
+            "roles": [{"unit": "center", "role": "center"}],
+        }
+    )
+    path.write_text(yaml.safe_dump({"units": units, "people": people}, allow_unicode=True))
+
+
+def apprise_yaml(org_file: Path) -> str:
+    """Every person of the organisation routed to the local outbox (as the sample's file does)."""
+    people = yaml.safe_load(org_file.read_text())["people"]
+    urls = []
+    for who in people:
+        tags = [who["username"]] + sorted(
+            {f"role:{r['role']}" for r in who["roles"]}
+            | {f"unit:{r['unit']}" for r in who["roles"]}
+        )
+        urls.append({f"pubreview://{who['username']}": [{"tag": ", ".join(tags)}]})
+    return yaml.safe_dump({"version": 1, "urls": urls})
+
+
+def seed(engine, users: int, items: int) -> dict[int, list[int]]:
+    """Each unit's items waiting for 初审, submitted as the CLI does (screened first)."""
+    waiting: dict[int, list[int]] = defaultdict(list)
     for n in range(items):
-        with db.transaction(engine) as session:
+        for i in range(users):
             draft = Draft(
-                f"关于第{n}号事项的通知",
+                f"关于第{i}科第{n}号事项的通知",
                 BODY.format(n=n),
                 "工作动态",
-                ["网站", "微博"],
-                "zonghe",
-                "zhang.wei",
-                [AttachmentFile(f"附件{n}.txt", f"附件 {n}".encode())],
+                ["网站"],
+                f"k{i:02d}",
+                f"s{i:02d}",
             )
-            pub_id = submit(session, draft).id
-        revision = 1
-        if n % 3 == 0:
+            screened = screen(draft.title, draft.body, [])
             with db.transaction(engine) as session:
-                decide(
-                    session, DecisionRequest(pub_id, "li.na", Outcome.RETURN, comment="请补充数据")
-                )
-                resubmit(
-                    session,
-                    pub_id,
-                    "zhang.wei",
-                    title=None,
-                    body=BODY.format(n=n) + "\n补充：已核实。\n",
-                    attachments=None,
-                )
-            revision = 2
-        stage = ("prereview", "signoff", "publication")[n % 3]
-        with db.transaction(engine) as session:
-            if stage != "prereview":
-                decide(session, DecisionRequest(pub_id, "wang.fang", Outcome.APPROVE, attest=True))
-            if stage == "publication":
-                decide(session, DecisionRequest(pub_id, "zeng.xiang", Outcome.APPROVE))
-        waiting.append((pub_id, stage, revision))
+                waiting[i].append(submit(session, draft, screened=screened).id)
     return waiting
 
 
-def serve_bare(port: int, size: int) -> None:
-    """The baseline: a FastAPI route returning a constant HTML page, under uvicorn."""
+def log_in(engine, users: int) -> list[tuple[str, str]]:
+    """A live session for every head, opened as the login form does: (cookie value, form token)."""
+    out = []
+    with db.transaction(engine) as session:
+        for i in range(users):
+            head = person(session, f"h{i:02d}")
+            passwords.account_of(session, head)
+            started = sessions.start(session, head.id, ip=HOST)
+            login.record_login(session, head, ip=HOST)
+            out.append((started.session_id, started.row.csrf_token))
+    return out
+
+
+def serve_bare(port: int) -> None:
+    """The baseline: FastAPI rendering the same message template, headers and uvicorn setup."""
     import uvicorn
     from fastapi import FastAPI
     from fastapi.responses import HTMLResponse
 
-    page = "<!DOCTYPE html><html><body><p>" + "审" * max(0, (size - 50) // 3) + "</p></body></html>"
+    from pubreview.web.common import message
+
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
 
     @app.get("/bare", response_class=HTMLResponse)
     def bare() -> HTMLResponse:
-        return HTMLResponse(page)
+        return message(200, "基准页面", "本页面不读数据库，只渲染与系统页面相同的模板。")
 
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    uvicorn.run(app, host=HOST, port=port, log_level="warning", access_log=False)
 
 
-async def _one_client(host: str, port: int, paths: list[str], offset: int, stop: float, out):
-    reader, writer = await asyncio.open_connection(host, port)
-    i = offset
-    try:
-        while time.perf_counter() < stop:
-            path = paths[i % len(paths)]
-            i += 1
-            start = time.perf_counter()
-            writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
-            head = await reader.readuntil(b"\r\n\r\n")
-            status = int(head.split(b" ", 2)[1])
-            length = next(
+class Client:
+    """One keep-alive HTTP/1.1 connection carrying one person's session cookie."""
+
+    def __init__(self, port: int, cookie: str | None) -> None:
+        self.port, self.cookie = port, cookie
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, bytes]:
+        """Send one request and read the whole answer (Content-Length framed)."""
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(HOST, self.port)
+        body = urlencode(form).encode() if form is not None else b""
+        head = [f"{method} {path} HTTP/1.1", f"Host: {HOST}:{self.port}"]
+        if self.cookie:
+            head.append(f"Cookie: {COOKIE}={self.cookie}")
+        if form is not None:
+            head += [
+                "Content-Type: application/x-www-form-urlencoded",
+                f"Content-Length: {len(body)}",
+            ]
+        self.writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + body)
+        raw = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(raw.split(b" ", 2)[1])
+        length = next(
+            (
                 int(line.split(b":", 1)[1])
-                for line in head.split(b"\r\n")
+                for line in raw.split(b"\r\n")
                 if line.lower().startswith(b"content-length:")
-            )
-            await reader.readexactly(length)
-            out.append((time.perf_counter() - start, status, length))
-    finally:
-        writer.close()
+            ),
+            0,
+        )
+        return status, await self.reader.readexactly(length)
+
+    def close(self) -> None:
+        """Close the connection."""
+        if self.writer is not None:
+            self.writer.close()
 
 
-async def _load(url: str, paths: list[str], clients: int, seconds: float) -> list:
-    parts = urlsplit(url)
-    results: list = []
+class Timings:
+    """Latencies per route name, and the answers that were not what a person expects."""
+
+    def __init__(self) -> None:
+        self.ms: dict[str, list[float]] = defaultdict(list)
+        self.errors: dict[str, int] = defaultdict(int)
+
+    async def timed(self, name: str, call, expect: int = 200) -> bytes:
+        """Run one request, record its latency under `name`."""
+        start = time.perf_counter()
+        status, body = await call
+        self.ms[name].append((time.perf_counter() - start) * 1000)
+        if status != expect:
+            self.errors[name] += 1
+        return body
+
+
+async def _bare_phase(port: int, users: int, seconds: float, t: Timings) -> None:
     stop = time.perf_counter() + seconds
-    await asyncio.gather(
-        *(_one_client(parts.hostname, parts.port, paths, c, stop, results) for c in range(clients))
-    )
-    return results
+
+    async def one() -> None:
+        client = Client(port, None)
+        try:
+            while time.perf_counter() < stop:
+                await t.timed("bare", client.request("GET", "/bare"))
+        finally:
+            client.close()
+
+    await asyncio.gather(*(one() for _ in range(users)))
 
 
-def measure(name: str, url: str, paths: list[str], clients: int, seconds: float) -> dict:
-    """Keep `clients` connections busy for `seconds`; requests per second and latencies."""
-    began = time.perf_counter()
-    results = asyncio.run(_load(url, paths, clients, seconds))
-    elapsed = time.perf_counter() - began
-    latencies = sorted(r[0] for r in results)
-    bad = sum(1 for r in results if r[1] != 200)
+async def _pages_phase(port, people, waiting, seconds: float, t: Timings) -> None:
+    stop = time.perf_counter() + seconds
 
-    def pct(p: float) -> float:
-        return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000
+    async def one(i: int, cookie: str) -> None:
+        client, n = Client(port, cookie), 0
+        try:
+            while time.perf_counter() < stop:
+                item = waiting[i][n % len(waiting[i])]
+                n += 1
+                await t.timed("GET /queue", client.request("GET", "/queue"))
+                await t.timed("GET /items/{id}", client.request("GET", f"/items/{item}"))
+                await t.timed("GET /account", client.request("GET", "/account"))
+        finally:
+            client.close()
 
-    row = {
-        "name": name,
-        "requests": len(results),
-        "errors": bad,
-        "rps": len(results) / elapsed,
-        "p50_ms": pct(0.50),
-        "p95_ms": pct(0.95),
-        "p99_ms": pct(0.99),
-        "bytes": sum(r[2] for r in results) // max(1, len(results)),
+    await asyncio.gather(*(one(i, cookie) for i, (cookie, _) in enumerate(people)))
+
+
+def _decision_form(csrf: str) -> dict[str, str]:
+    return {
+        "csrf": csrf,
+        "stage": "prereview",
+        "revision": "1",
+        "outcome": "approve",
+        "attest": "yes",
+        "comment": "同意",
     }
-    print(
-        f"{name:<14} {row['requests']:>7} req  {row['rps']:>8.1f} req/s  "
-        f"p50 {row['p50_ms']:>7.1f} ms  p95 {row['p95_ms']:>7.1f} ms  "
-        f"p99 {row['p99_ms']:>7.1f} ms  {row['bytes']:>6} B/page  errors {bad}"
-    )
-    return row
+
+
+async def _posts_phase(port, people, waiting, t: Timings) -> None:
+    async def one(i: int, cookie: str, csrf: str) -> None:
+        client = Client(port, cookie)
+        try:
+            for item in waiting[i]:
+                await t.timed(
+                    "POST decision",
+                    client.request("POST", f"/items/{item}/decide", _decision_form(csrf)),
+                )
+        finally:
+            client.close()
+
+    await asyncio.gather(*(one(i, cookie, csrf) for i, (cookie, csrf) in enumerate(people)))
+
+
+async def _decisions_phase(port, people, waiting, t: Timings) -> None:
+    async def one(i: int, cookie: str, csrf: str) -> None:
+        client = Client(port, cookie)
+        try:
+            for item in waiting[i]:
+                await t.timed("GET /queue", client.request("GET", "/queue"))
+                page = await t.timed("GET /items/{id}", client.request("GET", f"/items/{item}"))
+                found = _CSRF.search(page.decode())
+                form = _decision_form(found.group(1) if found else csrf)
+                await t.timed(
+                    "POST decision",
+                    client.request("POST", f"/items/{item}/decide", form),
+                )
+                await t.timed("GET /account", client.request("GET", "/account"))
+        finally:
+            client.close()
+
+    await asyncio.gather(*(one(i, cookie, csrf) for i, (cookie, csrf) in enumerate(people)))
+
+
+def pct(values: list[float], p: float) -> float:
+    """The p-th percentile (nearest rank) of a list of milliseconds."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p * len(ordered)))] if ordered else float("nan")
+
+
+def report(phase: str, t: Timings, seconds: float) -> dict[str, dict]:
+    """Print one line per route of a phase; its figures."""
+    rows = {}
+    for name, values in t.ms.items():
+        row = {
+            "n": len(values),
+            "p50_ms": round(pct(values, 0.50), 1),
+            "p95_ms": round(pct(values, 0.95), 1),
+            "errors": t.errors.get(name, 0),
+        }
+        rows[name] = row
+        print(
+            f"{phase:<10} {name:<16} {row['n']:>6} req  {len(values) / seconds:>7.1f} req/s  "
+            f"p50 {row['p50_ms']:>7.1f} ms  p95 {row['p95_ms']:>7.1f} ms  errors {row['errors']}"
+        )
+    return rows
 
 
 def _wait_for(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
@@ -189,88 +337,119 @@ def _wait_for(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
     raise SystemExit(f"{url} did not answer in {timeout} s")
 
 
+def _run(phase, coro) -> float:
+    began = time.perf_counter()
+    asyncio.run(coro)
+    return time.perf_counter() - began
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--seconds", type=float, default=30)
-    parser.add_argument("--items", type=int, default=20)
-    parser.add_argument("--database-url", help="an empty, migrated database (default: SQLite)")
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--items", type=int, default=10, help="items waiting per person")
+    parser.add_argument("--seconds", type=float, default=10, help="length of phases 1 and 2")
     parser.add_argument("--serve-bare", type=int, metavar="PORT", help=argparse.SUPPRESS)
-    parser.add_argument("--bare-size", type=int, default=10_000, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_bare:
-        serve_bare(args.serve_bare, args.bare_size)
+        serve_bare(args.serve_bare)
         return
 
     with tempfile.TemporaryDirectory(prefix="pubreview-web-bench-") as tmp:
-        url = args.database_url or f"sqlite:///{Path(tmp) / 'ledger.db'}"
+        url = f"sqlite:///{Path(tmp) / 'ledger.db'}"
         web_port, bare_port = free_port(), free_port()
         os.environ.update(
             PUBREVIEW_DATABASE_URL=url,
             PUBREVIEW_DATA_DIR=str(Path(tmp) / "data"),
-            PUBREVIEW_WEB_URL=f"http://127.0.0.1:{web_port}/",
+            PUBREVIEW_WEB_URL=f"http://{HOST}:{web_port}/",
             PUBREVIEW_WEB_SECRET="benchmark-secret",
-            PREFECT_API_URL="http://127.0.0.1:9/api",  # nothing here talks to Prefect
+            PREFECT_API_URL="http://127.0.0.1:9/api",  # the resume is handed off, not awaited
         )
-        from pubreview.web.links import review_link
-
         migrate.upgrade(url)
         engine = db.make_engine(url)
+        org_file = Path(tmp) / "org.yaml"
+        write_org(org_file, args.users)
         with db.transaction(engine) as session:
-            load_org(session, PROJECT_ROOT / "config" / "sample-org.yaml")
+            load_org(session, org_file)
+        os.environ["PUBREVIEW_APPRISE_YAML"] = apprise_yaml(org_file)
         started = time.perf_counter()
-        waiting = seed(engine, args.items)
+        waiting = seed(engine, args.users, 2 * args.items)
+        people = log_in(engine, args.users)
         engine.dispose()
-        print(f"seeded {args.items} items in {time.perf_counter() - started:.1f} s ({url})")
-        paths = [
-            urlsplit(review_link(REVIEWER[stage], pub, stage, rev)).path
-            for pub, stage, rev in waiting
-        ]
-
-        import httpx
-
+        print(
+            f"seeded {2 * args.users * args.items} items for {args.users} people in "
+            f"{time.perf_counter() - started:.1f} s; {os.cpu_count()} CPUs shared by the servers "
+            "and the load generator"
+        )
+        env = {**os.environ}
         web = subprocess.Popen(
             [str(BIN / "pubreview"), "web", "--port", str(web_port)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             cwd=PROJECT_ROOT,
+            env=env,
         )
-        web_url = f"http://127.0.0.1:{web_port}"
+        bare = subprocess.Popen(
+            [sys.executable, __file__, "--serve-bare", str(bare_port)], cwd=PROJECT_ROOT, env=env
+        )
         try:
-            _wait_for(f"{web_url}/healthz", web)
-            sample = httpx.get(web_url + paths[0])
-            assert sample.status_code == 200 and 'name="csrf"' in sample.text, sample.text[:500]
-            size = len(sample.content)
-            bare = subprocess.Popen(
-                [
-                    sys.executable,
-                    __file__,
-                    "--serve-bare",
-                    str(bare_port),
-                    "--bare-size",
-                    str(size),
-                ],
-                cwd=PROJECT_ROOT,
-            )
-            bare_url = f"http://127.0.0.1:{bare_port}"
-            try:
-                _wait_for(f"{bare_url}/bare", bare)
-                print(
-                    f"{args.clients} clients, {args.seconds:.0f} s each, "
-                    f"{os.cpu_count()} CPUs shared by server and load generator"
-                )
-                base = measure("bare FastAPI", bare_url, ["/bare"], args.clients, args.seconds)
-                review = measure("review page", web_url, paths, args.clients, args.seconds)
-                print(
-                    f"review page: {review['rps'] / base['rps']:.1%} of the bare endpoint's "
-                    f"throughput; p95 {review['p95_ms'] / base['p95_ms']:.1f}x"
-                )
-            finally:
-                bare.terminate()
-                bare.wait(10)
+            _wait_for(f"http://{HOST}:{web_port}/healthz", web)
+            _wait_for(f"http://{HOST}:{bare_port}/bare", bare)
+            base = Timings()
+            _run("bare", _bare_phase(bare_port, args.users, args.seconds, base))
+            bare_rows = report("bare", base, args.seconds)
+            pages = Timings()
+            _run("pages", _pages_phase(web_port, people, waiting, args.seconds, pages))
+            page_rows = report("pages", pages, args.seconds)
+            first = {i: items[: args.items] for i, items in waiting.items()}
+            rest = {i: items[args.items :] for i, items in waiting.items()}
+            posts = Timings()
+            took_posts = _run("posts", _posts_phase(web_port, people, first, posts))
+            post_rows = report("posts", posts, took_posts)
+            mixed = Timings()
+            took = _run("decisions", _decisions_phase(web_port, people, rest, mixed))
+            mixed_rows = report("mixed", mixed, took)
         finally:
-            web.terminate()
-            web.wait(10)
+            for proc in (web, bare):
+                proc.terminate()
+                proc.wait(10)
+
+    bare_p95 = bare_rows["bare"]["p95_ms"]
+    ratios = {name: round(row["p95_ms"] / bare_p95, 2) for name, row in page_rows.items()}
+    for name, ratio in ratios.items():
+        print(f"{name}: p95 {ratio:.1f}x the bare page's (target ≤ 3x)")
+    decision, during = post_rows["POST decision"], mixed_rows["POST decision"]
+    print(
+        f"decision POST, 20 people deciding at once: p50 {decision['p50_ms']:.1f} ms, "
+        f"p95 {decision['p95_ms']:.1f} ms (target p95 ≤ 100 ms), {decision['n']} decisions "
+        f"in {took_posts:.1f} s ({decision['n'] / took_posts * 60:.0f}/min); while also opening "
+        f"pages: p50 {during['p50_ms']:.1f} ms, p95 {during['p95_ms']:.1f} ms"
+    )
+    errors = sum(
+        r["errors"] for rows in (bare_rows, page_rows, post_rows, mixed_rows) for r in rows.values()
+    )
+    print(
+        json.dumps(
+            {
+                "benchmark": "web",
+                "ratio": max(ratios.values()),
+                "users": args.users,
+                "decision_post_p50_ms": decision["p50_ms"],
+                "decision_post_p95_ms": decision["p95_ms"],
+                "decisions": decision["n"] + during["n"],
+                "decision_post_mixed_p50_ms": during["p50_ms"],
+                "decision_post_mixed_p95_ms": during["p95_ms"],
+                "bare_p50_ms": bare_rows["bare"]["p50_ms"],
+                "bare_p95_ms": bare_p95,
+                "pages": page_rows,
+                "pages_while_deciding": {
+                    k: v for k, v in mixed_rows.items() if k != "POST decision"
+                },
+                "ratios": ratios,
+                "errors": errors,
+            },
+            ensure_ascii=False,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -36,8 +36,9 @@ from pubreview.labels import (
 )
 from pubreview.publishing import catalog as catalog_mod
 from pubreview.review import deciders
-from pubreview.review.status import history_rows, list_status
+from pubreview.review.status import history_rows, item_status
 from pubreview.review.submission import get, screening_of
+from pubreview.review.workflow import OPEN
 from pubreview.site.content import BodyRenderer
 from pubreview.web.links import ReviewGrant, review_link
 
@@ -255,7 +256,16 @@ def attachment_of(session: Session, grant: ReviewGrant, attachment_id: int):
 def queue_page(session: Session, username: str) -> dict:
     """What waits on this person, oldest first, each with its personal review link."""
     person = session.scalars(select(Person).where(Person.username == username)).first()
-    items = [i for i in list_status(session, only_open=True) if username in i.waiting_on]
+    # Who may decide is asked first and the full status built only for this person's items:
+    # the rest of the office's open items cost one eligibility check each, not a status view.
+    open_items = session.scalars(
+        select(Publication).where(Publication.status.in_(list(OPEN))).order_by(Publication.id)
+    )
+    items = [
+        item_status(session, pub)
+        for pub in open_items
+        if any(p.username == username for p in deciders.eligible(session, pub))
+    ]
     items.sort(key=lambda i: (i.since, i.id))
     return {
         "person": f"{person.name}（{username}）" if person else username,
