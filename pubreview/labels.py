@@ -63,6 +63,8 @@ KIND_LABEL: dict[str, str] = {
     "adopted": "媒体采用",
     "imported": "台帐导入",
     "withdrawn": "撤销报送",
+    "delegated": "委托代签",
+    "delegation_ended": "撤销代签",
     "request_received": "登记公开申请",
     "request_correction": "告知补正",
     "request_corrected": "收到补正",

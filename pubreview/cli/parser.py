@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "org",
     "chain",
     "chains",
+    "delegation",
     "ledger",
     "flows",
     "screen",

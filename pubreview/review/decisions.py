@@ -245,6 +245,9 @@ def _record(
         else {}
     )
     override = (request.override_reason or "").strip() or None
+    # 代签: the decision names the person signed for beside the one who decided.
+    signed_for = deciders.acting_for(session, pub, person)
+    delegated = {"acting_for": signed_for.username} if signed_for else {}
     entry = ledger.append(
         session,
         kind=LedgerKind.DECIDED,
@@ -262,6 +265,7 @@ def _record(
             "urls": channels,
             "screening_override": override if first else None,
             "publish_at": publish_at.isoformat() if publish_at else None,
+            **delegated,
         },
         # One decision per stage per revision, enforced by the database as well (a step
         # returned to from the next one is decided again: its later rounds are numbered).
@@ -275,6 +279,9 @@ def _record(
     if status is Status.PUBLISHED:
         publishing.record_channels(session, pub, channels, actor=person.username)
     then = f"，等待{chain.label_of(next_stage)}" if next_stage else ""
+    by = person.username
+    if signed_for:
+        by = f"{person.name} 代 {signed_for.name}（{person.username} 代 {signed_for.username}）"
     if publish_at:
         then += f"，将于 {publish_at.strftime('%Y-%m-%d %H:%M')} 发布"
     return DecisionResult(
@@ -289,7 +296,7 @@ def _record(
         next_stage=next_stage.value if next_stage else None,
         event="publication.scheduled" if publish_at else event_name(stage, outcome, chain),
         message=(
-            f"已记录：{person.username} 在第 {pub.id} 号信息第 {revision.number} 稿的"
+            f"已记录：{by} 在第 {pub.id} 号信息第 {revision.number} 稿的"
             f"{chain.label_of(stage)}环节决定「{OUTCOME_LABEL[outcome.value]}」"
             f"（台帐第 {entry.id} 条）；当前状态：{STATUS_LABEL[status]}{then}"
         ),
