@@ -288,34 +288,32 @@ def import_file(session: Session, path: Path, actor: str) -> ImportSummary:
                 author_id=person.id,
             )
         )
-        try:
-            entry = ledger.append(
-                session,
-                kind=LedgerKind.IMPORTED,
-                publication_id=publication.id,
-                revision=1,
-                actor=actor,
-                outcome="imported",
-                payload={
-                    "fingerprint": content,
-                    "title": item.title,
-                    "category": item.category,
-                    "channels": publication.channels,
-                    "unit": item.unit_code,
-                    "file": path.name,
-                    "row": item.row,
-                },
-                dedupe_key=f"imported:{_row_key(item)}",
-            )
-        except ledger.DuplicateEntry as exc:
+        entry, recorded = ledger.append_once(
+            session,
+            kind=LedgerKind.IMPORTED,
+            publication_id=publication.id,
+            revision=1,
+            actor=actor,
+            outcome="imported",
+            payload={
+                "fingerprint": content,
+                "title": item.title,
+                "category": item.category,
+                "channels": publication.channels,
+                "unit": item.unit_code,
+                "file": path.name,
+                "row": item.row,
+            },
+            dedupe_key=f"imported:{_row_key(item)}",
+        )
+        if not recorded:
             raise ValidationError(
-                f"{path.name}: row {item.row}: already imported (ledger entry {exc.existing.id}, "
-                f"{exc.existing.payload.get('file')} row {exc.existing.payload.get('row')}); "
-                "nothing imported"
-            ) from None
+                f"{path.name}: row {item.row}: already imported (ledger entry {entry.id}, "
+                f"{entry.payload.get('file')} row {entry.payload.get('row')}); nothing imported"
+            )
         summary.first_entry = summary.first_entry or entry.id
         for channel, url in item.channels:
-            entry = publishing.record_published(
+            entry, recorded = publishing.record_published(
                 session,
                 publication,
                 channel=channel,
@@ -324,7 +322,7 @@ def import_file(session: Session, path: Path, actor: str) -> ImportSummary:
                 published_at=item.published_at,
                 imported=True,
             )
-            summary.published += 1
+            summary.published += int(recorded)
         for level, outlet in item.adoptions:
             adopted = adopt(session, publication.id, level, outlet, None)
             summary.adoptions += int(adopted.recorded)

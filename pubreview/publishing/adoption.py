@@ -12,6 +12,7 @@ from pubreview import ledger
 from pubreview.errors import DecisionRefused, ValidationError
 from pubreview.labels import STATUS_LABEL
 from pubreview.publishing.channels import require_center
+from pubreview.publishing.entries import Adopted, adopted_key
 from pubreview.review.submission import get
 from pubreview.site.content import safe_url
 
@@ -41,17 +42,15 @@ class AdoptResult:
 
 
 def _result(entry: LedgerEntry, recorded: bool) -> AdoptResult:
-    p = entry.payload
-    where = f"{p['outlet']} ({p['level']})"
+    p = Adopted.from_payload(entry.payload)
+    where = f"{p.outlet} ({p.level})"
     message = (
         f"recorded adoption of publication {entry.publication_id} by {where} "
         f"(ledger entry {entry.id})"
         if recorded
         else f"adoption by {where} already recorded (ledger entry {entry.id}); nothing changed"
     )
-    return AdoptResult(
-        entry.publication_id, recorded, entry.id, p["level"], p["outlet"], p["url"], message
-    )
+    return AdoptResult(entry.publication_id, recorded, entry.id, p.level, p.outlet, p.url, message)
 
 
 def adopt(
@@ -82,18 +81,14 @@ def adopt(
             f"第 {publication.id} 号信息{STATUS_LABEL[publication.status]}："
             "只有已发布的信息才能登记采用"
         )
-    try:
-        entry = ledger.append(
-            session,
-            kind=LedgerKind.ADOPTED,
-            publication_id=publication.id,
-            revision=publication.current_revision,
-            actor=actor,
-            outcome=chosen.value,
-            payload={"level": chosen.value, "outlet": outlet, "url": url},
-            # One outlet adopting one item is one adoption, however often it is reported.
-            dedupe_key=f"adopted:{publication.id}:{outlet}",
-        )
-    except ledger.DuplicateEntry as exc:
-        return _result(exc.existing, recorded=False)
-    return _result(entry, recorded=True)
+    entry, recorded = ledger.append_once(
+        session,
+        kind=LedgerKind.ADOPTED,
+        publication_id=publication.id,
+        revision=publication.current_revision,
+        actor=actor,
+        outcome=chosen.value,
+        payload=Adopted(chosen.value, outlet, url).to_payload(),
+        dedupe_key=adopted_key(publication.id, outlet),
+    )
+    return _result(entry, recorded)

@@ -14,6 +14,7 @@ from pubreview.accounts import org
 from pubreview.errors import DecisionRefused, ValidationError
 from pubreview.labels import STATUS_LABEL
 from pubreview.publishing import catalog as catalog_mod
+from pubreview.publishing.entries import Published
 from pubreview.review.submission import current_revision, get
 from pubreview.site.content import SITE_KIND, BodyRenderer, safe_url
 
@@ -69,21 +70,21 @@ def channel_states(
     catalog = catalog or catalog_mod.load()
     publication = get(session, publication_id)
     out = {
-        e.payload["channel"]: e
+        (p := Published.from_payload(e.payload)).channel: (e, p)
         for e in ledger.history(session, publication.id)
         if e.kind == LedgerKind.PUBLISHED
     }
     states = []
     for name in publication.channels:
         spec = catalog.channels.get(name)
-        entry = out.get(name)
+        entry, published = out.get(name, (None, None))
         states.append(
             ChannelState(
                 name,
                 spec.kind if spec else "manual",
                 entry is not None,
-                entry.payload.get("url") if entry else None,
-                entry.payload.get("published_at") if entry else None,
+                published.url if published else None,
+                published.published_at if published else None,
                 entry.actor if entry else None,
             )
         )
@@ -166,22 +167,20 @@ def confirm(
             f"第 {publication.id} 号信息{STATUS_LABEL[publication.status]}："
             "中心同意发布后才能登记渠道"
         )
-    try:
-        entry = publishing.record_published(
-            session,
-            publication,
-            channel=channel,
-            url=url.strip(),
-            actor=person.username,
-            published_at=published_at,
-        )
-    except ledger.DuplicateEntry as exc:
-        return _confirmed(exc.existing, recorded=False)
-    return _confirmed(entry, recorded=True)
+    entry, recorded = publishing.record_published(
+        session,
+        publication,
+        channel=channel,
+        url=url.strip(),
+        actor=person.username,
+        published_at=published_at,
+    )
+    return _confirmed(entry, recorded)
 
 
 def _confirmed(entry: LedgerEntry, recorded: bool) -> ConfirmResult:
-    channel, url = entry.payload["channel"], entry.payload.get("url")
+    published = Published.from_payload(entry.payload)
+    channel, url = published.channel, published.url
     message = (
         f"recorded: publication {entry.publication_id} is out on {channel} at {url} "
         f"(ledger entry {entry.id})"

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from models import LedgerEntry, LedgerKind, Publication, Stage, Status
 from pubreview import ledger, settings
+from pubreview.publishing.entries import Published, published_key
 
 # Read once per process: an office does not move time zones while it runs.
 OFFICE_TIMEZONE = settings.office_timezone()
@@ -38,8 +39,8 @@ def record_published(
     actor: str,
     published_at: datetime | None = None,
     imported: bool = False,
-) -> LedgerEntry:
-    """Append one `published` entry for a channel; a second for the same channel is refused."""
+) -> ledger.Appended:
+    """Append one `published` entry for a channel; a channel already out keeps its entry."""
     revision = publication.current_revision
     fingerprint = session.scalar(
         select(LedgerEntry.payload["fingerprint"].as_string())
@@ -53,7 +54,7 @@ def record_published(
         .limit(1)
     )
     when = (published_at or local_now()).astimezone(OFFICE_TIMEZONE)
-    return ledger.append(
+    return ledger.append_once(
         session,
         kind=LedgerKind.PUBLISHED,
         publication_id=publication.id,
@@ -61,14 +62,10 @@ def record_published(
         stage=Stage.PUBLICATION.value,
         actor=actor,
         outcome="published",
-        payload={
-            "channel": channel,
-            "url": url,
-            "published_at": when.isoformat(timespec="seconds"),
-            "fingerprint": fingerprint,
-            "imported": imported,
-        },
-        dedupe_key=f"published:{publication.id}:{channel}",
+        payload=Published(
+            channel, url, when.isoformat(timespec="seconds"), fingerprint, imported
+        ).to_payload(),
+        dedupe_key=published_key(publication.id, channel),
     )
 
 
@@ -79,7 +76,7 @@ def published_channels(session: Session, publication_id: int) -> dict[str, dict]
             LedgerEntry.publication_id == publication_id, LedgerEntry.kind == LedgerKind.PUBLISHED
         )
     )
-    return {row.payload["channel"]: row.payload for row in rows}
+    return {Published.from_payload(row.payload).channel: row.payload for row in rows}
 
 
 def record_channels(

@@ -13,6 +13,7 @@ from pubreview.errors import DecisionRefused, ValidationError
 from pubreview.labels import STATUS_LABEL
 from pubreview.publishing import OFFICE_TIMEZONE
 from pubreview.publishing.channels import require_center
+from pubreview.publishing.entries import Retracted, retracted_key
 from pubreview.review.submission import get
 
 
@@ -34,10 +35,6 @@ class RetractResult:
         return asdict(self)
 
 
-def _dedupe_key(publication_id: int) -> str:
-    return f"retracted:{publication_id}"
-
-
 def _result(entry: LedgerEntry, recorded: bool) -> RetractResult:
     when = as_utc(entry.created_at).astimezone(OFFICE_TIMEZONE).isoformat(timespec="seconds")
     message = (
@@ -46,14 +43,15 @@ def _result(entry: LedgerEntry, recorded: bool) -> RetractResult:
         else f"already retracted by {entry.actor} at {when} (ledger entry {entry.id}); "
         "nothing changed"
     )
+    retracted = Retracted.from_payload(entry.payload)
     return RetractResult(
         entry.publication_id,
         recorded,
         entry.id,
         entry.actor,
         when,
-        entry.payload["reason"],
-        entry.payload["confidentiality"],
+        retracted.reason,
+        retracted.confidentiality,
         message,
     )
 
@@ -68,7 +66,7 @@ def retract(
     """Withdraw a published item (center or admin); retracting it again changes nothing."""
     publication = get(session, publication_id, for_update=True)
     person = require_center(session, actor_username, "撤回信息")
-    if (existing := ledger.find_by_key(session, _dedupe_key(publication.id))) is not None:
+    if (existing := ledger.find_by_key(session, retracted_key(publication.id))) is not None:
         return _result(existing, recorded=False)
     if publication.status is not Status.PUBLISHED:
         raise DecisionRefused(
@@ -78,20 +76,19 @@ def retract(
     reason = reason.strip()
     if not reason:
         raise ValidationError("请写明撤回原因：撤回公告会显示它")
-    try:
-        entry = ledger.append(
-            session,
-            kind=LedgerKind.RETRACTED,
-            publication_id=publication.id,
-            revision=publication.current_revision,
-            stage=Stage.PUBLICATION.value,
-            actor=person.username,
-            outcome="retracted",
-            payload={"reason": reason, "confidentiality": confidentiality},
-            dedupe_key=_dedupe_key(publication.id),
-        )
-    except ledger.DuplicateEntry as exc:
+    entry, recorded = ledger.append_once(
+        session,
+        kind=LedgerKind.RETRACTED,
+        publication_id=publication.id,
+        revision=publication.current_revision,
+        stage=Stage.PUBLICATION.value,
+        actor=person.username,
+        outcome="retracted",
+        payload=Retracted(reason, confidentiality).to_payload(),
+        dedupe_key=retracted_key(publication.id),
+    )
+    if not recorded:
         # Someone retracted it between our check and our append.
-        return _result(exc.existing, recorded=False)
+        return _result(entry, recorded=False)
     publication.status, publication.waiting_since = Status.RETRACTED, utcnow()
     return _result(entry, recorded=True)
