@@ -84,6 +84,13 @@ def review_publication(publication_id: int) -> str:
         # Every pass notifies (the ledger skips what was sent), so a crash in between loses nothing.
         if notify(position, run_id) or opened:
             history_artifact(publication_id)
+        # The next person may be told before this run reaches here (the decision's hand-off
+        # tells them at once) and decide at once; a decision's resume waits only so long for
+        # this run to suspend, so look once more before suspending on a step already decided.
+        fresh = read_position(publication_id)
+        if fresh.waiting_key != position.waiting_key:
+            position = fresh
+            continue
         # A fresh key each time: Prefect refuses a pause key a run already used, and a run
         # that comes back to the same step (a resume without a decision) must wait again.
         suspend_flow_run(

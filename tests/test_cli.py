@@ -142,9 +142,13 @@ def test_ledger_verify_and_history(cli) -> None:
     cli(*SUBMIT)
     cli("decide", "1", "approve", "--as", "li.na", "--attest-no-secrets")
     history = json.loads(cli("history", "1", "--json").stdout)
-    assert [h["kind"] for h in history] == ["submitted", "screened", "decided"]
+    steps = [h for h in history if h["kind"] != "notified"]
+    assert [h["kind"] for h in steps] == ["submitted", "screened", "decided"]
+    # The heads, then the leader, were told straight after each command, with no Prefect.
+    told = {(h["stage"], h["payload"]["recipient"]) for h in history if h["kind"] == "notified"}
+    assert {("prereview", "li.na"), ("signoff", "zeng.xiang")} <= told
     # `--as` names anyone: every entry the command line writes also names the system account.
     account = getpass.getuser()
-    assert [h["payload"]["os_user"] for h in history] == [account] * 3
+    assert [h["payload"]["os_user"] for h in steps] == [account] * 3
     verify = cli("ledger", "verify")
-    assert verify.returncode == 0 and "3 entries" in verify.stdout
+    assert verify.returncode == 0 and f"{len(history)} entries" in verify.stdout

@@ -145,7 +145,7 @@ def resume(flow_run_id: str | None, waits_on: str | None, settle_s: float = 15.0
                 answer = _call(
                     "POST", f"/flow_runs/{flow_run_id}/resume", deadline, json={"run_input": None}
                 ).json()
-                if answer.get("status") == "ACCEPTED":
+                if answer.get("status") in ("ACCEPT", "ACCEPTED"):
                     return f"resumed review run {flow_run_id}"
                 details = answer.get("details") or {}
                 return (
