@@ -1,6 +1,6 @@
 """20 logged-in people on a running `pubreview web`: decision POSTs and page GETs, against bare.
 
-Run: .venv/bin/python benchmarks/web.py [--users 20] [--items 10] [--seconds 10]
+Run: .venv/bin/python benchmarks/web.py [--users 20] [--items 5] [--seconds 10] [--no-hand-off]
 
 Seeds a fresh SQLite ledger (the embedded default) with an organisation of N units, each with
 a section head and a submitter, and 2 × --items items per unit waiting for the head's 初审; opens a
@@ -159,6 +159,16 @@ def serve_bare(port: int) -> None:
     def bare() -> HTMLResponse:
         return message(200, "基准页面", "本页面不读数据库，只渲染与系统页面相同的模板。")
 
+    uvicorn.run(app, host=HOST, port=port, log_level="warning", access_log=False)
+
+
+def serve_without_hand_off(port: int) -> None:
+    """The web app with nothing after commit (no event, resume or notification): attribution."""
+    import uvicorn
+
+    from pubreview.web.app import create_app
+
+    app = create_app(after_commit=lambda *_args, **_kw: "not handed off (benchmark)")
     uvicorn.run(app, host=HOST, port=port, log_level="warning", access_log=False)
 
 
@@ -346,12 +356,21 @@ def _run(phase, coro) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=20)
-    parser.add_argument("--items", type=int, default=10, help="items waiting per person")
+    parser.add_argument("--items", type=int, default=5, help="items per person per phase")
     parser.add_argument("--seconds", type=float, default=10, help="length of phases 1 and 2")
+    parser.add_argument(
+        "--no-hand-off",
+        action="store_true",
+        help="serve the same app with nothing after commit, to see what the hand-off costs",
+    )
     parser.add_argument("--serve-bare", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    parser.add_argument("--serve-web", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_bare:
         serve_bare(args.serve_bare)
+        return
+    if args.serve_web:
+        serve_without_hand_off(args.serve_web)
         return
 
     with tempfile.TemporaryDirectory(prefix="pubreview-web-bench-") as tmp:
@@ -376,13 +395,17 @@ def main() -> None:
         people = log_in(engine, args.users)
         engine.dispose()
         print(
+            f"{'without' if args.no_hand_off else 'with'} the after-commit hand-off; "
             f"seeded {2 * args.users * args.items} items for {args.users} people in "
             f"{time.perf_counter() - started:.1f} s; {os.cpu_count()} CPUs shared by the servers "
             "and the load generator"
         )
         env = {**os.environ}
+        command = [str(BIN / "pubreview"), "web", "--port", str(web_port)]
+        if args.no_hand_off:
+            command = [sys.executable, __file__, "--serve-web", str(web_port)]
         web = subprocess.Popen(
-            [str(BIN / "pubreview"), "web", "--port", str(web_port)],
+            command,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             cwd=PROJECT_ROOT,
@@ -433,6 +456,7 @@ def main() -> None:
                 "benchmark": "web",
                 "ratio": max(ratios.values()),
                 "users": args.users,
+                "hand_off": not args.no_hand_off,
                 "decision_post_p50_ms": decision["p50_ms"],
                 "decision_post_p95_ms": decision["p95_ms"],
                 "decisions": decision["n"] + during["n"],

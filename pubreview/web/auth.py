@@ -312,7 +312,7 @@ class _SignedIn:
 def _sign_in(request: Request, username: str, password: str) -> _SignedIn:
     """Check the password and open a new session (the old one, if any, ends: no fixation)."""
     ip = _client_ip(request)
-    with transaction() as session:
+    with snapshot() as session:
         hashed = login.stored_hash(session, username)
     checked = login.check(password, hashed)  # slow on purpose: outside the write transaction
     with transaction() as session:
