@@ -27,6 +27,7 @@ from pubreview.notify.delivery import (
     deliver,
     record_unroutable,
 )
+from pubreview.notify.entries import center_notice_key
 from pubreview.notify.messages import render
 
 # Event names double as template folders under templates/notify/.
@@ -43,8 +44,7 @@ class CenterDelivery(Delivery):
 
     def key(self, service: str) -> str:
         """Once per event, set of findings, recipient and service."""
-        digest = hashlib.sha256(service.encode()).hexdigest()[:12]
-        return f"notified:{self.event}:{self.findings}:{self.recipient}:{digest}"
+        return center_notice_key(self.event, self.findings, self.recipient, service)
 
     def details(self) -> dict[str, object]:
         """Which set of findings the entry is about."""

@@ -8,7 +8,6 @@ never raised: the decision that caused the message is committed already and stay
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from sqlalchemy import Engine
 from models import LedgerKind
 from pubreview import db, ledger, settings
 from pubreview.notify.config import quiet_apprise
+from pubreview.notify.entries import Notified, delivery_key
 from pubreview.notify.messages import Message
 from pubreview.notify.records import FAILED, MISROUTED, SENT
 
@@ -64,9 +64,7 @@ class Delivery:
 
     def key(self, service: str) -> str:
         """The dedupe key of this delivery through one service (its masked URL)."""
-        digest = hashlib.sha256(service.encode()).hexdigest()[:12]
-        where = f"{self.publication_id}:r{self.revision}:{self.event}"
-        return f"notified:{where}:{self.recipient}:{digest}"
+        return delivery_key(self.publication_id, self.revision, self.event, self.recipient, service)
 
     def details(self) -> dict[str, object]:
         """What else the ledger entry should say about the subject (none for a publication)."""
@@ -122,30 +120,24 @@ def _record(
     flow_run_id: str | None,
     key: str,
 ) -> None:
+    payload = Notified(
+        delivery.event, delivery.recipient, service, attempt, error, key, delivery.details()
+    )
+    entry = {
+        "kind": LedgerKind.NOTIFIED,
+        "publication_id": delivery.publication_id,
+        "revision": delivery.revision,
+        "stage": delivery.stage,
+        "actor": "system",
+        "outcome": outcome,
+        "flow_run_id": flow_run_id,
+        "payload": payload.to_payload(),
+    }
     with db.transaction(engine) as session:
-        try:
-            ledger.append(
-                session,
-                kind=LedgerKind.NOTIFIED,
-                publication_id=delivery.publication_id,
-                revision=delivery.revision,
-                stage=delivery.stage,
-                actor="system",
-                outcome=outcome,
-                flow_run_id=flow_run_id,
-                payload={
-                    "event": delivery.event,
-                    "recipient": delivery.recipient,
-                    "service": service,
-                    "attempt": attempt,
-                    "error": error,
-                    "delivery": key,
-                    **delivery.details(),
-                },
-                # Only a send closes a delivery; failed attempts may repeat on a later run.
-                dedupe_key=key if outcome in (SENT, MISROUTED) else None,
-            )
-        except ledger.DuplicateEntry:
+        if outcome not in (SENT, MISROUTED):
+            # Only a send closes a delivery; failed attempts may repeat on a later run.
+            ledger.append(session, **entry)
+        elif not ledger.append_once(session, dedupe_key=key, **entry).recorded:
             # Another run recorded the same send (two runs raced): the message went out twice,
             # but the ledger keeps one record of it.
             log.warning("delivery %s was recorded by another run", key)

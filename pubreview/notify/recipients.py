@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from models import LedgerEntry, LedgerKind, Person, Publication, Role, RoleGrant, Stage, Status
 from pubreview import ledger
+from pubreview.notify.entries import Notified
 from pubreview.notify.records import SENT
 from pubreview.review import deciders, withdrawal
 from pubreview.review.workflow import Outcome
@@ -108,7 +109,7 @@ def _withdrawn_stage(session: Session, pub: Publication, last: LedgerEntry | Non
 def _told_of(session: Session, pub: Publication) -> list[Person]:
     """Everyone a message about the item's current revision was sent to, by username."""
     told = {
-        (e.payload or {}).get("recipient")
+        Notified.from_payload(e.payload or {}).recipient or None
         for e in session.scalars(
             select(LedgerEntry).where(
                 LedgerEntry.publication_id == pub.id,

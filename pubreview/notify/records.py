@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import LedgerEntry, LedgerKind
+from pubreview.notify.entries import Notified
 
 # Outcomes of a NOTIFIED ledger entry.
 SENT, FAILED, MISROUTED = "sent", "failed", "misrouted"
@@ -36,7 +37,7 @@ class FailedDelivery:
 
 def failed_deliveries(session: Session, publication_id: int) -> list[FailedDelivery]:
     """Deliveries of a publication that failed or were misrouted and never sent since."""
-    latest: dict[str, LedgerEntry] = {}
+    latest: dict[str, tuple[LedgerEntry, Notified]] = {}
     for entry in session.scalars(
         select(LedgerEntry)
         .where(
@@ -45,28 +46,22 @@ def failed_deliveries(session: Session, publication_id: int) -> list[FailedDeliv
         )
         .order_by(LedgerEntry.id)
     ):
-        latest[entry.payload.get("delivery") or str(entry.id)] = entry
+        notified = Notified.from_payload(entry.payload)
+        latest[notified.delivery or str(entry.id)] = entry, notified
     # A misrouting or a broken configuration (no service named) is settled once the person
     # was reached through a target added since.
-    reached = {
-        (e.payload.get("event"), e.revision, e.payload.get("recipient"))
-        for e in latest.values()
-        if e.outcome == SENT
-    }
+    reached = {(n.event, e.revision, n.recipient) for e, n in latest.values() if e.outcome == SENT}
     return [
         FailedDelivery(
-            event=e.payload.get("event", ""),
+            event=n.event,
             revision=e.revision,
-            recipient=e.payload.get("recipient", ""),
-            service=e.payload.get("service", ""),
+            recipient=n.recipient,
+            service=n.service,
             outcome=e.outcome,
-            attempts=e.payload.get("attempt", 0),
-            error=e.payload.get("error"),
+            attempts=n.attempt,
+            error=n.error,
         )
-        for e in latest.values()
+        for e, n in latest.values()
         if e.outcome != SENT
-        and not (
-            not e.payload.get("service")
-            and (e.payload.get("event"), e.revision, e.payload.get("recipient")) in reached
-        )
+        and not (not n.service and (n.event, e.revision, n.recipient) in reached)
     ]

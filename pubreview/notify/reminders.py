@@ -11,7 +11,6 @@ out on a day off or in the quiet hours. The applicant's name and contact are nev
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -32,6 +31,7 @@ from pubreview.notify.delivery import (
     deliver,
     record_unroutable,
 )
+from pubreview.notify.entries import reminder_key
 from pubreview.notify.messages import Message, render
 from pubreview.requests import access, calendar, deadlines, store
 from pubreview.requests.calendar import CalendarGap, WorkCalendar
@@ -49,9 +49,7 @@ class RequestDelivery(Delivery):
 
     def key(self, service: str) -> str:
         """Once per request, kind, deadline, recipient and service: a new deadline, a new key."""
-        digest = hashlib.sha256(service.encode()).hexdigest()[:12]
-        where = f"{self.request_id}:{self.event}:{self.due_on.isoformat()}"
-        return f"reminded:request:{where}:{self.recipient}:{digest}"
+        return reminder_key(self.request_id, self.event, self.due_on, self.recipient, service)
 
     def details(self) -> dict[str, object]:
         """The request and deadline the entry is about."""

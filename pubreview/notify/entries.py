@@ -1,0 +1,70 @@
+"""The ledger entry of a delivery (kind NOTIFIED): its typed payload and its dedupe keys.
+
+Each attempt through one service is an entry; a send (or a misrouting) is recorded under the
+delivery's key, which is checked before sending, so a flow that runs again never sends twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+_FIELDS = ("event", "recipient", "service", "attempt", "error", "delivery")
+
+
+@dataclass(frozen=True)
+class Notified:
+    """One attempt to tell one person of one event through one service."""
+
+    event: str
+    recipient: str
+    service: str  # the service's URL with its secrets masked; empty: no service matched
+    attempt: int
+    error: str | None
+    delivery: str  # the delivery's dedupe key (failed attempts carry it too)
+    # What else the entry says about its subject (a request's id and deadline, a findings
+    # digest), stored beside the fields above.
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_payload(self) -> dict[str, Any]:
+        """Plain data for the ledger (the details flat beside the fields)."""
+        return {name: getattr(self, name) for name in _FIELDS} | self.details
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> Notified:
+        """Read an entry's payload back (what is not a field is a detail)."""
+        return cls(
+            event=payload.get("event", ""),
+            recipient=payload.get("recipient", ""),
+            service=payload.get("service", ""),
+            attempt=payload.get("attempt", 0),
+            error=payload.get("error"),
+            delivery=payload.get("delivery", ""),
+            details={k: v for k, v in payload.items() if k not in _FIELDS},
+        )
+
+
+def _service_digest(service: str) -> str:
+    # The masked URL may still name a mailbox: the key keeps only a digest of it.
+    return hashlib.sha256(service.encode()).hexdigest()[:12]
+
+
+def delivery_key(
+    publication_id: int | None, revision: int | None, event: str, recipient: str, service: str
+) -> str:
+    """A message about a publication: once per revision, event, recipient and service."""
+    where = f"{publication_id}:r{revision}:{event}"
+    return f"notified:{where}:{recipient}:{_service_digest(service)}"
+
+
+def center_notice_key(event: str, findings: str, recipient: str, service: str) -> str:
+    """A scheduled check's notice to the center: once per set of findings and recipient."""
+    return f"notified:{event}:{findings}:{recipient}:{_service_digest(service)}"
+
+
+def reminder_key(request_id: int, event: str, due_on: date, recipient: str, service: str) -> str:
+    """A request's deadline reminder: once per kind and deadline (a new deadline, a new key)."""
+    where = f"{request_id}:{event}:{due_on.isoformat()}"
+    return f"reminded:request:{where}:{recipient}:{_service_digest(service)}"
