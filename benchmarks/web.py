@@ -10,7 +10,8 @@ FastAPI app under the same uvicorn settings whose one route renders the same mes
 with the same headers. Then, in one run, with one keep-alive connection per person:
 
   1. bare      every person GETs the bare page for --seconds;
-  2. pages     every person cycles /queue, /items/{id} and /account for --seconds;
+  2. pages     every person cycles /queue, /items/{id} and /account for --seconds, then
+               /items/{id} and /account alone for --seconds ("no queue");
   3. posts     every person POSTs the decision (同意) on each of their first --items items, at
                once: the resume is handed to Prefect after the response, not awaited
                (PREFECT_API_URL points nowhere, as in the CLI tests);
@@ -243,7 +244,9 @@ async def _bare_phase(port: int, users: int, seconds: float, t: Timings) -> None
     await asyncio.gather(*(one() for _ in range(users)))
 
 
-async def _pages_phase(port, people, waiting, seconds: float, t: Timings) -> None:
+async def _pages_phase(
+    port, people, waiting, seconds: float, t: Timings, queue: bool = True
+) -> None:
     stop = time.perf_counter() + seconds
 
     async def one(i: int, cookie: str) -> None:
@@ -252,7 +255,8 @@ async def _pages_phase(port, people, waiting, seconds: float, t: Timings) -> Non
             while time.perf_counter() < stop:
                 item = waiting[i][n % len(waiting[i])]
                 n += 1
-                await t.timed("GET /queue", client.request("GET", "/queue"))
+                if queue:
+                    await t.timed("GET /queue", client.request("GET", "/queue"))
                 await t.timed("GET /items/{id}", client.request("GET", f"/items/{item}"))
                 await t.timed("GET /account", client.request("GET", "/account"))
         finally:
@@ -423,6 +427,11 @@ def main() -> None:
             pages = Timings()
             _run("pages", _pages_phase(web_port, people, waiting, args.seconds, pages))
             page_rows = report("pages", pages, args.seconds)
+            # The same without /queue, whose cost grows with the office's open items: what the
+            # other pages cost when no queue page holds the process's CPU.
+            alone = Timings()
+            _run("pages", _pages_phase(web_port, people, waiting, args.seconds, alone, False))
+            alone_rows = report("no queue", alone, args.seconds)
             first = {i: items[: args.items] for i, items in waiting.items()}
             rest = {i: items[args.items :] for i, items in waiting.items()}
             posts = Timings()
@@ -438,8 +447,12 @@ def main() -> None:
 
     bare_p95 = bare_rows["bare"]["p95_ms"]
     ratios = {name: round(row["p95_ms"] / bare_p95, 2) for name, row in page_rows.items()}
+    ratios_alone = {name: round(row["p95_ms"] / bare_p95, 2) for name, row in alone_rows.items()}
     for name, ratio in ratios.items():
-        print(f"{name}: p95 {ratio:.1f}x the bare page's (target ≤ 3x)")
+        print(
+            f"{name}: p95 {ratio:.1f}x the bare page's (target ≤ 3x)"
+            + (f"; {ratios_alone[name]:.1f}x without /queue" if name in ratios_alone else "")
+        )
     decision, during = post_rows["POST decision"], mixed_rows["POST decision"]
     print(
         f"decision POST, 20 people deciding at once: p50 {decision['p50_ms']:.1f} ms, "
@@ -448,7 +461,9 @@ def main() -> None:
         f"pages: p50 {during['p50_ms']:.1f} ms, p95 {during['p95_ms']:.1f} ms"
     )
     errors = sum(
-        r["errors"] for rows in (bare_rows, page_rows, post_rows, mixed_rows) for r in rows.values()
+        r["errors"]
+        for rows in (bare_rows, page_rows, alone_rows, post_rows, mixed_rows)
+        for r in rows.values()
     )
     print(
         json.dumps(
@@ -468,7 +483,9 @@ def main() -> None:
                 "pages_while_deciding": {
                     k: v for k, v in mixed_rows.items() if k != "POST decision"
                 },
+                "pages_without_queue": alone_rows,
                 "ratios": ratios,
+                "ratios_without_queue": ratios_alone,
                 "errors": errors,
             },
             ensure_ascii=False,
