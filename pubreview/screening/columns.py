@@ -26,6 +26,7 @@ from models import LedgerEntry, LedgerKind, Publication, Status
 from pubreview.errors import ValidationError
 from pubreview.publishing import OFFICE_TIMEZONE, local_now
 from pubreview.publishing.catalog import Catalog
+from pubreview.publishing.entries import Published
 from pubreview.screening.listfile import Entry, read_lists
 from pubreview.settings import PROJECT_ROOT
 
@@ -334,11 +335,12 @@ def last_publications(session: Session) -> dict[tuple[str, str], datetime.date]:
         .where(LedgerEntry.kind == LedgerKind.PUBLISHED, Publication.status != Status.RETRACTED)
     )
     for category, payload in rows:
-        when = payload.get("published_at")
-        if not when:
+        published = Published.from_payload(payload)
+        if not published.published_at:
             continue
-        day = datetime.datetime.fromisoformat(when).astimezone(OFFICE_TIMEZONE).date()
-        key = (category, payload["channel"])
+        when = datetime.datetime.fromisoformat(published.published_at)
+        day = when.astimezone(OFFICE_TIMEZONE).date()
+        key = (category, published.channel)
         if key not in latest or day > latest[key]:
             latest[key] = day
     return latest

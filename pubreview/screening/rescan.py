@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from models import Attachment, LedgerEntry, LedgerKind, Publication, Revision, Status
 from pubreview import settings
 from pubreview.publishing import OFFICE_TIMEZONE
+from pubreview.publishing.entries import Published
 from pubreview.review.submission import screening_of
 from pubreview.screening.findings import BLOCK, WARN, Finding
 from pubreview.screening.links import Site, default_site
@@ -103,15 +104,15 @@ class RescanReport:
         return "\n".join(lines)
 
 
-def _published(session: Session) -> dict[int, list[dict]]:
+def _published(session: Session) -> dict[int, list[Published]]:
     """Each publication's `published` entry payloads, oldest first."""
-    out: dict[int, list[dict]] = defaultdict(list)
+    out: dict[int, list[Published]] = defaultdict(list)
     for pub_id, payload in session.execute(
         select(LedgerEntry.publication_id, LedgerEntry.payload)
         .where(LedgerEntry.kind == LedgerKind.PUBLISHED)
         .order_by(LedgerEntry.id)
     ):
-        out[pub_id].append(payload)
+        out[pub_id].append(Published.from_payload(payload))
     return out
 
 
@@ -158,9 +159,9 @@ def rescan_published(
             continue
         report.screened += 1
         times = [
-            datetime.datetime.fromisoformat(e["published_at"]).astimezone(OFFICE_TIMEZONE)
+            datetime.datetime.fromisoformat(e.published_at).astimezone(OFFICE_TIMEZONE)
             for e in entries
-            if e.get("published_at")
+            if e.published_at
         ]
         published_on = min(times).date() if times else publication.created_at.date()
         attachments = [
@@ -186,7 +187,7 @@ def rescan_published(
             if name not in {n["location"] for n in recorded.get("not_screened", [])}
         }
         if new or unread:
-            url = next((e.get("url") for e in entries if e.get("url")), None)
+            url = next((e.url for e in entries if e.url), None)
             report.items.append(
                 LiveItem(
                     publication.id,
