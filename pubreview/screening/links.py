@@ -118,15 +118,30 @@ def _classify(raw: str, in_markup: bool, site: Site | None) -> tuple[str, str, s
         url = urljoin(site.base_url + ARTICLE_PAGE, target)
     except ValueError:
         return ("dead_link", BLOCK, f"链接格式错误：「{raw}」不是有效的网址")
+    # A link relative to the page (7.html, ../files/a.pdf) is resolved against a guess: the
+    # draft has no page yet, and its own attachments are not in the built site until it is
+    # published. Such a link is a warning to check; a path from the site's root (/xxgk/) or
+    # a full address of ours names one page for certain, and a missing one blocks.
+    guessed = not scheme and not target.startswith("/")
     page = site.page_for(url)
     if page is None:
         if not scheme:
-            # A relative link that leaves our site's path (../../) cannot be resolved.
-            return ("dead_link", BLOCK, f"站内链接错误：「{raw}」不在本站范围内")
+            return (
+                "dead_link",
+                WARN if guessed else BLOCK,
+                f"站内链接错误：「{raw}」不在本站范围内，请改为完整网址",
+            )
         return ("external_link", WARN, "外部链接：未访问，请人工核实可以打开、内容合规")
     if site.root is None:
         return ("link_unchecked", WARN, f"站内链接未核对：站点尚未生成，请人工核实「{raw}」")
     if not site.has(page):
+        if guessed:
+            return (
+                "dead_link",
+                WARN,
+                f"站内相对链接未找到：按文章页解析为「{page or '首页'}」，本站没有该页面；"
+                "请核实，或改为以“/”开头的站内路径或完整网址",
+            )
         return ("dead_link", BLOCK, f"站内链接失效：本站没有页面「{page or '首页'}」")
     return None
 
