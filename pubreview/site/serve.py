@@ -63,13 +63,18 @@ class SiteRequestHandler(http.server.SimpleHTTPRequestHandler):
         """The type to send; text gets its charset, an attachment that could run is a download."""
         kind = super().guess_type(path)
         base = kind.split(";")[0].strip()
-        relative = self.path.lstrip("/").split("?")[0]
-        self._download = relative.startswith(ATTACHMENTS) and base not in INLINE_TYPES
+        self._download = self._is_attachment(Path(path)) and base not in INLINE_TYPES
         if self._download:
             return "application/octet-stream"
         if base.startswith("text/") and "charset" not in kind and Path(path).is_file():
             return f"{base}; charset={text_charset(Path(path))}"
         return kind
+
+    def _is_attachment(self, path: Path) -> bool:
+        """Whether the file lies under files/ on disk (`%66iles/` and `x/../files/` do too)."""
+        # The request line can spell the same file many ways; translate_path has decoded them.
+        attachments = Path(self.directory).resolve() / ATTACHMENTS
+        return path.resolve().is_relative_to(attachments)
 
     def send_head(self):  # noqa: ANN201 (stdlib's signature)
         """Answer every request in full: never a 304 from a one-second Last-Modified."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import http.client
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,7 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pubreview.site.serve import make_server
+from pubreview.settings import PROJECT_ROOT
+from pubreview.site.serve import INLINE_TYPES, SITE_HEADERS, make_server
 
 
 @pytest.fixture
@@ -62,3 +65,28 @@ def test_text_is_served_in_the_charset_it_is_written_in(site: str) -> None:
     assert "content-disposition" not in pdf.headers
     page = httpx.get(f"{site}index.html")
     assert page.headers["content-type"] == "text/html; charset=utf-8"
+
+
+@pytest.mark.parametrize(
+    "raw", ["/%66iles/7/evil.html", "/x/../files/7/evil.html", "/files%2F7%2Fevil.svg"]
+)
+def test_an_attachment_spelled_another_way_is_still_a_download(site: str, raw: str) -> None:
+    # Sent as written: an encoded or dotted path names the same file on disk.
+    host, port = site.removeprefix("http://").rstrip("/").split(":")
+    conn = http.client.HTTPConnection(host, int(port))
+    conn.request("GET", raw)
+    r = conn.getresponse()
+    r.read()
+    conn.close()
+    assert r.status == 200
+    assert r.getheader("Content-Type") == "application/octet-stream"
+    assert r.getheader("Content-Disposition") == "attachment"
+
+
+def test_the_documented_nginx_headers_are_the_ones_the_server_sends() -> None:
+    conf = (PROJECT_ROOT / "config" / "site-nginx.conf").read_text(encoding="utf-8")
+    for name, value in SITE_HEADERS.items():
+        # Once for the whole site, once more inside location /files/.
+        assert conf.count(f'add_header {name} "{value}" always;') == 2, name
+    types = set(re.findall(r"^\s+(\w+/[\w.+-]+) [\w ]+;$", conf, re.MULTILINE))
+    assert types == INLINE_TYPES
