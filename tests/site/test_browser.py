@@ -16,9 +16,9 @@ from pubreview import db
 from pubreview.publishing.retraction import retract
 from pubreview.site import build_site, render_publication
 from pubreview.site.serve import make_server
+from tests.site.test_build import ATOM, HOSTILE_BODY
 from tests.support.browser import SHOTS, chromium
 from tests.support.site import CENTER, publish_through_chain
-from tests.test_site_build import ATOM, HOSTILE_BODY
 
 pytestmark = [
     pytest.mark.browser,
