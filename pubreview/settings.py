@@ -111,6 +111,10 @@ class Settings:
     # Scheduled backups: where they go (None: <data dir>/backups) and how many days are kept.
     backup_dir: Path | None = None
     backup_keep_days: int = 14
+    # The office's leader list (领导名单) and its additions to the shipped 错敏 lexicon; the
+    # administrator edits both on /admin/lists (a missing additions file: none yet).
+    leaders_file: Path = PROJECT_ROOT / "config" / "sample-leaders.yaml"
+    errata_office_file: Path | None = None
 
     @property
     def prefect_home(self) -> Path:
@@ -196,6 +200,12 @@ def load() -> Settings:
         quiet_hours=_hours("PUBREVIEW_QUIET_HOURS", (20, 8)),
         backup_dir=_path("PUBREVIEW_BACKUP_DIR"),
         backup_keep_days=_int("PUBREVIEW_BACKUP_KEEP_DAYS", 14),
+        leaders_file=Path(
+            env("PUBREVIEW_LEADERS") or PROJECT_ROOT / "config" / "sample-leaders.yaml"
+        ),
+        errata_office_file=Path(
+            env("PUBREVIEW_ERRATA_OFFICE") or data_dir / "screening" / "errata-office.yaml"
+        ),
     )
 
 
