@@ -36,7 +36,7 @@ from pubreview.ledger import checkpoints, retention
 from pubreview.ledger.verification import verify_all
 from pubreview.publishing import local_now
 from pubreview.report import formats, supplement
-from pubreview.report.build import build_report, choose_edition
+from pubreview.report.build import build_report, choose_edition, tables_from_ledger
 from pubreview.review.deciders import ROLE_LABEL
 from pubreview.screening import results as screening_results
 from pubreview.web.account import issue_password_link
@@ -670,7 +670,9 @@ def _save_supplement(year: int, fmt: str | None, content: bytes) -> Path:
     trial = path.with_name(f".{path.name}.new")
     try:
         trial.write_bytes(content)
-        supplement.load(trial, year, edition)
+        # Tables the request ledger counts for the year are not asked of the office.
+        from_ledger = tables_from_ledger(db.default_engine(), year, edition)
+        supplement.load(trial, year, edition, from_ledger=from_ledger)
         trial.replace(path)
     except ValidationError as exc:
         raise ValidationError(str(exc).replace(str(trial), path.name)) from None
@@ -692,7 +694,12 @@ async def report_supplement(year: int, request: Request, user: SignedIn) -> HTML
         fmt = _fmt(str(form.get("format", "")))
         if action == "template":
             edition, _ = choose_edition(year, fmt)
-            supplement.write_template(supplement_path(year), year, edition)
+            supplement.write_template(
+                supplement_path(year),
+                year,
+                edition,
+                from_ledger=tables_from_ledger(db.default_engine(), year, edition),
+            )
             return f"已按{edition.name}生成 {year} 年度补充材料模板，请在下方填写后保存。"
         _save_supplement(year, fmt, content or b"")
         return f"{year} 年度补充材料已保存。"

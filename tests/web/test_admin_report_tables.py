@@ -1,0 +1,34 @@
+"""The report page for a year whose requests are tracked: Tables 三/四 are not asked for."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from pubreview.report import supplement
+from tests.report.test_ledger_tables import _supplement, _year_of_requests
+from tests.web.test_admin import as_admin, client  # noqa: F401 — the fixture
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+def test_a_tracked_year_is_saved_without_tables_3_and_4(
+    engine: Engine,
+    client: TestClient,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    _year_of_requests(engine)
+    token = as_admin(client)
+    made = client.post("/admin/report/2025/supplement", data={"csrf": token, "action": "template"})
+    assert made.status_code == 200, made.text
+    template = supplement.default_path(2025).read_text(encoding="utf-8")
+    assert "\ntable3:" not in template and "\ntable4:" not in template
+    content = _supplement(tmp_path / "s.yaml").read_text(encoding="utf-8")
+    saved = client.post(
+        "/admin/report/2025/supplement",
+        data={"csrf": token, "action": "save", "content": content},
+    )
+    assert saved.status_code == 200 and "补充材料已保存" in saved.text, saved.text
