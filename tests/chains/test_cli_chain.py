@@ -46,3 +46,23 @@ def test_check_and_show(
     text = capsys.readouterr().out
     assert "→ 2. 保密审查（secrecy）：保密办的科室负责人，3 个工作日内" in text
     assert "待决定：bao.an" in text
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_org_load_refuses_an_org_that_strands_a_step(
+    engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch, capsys, tmp_path
+) -> None:
+    monkeypatch.setenv("PUBREVIEW_DATABASE_URL", database_url)
+    org = tmp_path / "org.yaml"
+    org.write_text(
+        "units:\n  - {code: xin, name: 新设科, kind: section}\n"
+        "people:\n  - username: xin.ren\n    name: 新人\n"
+        "    roles:\n      - {unit: xin, role: submitter}\n",
+        encoding="utf-8",
+    )
+    assert main(["org", "load", str(org)]) == 1
+    err = capsys.readouterr().err
+    assert "组织架构未载入" in err
+    assert "chains.default.prereview：新设科目前没有科室负责人" in err
+    assert main(["org", "show", "--json"]) == 0
+    assert "xin" not in {u["code"] for u in json.loads(capsys.readouterr().out)["units"]}
