@@ -9,9 +9,9 @@ import sys
 
 from sqlalchemy.exc import OperationalError
 
-from pubreview import ledger
+from pubreview import ids, ledger
 from pubreview.cli.output import os_user
-from pubreview.errors import PubreviewError
+from pubreview.errors import PubreviewError, ValidationError
 
 # Modules under pubreview.cli, each adding its subcommands.
 COMMAND_MODULES = [
@@ -54,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     # a command serving others (the web app, the worker) writes as the people it serves.
     operator = None if getattr(args, "serves_others", False) else os_user()
     try:
+        _numbers_in_range(args)
         with ledger.operated_by(operator):
             return int(args.handler(args) or 0)
     except BrokenPipeError:
@@ -71,6 +72,15 @@ def main(argv: list[str] | None = None) -> int:
     except PubreviewError as exc:
         hint = getattr(exc, "cli_hint", None)
         return _fail(args, type(exc).__name__, f"{exc} ({hint})" if hint else str(exc))
+
+
+def _numbers_in_range(args: argparse.Namespace) -> None:
+    """Refuse a number no ledger column can hold before anything reads the ledger."""
+    for name, value in vars(args).items():
+        if isinstance(value, int) and not isinstance(value, bool) and not ids.in_range(value):
+            raise ValidationError(
+                f"{name} 的数值 {value} 超出范围（绝对值最大为 {ids.MAX_NUMBER}），未作任何更改"
+            )
 
 
 def _fail(args: argparse.Namespace, kind: str, message: str) -> int:
