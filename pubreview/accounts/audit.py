@@ -41,6 +41,8 @@ class AccessEvent(enum.StrEnum):
     TOTP_ENROLLED = "totp_enrolled"
     TOTP_REQUIRED = "totp_required"  # the administrator turned the requirement on or off
     TOTP_RESET = "totp_reset"
+    # The administrator changed a screening list (the leader list, the office's 错敏 words).
+    LIST_CHANGED = "list_changed"
 
 
 EVENT_LABEL: dict[AccessEvent, str] = {
@@ -59,6 +61,7 @@ EVENT_LABEL: dict[AccessEvent, str] = {
     AccessEvent.TOTP_ENROLLED: "启用动态验证码",
     AccessEvent.TOTP_REQUIRED: "要求动态验证码",
     AccessEvent.TOTP_RESET: "清除动态验证码",
+    AccessEvent.LIST_CHANGED: "修改筛查名单",
 }
 
 

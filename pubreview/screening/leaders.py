@@ -11,18 +11,42 @@ from __future__ import annotations
 import datetime
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from pubreview import settings
 from pubreview.errors import ValidationError
 from pubreview.screening.findings import BLOCK, WARN, Hit, Severity
 from pubreview.screening.homophones import one_off
-from pubreview.screening.listfile import Entry, read_lists
+from pubreview.screening.listfile import (
+    Entry,
+    ListChange,
+    Record,
+    edit_lists,
+    no_record,
+    read_lists,
+    recorded,
+)
 from pubreview.screening.scanner import Match
 from pubreview.settings import PROJECT_ROOT
 
+# The shipped sample; the office's own list is PUBREVIEW_LEADERS (settings.leaders_file).
 DEFAULT_LEADERS = PROJECT_ROOT / "config" / "sample-leaders.yaml"
+WHAT = "领导名单"
+SECTIONS = ("leaders", "departed", "titles")
+# The fields as the administrator's form names them.
+LABELS = {
+    "name": "姓名",
+    "title": "现任职务",
+    "unit": "单位",
+    "status": "情况",
+    "since": "起始日期",
+    "severity": "处理方式",
+}
+# A name as published: Chinese characters, a middle dot in a transcribed name (阿卜杜·热合曼).
+NAME = re.compile(r"^[\u4e00-\u9fff][\u4e00-\u9fff·]{0,14}[\u4e00-\u9fff]$")
 
 # Titles recognised next to a name whether or not the list uses them; the list's own titles
 # (and its `titles:` section) are added to these.
@@ -184,7 +208,23 @@ def _date(entry: Entry, key: str) -> datetime.date | None:
     try:
         return datetime.date.fromisoformat(str(value))
     except ValueError as exc:
-        raise ValidationError(f"{entry.where}: {key} 应为日期，如 2023-06-30") from exc
+        raise entry.fail(key, "应为日期，如 2023-06-30") from exc
+
+
+def _name(entry: Entry) -> str:
+    name = entry.text("name")
+    if not NAME.match(name):
+        raise entry.fail(
+            "name", f"「{name}」应为汉字姓名（少数民族姓名可含“·”），不含空格、职务或标点"
+        )
+    return name
+
+
+def _title(entry: Entry) -> str:
+    title = entry.text("title")
+    if not any(TITLE_SPLIT.split(title)):
+        raise entry.fail("title", "请填写")
+    return title
 
 
 def _leader(entry: Entry) -> Leader:
@@ -193,15 +233,15 @@ def _leader(entry: Entry) -> Leader:
     for item in entry.children("former"):
         item.check_keys(FORMER_KEYS)
         former.append(FormerTitle(item.text("title"), _date(item, "until")))
-    return Leader(entry.text("name"), entry.text("title"), entry.text("unit"), tuple(former))
+    return Leader(_name(entry), _title(entry), entry.text("unit"), tuple(former))
 
 
 def _departed(entry: Entry) -> Departed:
     entry.check_keys(DEPARTED_KEYS)
     severity = entry.fields.get("severity", BLOCK)
     if severity not in (BLOCK, WARN):
-        raise ValidationError(f"{entry.where}: severity 应为 block 或 warn，而不是 {severity!r}")
-    return Departed(entry.text("name"), entry.text("status"), _date(entry, "since"), severity)
+        raise entry.fail("severity", f"应为 block 或 warn，而不是 {severity!r}")
+    return Departed(_name(entry), entry.text("status"), _date(entry, "since"), severity)
 
 
 def _unique(items: Iterable[tuple[Entry, str]], what: str) -> None:
@@ -212,10 +252,15 @@ def _unique(items: Iterable[tuple[Entry, str]], what: str) -> None:
         seen[name] = entry
 
 
+def default_path() -> Path:
+    """The office's leader list (PUBREVIEW_LEADERS; the shipped sample unless set)."""
+    return settings.load().leaders_file
+
+
 def load_leaders(path: Path | None = None) -> LeaderList:
     """Read and check the leader list; a malformed entry is refused by its line."""
-    path = path or DEFAULT_LEADERS
-    sections = read_lists(path, "领导名单", ("leaders", "departed", "titles"))
+    path = path or default_path()
+    sections = read_lists(path, WHAT, SECTIONS)
     leaders = [(e, _leader(e)) for e in sections["leaders"]]
     departed = [(e, _departed(e)) for e in sections["departed"]]
     _unique(((e, p.name) for e, p in leaders + departed), "姓名")
@@ -239,6 +284,131 @@ def load_leaders(path: Path | None = None) -> LeaderList:
         frozenset(titles),
         {k: tuple(v) for k, v in near.items()},
     )
+
+
+# --- the administrator's changes -----------------------------------------------------------
+
+
+def _plain(entry: dict[str, Any]) -> dict[str, Any]:
+    """An entry as JSON (dates as text)."""
+    return {
+        k: [_plain(i) for i in v]
+        if isinstance(v, list)
+        else str(v)
+        if k in ("since", "until")
+        else v
+        for k, v in entry.items()
+    }
+
+
+def leader_fields(form: Mapping[str, Any]) -> dict[str, Any]:
+    """A leader's entry from the form (name, title, unit), checked as the list file is."""
+    entry = Entry.of_form({k: form.get(k, "") for k in ("name", "title", "unit")}, LABELS)
+    leader = _leader(entry)
+    return {"name": leader.name, "title": leader.title, "unit": leader.unit}
+
+
+def departed_fields(form: Mapping[str, Any]) -> dict[str, Any]:
+    """A departed person's entry from the form (name, status, since, severity), checked."""
+    keys = ("name", "status", "since", "severity")
+    entry = Entry.of_form({k: form.get(k, "") for k in keys}, LABELS)
+    person = _departed(entry)
+    fields: dict[str, Any] = {"name": person.name, "status": person.status}
+    if person.since is not None:
+        fields["since"] = person.since
+    fields["severity"] = person.severity
+    return fields
+
+
+def _find(entries: list[dict[str, Any]], name: str) -> int | None:
+    return next((i for i, e in enumerate(entries) if str(e.get("name", "")).strip() == name), None)
+
+
+def _refuse_elsewhere(data: dict[str, list[dict[str, Any]]], section: str, name: str) -> None:
+    """A name is on one list only: a leader who left is removed before being listed as departed."""
+    other = "departed" if section == "leaders" else "leaders"
+    if _find(data[other], name) is not None:
+        where = "不在任人员名单" if other == "departed" else "领导名单"
+        raise ValidationError(f"姓名：「{name}」已在{where}中，请先从{where}中删除")
+
+
+def _retitled(old: dict[str, Any], new: dict[str, Any], today: datetime.date) -> list[dict]:
+    """The former titles after a title change: the titles given up end yesterday.
+
+    So that a sentence about the past may still use them (时任…, an earlier year), and the
+    archive re-scan names the live pages that still give the old title.
+    """
+    former = [dict(f) for f in old.get("former") or []]
+    held = set(TITLE_SPLIT.split(new["title"]))
+    given_up = [t for t in TITLE_SPLIT.split(str(old.get("title", ""))) if t and t not in held]
+    known = {str(f.get("title")) for f in former}
+    until = today - datetime.timedelta(days=1)
+    former += [{"title": t, "until": until} for t in given_up if t not in known]
+    return former
+
+
+def put_entry(
+    section: str,
+    fields: dict[str, Any],
+    *,
+    replacing: str | None = None,
+    path: Path | None = None,
+    today: datetime.date | None = None,
+    record: Record = no_record,
+) -> ListChange:
+    """Add a leader or departed person (`section` leaders / departed), or change the one named
+    `replacing`; the whole list is checked by `load_leaders` before the file is replaced.
+
+    A leader whose title changes keeps the titles given up as former titles until yesterday.
+    """
+    if section not in ("leaders", "departed"):
+        raise ValidationError(f"未知的名单「{section}」")
+    path = path or default_path()
+    name = fields["name"]
+    with edit_lists(path, WHAT, SECTIONS, load_leaders) as data:
+        entries = data[section]
+        _refuse_elsewhere(data, section, name)
+        same = _find(entries, name)
+        if replacing is None:
+            if same is not None:
+                raise ValidationError(f"姓名：「{name}」已在名单中，请修改原有条目")
+            entries.append(fields)
+            return recorded(record, ListChange(section, "added", name, None, _plain(fields)))
+        at = _find(entries, replacing)
+        if at is None:
+            raise ValidationError(f"名单中没有「{replacing}」，可能已被他人删除，请刷新页面")
+        if same is not None and same != at:
+            raise ValidationError(f"姓名：「{name}」已在名单中，不能改成与另一条相同的姓名")
+        old = entries[at]
+        new = dict(fields)
+        if section == "leaders":
+            today = today or settings_today()
+            former = _retitled(old, new, today)
+            if former:
+                new["former"] = former
+        if _plain(new) == _plain(old):
+            raise ValidationError(f"「{name}」的内容没有变化，未作更改")
+        entries[at] = new
+        return recorded(record, ListChange(section, "changed", name, _plain(old), _plain(new)))
+
+
+def remove_entry(
+    section: str, name: str, *, path: Path | None = None, record: Record = no_record
+) -> ListChange:
+    """Take a leader or departed person off the list."""
+    if section not in ("leaders", "departed"):
+        raise ValidationError(f"未知的名单「{section}」")
+    with edit_lists(path or default_path(), WHAT, SECTIONS, load_leaders) as data:
+        at = _find(data[section], name)
+        if at is None:
+            raise ValidationError(f"名单中没有「{name}」，可能已被他人删除，请刷新页面")
+        old = data[section].pop(at)
+        return recorded(record, ListChange(section, "removed", name, _plain(old), None))
+
+
+def settings_today() -> datetime.date:
+    """Today in office time."""
+    return datetime.datetime.now(settings.office_timezone()).date()
 
 
 # --- finding them in a text -------------------------------------------------------------

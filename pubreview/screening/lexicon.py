@@ -9,20 +9,34 @@ The office edits `config/screening/errata.yaml`. Two lists:
   other order of its parts (政治意识、大局意识、核心意识、看齐意识 has one order).
 
 Every entry names its `source` (the national document that fixes the wording, or where the error
-was reported), so a reviewer can check the correction and the office can defend it.
+was reported), so a reviewer can check the correction and the office can defend it; an entry
+whose source has not been checked says `verified: false`, and its findings say so.
+
+The office's own additions (PUBREVIEW_ERRATA_OFFICE, edited on /admin/lists) are `errors` of
+the same shape in a file of their own, so that a new shipped list never overwrites them.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
+from pubreview import settings
 from pubreview.errors import ValidationError
 from pubreview.screening.findings import BLOCK, WARN, Hit, Severity
 from pubreview.screening.homophones import one_off
-from pubreview.screening.listfile import Entry, read_lists
+from pubreview.screening.listfile import (
+    Entry,
+    ListChange,
+    Record,
+    edit_lists,
+    no_record,
+    read_lists,
+    recorded,
+)
 from pubreview.settings import PROJECT_ROOT
 
 DEFAULT_LEXICON = PROJECT_ROOT / "config" / "screening" / "errata.yaml"
@@ -33,8 +47,28 @@ MIN_HOMOPHONE_LENGTH = 4
 MAX_PARTS = 5
 PART_SEPARATOR = "、"
 
-ERROR_KEYS = {"wrong", "right", "reason", "source", "severity", "unless"}
-FORMULA_KEYS = {"formula", "source", "severity", "variants", "parts", "homophones", "unless"}
+ERROR_KEYS = {"wrong", "right", "reason", "source", "severity", "unless", "verified"}
+FORMULA_KEYS = {
+    "formula",
+    "source",
+    "severity",
+    "variants",
+    "parts",
+    "homophones",
+    "unless",
+    "verified",
+}
+OFFICE_WHAT = "本办错敏词"
+OFFICE_SECTIONS = ("errors",)
+# The fields as the administrator's form names them.
+LABELS = {
+    "wrong": "错误写法",
+    "right": "正确写法",
+    "reason": "说明",
+    "source": "依据",
+    "severity": "处理方式",
+    "unless": "例外（含错误写法的正确长词）",
+}
 
 
 @dataclass(frozen=True)
@@ -50,6 +84,8 @@ class Erratum:
     line: int  # where the entry is in the lexicon file
     # Longer texts that contain `wrong` and are correct as written (a place name, a quotation).
     unless: tuple[str, ...] = ()
+    verified: bool = True  # False: the source is still to be checked
+    office: bool = False  # one of the office's additions
 
     def allowed_at(self, text: str, start: int) -> bool:
         """True when the match at `start` is part of one of the entry's `unless` texts."""
@@ -64,12 +100,13 @@ class Erratum:
     def hit(self, start: int, end: int) -> Hit:
         """The finding for a match of this entry."""
         label = "严重表述错误" if self.kind == "formula" else "严重错误"
+        basis = "依据" if self.verified else "依据（尚未核实）"
         return Hit(
             start,
             end,
             self.kind,
             self.severity,
-            f"{label}：「{self.wrong}」应为「{self.right}」（{self.reason}；依据：{self.source}）",
+            f"{label}：「{self.wrong}」应为「{self.right}」（{self.reason}；{basis}：{self.source}）",
             suggestion=self.right,
         )
 
@@ -88,26 +125,46 @@ class Lexicon:
 def _severity(entry: Entry) -> Severity:
     value = entry.fields.get("severity", BLOCK)
     if value not in (BLOCK, WARN):
-        raise ValidationError(f"{entry.where}: severity 应为 block 或 warn，而不是 {value!r}")
+        raise entry.fail("severity", f"应为 block 或 warn，而不是 {value!r}")
     return value
 
 
-def _errors(entries: Iterable[Entry]) -> Iterator[Erratum]:
+def _verified(entry: Entry) -> bool:
+    value = entry.fields.get("verified", True)
+    if not isinstance(value, bool):
+        raise entry.fail("verified", "应为 true 或 false")
+    return value
+
+
+def _erratum(entry: Entry, *, office: bool = False) -> Erratum:
+    """One `errors` entry, checked (a listed error and an office addition alike)."""
+    entry.check_keys(ERROR_KEYS)
+    wrong, right = entry.text("wrong"), entry.text("right")
+    if wrong == right:
+        if entry.labels:
+            raise entry.fail("right", "与错误写法相同")
+        raise ValidationError(f"{entry.where}: wrong 与 right 相同")
+    unless = tuple(entry.texts("unless"))
+    for phrase in unless:
+        if wrong not in phrase:
+            raise entry.fail("unless", f"「{phrase}」不含错误写法「{wrong}」，不是它的例外")
+    return Erratum(
+        wrong,
+        right,
+        entry.text("reason"),
+        entry.text("source"),
+        _severity(entry),
+        "erratum",
+        entry.line,
+        unless,
+        _verified(entry),
+        office,
+    )
+
+
+def _errors(entries: Iterable[Entry], *, office: bool = False) -> Iterator[Erratum]:
     for entry in entries:
-        entry.check_keys(ERROR_KEYS)
-        wrong, right = entry.text("wrong"), entry.text("right")
-        if wrong == right:
-            raise ValidationError(f"{entry.where}: wrong 与 right 相同")
-        yield Erratum(
-            wrong,
-            right,
-            entry.text("reason"),
-            entry.text("source"),
-            _severity(entry),
-            "erratum",
-            entry.line,
-            tuple(entry.texts("unless")),
-        )
+        yield _erratum(entry, office=office)
 
 
 def _orders(parts: list[str]) -> Iterator[str]:
@@ -133,7 +190,9 @@ def _formulas(entries: Iterable[Entry]) -> Iterator[tuple[Erratum, bool]]:
         if not isinstance(homophones, bool):
             raise ValidationError(f"{entry.where}: homophones 应为 true 或 false")
 
-        base = Erratum("", formula, "", source, severity, "formula", entry.line, unless)
+        base = Erratum(
+            "", formula, "", source, severity, "formula", entry.line, unless, _verified(entry)
+        )
         for wrong in entry.texts("variants"):
             yield replace(base, wrong=wrong, reason="固定提法写错"), False
         for wrong in _orders(parts):
@@ -143,16 +202,31 @@ def _formulas(entries: Iterable[Entry]) -> Iterator[tuple[Erratum, bool]]:
                 yield replace(base, wrong=wrong, reason="同音错字"), True
 
 
-def load_lexicon(path: Path | None = None) -> Lexicon:
-    """Read and check the lexicon; a malformed entry is refused by its line, nothing loaded."""
+def office_path() -> Path:
+    """The office's additions to the lexicon (PUBREVIEW_ERRATA_OFFICE)."""
+    path = settings.load().errata_office_file
+    assert path is not None  # settings.load always sets it
+    return path
+
+
+def load_lexicon(path: Path | None = None, *, office: Path | None = None) -> Lexicon:
+    """Read and check the lexicon and the office's additions (`office`, if the file exists);
+    a malformed entry is refused by its file and line, and nothing is loaded."""
     path = path or DEFAULT_LEXICON
     sections = read_lists(path, "错敏词库", ("errors", "formulas"))
     errata: dict[str, Erratum] = {}
-    for erratum in _errors(sections["errors"]):
+    added = []
+    if office is not None and office.exists():
+        added = list(
+            _errors(read_lists(office, OFFICE_WHAT, OFFICE_SECTIONS)["errors"], office=True)
+        )
+    for erratum in [*_errors(sections["errors"]), *added]:
         if erratum.wrong in errata:
-            first = errata[erratum.wrong].line
+            first = errata[erratum.wrong]
+            where = "本办补充词表" if first.office else "内置词库"
             raise ValidationError(
-                f"{path} 第 {erratum.line} 行: 「{erratum.wrong}」已在第 {first} 行列出"
+                f"{office if erratum.office else path} 第 {erratum.line} 行: "
+                f"「{erratum.wrong}」已在{where}第 {first.line} 行列出"
             )
         errata[erratum.wrong] = erratum
     # A right text is never reported as wrong, whatever a derivation produces.
@@ -161,7 +235,8 @@ def load_lexicon(path: Path | None = None) -> Lexicon:
     for erratum in errata.values():
         if erratum.wrong in rights:
             raise ValidationError(
-                f"{path} 第 {erratum.line} 行: 「{erratum.wrong}」是另一条的正确写法，不能列为错误"
+                f"{office if erratum.office else path} 第 {erratum.line} 行: "
+                f"「{erratum.wrong}」是另一条的正确写法，不能列为错误"
             )
     for erratum, derived in formulas:
         if erratum.wrong in rights:
@@ -194,3 +269,91 @@ def find_errata(text: str, lexicon: Lexicon, matches: Iterable[tuple[str, int, i
         reach = -neg_end
         hits.append(lexicon.errata[wrong].hit(start, -neg_end))
     return hits
+
+
+# --- the administrator's additions ----------------------------------------------------------
+
+
+def office_fields(form: Mapping[str, Any]) -> dict[str, Any]:
+    """An office addition from the form (wrong, right, reason, source, severity, unless)."""
+    unless = [u.strip() for u in str(form.get("unless", "")).replace("，", "\n").splitlines()]
+    fields = {k: form.get(k, "") for k in ("wrong", "right", "reason", "source", "severity")}
+    fields["unless"] = [u for u in unless if u] or ""
+    erratum = _erratum(Entry.of_form(fields, LABELS), office=True)
+    entry: dict[str, Any] = {
+        "wrong": erratum.wrong,
+        "right": erratum.right,
+        "reason": erratum.reason,
+        "source": erratum.source,
+        "severity": erratum.severity,
+    }
+    if erratum.unless:
+        entry["unless"] = list(erratum.unless)
+    return entry
+
+
+def _check_with_shipped(office: Path) -> Lexicon:
+    """The shipped lexicon with these additions: a clash with a shipped entry is refused."""
+    return load_lexicon(office=office)
+
+
+def _at(entries: list[dict[str, Any]], wrong: str) -> int | None:
+    return next(
+        (i for i, e in enumerate(entries) if str(e.get("wrong", "")).strip() == wrong), None
+    )
+
+
+def put_office_entry(
+    fields: dict[str, Any],
+    *,
+    replacing: str | None = None,
+    path: Path | None = None,
+    record: Record = no_record,
+) -> ListChange:
+    """Add an office entry, or change the one whose wrong text is `replacing`; the additions are
+    checked together with the shipped lexicon before the file is replaced."""
+    wrong = fields["wrong"]
+    with edit_lists(
+        path or office_path(), OFFICE_WHAT, OFFICE_SECTIONS, _check_with_shipped
+    ) as data:
+        entries = data["errors"]
+        same = _at(entries, wrong)
+        if replacing is None:
+            if same is not None:
+                raise ValidationError(f"错误写法：「{wrong}」已在本办补充词表中，请修改原有条目")
+            entries.append(fields)
+            return recorded(record, ListChange("errata", "added", wrong, None, fields))
+        at = _at(entries, replacing)
+        if at is None:
+            raise ValidationError(
+                f"本办补充词表中没有「{replacing}」，可能已被他人删除，请刷新页面"
+            )
+        if same is not None and same != at:
+            raise ValidationError(f"错误写法：「{wrong}」已在本办补充词表中，不能与另一条相同")
+        old = entries[at]
+        if old == fields:
+            raise ValidationError(f"「{wrong}」的内容没有变化，未作更改")
+        entries[at] = fields
+        return recorded(record, ListChange("errata", "changed", wrong, old, fields))
+
+
+def remove_office_entry(
+    wrong: str, *, path: Path | None = None, record: Record = no_record
+) -> ListChange:
+    """Take an entry off the office's additions."""
+    with edit_lists(
+        path or office_path(), OFFICE_WHAT, OFFICE_SECTIONS, _check_with_shipped
+    ) as data:
+        at = _at(data["errors"], wrong)
+        if at is None:
+            raise ValidationError(f"本办补充词表中没有「{wrong}」，可能已被他人删除，请刷新页面")
+        old = data["errors"].pop(at)
+        return recorded(record, ListChange("errata", "removed", wrong, old, None))
+
+
+def office_entries(path: Path | None = None) -> list[Erratum]:
+    """The office's additions as loaded (for the administrator's page)."""
+    path = path or office_path()
+    if not path.exists():
+        return []
+    return list(_errors(read_lists(path, OFFICE_WHAT, OFFICE_SECTIONS)["errors"], office=True))

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import fcntl
+import json
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +21,26 @@ class Entry:
 
     fields: dict[str, Any]
     path: str
-    line: int  # 1-based
+    line: int  # 1-based; 0 for the fields of a form
+    # A form's labels for its fields (name → 姓名): a form's errors name the field as shown.
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of_form(cls, fields: Mapping[str, Any], labels: Mapping[str, str]) -> Entry:
+        """A form's fields, checked as a list entry is; blank fields count as missing."""
+        kept = {k: v.strip() if isinstance(v, str) else v for k, v in fields.items()}
+        return cls({k: v for k, v in kept.items() if v not in ("", None)}, "", 0, labels)
 
     @property
     def where(self) -> str:
-        """The file and line, for error messages."""
-        return f"{self.path} 第 {self.line} 行"
+        """The file and line, for error messages (nothing for a form)."""
+        return f"{self.path} 第 {self.line} 行" if self.path else ""
+
+    def fail(self, key: str, problem: str) -> ValidationError:
+        """The error for one field: by its label on a form, by file and line in a list."""
+        if self.labels:
+            return ValidationError(f"{self.labels.get(key, key)}：{problem}")
+        return ValidationError(f"{self.where}: “{key}”{problem}")
 
     def text(self, key: str, *, required: bool = True) -> str:
         """A string field, stripped; refused with its line when required and missing."""
@@ -30,6 +48,8 @@ class Entry:
         if value is None and not required:
             return ""
         if not isinstance(value, str) or not value.strip():
+            if self.labels:
+                raise self.fail(key, "请填写")
             raise ValidationError(f"{self.where}: 缺少“{key}”或不是文字")
         return value.strip()
 
@@ -119,3 +139,95 @@ def read_lists(path: Path, what: str, sections: tuple[str, ...]) -> dict[str, li
             entries.append(_entry(str(path), item))
         result[section] = entries
     return result
+
+
+@dataclass(frozen=True)
+class ListChange:
+    """One change to a screening list, as the access audit records it."""
+
+    list: str  # leaders, departed, errata
+    action: str  # added, changed, removed
+    key: str  # the name, or the wrong text
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+    def detail(self) -> dict[str, Any]:
+        """The audit entry's detail, keyed as the audit page shows it."""
+        return {
+            "名单": LIST_LABEL.get(self.list, self.list),
+            "操作": ACTION_LABEL.get(self.action, self.action),
+            "条目": self.key,
+            "原为": _as_text(self.before),
+            "改为": _as_text(self.after),
+        }
+
+
+# Called with a change before the file is replaced (the access audit, in the caller's
+# transaction): a change the ledger cannot take is not made.
+Record = Callable[[ListChange], object]
+
+
+def no_record(change: ListChange) -> None:
+    """Record nothing (the command line, tests of the list alone)."""
+
+
+def recorded(record: Record, change: ListChange) -> ListChange:
+    record(change)
+    return change
+
+
+LIST_LABEL = {"leaders": "领导名单", "departed": "不在任人员名单", "errata": "本办错敏词"}
+ACTION_LABEL = {"added": "新增", "changed": "修改", "removed": "删除"}
+
+
+def _as_text(entry: dict[str, Any] | None) -> str | None:
+    return None if entry is None else json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def _header(text: str) -> str:
+    """The comment lines a list file starts with (what each field means), kept on a rewrite."""
+    lines = []
+    for line in text.splitlines():
+        if line.startswith("#") or (not line.strip() and lines):
+            lines.append(line)
+        else:
+            break
+    return "\n".join(lines).rstrip() + "\n\n" if lines else ""
+
+
+@contextmanager
+def edit_lists(
+    path: Path, what: str, sections: tuple[str, ...], check: Callable[[Path], object]
+) -> Iterator[dict[str, list[dict[str, Any]]]]:
+    """The sections of a list file as plain lists to change in place; on leaving, the new file
+    is checked with `check` (the list's own loader) and only then replaces the old one.
+
+    A refused change raises ValidationError and leaves the file as it was. Edits of one file
+    wait for each other (a lock file beside it), so two administrators lose nothing.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(f".{path.name}.lock"), "a", encoding="utf-8") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        text = ""
+        if path.exists():
+            read_lists(path, what, sections)  # a malformed file is named by its line first
+            text = path.read_text(encoding="utf-8")
+        raw = yaml.safe_load(text) or {}
+        data = {s: [dict(e) for e in (raw.get(s) or [])] for s in sections}
+        yield data
+        body = yaml.safe_dump(
+            {s: data[s] for s in sections},
+            allow_unicode=True,
+            sort_keys=False,
+            default_flow_style=False,
+            width=1000,
+        )
+        trial = path.with_name(f".{path.name}.new")
+        try:
+            trial.write_text(_header(text) + body, "utf-8")
+            check(trial)
+            trial.replace(path)
+        except ValidationError as exc:
+            raise ValidationError(str(exc).replace(str(trial), path.name)) from None
+        finally:
+            trial.unlink(missing_ok=True)

@@ -16,15 +16,12 @@ from functools import lru_cache
 from pathlib import Path
 
 from pubreview.errors import ArchiveRefused, ValidationError
+from pubreview.screening import leaders as leader_list
+from pubreview.screening import lexicon as errata
 from pubreview.screening.detectors import EMAIL_TRIGGER, MARKING_TRIGGERS, find_in_text
 from pubreview.screening.extract import extract, is_screenable
 from pubreview.screening.findings import Finding, Hit, ScreeningResult
-from pubreview.screening.leaders import (
-    DEFAULT_LEADERS,
-    LeaderList,
-    find_leader_errors,
-    load_leaders,
-)
+from pubreview.screening.leaders import LeaderList, find_leader_errors, load_leaders
 from pubreview.screening.lexicon import DEFAULT_LEXICON, Lexicon, find_errata, load_lexicon
 from pubreview.screening.links import TRIGGERS as LINK_TRIGGERS
 from pubreview.screening.links import Site, default_site, find_links
@@ -119,32 +116,34 @@ class _Lines:
         return [self.span(n) for n in sorted({self.index(s) for _, s, _ in matches or ()})]
 
 
-def _stamp(path: Path) -> tuple[str, int, int]:
-    """A file's identity for caching: a saved edit changes it."""
+Stamp = tuple[str, int, int, int]
+
+
+def _stamp(path: Path) -> Stamp:
+    """A file's identity for caching: a saved edit changes it (an edit replaces the file, so
+    its inode changes even when two edits of the same size fall in one clock tick)."""
     try:
         info = os.stat(path)
     except OSError:
-        return (str(path), -1, -1)  # the loader reports the missing file
-    return (str(path), info.st_mtime_ns, info.st_size)
+        return (str(path), -1, -1, -1)  # the loader reports the missing file
+    return (str(path), info.st_mtime_ns, info.st_size, info.st_ino)
 
 
 @lru_cache(maxsize=8)
-def _lexicon(stamp: tuple[str, int, int]) -> Lexicon:
-    return load_lexicon(Path(stamp[0]))
+def _lexicon(stamp: Stamp, office: Stamp) -> Lexicon:
+    return load_lexicon(Path(stamp[0]), office=Path(office[0]))
 
 
 @lru_cache(maxsize=8)
-def _leaders(stamp: tuple[str, int, int]) -> LeaderList:
+def _leaders(stamp: Stamp) -> LeaderList:
     return load_leaders(Path(stamp[0]))
 
 
 @lru_cache(maxsize=8)
 def _compiled(
-    negative: tuple[NegativeEntry, ...],
-    lexicon: tuple[str, int, int],
-    leaders: tuple[str, int, int],
+    negative: tuple[NegativeEntry, ...], lexicon: Stamp, office: Stamp, leaders: Stamp
 ) -> ScreeningLists:
-    return ScreeningLists(negative, _lexicon(lexicon), _leaders(leaders))
+    return ScreeningLists(negative, _lexicon(lexicon, office), _leaders(leaders))
 
 
 def load_lists(
@@ -156,13 +155,16 @@ def load_lists(
 ) -> ScreeningLists:
     """The office's lists, compiled; reloaded when a file changes, else reused.
 
+    The lexicon is the shipped one (or `lexicon_path`) with the office's additions
+    (PUBREVIEW_ERRATA_OFFICE); the leader list is PUBREVIEW_LEADERS unless `leaders_path`.
     Raises ValidationError naming the file and line for a missing or malformed list.
     """
     entries = tuple(negative if negative is not None else load_negative_list(negative_list_path))
     return _compiled(
         entries,
         _stamp(lexicon_path or DEFAULT_LEXICON),
-        _stamp(leaders_path or DEFAULT_LEADERS),
+        _stamp(errata.office_path()),
+        _stamp(leaders_path or leader_list.default_path()),
     )
 
 

@@ -14,13 +14,14 @@ import logging
 from collections.abc import Callable
 from urllib.parse import quote
 
-from fastapi import BackgroundTasks, FastAPI, Request
+from fastapi import BackgroundTasks, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from models.publication import step_id
+from pubreview import ids
 from pubreview.chains.validation import STEP_ID
 from pubreview.errors import (
     CsrfRefused,
@@ -33,7 +34,7 @@ from pubreview.errors import (
 )
 from pubreview.labels import OUTCOME_LABEL, STAGE_LABEL
 from pubreview.orchestration import after_commit as actions
-from pubreview.web import account, admin, auth, center, clerk, csrf, reviewer, slip
+from pubreview.web import account, admin, admin_lists, auth, center, clerk, csrf, reviewer, slip
 from pubreview.web import requests as request_pages
 from pubreview.web.common import NOTHING_CHANGED, SECURITY_HEADERS, message, page, snapshot
 from pubreview.web.deciding import record_decision, request_from_form
@@ -64,13 +65,26 @@ def _grant(token: str) -> ReviewGrant:
     return grant
 
 
+def _numbers_in_range(request: Request) -> None:
+    # An id no ledger column can hold names nothing: a 404 page, before any route reads it.
+    if any(ids.out_of_range(value) for value in request.path_params.values()):
+        raise StarletteHTTPException(404)
+
+
 def create_app(after_commit: AfterCommit = actions.after_commit) -> FastAPI:
     """The web app; `after_commit` is what runs once a decision is committed."""
-    app = FastAPI(title="pubreview", docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(
+        title="pubreview",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        dependencies=[Depends(_numbers_in_range)],
+    )
     app.include_router(auth.router)
     app.include_router(account.router)
     app.include_router(center.router)
     app.include_router(admin.router)
+    app.include_router(admin_lists.router)
     app.include_router(slip.router)
     app.include_router(clerk.router)
     app.include_router(reviewer.router)
