@@ -3,9 +3,8 @@ retract, adopt, search — and a submitter refused with nothing written."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,7 +16,7 @@ from pubreview.publishing import OFFICE_TIMEZONE, local_now, publish_at
 from pubreview.review.workflow import Outcome
 from tests.support.accounts import form_token, login
 from tests.support.factories import decided, submitted
-from tests.support.web import AfterCommitRecorder, ledger_size, office_client
+from tests.support.web import AfterCommitRecorder, ledger_size
 
 BASE = "http://testserver"
 PASSWORD = "Rb7-secure-pw"
@@ -28,29 +27,8 @@ SUBMITTER_OF = {"zonghe": "zhang.wei", "yewu": "liu.yang", "wuling": "zhao.lei"}
 
 
 @pytest.fixture
-def recorder() -> AfterCommitRecorder:
-    return AfterCommitRecorder()
-
-
-@pytest.fixture
-def client(
-    engine: Engine,
-    database_url: str,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    recorder: AfterCommitRecorder,
-) -> Iterator[TestClient]:
-    with office_client(
-        engine,
-        database_url,
-        tmp_path / "data",
-        monkeypatch,
-        base=BASE,
-        people=PEOPLE,
-        password=PASSWORD,
-        recorder=recorder,
-    ) as c:
-        yield c
+def client(office: Callable[..., TestClient]) -> TestClient:
+    return office(PEOPLE, PASSWORD, base=BASE)
 
 
 def at_publication(engine: Engine, unit: str = "zonghe", **draft) -> int:

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Callable
 from html import unescape
-from pathlib import Path
 
 import docx
 import pytest
@@ -23,7 +22,7 @@ from pubreview.clock import local_time
 from pubreview.review.workflow import Outcome
 from tests.support.accounts import form_token, login
 from tests.support.factories import attachment, decided, submitted
-from tests.support.web import AfterCommitRecorder, ledger_size, office_client
+from tests.support.web import AfterCommitRecorder, ledger_size
 
 BASE = "http://testserver"
 PASSWORD = "Rb7-secure-pw"
@@ -42,30 +41,8 @@ PERSONAL = "联系人身份证 11010519491231002X。"
 
 
 @pytest.fixture
-def recorder() -> AfterCommitRecorder:
-    return AfterCommitRecorder()
-
-
-@pytest.fixture
-def client(
-    engine: Engine,
-    database_url: str,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    recorder: AfterCommitRecorder,
-) -> Iterator[TestClient]:
-    with office_client(
-        engine,
-        database_url,
-        tmp_path / "data",
-        monkeypatch,
-        base=BASE,
-        people=PEOPLE,
-        password=PASSWORD,
-        recorder=recorder,
-        logged_in_as="zhang.wei",
-    ) as c:
-        yield c
+def client(office: Callable[..., TestClient]) -> TestClient:
+    return office(PEOPLE, PASSWORD, base=BASE, logged_in_as="zhang.wei")
 
 
 def as_user(client: TestClient, username: str) -> TestClient:
