@@ -64,7 +64,7 @@ def test_serious_errors_block_with_their_correction(
     ]
     assert (finding.severity, finding.suggestion) == ("block", suggestion)
     assert reason_part in finding.reason
-    assert "依据：" in finding.reason
+    assert "依据：" in finding.reason or "依据（尚未核实）：" in finding.reason
 
 
 def test_finding_is_on_its_line_with_the_correction_in_the_text() -> None:
@@ -201,3 +201,50 @@ def test_a_malformed_lexicon_stops_the_screen(tmp_path: Path) -> None:
 def test_shipped_lexicon_path_is_the_config_file() -> None:
     assert DEFAULT_LEXICON.name == "errata.yaml"
     assert DEFAULT_LEXICON.is_file()
+
+
+def test_an_unverified_source_is_loaded_and_said_in_the_finding(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "errors:\n  - {wrong: 某某新词, right: 正确新词, reason: 测试, source: 某文件, "
+        "verified: false}\nformulas:\n  - {formula: 甲乙丙丁戊, source: 某报告, verified: false}\n",
+    )
+    lexicon = load_lexicon(path)
+    assert not lexicon.errata["某某新词"].verified
+    [finding] = screen_document("", "某某新词", [], lexicon_path=path).findings
+    assert "依据（尚未核实）：某文件" in finding.reason
+
+
+def test_verified_must_be_true_or_false(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "errors:\n  - {wrong: 甲乙, right: 甲丙, reason: r, source: s, verified: 待查}\n",
+    )
+    with pytest.raises(ValidationError, match="第 2 行") as caught:
+        load_lexicon(path)
+    assert "verified" in str(caught.value)
+
+
+def test_the_shipped_sources_still_to_check_are_marked() -> None:
+    unchecked = {e.right for e in load_lexicon().errata.values() if not e.verified}
+    assert "台湾地区立法机构" in unchecked and "一带一路" in unchecked
+    assert "扫黑除恶" not in unchecked and "台湾地区领导人" not in unchecked
+
+
+def test_office_additions_join_the_shipped_lexicon_and_may_not_repeat_it(
+    tmp_path: Path,
+) -> None:
+    office = write(
+        tmp_path,
+        "errors:\n  - {wrong: 某某新词, right: 正确新词, reason: 测试, source: 本办通知}\n",
+    )
+    lexicon = load_lexicon(office=office)
+    assert lexicon.errata["某某新词"].office and "扫黑险恶" in lexicon.errata
+    assert load_lexicon(office=tmp_path / "none.yaml").errata.keys() == load_lexicon().errata.keys()
+    office.write_text(
+        "errors:\n  - {wrong: 台湾总统, right: 台湾地区领导人, reason: r, source: s}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ValidationError, match="已在内置词库") as caught:
+        load_lexicon(office=office)
+    assert str(office) in str(caught.value) and "第 2 行" in str(caught.value)
