@@ -12,6 +12,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 from io import StringIO
 
 import apprise
@@ -91,10 +92,20 @@ def _tags(value: object) -> list[str]:
     return [str(t).strip().lower() for t in items if str(t).strip()]
 
 
+# libyaml when present: the configuration is read on every notification pass.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def declared_entries(text: str, source: str) -> list[list[str]]:
     """The tags of every service the YAML declares, in order (to spot entries Apprise dropped)."""
+    return [list(tags) for tags in _declared(text, source)]
+
+
+@cache
+def _declared(text: str, source: str) -> tuple[tuple[str, ...], ...]:
+    # Cached by the text itself: an edited file is a new key, so nothing stale is read.
     try:
-        doc = yaml.safe_load(text)
+        doc = yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 — a safe loader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
@@ -110,7 +121,7 @@ def declared_entries(text: str, source: str) -> list[list[str]]:
             entries += [shared + _tags((g or {}).get("tag")) for g in groups]
         else:
             entries.append(list(shared))
-    return entries
+    return tuple(tuple(tags) for tags in entries)
 
 
 def _person_grants(session: Session) -> dict[str, set[tuple[str, str]]]:
