@@ -240,7 +240,10 @@ def _departed(entry: Entry) -> Departed:
     entry.check_keys(DEPARTED_KEYS)
     severity = entry.fields.get("severity", BLOCK)
     if severity not in (BLOCK, WARN):
-        raise entry.fail("severity", f"应为 block 或 warn，而不是 {severity!r}")
+        shown = f"应为 block 或 warn，而不是 {severity!r}"
+        if entry.labels:
+            shown = "请选择“阻止”或“提示”"
+        raise entry.fail("severity", shown)
     return Departed(_name(entry), entry.text("status"), _date(entry, "since"), severity)
 
 

@@ -125,7 +125,8 @@ class Lexicon:
 def _severity(entry: Entry) -> Severity:
     value = entry.fields.get("severity", BLOCK)
     if value not in (BLOCK, WARN):
-        raise entry.fail("severity", f"应为 block 或 warn，而不是 {value!r}")
+        shown = "请选择“阻止”或“提示”" if entry.labels else f"应为 block 或 warn，而不是 {value!r}"
+        raise entry.fail("severity", shown)
     return value
 
 
