@@ -38,13 +38,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--lexicon",
         type=Path,
         metavar="PATH",
-        help="错敏 lexicon YAML (default: config/screening/errata.yaml)",
+        help="错敏 lexicon YAML (default: config/screening/errata.yaml) + PUBREVIEW_ERRATA_OFFICE",
     )
     parser.add_argument(
         "--leaders",
         type=Path,
         metavar="PATH",
-        help="leader list YAML (default: config/sample-leaders.yaml)",
+        help="leader list YAML (default: PUBREVIEW_LEADERS, else config/sample-leaders.yaml)",
     )
     add_json_flag(parser)
     parser.set_defaults(handler=run)

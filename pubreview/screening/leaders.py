@@ -1,9 +1,10 @@
 """The office's leader list (领导名单): a leader's name with a title not theirs, a near miss of
 a leader's name, and names of people no longer in office are findings.
 
-The administrator keeps the list in YAML beside the org (`config/sample-leaders.yaml` is the
-sample): each leader's name, current title and unit, with former titles and the date each
-ended, so that "时任副主任曾翔" in a dated sentence about an earlier year passes.
+The administrator keeps the list (PUBREVIEW_LEADERS; `config/sample-leaders.yaml` is the
+sample) on /admin/lists or in the YAML itself: each leader's name, current title and unit,
+with former titles and the date each ended, so that "时任副主任曾翔" in a dated sentence about
+an earlier year passes. The page's changes go through `put_entry` and `remove_entry` here.
 """
 
 from __future__ import annotations

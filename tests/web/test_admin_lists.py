@@ -90,6 +90,8 @@ def test_an_added_leader_is_in_the_next_preview_and_in_the_audit(
     [change] = list_changes(engine)
     assert change.actor == ADMIN and change.detail["条目"] == "赵敏"
     assert change.detail["名单"] == "领导名单" and change.detail["操作"] == "新增"
+    shown = client.get("/admin/audit").text
+    assert "修改筛查名单" in shown and "条目：赵敏" in shown
     # A submitter's 预览/检查 right after uses the new list.
     submitter = TestClient(client.app, base_url=BASE)
     login(submitter, SUBMITTER, PASSWORD)
