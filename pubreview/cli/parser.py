@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import json
 import sys
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
-from pubreview import ids, ledger
+from pubreview import inputs, ledger
 from pubreview.cli.output import os_user
 from pubreview.errors import PubreviewError, ValidationError
 
@@ -54,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     # a command serving others (the web app, the worker) writes as the people it serves.
     operator = None if getattr(args, "serves_others", False) else os_user()
     try:
-        _numbers_in_range(args)
+        _arguments_checked(args)
         with ledger.operated_by(operator):
             return int(args.handler(args) or 0)
     except BrokenPipeError:
@@ -69,18 +70,40 @@ def main(argv: list[str] | None = None) -> int:
             "DatabaseUnavailable",
             f"the ledger database is unavailable ({reason}); nothing was written, try again",
         )
+    except DBAPIError as exc:
+        # Input the database itself refused (a NUL on PostgreSQL, a value too long for its
+        # column): the transaction rolled back.
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        return _fail(args, "DatabaseRefused", f"台帐数据库拒绝了输入（{reason}），未作任何更改")
+    except UnicodeDecodeError as exc:
+        return _fail(
+            args,
+            "NotUtf8",
+            f"读取的文件不是 UTF-8 编码的文字（第 {exc.start} 字节起），请转为 UTF-8 后重试；"
+            "未作任何更改",
+        )
+    except OSError as exc:
+        if exc.errno != errno.ENOSPC:
+            raise
+        return _fail(args, "DiskFull", f"磁盘空间已满（{exc.filename or ''}），请腾出空间后重试")
     except PubreviewError as exc:
         hint = getattr(exc, "cli_hint", None)
         return _fail(args, type(exc).__name__, f"{exc} ({hint})" if hint else str(exc))
 
 
-def _numbers_in_range(args: argparse.Namespace) -> None:
-    """Refuse a number no ledger column can hold before anything reads the ledger."""
+def _arguments_checked(args: argparse.Namespace) -> None:
+    """Refuse a number no ledger column can hold, or unusable text, before the ledger is read."""
     for name, value in vars(args).items():
-        if isinstance(value, int) and not isinstance(value, bool) and not ids.in_range(value):
+        if isinstance(value, bool):
+            continue
+        if isinstance(value, int) and not inputs.in_range(value):
             raise ValidationError(
-                f"{name} 的数值 {value} 超出范围（绝对值最大为 {ids.MAX_NUMBER}），未作任何更改"
+                f"{name} 的数值 {value} 超出范围（绝对值最大为 {inputs.MAX_NUMBER}），未作任何更改"
             )
+        for text in value if isinstance(value, list) else [value]:
+            problem = inputs.text_problem(text) if isinstance(text, str) else None
+            if problem:
+                raise ValidationError(f"{name} {problem}；未作任何更改")
 
 
 def _fail(args: argparse.Namespace, kind: str, message: str) -> int:

@@ -19,9 +19,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.formparsers import MultiPartException
 
 from models.publication import step_id
-from pubreview import ids
+from pubreview import inputs
 from pubreview.chains.validation import STEP_ID
 from pubreview.errors import (
     CsrfRefused,
@@ -32,12 +33,13 @@ from pubreview.errors import (
     NotFound,
     ValidationError,
 )
-from pubreview.labels import OUTCOME_LABEL, STAGE_LABEL
+from pubreview.labels import FIELD_LABEL, OUTCOME_LABEL, STAGE_LABEL
 from pubreview.orchestration import after_commit as actions
 from pubreview.web import account, admin, admin_lists, auth, center, clerk, csrf, reviewer, slip
 from pubreview.web import requests as request_pages
 from pubreview.web.common import NOTHING_CHANGED, SECURITY_HEADERS, message, page, snapshot
 from pubreview.web.deciding import record_decision, request_from_form
+from pubreview.web.draft_form import MAX_TEXT_FIELD
 from pubreview.web.links import (
     ReviewGrant,
     queue_link,
@@ -65,10 +67,35 @@ def _grant(token: str) -> ReviewGrant:
     return grant
 
 
-def _numbers_in_range(request: Request) -> None:
+def _field_label(name: str) -> str:
+    if name.startswith("url."):
+        return f"{name.removeprefix('url.')}地址"
+    return FIELD_LABEL.get(name, name)
+
+
+async def _input_checked(request: Request) -> None:
+    """The web's side of pubreview.inputs: every path part and typed field, before any route."""
     # An id no ledger column can hold names nothing: a 404 page, before any route reads it.
-    if any(ids.out_of_range(value) for value in request.path_params.values()):
+    if any(inputs.out_of_range(value) for value in request.path_params.values()):
         raise StarletteHTTPException(404)
+    typed = list(request.path_params.items()) + list(request.query_params.multi_items())
+    kind = request.headers.get("content-type", "")
+    if request.method == "POST" and kind.startswith(("multipart/", "application/x-www-form")):
+        # Read once with the draft form's limits; the route's own read gets this same form.
+        try:
+            form = await request.form(max_part_size=MAX_TEXT_FIELD)
+        except MultiPartException as exc:
+            raise ValidationError("表单内容过大或不完整，请返回上一页检查后重新提交") from exc
+        for name, value in form.multi_items():
+            typed.append((name, value if isinstance(value, str) else value.filename or ""))
+    for name, value in typed:
+        problem = inputs.text_problem(value)
+        if problem:
+            raise ValidationError(f"「{_field_label(name)}」{problem}", field=name)
+
+
+def _input_refused(_request: Request, exc: ValidationError) -> HTMLResponse:
+    return message(400, "提交的内容不能保存", f"{exc}。{NOTHING_CHANGED}")
 
 
 def create_app(after_commit: AfterCommit = actions.after_commit) -> FastAPI:
@@ -78,7 +105,7 @@ def create_app(after_commit: AfterCommit = actions.after_commit) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
-        dependencies=[Depends(_numbers_in_range)],
+        dependencies=[Depends(_input_checked)],
     )
     app.include_router(auth.router)
     app.include_router(account.router)
@@ -92,6 +119,7 @@ def create_app(after_commit: AfterCommit = actions.after_commit) -> FastAPI:
     app.add_exception_handler(LoginRequired, auth.login_required_handler)
     app.add_exception_handler(CsrfRefused, auth.csrf_refused_handler)
     app.add_exception_handler(Forbidden, auth.forbidden_handler)
+    app.add_exception_handler(ValidationError, _input_refused)
     # Read by every route that commits a step (web/deciding.py and the role modules).
     app.state.after_commit = after_commit
 

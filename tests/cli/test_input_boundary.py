@@ -1,0 +1,63 @@
+"""The command line's input boundary: numbers out of range, unusable text, unreadable files.
+
+Each is one line of refusal on stderr, nothing written, the same on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from pubreview.cli.parser import main
+from tests.support.web import ledger_size
+
+SUBMIT = ["submit", "--as", "zhang.wei", "--unit", "zonghe", "--category", "工作动态"]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [*SUBMIT, "--channel", "网站", "--body", "x", "--title", "#2 伪造的状态行\x1b[2J\x07"],
+        [*SUBMIT, "--channel", "网站", "--body", "x", "--title", "通知\u202egpj.exe"],
+        [*SUBMIT, "--channel", "网站", "--body", "x\x00", "--title", "通知"],
+        ["decide", "1", "approve", "--as", "li\udcffna"],  # bytes that were not UTF-8
+        ["status", "2147483648"],
+        ["ledger", "prove", "99999999999999999999"],
+        ["decide", "9223372036854775808", "approve", "--as", "li.na"],
+        ["publish", "-2147483648"],
+        ["delegate", "revoke", "2147483648"],
+    ],
+)
+def test_a_refused_argument_is_one_line_and_writes_nothing(
+    engine: Engine,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture,
+    argv: list[str],
+) -> None:
+    monkeypatch.setenv("PUBREVIEW_DATABASE_URL", database_url)
+    before = ledger_size(engine)
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert "超出范围" in err or "请删除后重新填写" in err or "UTF-8" in err, err
+    assert "Traceback" not in err and len(err.splitlines()) == 1
+    assert ledger_size(engine) == before
+
+
+def test_a_binary_organisation_file_is_one_line(
+    engine: Engine,
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture,
+) -> None:
+    monkeypatch.setenv("PUBREVIEW_DATABASE_URL", database_url)
+    org = tmp_path / "org.yaml"
+    org.write_bytes(b"units:\n  - code: \xff\xfe\x00\x81\n")
+    before = ledger_size(engine)
+    assert main(["org", "load", str(org)]) == 1
+    err = capsys.readouterr().err
+    assert "不是 UTF-8 编码" in err and len(err.splitlines()) == 1
+    assert ledger_size(engine) == before
