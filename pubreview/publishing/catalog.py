@@ -58,15 +58,15 @@ class Catalog:
         if not category:
             if not allowed:
                 return None
-            return f"请填写内容类别（可选：{'、'.join(allowed)}）{where}"
+            return f"内容类别：请填写（可选：{'、'.join(allowed)}）{where}"
         if category in allowed:
             return None
         if not allowed:
             return (
-                f"内容类别“{category}”：所选发布渠道不设内容分类，请留空；"
+                f"内容类别：所选发布渠道不设内容分类，“{category}”请留空；"
                 f"如需分类，请在目录中为渠道配置 categories{where}"
             )
-        return f"内容类别“{category}”不在目录中（可选：{'、'.join(allowed)}）{where}"
+        return f"内容类别：“{category}”不在目录中（可选：{'、'.join(allowed)}）{where}"
 
 
 def _names(value: object, what: str) -> tuple[str, ...]:

@@ -156,11 +156,6 @@ def submit(
     """
     catalog = catalog or catalog_mod.load()
     title, body = _check_content(draft.title, draft.body)
-    if draft.category not in catalog.categories:
-        raise ValidationError(
-            f"内容类别：“{draft.category}”不在目录中（可选：{'、'.join(catalog.categories)}）",
-            field="category",
-        )
     if not draft.channels:
         raise ValidationError("发布渠道：请至少选择一个", field="channels")
     for channel in draft.channels:
@@ -169,6 +164,9 @@ def submit(
                 f"发布渠道：“{channel}”不在目录中（可选：{'、'.join(catalog.channels)}）",
                 field="channels",
             )
+    # A channel may have its own categories, or none (微信 posts need no invented category).
+    if problem := catalog.category_error(draft.category, draft.channels):
+        raise ValidationError(problem, field="category")
     reason = _check_disclosure(draft)
     check_distinct_names(draft.attachments)
     unit = org.unit(session, draft.unit)

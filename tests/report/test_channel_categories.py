@@ -55,7 +55,7 @@ def test_a_category_is_optional_only_where_the_channel_has_none(per_channel: Pat
     assert c.category_error("", ["微信", "微博"]) is None
     assert c.category_error("专题", ["网站", "微信"]) is None
     missing = c.category_error("", ["网站", "微信"])
-    assert missing and "请填写内容类别" in missing and str(per_channel) in missing
+    assert missing and "内容类别：请填写" in missing and str(per_channel) in missing
     assert "不设内容分类" in (c.category_error("专题", ["微信"]) or "")
     unknown = c.category_error("组织机构类", ["网站"]) or ""
     assert (
@@ -107,7 +107,7 @@ def test_import_errors_name_the_catalog(per_channel: Path, engine: Engine, tmp_p
     with pytest.raises(ValidationError) as raised, db.transaction(engine) as session:
         import_file(session, path, "zhou.min")
     message = str(raised.value)
-    assert "row 2, column 分类: 请填写内容类别" in message
-    assert "row 3, column 分类: 内容类别“专题”：所选发布渠道不设内容分类" in message
+    assert "row 2, column 分类: 内容类别：请填写" in message
+    assert "row 3, column 分类: 内容类别：所选发布渠道不设内容分类，“专题”请留空" in message
     assert "row 4" not in message
     assert message.count("PUBREVIEW_CATALOG") == 2 and str(per_channel) in message

@@ -82,7 +82,7 @@ def test_bad_rows_are_named_and_nothing_is_written(engine: Engine, tmp_path: Pat
     message = str(raised.value)
     for expected in [
         "row 3, column 日期: not a date: '2018-02-30'",
-        "row 4, column 分类: 内容类别“新闻”不在目录中",
+        "row 4, column 分类: 内容类别：“新闻”不在目录中",
         "文件位置由 PUBREVIEW_CATALOG 设置",
         "row 4, column 渠道: '抖音'",
         "row 4, column 单位: unknown unit '不存在的科'",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import Engine, func, select
 
@@ -9,7 +11,7 @@ from models import LedgerEntry, Publication
 from pubreview import db
 from pubreview.errors import NotFound, ValidationError
 from pubreview.review.submission import fingerprint, read_attachments, submit
-from tests.support.factories import attachment, draft
+from tests.support.factories import attachment, draft, submitted
 
 
 def counts(engine: Engine) -> tuple[int, int]:
@@ -76,3 +78,20 @@ def test_a_screening_done_before_the_transaction_is_used_only_for_the_same_conte
         changed = submit(session, draft(title="标题", body="无问题的正文。"), screened=marked)
         assert screening_of(session, same.id, 1)["counts"] == {"block": 9, "warn": 9}
         assert screening_of(session, changed.id, 1)["findings"] == []
+
+
+def test_a_channel_without_categories_takes_an_item_without_one(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.report.test_channel_categories import PER_CHANNEL
+
+    path = tmp_path / "catalog.yaml"
+    path.write_text(PER_CHANNEL, encoding="utf-8")
+    monkeypatch.setenv("PUBREVIEW_CATALOG", str(path))
+    pub = submitted(engine, category="", channels=["微信"])
+    with db.transaction(engine) as session:
+        assert session.get(Publication, pub).category == ""
+    # The website still asks for one, and the message says where categories are configured.
+    with pytest.raises(ValidationError, match="内容类别：请填写") as refused:
+        submitted(engine, category="", channels=["网站", "微信"])
+    assert str(path) in str(refused.value) and "PUBREVIEW_CATALOG" in str(refused.value)
