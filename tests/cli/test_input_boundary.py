@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Engine
 
 from pubreview.cli.parser import main
+from tests.support.factories import decided, submitted
 from tests.support.web import ledger_size
 
 SUBMIT = ["submit", "--as", "zhang.wei", "--unit", "zonghe", "--category", "工作动态"]
@@ -60,4 +61,23 @@ def test_a_binary_organisation_file_is_one_line(
     assert main(["org", "load", str(org)]) == 1
     err = capsys.readouterr().err
     assert "不是 UTF-8 编码" in err and len(err.splitlines()) == 1
+    assert ledger_size(engine) == before
+
+
+def test_decide_refuses_a_script_url(
+    engine: Engine,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture,
+) -> None:
+    monkeypatch.setenv("PUBREVIEW_DATABASE_URL", database_url)
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")
+    pub = submitted(engine, channels=["网站", "微博"])
+    decided(engine, pub, "li.na", attest=True)
+    decided(engine, pub, "zeng.xiang")
+    before = ledger_size(engine)
+    for url in ("javascript:alert('U')", "data:text/html,<b>x</b>", "JaVaScRiPt:alert(1)"):
+        argv = ["decide", str(pub), "approve", "--as", "zhou.min", "--url", f"微博={url}"]
+        assert main(argv) == 1
+        assert "不是 http:// 或 https:// 开头的网址" in capsys.readouterr().err
     assert ledger_size(engine) == before
