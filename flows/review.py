@@ -91,6 +91,8 @@ def review_publication(publication_id: int) -> str:
         if fresh.waiting_key != position.waiting_key:
             position = fresh
             continue
+        # A 会签 step is waited on once: a member's decision that does not settle it leaves
+        # the waiting key as it is, so its resume finds this run already waiting on the step.
         # A fresh key each time: Prefect refuses a pause key a run already used, and a run
         # that comes back to the same step (a resume without a decision) must wait again.
         suspend_flow_run(

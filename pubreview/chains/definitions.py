@@ -24,6 +24,34 @@ PUBLICATION_STEP = "publication"
 
 
 @dataclass(frozen=True)
+class Group:
+    """会签: several people decide one step; `need` approvals complete it (None: all of them).
+
+    The members are the usernames listed, or (none listed) everyone holding the step's role in
+    its scope. With `veto`, one return or rejection ends the step with that outcome; without it,
+    the step ends so only once the approvals still possible fall short of `need`.
+    """
+
+    members: tuple[str, ...] = ()
+    need: int | None = None  # None: all; 1: any one
+    veto: bool = False
+
+    @property
+    def rule(self) -> str:
+        """The rule as the chains file writes it: all, any, or the number M."""
+        return "all" if self.need is None else "any" if self.need == 1 else str(self.need)
+
+    def to_dict(self) -> dict:
+        """Plain data, as the ledger records it."""
+        return {"members": list(self.members), "need": self.need, "veto": self.veto}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Group:
+        """The group as the ledger recorded it."""
+        return cls(tuple(data.get("members") or ()), data.get("need"), bool(data.get("veto")))
+
+
+@dataclass(frozen=True)
 class Step:
     """One step of a chain."""
 
@@ -34,6 +62,7 @@ class Step:
     scope: str = UNIT
     deadline_days: int | None = None  # working days
     return_to: str = TO_SUBMITTER
+    group: Group | None = None  # 会签
 
     @property
     def unit_scoped(self) -> bool:
@@ -49,6 +78,11 @@ class Step:
         """Plain data, as the ledger records it."""
         out = asdict(self)
         out["role"] = self.role.value
+        # A step without 会签 is written as before, so existing chains keep their version.
+        if self.group is None:
+            del out["group"]
+        else:
+            out["group"] = self.group.to_dict()
         return out
 
     @classmethod
@@ -61,6 +95,7 @@ class Step:
             scope=data.get("scope", UNIT),
             deadline_days=data.get("deadline_days"),
             return_to=data.get("return_to", TO_SUBMITTER),
+            group=Group.from_dict(data["group"]) if data.get("group") else None,
         )
 
 

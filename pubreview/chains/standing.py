@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from models import Publication, Status, Unit
 from pubreview import ledger
+from pubreview.chains import countersign
 from pubreview.chains.binding import chain_of
 from pubreview.labels import OUTCOME_LABEL, ROLE_LABEL, STATUS_LABEL
 from pubreview.review import deciders
@@ -26,6 +27,7 @@ class StepStanding:
     state: str  # done, waiting, ahead
     decisions: list[dict] = field(default_factory=list)
     waiting_on: list[str] = field(default_factory=list)
+    countersign: str | None = None  # the 会签 rule, and the round's tally while it waits
 
 
 @dataclass
@@ -68,6 +70,23 @@ def standing(session: Session, pub: Publication) -> ChainStanding:
             who = f"{units.get(step.named_unit, step.named_unit)}的{who}"
         else:
             who = f"全办{who}"
+        group = None
+        if step.group is not None:
+            members = deciders.group_members(session, pub, step)
+            group = countersign.describe_rule(step.group, len(members))
+            if step.group.members:
+                who = "、".join(step.group.members)
+            if state == "waiting":
+                votes = deciders.round_votes(session, pub, step)
+                entries = votes
+                group += (
+                    "；"
+                    + countersign.tally(
+                        step.group,
+                        [p.username for p in members],
+                        [(countersign.counted(e), e.outcome) for e in votes],
+                    ).describe()
+                )
         steps.append(
             StepStanding(
                 id=step.id,
@@ -83,6 +102,7 @@ def standing(session: Session, pub: Publication) -> ChainStanding:
                 waiting_on=[p.username for p in deciders.eligible(session, pub)]
                 if state == "waiting"
                 else [],
+                countersign=group,
             )
         )
     return ChainStanding(
@@ -109,6 +129,8 @@ def describe(item: ChainStanding) -> str:
             line += f"，{s.deadline_days} 个工作日内"
         if s.return_to == "previous":
             line += "，退回上一环节"
+        if s.countersign:
+            line += f"（{s.countersign}）"
         for d in s.decisions:
             line += f"\n      {d['actor']}：{OUTCOME_LABEL.get(d['outcome'], d['outcome'])}"
             line += f"（台帐第 {d['entry']} 条）"

@@ -14,7 +14,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Role, RoleGrant, Unit
+from models import Person, Role, RoleGrant, Unit
 from pubreview.accounts import org
 from pubreview.chains.definitions import (
     BUILT_IN,
@@ -26,6 +26,7 @@ from pubreview.chains.definitions import (
     UNIT,
     Chain,
     ChainSet,
+    Group,
     Rule,
     Step,
 )
@@ -155,7 +156,9 @@ def _chain(doc: _Doc, name: str, node: yaml.Node) -> tuple[Chain, list[yaml.Node
 
 
 def _step(doc: _Doc, field: str, node: yaml.Node, before: list[Step]) -> Step:
-    f = doc.mapping(node, field, {"id", "label", "role", "unit", "deadline_days", "return_to"})
+    f = doc.mapping(
+        node, field, {"id", "label", "role", "unit", "deadline_days", "return_to", "group"}
+    )
     for required in ("id", "label", "role"):
         if required not in f:
             raise doc.fail(node, f"{field}.{required}", "缺少")
@@ -176,7 +179,19 @@ def _step(doc: _Doc, field: str, node: yaml.Node, before: list[Step]) -> Step:
     if role not in {r.value for r in DECIDING_ROLES}:
         choices = "、".join(f"{r.value}（{ROLE_LABEL[r.value]}）" for r in DECIDING_ROLES)
         raise doc.fail(f["role"], f"{field}.role", f"未知角色「{role}」（可选：{choices}）")
+    group = _group(doc, f"{field}.group", f["group"]) if "group" in f else None
     scope = doc.text(f["unit"], f"{field}.unit") if "unit" in f else UNIT
+    if group is not None and group.members:
+        if "unit" not in f:
+            scope = OFFICE  # named people decide, whichever unit submitted the item
+        elif scope == UNIT:
+            raise doc.fail(
+                f["unit"],
+                f"{field}.unit",
+                "指定成员的会签不随报送单位变化，请写 unit: office 或成员所在单位的代码",
+            )
+    if group is not None and step_id == PUBLICATION_STEP:
+        raise doc.fail(f["group"], f"{field}.group", "中心发布环节不能设为会签")
     deadline = None
     if "deadline_days" in f:
         raw = doc.text(f["deadline_days"], f"{field}.deadline_days")
@@ -203,7 +218,51 @@ def _step(doc: _Doc, field: str, node: yaml.Node, before: list[Step]) -> Step:
         scope=scope,
         deadline_days=deadline,
         return_to=return_to,
+        group=group,
     )
+
+
+def _group(doc: _Doc, field: str, node: yaml.Node) -> Group:
+    """A 会签: members (usernames, or none: the role's holders), rule all/any/M, veto."""
+    f = doc.mapping(node, field, {"members", "rule", "veto"})
+    members: list[str] = []
+    if "members" in f:
+        for name, mnode in doc.texts(f["members"], f"{field}.members"):
+            if name in members:
+                raise doc.fail(mnode, f"{field}.members", f"会签成员「{name}」重复列出")
+            members.append(name)
+        if not members:
+            raise doc.fail(
+                f["members"],
+                f"{field}.members",
+                "会签成员为空：请列出成员的用户名，或删去 members 由该角色的全部人员会签",
+            )
+    need: int | None = None
+    if "rule" in f:
+        raw = doc.text(f["rule"], f"{field}.rule")
+        if raw == "any":
+            need = 1
+        elif raw != "all":
+            if not raw.isdigit() or int(raw) < 1:
+                raise doc.fail(
+                    f["rule"],
+                    f"{field}.rule",
+                    f"未知规则「{raw}」（可选：all 全体同意、any 任一人同意、或人数 M）",
+                )
+            need = int(raw)
+            if members and need > len(members):
+                raise doc.fail(
+                    f["rule"],
+                    f"{field}.rule",
+                    f"会签须 {need} 人同意，但只列出 {len(members)} 名成员（M 不能大于 N）",
+                )
+    veto = False
+    if "veto" in f:
+        raw = doc.text(f["veto"], f"{field}.veto").lower()
+        if raw not in ("true", "false", "yes", "no"):
+            raise doc.fail(f["veto"], f"{field}.veto", "应为 true（一票否决）或 false")
+        veto = raw in ("true", "yes")
+    return Group(members=tuple(members), need=need, veto=veto)
 
 
 def _rule(doc: _Doc, field: str, node: yaml.Node, chains: dict[str, Chain]) -> Rule:
@@ -301,6 +360,10 @@ def check_org(session: Session, chain_set: ChainSet) -> list[str]:
             line = chain_set.lines.get(f"{name}.{step.id}", 0)
             where = f"{_at(chain_set, line)}chains.{name}.{step.id}"
             role = ROLE_LABEL[step.role.value]
+            if step.group is not None:
+                errors += _check_group(session, step, where, units, reach)
+                if step.group.members:
+                    continue
             if step.named_unit is not None:
                 unit = units.get(step.named_unit)
                 if unit is None:
@@ -317,6 +380,48 @@ def check_org(session: Session, chain_set: ChainSet) -> list[str]:
                             f"{where}：{units[code].name}目前没有{role}，"
                             f"该单位报送的信息在{step.label}环节无人可决定"
                         )
+    return errors
+
+
+def _check_group(
+    session: Session, step: Step, where: str, units: dict[str, Unit], reach: list[str]
+) -> list[str]:
+    """A 会签's members are people who hold the step's role, and there are at least M of them."""
+    group, role = step.group, ROLE_LABEL[step.role.value]
+    errors: list[str] = []
+    scope_unit = units.get(step.named_unit) if step.named_unit else None
+    scope_id = scope_unit.id if scope_unit else None
+    if group.members:
+        known = {p.username: p for p in session.scalars(select(Person))}
+        for name in group.members:
+            person = known.get(name)
+            if person is None:
+                errors.append(f"{where}.group.members：会签成员「{name}」不在组织架构中")
+            elif step.named_unit is not None and scope_unit is None:
+                errors.append(f"{where}.unit：未知单位「{step.named_unit}」（组织架构中没有）")
+                break
+            elif not org.holds(session, person.id, step.role, scope_id):
+                where_held = scope_unit.name if scope_unit else "全办"
+                errors.append(
+                    f"{where}.group.members：会签成员「{name}」（{person.name}）"
+                    f"不是{where_held}的{role}"
+                )
+        return errors
+    if group.need is None or group.need == 1:
+        return errors
+    if step.named_unit is not None:
+        pools = [(scope_unit.name, scope_unit.id)] if scope_unit else []
+    elif step.scope == OFFICE:
+        pools = [("全办", None)]
+    else:
+        pools = [(units[c].name, units[c].id) for c in reach if c in units]
+    for name, unit_id in pools:
+        count = len(org.holders(session, step.role, unit_id))
+        if 0 < count < group.need:
+            errors.append(
+                f"{where}.group.rule：会签须 {group.need} 人同意，但{name}目前只有 {count} 名"
+                f"{role}（M 不能大于 N）"
+            )
     return errors
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from models import LedgerEntry, LedgerKind, Publication, Stage, Status
 from models.publication import StepId, step_id
+from pubreview.chains import countersign
 from pubreview.chains.binding import from_payload
 from pubreview.chains.definitions import DEFAULT_CHAIN, Chain
 from pubreview.review.workflow import Outcome, next_position
@@ -61,7 +62,11 @@ def _apply(state: _State, kind: str, revision: int | None, stage: str | None, ou
         state.title = payload.get("title", state.title)
         state.category = payload.get("category", state.category)
     elif kind == LedgerKind.DECIDED and stage and outcome:
-        state.status, state.stage = next_position(step_id(stage), Outcome(outcome), state.chain)
+        # A 会签 member's decision moves the item only when it settles the step.
+        settles = countersign.settled_outcome(outcome, payload)
+        if not settles:
+            return
+        state.status, state.stage = next_position(step_id(stage), Outcome(settles), state.chain)
         if payload.get("publish_at") and state.status is Status.PUBLISHED:
             state.status = Status.SCHEDULED
     elif kind == LedgerKind.PUBLISHED and state.status is Status.SCHEDULED:

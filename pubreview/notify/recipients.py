@@ -90,10 +90,13 @@ def notice_for(session: Session, pub: Publication) -> Notice | None:
         people = [p for p in _told_of(session, pub) if p.id != pub.submitter_id]
     else:
         return None
+    # Those who may decide the open step may hear of it whatever unit they sit in (a named
+    # unit's reviewer, a 会签 member across the office): deciders.eligible said so.
+    deciding = pub.status is Status.IN_REVIEW
     recipients = tuple(
         Recipient(p.username, p.name, p.id == pub.submitter_id)
         for p in dict.fromkeys(people)
-        if may_hear(session, p, pub)
+        if deciding or may_hear(session, p, pub)
     )
     return Notice(event, pub.id, pub.current_revision, stage, recipients, last)
 

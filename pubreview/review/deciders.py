@@ -7,6 +7,9 @@ scoped, for the unit the step names, or anywhere in the office), did not submit 
 has not decided another step of the same revision. The steps are those of the item's own chain.
 代签: a delegate in force may decide a step its delegator could decide now; the rule then holds
 for both of them (neither submitted the item, neither decided another step of the revision).
+会签: a group step is decided by each of its members (the usernames the step lists, or every
+holder of its role in scope); a member counts once per round, whether they decided themselves
+or their delegate did, and a person decides once per round whoever they decide for.
 """
 
 from __future__ import annotations
@@ -16,13 +19,24 @@ from sqlalchemy.orm import Session
 
 from models import LedgerEntry, LedgerKind, Person, Publication, Stage, Status, Unit
 from models.publication import StepId, step_id
+from pubreview import ledger
 from pubreview.accounts import org
+from pubreview.chains import countersign
 from pubreview.chains.binding import chain_of
 from pubreview.chains.definitions import Step
 from pubreview.labels import ROLE_LABEL
 from pubreview.review import delegation
 
-__all__ = ["ROLE_LABEL", "acting_for", "eligible", "refusal", "step_scope", "steps_held"]
+__all__ = [
+    "ROLE_LABEL",
+    "acting_for",
+    "eligible",
+    "group_members",
+    "refusal",
+    "round_votes",
+    "step_scope",
+    "steps_held",
+]
 
 # No unit has this id: a step naming a unit that no longer exists has nobody to decide it.
 _NO_UNIT = -1
@@ -57,15 +71,49 @@ def _decided_other_steps(session: Session, pub: Publication, stage: str) -> set[
     }
 
 
+def _in_group(step: Step, username: str) -> bool:
+    """Whether the step's 会签 (if it names its members) lists this person."""
+    return step.group is None or not step.group.members or username in step.group.members
+
+
+def _holds_step(session: Session, pub: Publication, step: Step, person: Person) -> bool:
+    """Whether the person decides the step in their own right: its role in scope, a member."""
+    return _in_group(step, person.username) and org.holds(
+        session, person.id, step.role, step_scope(session, pub, step)
+    )
+
+
+def round_votes(session: Session, pub: Publication, step: Step) -> list[LedgerEntry]:
+    """The decisions of the current round of a 会签 step (empty for a single-person step)."""
+    if step.group is None:
+        return []
+    decided = ledger.decisions_on(session, pub.id, pub.current_revision)
+    return countersign.current_round(decided, step.id)[1]
+
+
+def _used(votes: list[LedgerEntry]) -> set[str]:
+    """Who has had their say in this round: the deciders and the members they counted for."""
+    return {e.actor for e in votes} | {countersign.counted(e) for e in votes}
+
+
+def group_members(session: Session, pub: Publication, step: Step) -> list[Person]:
+    """The members of a 会签 step for this item: those in scope whom separation of duties allows."""
+    decided = _decided_other_steps(session, pub, step.id)
+    return [
+        p
+        for p in org.holders(session, step.role, step_scope(session, pub, step))
+        if _in_group(step, p.username) and _clear(pub, p, decided)
+    ]
+
+
 def _delegators(session: Session, pub: Publication, step: Step, person: Person) -> list[Person]:
     """Whom the person may sign for at this step now: delegators in force who hold its role."""
-    scope = step_scope(session, pub, step)
     return [
         giver
         for d in delegation.held_by(session, person.username)
         if d.active()
         and d.covers(step.role)
-        and org.holds(session, (giver := org.person(session, d.delegator)).id, step.role, scope)
+        and _holds_step(session, pub, step, giver := org.person(session, d.delegator))
     ]
 
 
@@ -80,9 +128,9 @@ def acting_for(session: Session, pub: Publication, person: Person) -> Person | N
     None when they decide in their own right (or may not decide at all).
     """
     step = chain_of(session, pub).step(pub.stage)
-    if org.holds(session, person.id, step.role, step_scope(session, pub, step)):
+    if _holds_step(session, pub, step, person):
         return None
-    decided = _decided_other_steps(session, pub, step.id)
+    decided = _decided_other_steps(session, pub, step.id) | _used(round_votes(session, pub, step))
     return next(
         (g for g in _delegators(session, pub, step, person) if _clear(pub, g, decided)), None
     )
@@ -95,11 +143,12 @@ def eligible(session: Session, pub: Publication) -> list[Person]:
     if pub.status is not Status.IN_REVIEW:
         return []
     step = chain_of(session, pub).step(pub.stage)
-    decided = _decided_other_steps(session, pub, step.id)
+    # In a 会签, whoever has had their say this round is passed over, as a decided step is.
+    decided = _decided_other_steps(session, pub, step.id) | _used(round_votes(session, pub, step))
     holders = [
         p
         for p in org.holders(session, step.role, step_scope(session, pub, step))
-        if _clear(pub, p, decided)
+        if _in_group(step, p.username) and _clear(pub, p, decided)
     ]
     # Delegates in force of a holder who may decide, themselves clear of the item.
     names = {p.username for p in holders}
@@ -117,8 +166,7 @@ def steps_held(session: Session, pub: Publication, person: Person) -> list[Stage
     return [
         step_id(step.id)
         for step in chain_of(session, pub).steps
-        if org.holds(session, person.id, step.role, step_scope(session, pub, step))
-        or _delegators(session, pub, step, person)
+        if _holds_step(session, pub, step, person) or _delegators(session, pub, step, person)
     ]
 
 
@@ -128,7 +176,7 @@ def refusal(session: Session, pub: Publication, person: Person) -> str | None:
     label = step.label
     scope = step_scope(session, pub, step)
     who = f"{person.name}（{person.username}）"
-    if not org.holds(session, person.id, step.role, scope):
+    if not _holds_step(session, pub, step, person):
         givers = _delegators(session, pub, step, person)
         if givers:
             return _delegated_refusal(session, pub, person, givers, label)
@@ -141,6 +189,8 @@ def refusal(session: Session, pub: Publication, person: Person) -> str | None:
             d = lapsed[0]
             lapse = d.why_not()
             return f"{who}受 {d.delegator} 委托的代签{lapse}，第 {pub.id} 号信息的{label}不能代签"
+        if org.holds(session, person.id, step.role, scope):
+            return f"{who}不在{label}环节的会签成员之列，第 {pub.id} 号信息的{label}不由您决定"
         role = ROLE_LABEL[step.role.value]
         unit = session.get(Unit, scope) if scope not in (None, _NO_UNIT) else None
         where = f"{unit.name}的" if unit is not None else ""
@@ -151,6 +201,15 @@ def refusal(session: Session, pub: Publication, person: Person) -> str | None:
         return f"{who}是第 {pub.id} 号信息的报送人，不能审核自己报送的信息"
     if person.username in _decided_other_steps(session, pub, step.id):
         return f"您已决定过本稿的另一个环节，{label}须由另一人决定"
+    return _counted_refusal(round_votes(session, pub, step), person, label)
+
+
+def _counted_refusal(votes: list[LedgerEntry], person: Person, label: str) -> str | None:
+    """Nobody counts twice in a 会签: refused when this person has had their say this round."""
+    for e in votes:
+        if person.username in (e.actor, countersign.counted(e)):
+            by = "" if e.actor == person.username else f"（由 {e.actor} 代签）"
+            return f"您已在{label}环节本轮会签中决定过{by}（台帐第 {e.id} 条），每人只计一次"
     return None
 
 
@@ -163,6 +222,14 @@ def _delegated_refusal(
         if person.id == pub.submitter_id:
             return f"{person.name}（{person.username}）是第 {pub.id} 号信息的报送人，不能代签"
         return f"您已决定过本稿的另一个环节，{label}须由另一人决定（代签亦然）"
+    votes = round_votes(session, pub, chain_of(session, pub).step(pub.stage))
+    counted = _counted_refusal(votes, person, label)
+    if counted:
+        return counted
+    used = _used(votes)
+    if votes and all(g.username in used for g in givers):
+        names = "、".join(f"{g.name}（{g.username}）" for g in givers)
+        return f"委托人{names}已在{label}环节本轮会签中决定过，每人只计一次，不能再代签"
     if not any(_clear(pub, g, decided) for g in givers):
         names = "、".join(f"{g.name}（{g.username}）" for g in givers)
         return f"委托人{names}已决定过本稿的另一个环节或是报送人，{label}不能由其代签"

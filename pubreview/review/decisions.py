@@ -17,6 +17,7 @@ from models.base import utcnow
 from models.publication import Disclosure, StepId, step_id
 from pubreview import ledger, publishing, settings
 from pubreview.accounts import org
+from pubreview.chains import countersign
 from pubreview.chains.binding import chain_of
 from pubreview.errors import DecisionRefused, ValidationError
 from pubreview.labels import DISCLOSURE_LABEL, OUTCOME_LABEL, STATUS_LABEL
@@ -75,6 +76,8 @@ class DecisionResult:
     next_stage: str | None
     event: str
     message: str
+    # 会签: the round's standing after this decision (None for a single-person step).
+    countersign: dict | None = None
 
     def to_dict(self) -> dict:
         """Plain data for --json."""
@@ -120,8 +123,19 @@ def decide(session: Session, request: DecisionRequest) -> DecisionResult:
         closed = next((e for e in reversed(decided) if e.stage == stage.value), None)
         if closed is None:
             raise DecisionRefused(f"第 {pub.id} 号信息的{label(stage)}环节目前未开放")
-        if closed.actor == request.username and closed.outcome == outcome.value:
-            return _already(session, pub, closed)
+        # In a 会签 the person's own decision may not be the one that settled the step.
+        mine = next(
+            (
+                e
+                for e in reversed(decided)
+                if e.stage == stage.value
+                and e.actor == request.username
+                and (e is closed or countersign.part(e))
+            ),
+            None,
+        )
+        if mine is not None and mine.outcome == outcome.value:
+            return _already(session, pub, mine)
         raise DecisionRefused(
             f"第 {rev_number} 稿的{label(stage)}环节已结束：{closed.actor} 已决定"
             f"「{OUTCOME_LABEL[closed.outcome]}」"
@@ -142,6 +156,14 @@ def decide(session: Session, request: DecisionRequest) -> DecisionResult:
         raise DecisionRefused(
             f"第 {pub.id} 号信息当前状态为「{STATUS_LABEL[pub.status]}」{waiting}，没有待决定的环节"
         )
+    step = chain_of(session, pub).step(pub.stage)
+    again = next(
+        (e for e in deciders.round_votes(session, pub, step) if e.actor == request.username),
+        None,
+    )
+    if again is not None and again.outcome == outcome.value:
+        # A member repeating the decision they took in this round of the 会签 (a retry).
+        return _already(session, pub, again)
     refused = deciders.refusal(session, pub, person)
     if refused:
         raise DecisionRefused(refused)
@@ -248,6 +270,32 @@ def _record(
     # 代签: the decision names the person signed for beside the one who decided.
     signed_for = deciders.acting_for(session, pub, person)
     delegated = {"acting_for": signed_for.username} if signed_for else {}
+    step = chain.step(stage)
+    key = _decision_key(session, pub.id, revision.number, stage.value)
+    group, settles = None, outcome
+    if step.group is not None:
+        # 会签: this member's decision counts once (the key is per round and member); the step
+        # moves only when the group's rule is met by it.
+        round_no, votes = countersign.current_round(
+            ledger.decisions_on(session, pub.id, revision.number), stage.value
+        )
+        member = signed_for or person
+        members = [p.username for p in deciders.group_members(session, pub, step)]
+        standing = countersign.tally(
+            step.group,
+            members,
+            [(countersign.counted(e), e.outcome) for e in votes]
+            + [(member.username, outcome.value)],
+        )
+        settles = Outcome(standing.settles) if standing.settles else None
+        group = {
+            "round": round_no,
+            "settles": standing.settles,
+            "approvals": standing.approvals,
+            "need": standing.need,
+            "members": members,
+        }
+        key = f"decided:{pub.id}:{revision.number}:{stage.value}:r{round_no}:{member.username}"
     entry = ledger.append(
         session,
         kind=LedgerKind.DECIDED,
@@ -266,12 +314,16 @@ def _record(
             "screening_override": override if first else None,
             "publish_at": publish_at.isoformat() if publish_at else None,
             **delegated,
+            **({countersign.PAYLOAD_KEY: group} if group else {}),
         },
         # One decision per stage per revision, enforced by the database as well (a step
-        # returned to from the next one is decided again: its later rounds are numbered).
-        dedupe_key=_decision_key(session, pub.id, revision.number, stage.value),
+        # returned to from the next one is decided again: its later rounds are numbered;
+        # in a 会签, one per member per round).
+        dedupe_key=key,
     )
-    status, next_stage = next_position(stage, outcome, chain)
+    if settles is None:
+        return _member_result(session, pub, person, signed_for, entry, group, standing)
+    status, next_stage = next_position(stage, settles, chain)
     if publish_at is not None:
         # The channels go out at the publish time (publishing.publish_due), not before.
         status = Status.SCHEDULED
@@ -279,9 +331,9 @@ def _record(
     if status is Status.PUBLISHED:
         publishing.record_channels(session, pub, channels, actor=person.username)
     then = f"，等待{chain.label_of(next_stage)}" if next_stage else ""
-    by = person.username
-    if signed_for:
-        by = f"{person.name} 代 {signed_for.name}（{person.username} 代 {signed_for.username}）"
+    by = _by(person, signed_for)
+    if group:
+        then = f"；{standing.describe()}，会签结束（{OUTCOME_LABEL[settles.value]}）{then}"
     if publish_at:
         then += f"，将于 {publish_at.strftime('%Y-%m-%d %H:%M')} 发布"
     return DecisionResult(
@@ -294,12 +346,54 @@ def _record(
         entry_id=entry.id,
         status=status.value,
         next_stage=next_stage.value if next_stage else None,
-        event="publication.scheduled" if publish_at else event_name(stage, outcome, chain),
+        event="publication.scheduled" if publish_at else event_name(stage, settles, chain),
         message=(
             f"已记录：{by} 在第 {pub.id} 号信息第 {revision.number} 稿的"
             f"{chain.label_of(stage)}环节决定「{OUTCOME_LABEL[outcome.value]}」"
             f"（台帐第 {entry.id} 条）；当前状态：{STATUS_LABEL[status]}{then}"
         ),
+        countersign=group,
+    )
+
+
+def _by(person: Person, signed_for: Person | None) -> str:
+    """Who decided, in words: both names under 代签."""
+    if signed_for is None:
+        return person.username
+    return f"{person.name} 代 {signed_for.name}（{person.username} 代 {signed_for.username}）"
+
+
+def _member_result(
+    session: Session,
+    pub: Publication,
+    person: Person,
+    signed_for: Person | None,
+    entry: LedgerEntry,
+    group: dict,
+    standing: countersign.Tally,
+) -> DecisionResult:
+    """One member's decision in a 会签 that has not settled the step: the item stays."""
+    label = chain_of(session, pub).label_of(entry.stage)
+    waiting = "、".join(standing.undecided) or "（无）"
+    past = {"approve": "approved", "return": "returned", "reject": "rejected"}[entry.outcome]
+    return DecisionResult(
+        publication_id=pub.id,
+        revision=entry.revision,
+        stage=entry.stage,
+        outcome=entry.outcome,
+        actor=person.username,
+        recorded=True,
+        entry_id=entry.id,
+        status=pub.status.value,
+        next_stage=pub.stage.value,
+        # Nothing moved: the event says a member decided, not that the step did.
+        event=f"publication.{entry.stage}.member_{past}",
+        message=(
+            f"已记录：{_by(person, signed_for)} 在第 {pub.id} 号信息第 {entry.revision} 稿的"
+            f"{label}环节（会签）决定「{OUTCOME_LABEL[entry.outcome]}」（台帐第 {entry.id} 条）；"
+            f"{standing.describe()}，尚待：{waiting}"
+        ),
+        countersign=group,
     )
 
 
