@@ -6,6 +6,7 @@ database; whether the stage it names is still open is the review page's business
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import time
@@ -17,6 +18,8 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from pubreview import settings
 from pubreview.errors import LinkRefused
+
+log = logging.getLogger(__name__)
 
 SECRET_FILE = "web-secret"
 
@@ -68,21 +71,33 @@ def secret_key() -> str:
 def _read_secret(path: Path) -> str:
     value = path.read_text(encoding="ascii").strip()
     if not value:
+        # Left by a write that failed (a full disk, before writes were atomic): nothing was
+        # ever signed with it, so it is replaced rather than refused.
         raise FileNotFoundError(path)
     return value
 
 
 def _create_secret(path: Path) -> str:
+    """Write a new secret whole, then give it its name: a failed write leaves no broken file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     value = secrets.token_urlsafe(48)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
     try:
-        # O_EXCL: when two processes race to create it, one wins and the other reads its value.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write(value + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        if path.exists() and not path.read_bytes().strip():
+            os.replace(partial, path)  # the empty file of a failed write
+        else:
+            # link() fails if the name exists: when two processes race, the first one's
+            # secret stands and the other reads it.
+            os.link(partial, path)
     except FileExistsError:
-        time.sleep(0.05)
         return _read_secret(path)
-    with os.fdopen(fd, "w", encoding="ascii") as f:
-        f.write(value + "\n")
+    finally:
+        partial.unlink(missing_ok=True)
     return value
 
 
@@ -124,7 +139,9 @@ def review_link(
     """The personal review link for a message, or None if no signing secret can be had."""
     try:
         token = review_token(username, publication_id, stage, revision, expires_in=expires_in)
-    except OSError:
+    except OSError as exc:
+        # The message still goes out; the log says why it carries no link.
+        log.warning("no review link for %s: the web signing secret is unusable (%s)", username, exc)
         return None
     return f"{web_url()}review/{token}"
 
