@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from models import LedgerEntry, LedgerKind, Publication
 from pubreview.chains.definitions import DEFAULT_CHAIN, Chain
+from pubreview.labels import stage_label
 
 # Where a session keeps the chains it has read (they never change once recorded).
 _CACHE_KEY = "pubreview.chains"
@@ -44,3 +45,12 @@ def chain_of(session: Session, pub: Publication | int) -> Chain:
 def remember(session: Session, pub_id: int, chain: Chain) -> None:
     """The chain just recorded for an item, so this session need not read it back."""
     session.info.setdefault(_CACHE_KEY, {})[pub_id] = chain
+
+
+def step_label(session: Session, pub: Publication | int, value: str | None) -> str:
+    """A step id as the ledger stores it, in the words of the item's own chain.
+
+    The resubmission step and ids the chain lacks read as `labels.stage_label` gives them.
+    """
+    chain = chain_of(session, pub)
+    return chain.label_of(value) if value and chain.has(value) else stage_label(value)

@@ -27,13 +27,12 @@ from models import (
 from models.publication import step_id
 from pubreview import ledger
 from pubreview.accounts import authz
+from pubreview.chains.binding import step_label
 from pubreview.clock import local_time
 from pubreview.labels import (
     DISCLOSURE_LABEL,
-    STAGE_LABEL,
     STATUS_LABEL,
     outcome_label,
-    stage_label,
 )
 from pubreview.publishing import catalog as catalog_mod
 from pubreview.review import withdrawal
@@ -84,7 +83,7 @@ def _where(session: Session, pub: Publication) -> dict:
     if pub.status is Status.RETURNED:
         what = "待报送人修改后重新提交"
     elif pub.status is Status.IN_REVIEW and pub.stage is not None:
-        what = f"待{STAGE_LABEL[pub.stage]}"
+        what = f"待{step_label(session, pub, pub.stage.value)}"
     else:
         what = STATUS_LABEL[pub.status]
     return {
@@ -168,7 +167,7 @@ def item_page(
             entry = last[0]
             return_comment = {
                 "actor": names.get(entry.actor, entry.actor),
-                "stage": stage_label(entry.stage),
+                "stage": step_label(session, pub, entry.stage),
                 "at": local_time(entry.created_at),
                 "comment": entry.comment or "",
             }
@@ -209,7 +208,7 @@ def item_page(
         "may_withdraw": withdrawal.may_withdraw(session, pub, user.username),
         "may_decide": may_decide,
         "stage": pub.stage.value if may_decide else None,
-        "stage_label": STAGE_LABEL[pub.stage] if may_decide else "",
+        "stage_label": step_label(session, pub, pub.stage.value) if may_decide else "",
         "manual_channels": [
             c for c in pub.channels if (s := catalog.channels.get(c)) and s.kind != "site"
         ],
@@ -272,7 +271,7 @@ def decided_before(session: Session, username: str, limit: int = 100) -> list[di
             "id": entry.publication_id,
             "title": title,
             "revision": entry.revision,
-            "stage": stage_label(entry.stage),
+            "stage": step_label(session, entry.publication_id, entry.stage),
             "outcome": outcome_label(entry.outcome),
             "outcome_value": entry.outcome,
             "comment": entry.comment or "",

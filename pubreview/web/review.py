@@ -20,7 +20,7 @@ from models import Person, Publication, Revision, Status, Unit
 from models.base import as_utc, utcnow
 from models.publication import step_id
 from pubreview import settings
-from pubreview.chains.binding import chain_of
+from pubreview.chains.binding import chain_of, step_label
 from pubreview.clock import local_time
 from pubreview.errors import NotFound
 from pubreview.labels import (
@@ -28,11 +28,9 @@ from pubreview.labels import (
     OUTCOME_LABEL,
     SCREEN_LABEL,
     SEVERITY_LABEL,
-    STAGE_LABEL,
     STATUS_LABEL,
     STEP_OUTCOME_LABEL,
     VIA_LABEL,
-    stage_label,
 )
 from pubreview.publishing import catalog as catalog_mod
 from pubreview.review import deciders
@@ -144,7 +142,7 @@ def _history(session: Session, pub_id: int, names: dict[str, str]) -> list[dict]
                 "id": r["id"],
                 "at": local_time(r["at"]),
                 "kind": KIND_LABEL.get(r["kind"], r["kind"]),
-                "stage": stage_label(r["stage"]),
+                "stage": step_label(session, pub_id, r["stage"]),
                 "revision": r["revision"],
                 "actor": names.get(r["actor"], r["actor"] or ""),
                 "outcome": outcome or "",
@@ -157,7 +155,9 @@ def _history(session: Session, pub_id: int, names: dict[str, str]) -> list[dict]
     return rows
 
 
-def _closed_reason(pub: Publication, grant: ReviewGrant, history: list[dict]) -> str | None:
+def _closed_reason(
+    pub: Publication, grant: ReviewGrant, history: list[dict], label: str
+) -> str | None:
     """Why this link can no longer decide anything, or None while its stage is open."""
     stage = step_id(grant.stage)
     if pub.current_revision != grant.revision:
@@ -167,7 +167,6 @@ def _closed_reason(pub: Publication, grant: ReviewGrant, history: list[dict]) ->
         )
     if pub.status is Status.IN_REVIEW and pub.stage == stage:
         return None
-    label = STAGE_LABEL[stage]
     for row in reversed(history):
         if (
             row["kind"] == KIND_LABEL["decided"]
@@ -191,11 +190,17 @@ def review_page(session: Session, grant: ReviewGrant) -> dict:
     history = _history(session, pub.id, names)
     stage = step_id(grant.stage)
     label = chain_of(session, pub).label_of(stage)
-    closed = _closed_reason(pub, grant, history)
+    closed = _closed_reason(pub, grant, history, label)
     if closed is None and grant.username not in {
         p.username for p in deciders.eligible(session, pub)
     }:
         closed = f"{label}环节不由您（{grant.username}）决定。"
+        if reviewer is not None and any(
+            grant.username == e.actor
+            for e in deciders.round_votes(session, pub, chain_of(session, pub).step(stage))
+        ):
+            # A 会签 member who has had their say: the page says so, not that it is not theirs.
+            closed = deciders.refusal(session, pub, reviewer) or closed
     screening = screening_of(session, pub.id, grant.revision) or {}
     catalog = _catalog()
     submitter = session.get(Person, pub.submitter_id)
