@@ -31,6 +31,7 @@ class LedgerKind(enum.StrEnum):
     ACCESS = "access"  # access audit: login, logout, lock-out, password, role, account changes
     DELEGATED = "delegated"  # 代签: a person's roles (or one) delegated to another for a period
     DELEGATION_ENDED = "delegation_ended"  # a delegation revoked before its end
+    REASSIGNED = "reassigned"  # an administrator gave a waiting step to one eligible person
     # 依申请公开: one entry per step of a disclosure request (payload names the request).
     REQUEST_RECEIVED = "request_received"  # 登记: channel, applicant type, counted receipt date
     REQUEST_CORRECTION = "request_correction"  # 补正告知 sent to the applicant

@@ -65,6 +65,7 @@ KIND_LABEL: dict[str, str] = {
     "withdrawn": "撤销报送",
     "delegated": "委托代签",
     "delegation_ended": "撤销代签",
+    "reassigned": "改派",
     "request_received": "登记公开申请",
     "request_correction": "告知补正",
     "request_corrected": "收到补正",

@@ -1,4 +1,4 @@
-"""`pubreview chain check FILE` and `pubreview chain show ID`: the review chains."""
+"""`pubreview chain check FILE`, `chain show ID` and `chain reassign ID`: the review chains."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from pathlib import Path
 from pubreview import db
 from pubreview.chains.standing import describe, standing
 from pubreview.chains.validation import check_file
-from pubreview.cli.output import add_json_flag, emit
+from pubreview.cli.output import add_json_flag, emit, os_user
 from pubreview.publishing import catalog as catalog_mod
+from pubreview.review.reassignment import reassign
 from pubreview.review.submission import get
 
 
@@ -27,6 +28,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     show.add_argument("publication", type=int)
     add_json_flag(show)
     show.set_defaults(handler=_show)
+    moved = chain_sub.add_parser(
+        "reassign", help="改派: give the step an item waits on to another person who may decide it"
+    )
+    moved.add_argument("publication", type=int)
+    moved.add_argument("--to", required=True, help="username of the person to decide it")
+    moved.add_argument("--reason", required=True, help="why (recorded in the ledger)")
+    add_json_flag(moved)
+    moved.set_defaults(handler=_reassign)
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -58,4 +67,16 @@ def _show(args: argparse.Namespace) -> int:
     with db.snapshot() as session:
         item = standing(session, get(session, args.publication))
     emit(args, item.to_dict(), describe(item))
+    return 0
+
+
+def _reassign(args: argparse.Namespace) -> int:
+    # The after-commit hand-off imports the notification stack: only this command pays for it.
+    from pubreview.orchestration.after_commit import tell_next
+
+    with db.transaction() as session:
+        done = reassign(session, args.publication, to=args.to, reason=args.reason, actor=os_user())
+    # The new person is told now; the review run keeps waiting on the same step.
+    tell_next(done.publication_id)
+    emit(args, done.to_dict(), done.message)
     return 0

@@ -10,6 +10,8 @@ for both of them (neither submitted the item, neither decided another step of th
 会签: a group step is decided by each of its members (the usernames the step lists, or every
 holder of its role in scope); a member counts once per round, whether they decided themselves
 or their delegate did, and a person decides once per round whoever they decide for.
+改派: a waiting single-person step an administrator reassigned to one eligible person is theirs
+(and their delegates') alone until it is decided; the rule above still holds for them.
 """
 
 from __future__ import annotations
@@ -106,6 +108,41 @@ def group_members(session: Session, pub: Publication, step: Step) -> list[Person
     ]
 
 
+def assignment(session: Session, pub: Publication) -> LedgerEntry | None:
+    """The reassignment in force for the step the item waits on now, if any.
+
+    The latest `reassigned` entry at this step of this revision, unless a decision came after it
+    (the step was decided, and a later return to it opens it to everyone again).
+    """
+    if pub.status is not Status.IN_REVIEW:
+        return None
+    rows = session.scalars(
+        select(LedgerEntry)
+        .where(
+            LedgerEntry.publication_id == pub.id,
+            LedgerEntry.revision == pub.current_revision,
+            LedgerEntry.kind.in_([LedgerKind.REASSIGNED, LedgerKind.DECIDED]),
+        )
+        .order_by(LedgerEntry.id.desc())
+        .limit(1)
+    ).first()
+    if rows is None or rows.kind != LedgerKind.REASSIGNED or rows.stage != str(pub.stage):
+        return None
+    return rows
+
+
+def _assigned_away(session: Session, pub: Publication, person: Person) -> LedgerEntry | None:
+    """The reassignment that gives the step to someone other than this person (or their giver)."""
+    given = assignment(session, pub)
+    if given is None:
+        return None
+    to = given.payload["to"]
+    if person.username == to:
+        return None
+    givers = {d.delegator for d in delegation.held_by(session, person.username) if d.active()}
+    return None if to in givers else given
+
+
 def _delegators(session: Session, pub: Publication, step: Step, person: Person) -> list[Person]:
     """Whom the person may sign for at this step now: delegators in force who hold its role."""
     return [
@@ -136,8 +173,11 @@ def acting_for(session: Session, pub: Publication, person: Person) -> Person | N
     )
 
 
-def eligible(session: Session, pub: Publication) -> list[Person]:
-    """The people who may decide the step the item waits on now (the submitter when returned)."""
+def eligible(session: Session, pub: Publication, *, honour_assignment: bool = True) -> list[Person]:
+    """The people who may decide the step the item waits on now (the submitter when returned).
+
+    `honour_assignment=False`: who could, were the step not reassigned (改派 asks this).
+    """
     if pub.status is Status.RETURNED:
         return [session.get(Person, pub.submitter_id)]
     if pub.status is not Status.IN_REVIEW:
@@ -158,7 +198,10 @@ def eligible(session: Session, pub: Publication) -> list[Person]:
         if d.active() and d.covers(step.role) and d.delegator in names and d.delegate not in names
     ]
     extra = {p.username: p for p in delegates if _clear(pub, p, decided)}
-    return holders + [extra[u] for u in sorted(extra)]
+    everyone = holders + [extra[u] for u in sorted(extra)]
+    if honour_assignment and assignment(session, pub) is not None:
+        return [p for p in everyone if _assigned_away(session, pub, p) is None]
+    return everyone
 
 
 def steps_held(session: Session, pub: Publication, person: Person) -> list[Stage | StepId]:
@@ -170,12 +213,20 @@ def steps_held(session: Session, pub: Publication, person: Person) -> list[Stage
     ]
 
 
-def refusal(session: Session, pub: Publication, person: Person) -> str | None:
+def refusal(
+    session: Session, pub: Publication, person: Person, *, honour_assignment: bool = True
+) -> str | None:
     """Why this person may not decide the open step, in words for them; None when they may."""
     step = chain_of(session, pub).step(pub.stage)
     label = step.label
     scope = step_scope(session, pub, step)
     who = f"{person.name}（{person.username}）"
+    given = _assigned_away(session, pub, person) if honour_assignment else None
+    if given is not None:
+        return (
+            f"第 {pub.id} 号信息的{label}已由管理员 {given.actor} 改派给 {given.payload['to']}"
+            f"（{given.comment}），不由您决定"
+        )
     if not _holds_step(session, pub, step, person):
         givers = _delegators(session, pub, step, person)
         if givers:

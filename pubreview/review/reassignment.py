@@ -1,0 +1,92 @@
+"""改派: an administrator gives a waiting step to another person who may decide it, with a reason.
+
+The reassignment is a ledger entry at the step (who did it, to whom, why); from then until the
+step is decided only that person (or their delegate in force) may decide it — the rule is in
+`deciders`. The item does not move: the review run keeps waiting on the same step, and the
+caller tells the new person after commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from models import LedgerKind, Status
+from pubreview import ledger
+from pubreview.accounts import org
+from pubreview.chains.binding import chain_of
+from pubreview.errors import DecisionRefused, ValidationError
+from pubreview.labels import STATUS_LABEL
+from pubreview.review import deciders
+from pubreview.review.submission import get
+
+
+@dataclass(frozen=True)
+class Reassigned:
+    """What `reassign` recorded."""
+
+    publication_id: int
+    revision: int
+    stage: str
+    to: str
+    previous: str | None  # whom the step was reassigned to before, if it was
+    entry_id: int
+    message: str
+
+    def to_dict(self) -> dict:
+        """Plain data for --json."""
+        return dict(self.__dict__)
+
+
+def reassign(session: Session, pub_id: int, *, to: str, reason: str, actor: str) -> Reassigned:
+    """Give the step the item waits on to `to` (caller commits); refused unless they may decide."""
+    if not (reason or "").strip():
+        raise ValidationError("改派须填写理由", field="reason")
+    pub = get(session, pub_id, for_update=True)
+    if pub.status is not Status.IN_REVIEW:
+        raise DecisionRefused(
+            f"第 {pub.id} 号信息当前状态为「{STATUS_LABEL[pub.status]}」，没有待决定的环节可改派"
+        )
+    step = chain_of(session, pub).step(pub.stage)
+    if step.group is not None:
+        raise DecisionRefused(
+            f"{step.label}是会签环节，由全体成员各自决定，不能改派给一人；"
+            "成员不在时可为其设代签（pubreview delegate grant）"
+        )
+    person = org.person(session, to)
+    before = deciders.assignment(session, pub)
+    previous = before.payload["to"] if before is not None else None
+    if previous == person.username:
+        raise DecisionRefused(f"{step.label}已改派给 {person.username}，无需再改派")
+    # Whoever may decide the step by the rule, leaving aside a reassignment already in force.
+    may = {p.username for p in deciders.eligible(session, pub, honour_assignment=False)}
+    refused = None
+    if person.username not in may:
+        refused = deciders.refusal(session, pub, person, honour_assignment=False) or (
+            f"{person.name}（{person.username}）不能决定{step.label}环节"
+        )
+    if refused:
+        raise DecisionRefused(f"不能改派给 {person.name}（{person.username}）：{refused}")
+    entry = ledger.append(
+        session,
+        kind=LedgerKind.REASSIGNED,
+        publication_id=pub.id,
+        revision=pub.current_revision,
+        stage=step.id,
+        actor=actor,
+        comment=reason.strip(),
+        payload={"to": person.username, "previous": previous},
+    )
+    return Reassigned(
+        publication_id=pub.id,
+        revision=pub.current_revision,
+        stage=step.id,
+        to=person.username,
+        previous=previous,
+        entry_id=entry.id,
+        message=(
+            f"已改派：第 {pub.id} 号信息第 {pub.current_revision} 稿的{step.label}"
+            f"改由 {person.name}（{person.username}）决定（台帐第 {entry.id} 条）"
+        ),
+    )
