@@ -30,8 +30,17 @@ def out_of_range(text: str) -> bool:
     return bool(_INTEGER.fullmatch(text.strip())) and not in_range(int(text))
 
 
-def text_problem(text: str) -> str | None:
+# Typed fields that are one line wherever they are shown (a status line, a list, a header).
+ONE_LINE_FIELDS = frozenset(
+    {"title", "user", "username", "name", "email", "unit", "category", "channel", "channels"}
+    | {"url", "outlet", "code", "role"}
+)
+
+
+def text_problem(text: str, *, one_line: bool = False) -> str | None:
     """What is wrong with typed text (in Chinese, to follow the field's name), or None."""
+    if one_line and ("\n" in text or "\r" in text):
+        return "不能换行，请写在一行内"
     if _UNDECODED.search(text):
         return "含有无法识别的字节（不是 UTF-8 编码的文字），请改用 UTF-8 后重新输入"
     if _CONTROL.search(text):
@@ -39,3 +48,18 @@ def text_problem(text: str) -> str | None:
     if _BIDI.search(text):
         return "含有改变文字显示方向的字符（如 U+202E），请删除后重新填写"
     return None
+
+
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """Stored text made safe for one line of a terminal: controls and bidi shown as escapes."""
+    # Older entries (and other routes in) may hold them: a newline would forge a status line,
+    # an ESC sequence would drive the terminal.
+    return _UNPRINTABLE.sub(lambda m: repr(m.group())[1:-1], text)
+
+
+def terminal_safe(text: str) -> str:
+    """Output for a terminal: every control but newline and tab shown as an escape."""
+    return "\n".join("\t".join(printable(p) for p in line.split("\t")) for line in text.split("\n"))

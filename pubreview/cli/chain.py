@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from pubreview import db, settings
 from pubreview.cli.output import add_json_flag, emit
 from pubreview.clock import local_time
 from pubreview.errors import CheckpointUnavailable, ValidationError
+from pubreview.inputs import printable
 from pubreview.labels import DISCLOSURE_LABEL
 from pubreview.ledger import checkpoints
 from pubreview.orchestration.after_commit import after_commit
@@ -247,7 +249,9 @@ def _status(args: argparse.Namespace) -> int:
             items = list_status(session, only_open=args.open)
         entries = session.scalar(select(func.max(LedgerEntry.id))) or 0
     data = [i.to_dict() for i in items]
-    text = "\n".join(describe(i) for i in items) or "(no publications)"
+    # A title is one line whatever it holds: a stored newline cannot forge another item's line.
+    text = "\n".join(describe(replace(i, title=printable(i.title))) for i in items)
+    text = text or "(no publications)"
     if args.publication is None:
         # The overview also says how far the ledger is proven (the JSON keeps its shape).
         text += "\n" + _checkpoint_line(entries)

@@ -8,6 +8,8 @@ import json
 import sys
 from typing import Any
 
+from pubreview import inputs
+
 
 def emit(args: argparse.Namespace, data: Any, text: str) -> None:
     """Print `data` as JSON when --json was given, else the human-readable `text`."""
@@ -15,7 +17,7 @@ def emit(args: argparse.Namespace, data: Any, text: str) -> None:
         json.dump(data, sys.stdout, ensure_ascii=False, indent=2, default=str)
         sys.stdout.write("\n")
     else:
-        print(text)
+        print(inputs.terminal_safe(text))
 
 
 def add_json_flag(parser: argparse.ArgumentParser) -> None:

@@ -100,8 +100,9 @@ def _arguments_checked(args: argparse.Namespace) -> None:
             raise ValidationError(
                 f"{name} 的数值 {value} 超出范围（绝对值最大为 {inputs.MAX_NUMBER}），未作任何更改"
             )
+        one_line = name in inputs.ONE_LINE_FIELDS
         for text in value if isinstance(value, list) else [value]:
-            problem = inputs.text_problem(text) if isinstance(text, str) else None
+            problem = isinstance(text, str) and inputs.text_problem(text, one_line=one_line)
             if problem:
                 raise ValidationError(f"{name} {problem}；未作任何更改")
 

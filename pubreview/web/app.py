@@ -89,7 +89,8 @@ async def _input_checked(request: Request) -> None:
         for name, value in form.multi_items():
             typed.append((name, value if isinstance(value, str) else value.filename or ""))
     for name, value in typed:
-        problem = inputs.text_problem(value)
+        one_line = name in inputs.ONE_LINE_FIELDS or name.startswith("url.")
+        problem = inputs.text_problem(value, one_line=one_line)
         if problem:
             raise ValidationError(f"「{_field_label(name)}」{problem}", field=name)
 

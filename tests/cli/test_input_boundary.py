@@ -22,6 +22,7 @@ SUBMIT = ["submit", "--as", "zhang.wei", "--unit", "zonghe", "--category", "工�
     [
         [*SUBMIT, "--channel", "网站", "--body", "x", "--title", "#2 伪造的状态行\x1b[2J\x07"],
         [*SUBMIT, "--channel", "网站", "--body", "x", "--title", "通知\u202egpj.exe"],
+        [*SUBMIT, "--channel", "网站", "--body", "x", "--title", "通知\n#2 伪造的状态行"],
         [*SUBMIT, "--channel", "网站", "--body", "x\x00", "--title", "通知"],
         ["decide", "1", "approve", "--as", "li\udcffna"],  # bytes that were not UTF-8
         ["status", "2147483648"],
@@ -42,7 +43,7 @@ def test_a_refused_argument_is_one_line_and_writes_nothing(
     before = ledger_size(engine)
     assert main(argv) == 1
     err = capsys.readouterr().err
-    assert "超出范围" in err or "请删除后重新填写" in err or "UTF-8" in err, err
+    assert any(why in err for why in ("超出范围", "请删除后重新填写", "UTF-8", "不能换行")), err
     assert "Traceback" not in err and len(err.splitlines()) == 1
     assert ledger_size(engine) == before
 
@@ -81,3 +82,19 @@ def test_decide_refuses_a_script_url(
         assert main(argv) == 1
         assert "不是 http:// 或 https:// 开头的网址" in capsys.readouterr().err
     assert ledger_size(engine) == before
+
+
+def test_status_shows_a_stored_title_on_one_line_without_its_escapes(
+    engine: Engine,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture,
+) -> None:
+    # Stored before titles were checked (or by a route that did not check).
+    monkeypatch.setenv("PUBREVIEW_DATABASE_URL", database_url)
+    submitted(engine, title="通知\n#2 伪造的状态行\x1b[2J\x07\u202e")
+    assert main(["status"]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out
+    assert not any(line.startswith("#2") for line in out.splitlines())
+    assert "通知\\n#2 伪造的状态行\\x1b[2J\\x07\\u202e" in out

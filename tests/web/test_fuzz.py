@@ -256,6 +256,7 @@ def test_a_hostile_form_is_a_chinese_page_and_a_refusal_writes_nothing(
         ("comment", "同意\x1b[2J", "「意见」"),
         ("url.微信", "https://example.gov.cn/\u202egnp.exe", "「微信地址」"),
         ("username", "li\x07na", "「用户名」"),
+        ("title", "通知\r\n#2 伪造的状态行", "「标题」"),
     ],
 )
 def test_every_form_refuses_unusable_text_naming_the_field(
@@ -268,5 +269,5 @@ def test_every_form_refuses_unusable_text_naming_the_field(
         path = re.sub(r"\{\w+\}", "1", route)
         r = client.post(path, data={"csrf": csrf, field: value}, follow_redirects=False)
         assert r.status_code == 400, (route, r.status_code)
-        assert label in r.text and "请删除后重新填写" in r.text, route
+        assert label in r.text and ("请删除后重新填写" in r.text or "不能换行" in r.text), route
     assert recorded(engine) == before
