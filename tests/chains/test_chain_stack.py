@@ -82,3 +82,92 @@ def test_secrecy_chain_end_to_end(stack: PrefectStack) -> None:
     }
     assert told <= {"bao.an"}
     assert stack.cli_json("ledger", "verify")["ok"]
+
+
+COUNTERSIGN_CHAINS = """\
+default: web
+chains:
+  web:
+    steps:
+      - {id: prereview, label: 初审, role: section_head}
+      - id: huiqian
+        label: 部门会签
+        role: section_head
+        group: {members: [chen.jing, sun.li, bao.an], rule: 2}
+      - {id: signoff, label: 审签, role: leader}
+      - {id: publication, label: 中心发布, role: center, unit: office}
+"""
+
+
+@pytest.mark.parametrize("stack", ["sqlite"], indirect=True)
+def test_two_of_three_countersign_end_to_end(stack: PrefectStack, tmp_path) -> None:
+    stack.cli("org", "load", str(FIXTURES / "org.yaml"))
+    chains = tmp_path / "chains.yaml"
+    chains.write_text(COUNTERSIGN_CHAINS, encoding="utf-8")
+    stack.env["PUBREVIEW_CHAINS"] = str(chains)
+    try:
+        pub_id = int(
+            stack.cli(
+                "submit",
+                "--as",
+                "zhang.wei",
+                "--unit",
+                "zonghe",
+                "--title",
+                "关于联合发文的说明",
+                "--body",
+                "须三个部门会签。",
+                "--category",
+                "工作动态",
+                "--channel",
+                "网站",
+            ).stdout
+        )
+    finally:
+        del stack.env["PUBREVIEW_CHAINS"]
+    stack.wait_paused(pub_id, "prereview:r1")
+    stack.cli("decide", str(pub_id), "approve", "--as", "li.na", "--attest-no-secrets")
+    waiting = stack.wait_paused(pub_id, "huiqian:r1")
+    assert stack.cli_json("status", str(pub_id))["waiting_on"] == ["bao.an", "chen.jing", "sun.li"]
+    first = stack.cli_json("decide", str(pub_id), "approve", "--as", "chen.jing")
+    assert (first["next_stage"], first["event"]) == (
+        "huiqian",
+        "publication.huiqian.member_approved",
+    )
+    # One member's decision resumes nothing: the same run waits on the same pause.
+    still = stack.wait_paused(pub_id, "huiqian:r1")
+    assert still["id"] == waiting["id"]
+    assert (
+        still["state"]["state_details"]["pause_key"]
+        == waiting["state"]["state_details"]["pause_key"]
+    )
+    assert stack.cli_json("status", str(pub_id))["waiting_on"] == ["bao.an", "sun.li"]
+    stack.cli("decide", str(pub_id), "approve", "--as", "sun.li")
+    stack.wait_paused(pub_id, "signoff:r1")
+    stack.cli("decide", str(pub_id), "approve", "--as", "zeng.xiang")
+    stack.wait_paused(pub_id, "publication:r1")
+    stack.cli("decide", str(pub_id), "approve", "--as", "zhou.min")
+    stack.wait_completed(pub_id)
+
+    assert len(stack.run_of(pub_id)) == 1
+    engine = db.make_engine(stack.env["PUBREVIEW_DATABASE_URL"])
+    with db.transaction(engine) as session:
+        entries = session.scalars(
+            select(LedgerEntry).where(LedgerEntry.publication_id == pub_id)
+        ).all()
+    engine.dispose()
+    members = [
+        (e.actor, (e.payload.get("countersign") or {}).get("settles"))
+        for e in entries
+        if e.kind == LedgerKind.DECIDED and e.stage == "huiqian"
+    ]
+    assert members == [("chen.jing", None), ("sun.li", "approve")]
+    opened = [e.stage for e in entries if e.kind == LedgerKind.STAGE_OPENED]
+    assert opened == ["prereview", "huiqian", "signoff", "publication"]
+    told = {
+        e.payload["recipient"]
+        for e in entries
+        if e.kind == LedgerKind.NOTIFIED and e.stage == "huiqian"
+    }
+    assert told <= {"bao.an", "chen.jing", "sun.li"}
+    assert stack.cli_json("ledger", "verify")["ok"]
