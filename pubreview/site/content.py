@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -129,6 +130,21 @@ def attachment_filename(name: str) -> str:
     """A file name safe to write under files/{id}/: no directories, no control characters."""
     cleaned = re.sub(r"[\x00-\x1f/\\]", "_", name).strip().lstrip(".")
     return cleaned or "attachment"
+
+
+def attachment_names(attachments: Iterable[Attachment]) -> list[tuple[Attachment, str]]:
+    """Each attachment with its file name on the site, no two alike within one item."""
+    # Cleaning can make two names one ("a.pdf" and ".a.pdf", "x?.pdf" and "x\x01.pdf" from
+    # before names were checked): the later one gets its id in front, so none overwrites another.
+    taken: set[str] = set()
+    named = []
+    for a in attachments:
+        name = attachment_filename(a.filename)
+        if name.casefold() in taken:
+            name = f"{a.id}-{name}"
+        taken.add(name.casefold())
+        named.append((a, name))
+    return named
 
 
 class BodyRenderer:
@@ -266,14 +282,8 @@ def load(session: Session, catalog: Catalog) -> SiteContent:
                 channels,
                 site_entry is not None,
                 tuple(
-                    AttachmentInfo(
-                        a.id,
-                        a.filename,
-                        a.sha256,
-                        a.size,
-                        f"files/{pub_id}/{attachment_filename(a.filename)}",
-                    )
-                    for a in attachments.get(revision.id, ())
+                    AttachmentInfo(a.id, a.filename, a.sha256, a.size, f"files/{pub_id}/{name}")
+                    for a, name in attachment_names(attachments.get(revision.id, ()))
                 ),
                 tuple(proven.get(pub_id, ())),
             )

@@ -6,6 +6,7 @@ import hashlib
 import xml.etree.ElementTree as ET
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from jinja2 import ChoiceLoader, DictLoader, UndefinedError
@@ -215,3 +216,18 @@ def test_paging_archive_and_update_match_full_build(engine: Engine, tmp_path: Pa
         _update(engine, out, pub_id)
     _build(engine, tmp_path / "full")
     assert tree(out) == tree(tmp_path / "full")
+
+
+def test_attachments_whose_names_clean_alike_keep_a_file_each(
+    engine: Engine, tmp_path: Path
+) -> None:
+    # ".方案.pdf" loses its dot and "方案.PDF" differs only in case: neither overwrites 方案.pdf.
+    files = {"方案.pdf": b"%PDF-1.4 one", ".方案.pdf": b"%PDF-1.4 two", "方案.PDF": b"%PDF-1.4 3"}
+    pub_id = publish_through_chain(engine, "三个附件", "正文", attachments=files)
+    out = tmp_path / "site"
+    _build(engine, out)
+    stored = sorted(p.read_bytes() for p in (out / f"files/{pub_id}").iterdir())
+    assert stored == sorted(files.values())
+    page = _text(out, f"articles/{pub_id}.html")
+    for path in (out / f"files/{pub_id}").iterdir():
+        assert f"files/{pub_id}/{quote(path.name)}" in page, path.name
