@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -28,6 +29,7 @@ BIN = Path(sys.executable).parent
 
 # The pid file of a `pubreview up` running in the foreground.
 FOREGROUND = "up"
+SERVER = "prefect-server"  # stopped last: the others talk to it while they stop
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,7 @@ class Stack:
         pubreview = str(BIN / "pubreview")
         return [
             Service(
-                "prefect-server",
+                SERVER,
                 [
                     str(BIN / "prefect"),
                     "server",
@@ -164,9 +166,7 @@ class Stack:
 
     def start(self, service: Service, echo: Callable[[str], None]) -> bool:
         """Start one service unless it already runs; return True if this call started it."""
-        if self.pid(service.name) is not None or (
-            service.name == "prefect-server" and service.ready()
-        ):
+        if self.pid(service.name) is not None or (service.name == SERVER and service.ready()):
             echo(f"  {service.name}: already running, reused")
             return False
         self._starting_since = datetime.now(UTC)
@@ -215,15 +215,23 @@ class Stack:
             # The foreground `up` stops what it started when told; it is not a group leader.
             with contextlib.suppress(ProcessLookupError):
                 os.kill(foreground, signal.SIGTERM)
-        for pid in targets.values():
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(pid, signal.SIGTERM)
-        waiting = [*targets.values(), *([foreground] if foreground else [])]
-        if not wait_until(lambda: not any(_alive(p) for p in waiting), grace_s, 0.1):
-            for pid in targets.values():
+        # Two waves: what talks to the Prefect server first, then the server. A worker told to
+        # stop tells the server about its runs; with the server already gone it retries until
+        # killed, which made `down` take the whole grace period.
+        deadline = time.monotonic() + grace_s
+        server = {n: p for n, p in targets.items() if n == SERVER}
+        clients = {n: p for n, p in targets.items() if n != SERVER}
+        for wave, extra in ((clients, [foreground] if foreground else []), (server, [])):
+            for pid in wave.values():
                 with contextlib.suppress(ProcessLookupError):
-                    os.killpg(pid, signal.SIGKILL)
-            wait_until(lambda: not any(_alive(p) for p in targets.values()), 5, 0.1)
+                    os.killpg(pid, signal.SIGTERM)
+            waiting = [*wave.values(), *extra]
+            left = max(deadline - time.monotonic(), 1.0)
+            if not wait_until(partial(_all_gone, waiting), left, 0.1):
+                for pid in wave.values():
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(pid, signal.SIGKILL)
+                wait_until(partial(_all_gone, list(wave.values())), 5, 0.1)
         for name in targets if names is not None else [*targets, FOREGROUND]:
             self._pid_file(name).unlink(missing_ok=True)
         return list(targets)
@@ -239,6 +247,10 @@ def _runs(pid: int, argv: list[str]) -> bool:
     return cmdline[-len(argv) :] == [os.fsencode(a) for a in argv]
 
 
+def _all_gone(pids: list[int]) -> bool:
+    return not any(_alive(p) for p in pids)
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -249,4 +261,10 @@ def _alive(pid: int) -> bool:
         done, _ = os.waitpid(pid, os.WNOHANG)
         return done == 0
     except ChildProcessError:
-        return True
+        pass
+    # Someone else's zombie (a foreground `up` whose parent has not reaped it yet) has ended.
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # no /proc here: trust kill(0)
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
