@@ -7,9 +7,10 @@ from pathlib import Path
 
 import yaml
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from models import Person, Role, RoleGrant, Unit, UnitKind
+from pubreview import inputs
 from pubreview.accounts import roles
 from pubreview.errors import NotFound, ValidationError
 
@@ -58,6 +59,7 @@ class _Doc:
         field: str,
         parent: yaml.Node,
         required: bool = True,
+        column: InstrumentedAttribute | None = None,
     ) -> str | None:
         node = fields.get(name)
         if node is None:
@@ -66,7 +68,15 @@ class _Doc:
             return None
         if not isinstance(node, yaml.ScalarNode) or not str(node.value).strip():
             raise self.fail(node, f"{field}.{name}", "expected a non-empty text")
-        return str(node.value).strip()
+        value = str(node.value).strip()
+        problem = inputs.text_problem(value, one_line=True)
+        if problem:
+            raise self.fail(node, f"{field}.{name}", problem)
+        # The column's length, checked here: PostgreSQL refuses a longer value, SQLite keeps it.
+        limit = getattr(column.type, "length", None) if column is not None else None
+        if limit and len(value) > limit:
+            raise self.fail(node, f"{field}.{name}", f"有 {len(value)} 个字符，最多 {limit} 个")
+        return value
 
 
 def parse_org(path: Path) -> tuple[list[dict], list[dict]]:
@@ -86,7 +96,7 @@ def parse_org(path: Path) -> tuple[list[dict], list[dict]]:
     for i, node in enumerate(doc.sequence(top.get("units", root), "units")):
         field = f"units[{i}]"
         f = doc.mapping(node, field, {"code", "name", "kind"})
-        code = doc.text(f, "code", field, node)
+        code = doc.text(f, "code", field, node, column=Unit.code)
         if code in codes:
             raise doc.fail(f["code"], f"{field}.code", f"duplicate unit code {code!r}")
         kind = doc.text(f, "kind", field, node)
@@ -98,14 +108,18 @@ def parse_org(path: Path) -> tuple[list[dict], list[dict]]:
             )
         codes.add(code)
         units.append(
-            {"code": code, "name": doc.text(f, "name", field, node), "kind": UnitKind(kind)}
+            {
+                "code": code,
+                "name": doc.text(f, "name", field, node, column=Unit.name),
+                "kind": UnitKind(kind),
+            }
         )
     people: list[dict] = []
     usernames: set[str] = set()
     for i, node in enumerate(doc.sequence(top.get("people", root), "people")):
         field = f"people[{i}]"
         f = doc.mapping(node, field, {"username", "name", "email", "roles"})
-        username = doc.text(f, "username", field, node)
+        username = doc.text(f, "username", field, node, column=Person.username)
         if username in usernames:
             raise doc.fail(f["username"], f"{field}.username", f"duplicate username {username!r}")
         usernames.add(username)
@@ -127,8 +141,8 @@ def parse_org(path: Path) -> tuple[list[dict], list[dict]]:
         people.append(
             {
                 "username": username,
-                "name": doc.text(f, "name", field, node),
-                "email": doc.text(f, "email", field, node, required=False),
+                "name": doc.text(f, "name", field, node, column=Person.name),
+                "email": doc.text(f, "email", field, node, required=False, column=Person.email),
                 "roles": roles,
             }
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 from sqlalchemy import Engine
 
 from pubreview.cli.parser import main
@@ -98,3 +99,30 @@ def test_status_shows_a_stored_title_on_one_line_without_its_escapes(
     assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out
     assert not any(line.startswith("#2") for line in out.splitlines())
     assert "通知\\n#2 伪造的状态行\\x1b[2J\\x07\\u202e" in out
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "why"),
+    [("username", "a" * 65, "最多 64 个"), ("name", "张\x1b伟", "控制字符")],
+)
+def test_an_organisation_file_is_checked_against_the_columns(
+    engine: Engine,
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture,
+    field: str,
+    value: str,
+    why: str,
+) -> None:
+    # PostgreSQL would refuse a 65-character username, SQLite would keep it: both refuse it here.
+    monkeypatch.setenv("PUBREVIEW_DATABASE_URL", database_url)
+    roles = [{"unit": "zonghe", "role": "submitter"}]
+    person = {"username": "long.name", "name": "张伟", "roles": roles}
+    person[field] = value
+    org = tmp_path / "org.yaml"
+    units = [{"code": "zonghe", "name": "综合科", "kind": "section"}]
+    org.write_text(yaml.safe_dump({"units": units, "people": [person]}, allow_unicode=True))
+    assert main(["org", "load", str(org)]) == 1
+    err = capsys.readouterr().err
+    assert f"people[0].{field}" in err and why in err and len(err.splitlines()) == 1
