@@ -94,6 +94,8 @@ def _role(entry: LedgerEntry, unit: Unit, chain: Chain, units: dict[str, str]) -
         return f"{unit.name}·{label}" if step.unit_scoped else label
     if entry.kind == LedgerKind.IMPORTED:
         return "台帐导入"
+    if entry.kind == LedgerKind.REASSIGNED:
+        return ROLE_LABEL[Role.ADMIN.value]
     return ROLE_LABEL[Role.CENTER.value]
 
 
@@ -115,6 +117,9 @@ def _decision(entry: LedgerEntry, chain: Chain) -> tuple[str, str, list[str]]:
             notes.append(f"经{VIA_LABEL[p['via']]}办理")
         step = chain.label_of(entry.stage) if chain.has(entry.stage) else stage_label(entry.stage)
         return step, outcome_label(entry.outcome), notes
+    if kind == LedgerKind.REASSIGNED:
+        step = chain.label_of(entry.stage) if chain.has(entry.stage) else stage_label(entry.stage)
+        return step, f"{KIND_LABEL[kind]}给 {p.get('to', '')}", []
     if kind == LedgerKind.SCREENED:
         blocking = sum(1 for f in p.get("findings", []) if f.get("severity") == "block")
         notes = [f"阻断问题 {blocking} 处"] if blocking else []

@@ -10,11 +10,13 @@ from sqlalchemy import Engine, select
 
 from models import LedgerEntry, LedgerKind, Publication
 from pubreview import db
+from pubreview.cli.output import os_user
 from pubreview.cli.parser import main
 from pubreview.errors import DecisionRefused, ValidationError
 from pubreview.ledger import cache
 from pubreview.review import deciders
 from pubreview.review.reassignment import reassign
+from pubreview.review.slip import approval_slip
 from tests.support.factories import decided, submitted
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -63,6 +65,17 @@ def test_reassign_from_the_command_line_gives_the_step_to_one_person(
             select(LedgerEntry.kind).where(LedgerEntry.kind == LedgerKind.REASSIGNED)
         ).all()
         assert len(kinds) == 2
+        # The 审批表 shows who reassigned the step, to whom and why.
+        rows = [
+            (s.step, s.username, s.role, s.decision, s.opinion)
+            for s in approval_slip(session, pub).steps
+            if s.decision.startswith("改派")
+        ]
+    assert rows == [
+        # The command line records the operator's login as the one who reassigned.
+        ("初审", os_user(), "管理员", "改派给 wang.fang", "李娜出差"),
+        ("初审", "wu.gang", "管理员", "改派给 li.na", "已返回"),
+    ]
 
 
 def test_only_someone_the_rule_allows_and_with_a_reason(
