@@ -84,8 +84,11 @@ async def _input_checked(request: Request) -> None:
         # Read once with the draft form's limits; the route's own read gets this same form.
         try:
             form = await request.form(max_part_size=MAX_TEXT_FIELD)
-        except MultiPartException as exc:
-            raise ValidationError("表单内容过大或不完整，请返回上一页检查后重新提交") from exc
+        except (MultiPartException, StarletteHTTPException) as exc:  # Starlette wraps the first
+            raise ValidationError(
+                f"表单内容过大或不完整（每项文字不超过 {MAX_TEXT_FIELD // 2**20} MB），"
+                "请返回上一页检查后重新提交"
+            ) from exc
         for name, value in form.multi_items():
             typed.append((name, value if isinstance(value, str) else value.filename or ""))
     for name, value in typed:

@@ -23,6 +23,7 @@ from starlette.routing import Route
 from models import LedgerEntry, LedgerKind
 from pubreview import db
 from pubreview.settings import PROJECT_ROOT
+from pubreview.web.draft_form import MAX_TEXT_FIELD
 from tests.support.factories import submitted
 from tests.support.hostile import signed_in_office
 from tests.support.web import AfterCommitRecorder, make_app
@@ -270,4 +271,15 @@ def test_every_form_refuses_unusable_text_naming_the_field(
         r = client.post(path, data={"csrf": csrf, field: value}, follow_redirects=False)
         assert r.status_code == 400, (route, r.status_code)
         assert label in r.text and ("请删除后重新填写" in r.text or "不能换行" in r.text), route
+    assert recorded(engine) == before
+
+
+def test_a_body_over_the_limit_is_refused_saying_so(office) -> None:
+    engine, browsers = office
+    client, csrf = browsers["zhang.wei"]
+    before = recorded(engine)
+    form = {"csrf": csrf, "action": "submit", "title": "大正文", "body": "x" * (MAX_TEXT_FIELD + 1)}
+    for files in (None, {"attachments": ("a.txt", b"x")}):
+        r = client.post("/submit", data=form, files=files, follow_redirects=False)
+        assert r.status_code == 400 and "每项文字不超过 4 MB" in r.text
     assert recorded(engine) == before
