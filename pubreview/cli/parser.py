@@ -83,9 +83,12 @@ def main(argv: list[str] | None = None) -> int:
             "未作任何更改",
         )
     except OSError as exc:
-        if exc.errno != errno.ENOSPC:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
             raise
-        return _fail(args, "DiskFull", f"磁盘空间已满（{exc.filename or ''}），请腾出空间后重试")
+        where = f"，写入 {exc.filename} 时" if exc.filename else ""
+        return _fail(
+            args, "DiskFull", f"磁盘空间已满或超出配额{where}，请腾出空间后重试（{exc.strerror}）"
+        )
     except PubreviewError as exc:
         hint = getattr(exc, "cli_hint", None)
         return _fail(args, type(exc).__name__, f"{exc} ({hint})" if hint else str(exc))

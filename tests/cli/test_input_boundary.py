@@ -5,6 +5,9 @@ Each is one line of refusal on stderr, nothing written, the same on SQLite and P
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +16,7 @@ from sqlalchemy import Engine
 
 from pubreview.cli.parser import main
 from tests.support.factories import decided, submitted
+from tests.support.site import publish_through_chain
 from tests.support.web import ledger_size
 
 SUBMIT = ["submit", "--as", "zhang.wei", "--unit", "zonghe", "--category", "工作动态"]
@@ -126,3 +130,30 @@ def test_an_organisation_file_is_checked_against_the_columns(
     assert main(["org", "load", str(org)]) == 1
     err = capsys.readouterr().err
     assert f"people[0].{field}" in err and why in err and len(err.splitlines()) == 1
+
+
+# `site build` with every file write past 4 KB failing (EFBIG), as on a full disk.
+FULL_DISK_BUILD = """
+import resource, signal, sys
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+from pubreview.cli.parser import main
+sys.exit(main(["site", "build", "--out", sys.argv[1]]))
+"""
+
+
+def test_site_build_on_a_full_disk_is_one_line(
+    engine: Engine, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PUBREVIEW_DATABASE_URL", database_url)
+    publish_through_chain(engine, "通知", "正文" * 4000)  # a page larger than the limit
+    out = tmp_path / "site"
+    done = subprocess.run(
+        [sys.executable, "-c", FULL_DISK_BUILD, str(out)],
+        env=os.environ,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "磁盘空间已满" in done.stderr and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
