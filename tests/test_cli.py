@@ -92,7 +92,9 @@ def test_errors_are_clear_and_json_too(cli) -> None:
     assert json.loads(bad.stdout) == {
         "error": "ValidationError",
         "message": "内容类别：“八卦”不在目录中"
-        "（可选：工作动态、政务公开、业务工作、专题、部门职能、互动交流）",
+        "（可选：工作动态、政务公开、业务工作、专题、部门职能、互动交流）"
+        f"（内容分类在目录文件 {PROJECT_ROOT / 'config' / 'catalog.yaml'} 中配置，"
+        "文件位置由 PUBREVIEW_CATALOG 设置）",
     }
     cli(*SUBMIT)
     turn = cli("decide", "1", "approve", "--as", "zeng.xiang")
