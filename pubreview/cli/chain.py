@@ -10,8 +10,8 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from models import LedgerEntry, Stage
-from models.publication import Disclosure
+from models import LedgerEntry
+from models.publication import Disclosure, step_id
 from pubreview import db, settings
 from pubreview.cli.output import add_json_flag, emit
 from pubreview.clock import local_time
@@ -103,7 +103,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="中心发布: go out at this time (e.g. 2026-12-01T09:00; office time zone)",
     )
     p.add_argument("--revision", type=int, help="the revision you reviewed (default: current)")
-    p.add_argument("--stage", choices=[s.value for s in Stage], help="the stage you decide")
+    # Any step of the item's chain (prereview, signoff, publication or a configured step's id);
+    # `decide` refuses a step that is not open, naming it in the chain's words.
+    p.add_argument("--stage", help="the step you decide, e.g. prereview or a chain's own step id")
     add_json_flag(p)
     p.set_defaults(handler=_decide)
 
@@ -198,7 +200,7 @@ def _decide(args: argparse.Namespace) -> int:
         publication_id=args.publication,
         username=args.user,
         outcome=Outcome(args.outcome),
-        stage=Stage(args.stage) if args.stage else None,
+        stage=step_id(args.stage.strip()) if args.stage else None,
         revision=args.revision,
         comment=args.comment,
         attest=args.attest,

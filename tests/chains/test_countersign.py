@@ -325,3 +325,25 @@ def test_two_members_at_once_exactly_one_completes_the_step(
     assert [s for _, _, s in recorded] == [None, None, "approve"]
     assert position(engine, pub) == ("in_review", "signoff")
     assert cache_agrees(engine)
+
+
+@pytestmark_sqlite
+def test_the_command_line_names_a_chains_own_step(
+    sqlite_engine: Engine,
+    chains_env: Path,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys,
+) -> None:
+    from pubreview.cli.parser import main
+
+    monkeypatch.setenv("PUBREVIEW_DATABASE_URL", database_url)
+    use(chains_env, "{rule: 2}", ", unit: office")
+    pub = at_huiqian(sqlite_engine)
+    # wang.fang could take 初审 and the 会签 of this item: she must say which she means.
+    assert main(["decide", str(pub), "approve", "--as", "wang.fang"]) == 1
+    assert "多个环节（初审、部门会签）" in capsys.readouterr().err
+    assert main(["decide", str(pub), "approve", "--as", "wang.fang", "--stage", "huiqian"]) == 0
+    assert "部门会签环节（会签）决定「同意」" in capsys.readouterr().out
+    assert main(["decide", str(pub), "approve", "--as", "chen.jing", "--stage", "nosuch"]) == 1
+    assert "nosuch环节目前未开放" in capsys.readouterr().err
