@@ -32,6 +32,7 @@ class LedgerKind(enum.StrEnum):
     DELEGATED = "delegated"  # 代签: a person's roles (or one) delegated to another for a period
     DELEGATION_ENDED = "delegation_ended"  # a delegation revoked before its end
     REASSIGNED = "reassigned"  # an administrator gave a waiting step to one eligible person
+    HELD = "held"  # kept off the site: its stored content no longer matches what was approved
     # 依申请公开: one entry per step of a disclosure request (payload names the request).
     REQUEST_RECEIVED = "request_received"  # 登记: channel, applicant type, counted receipt date
     REQUEST_CORRECTION = "request_correction"  # 补正告知 sent to the applicant

@@ -66,6 +66,7 @@ KIND_LABEL: dict[str, str] = {
     "delegated": "委托代签",
     "delegation_ended": "撤销代签",
     "reassigned": "改派",
+    "held": "暂停上网（内容与审批不符）",
     "request_received": "登记公开申请",
     "request_correction": "告知补正",
     "request_corrected": "收到补正",

@@ -7,15 +7,18 @@ from dataclasses import dataclass
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
 
 from models import LedgerKind, Publication, Status, Unit
 from pubreview import db, ledger, settings
 from pubreview.chains.binding import chain_of
 from pubreview.clock import local_time
+from pubreview.errors import ContentTampered
 from pubreview.labels import STATUS_LABEL
 from pubreview.ledger import checkpoints
 from pubreview.notify.records import failed_deliveries
 from pubreview.orchestration import waiting_key
+from pubreview.publishing.holding import hold
 from pubreview.review.status import format_history, history_rows
 from pubreview.review.submission import get, screening_of
 from pubreview.review.workflow import TERMINAL
@@ -97,8 +100,13 @@ def render_site(publication_id: int) -> str | None:
     Safe to repeat. Returns why no checkpoint was signed (None: one was); the publication
     stands either way, and the run's artifact and the next `ledger verify` say what is missing.
     """
-    with db.transaction() as session:
-        render_publication(session, None, publication_id)
+    try:
+        with db.transaction() as session:
+            render_publication(session, None, publication_id)
+    except ContentTampered as exc:
+        # Held: the ledger says why and the center hears of it; the run fails where it shows.
+        hold(publication_id, str(exc), flow_run_id=flow_run.id and str(flow_run.id))
+        raise
     with db.transaction() as session:
         _, missing = checkpoints.make_if_possible(session, create_key=True)
         publish_checkpoints(session, default_out_dir())
