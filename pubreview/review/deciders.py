@@ -16,10 +16,12 @@ or their delegate did, and a person decides once per round whoever they decide f
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import LedgerEntry, LedgerKind, Person, Publication, Stage, Status, Unit
+from models import LedgerEntry, LedgerKind, Person, Publication, RoleGrant, Stage, Status, Unit
 from models.publication import StepId, step_id
 from pubreview import ledger
 from pubreview.accounts import org
@@ -38,6 +40,7 @@ __all__ = [
     "round_votes",
     "step_scope",
     "steps_held",
+    "waiting_on",
 ]
 
 # No unit has this id: a step naming a unit that no longer exists has nobody to decide it.
@@ -202,6 +205,41 @@ def eligible(session: Session, pub: Publication, *, honour_assignment: bool = Tr
     if honour_assignment and assignment(session, pub) is not None:
         return [p for p in everyone if _assigned_away(session, pub, p) is None]
     return everyone
+
+
+def waiting_on(session: Session, person: Person, pubs: Iterable[Publication]) -> list[Publication]:
+    """The items among `pubs` this person may decide now (their queue), by `eligible()`.
+
+    `eligible()` costs a handful of queries per item; an office's queue page would pay them for
+    every open item. So first a necessary condition from the person's grants and the
+    delegations made to them, read once: nobody decides a step whose role they neither hold
+    (in its scope) nor have been delegated; `eligible()` then decides for the few left.
+    """
+    grants = {
+        (g.role, g.unit_id)
+        for g in session.scalars(select(RoleGrant).where(RoleGrant.person_id == person.id))
+    }
+    roles = {role for role, _ in grants}
+    delegated = [
+        d for d in delegation.delegations(session) if d.delegate == person.username and d.active()
+    ]
+
+    def could(pub: Publication) -> bool:
+        if pub.status is Status.RETURNED:
+            return pub.submitter_id == person.id
+        if pub.status is not Status.IN_REVIEW:
+            return False
+        step = chain_of(session, pub).step(pub.stage)
+        if any(d.covers(step.role) for d in delegated):
+            return True
+        if step.role not in roles or not _in_group(step, person.username):
+            return False
+        scope = step_scope(session, pub, step)
+        return scope is None or (step.role, scope) in grants
+
+    return [
+        pub for pub in pubs if could(pub) and any(p.id == person.id for p in eligible(session, pub))
+    ]
 
 
 def steps_held(session: Session, pub: Publication, person: Person) -> list[Stage | StepId]:

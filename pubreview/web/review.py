@@ -261,16 +261,12 @@ def attachment_of(session: Session, grant: ReviewGrant, attachment_id: int):
 def queue_page(session: Session, username: str) -> dict:
     """What waits on this person, oldest first, each with its personal review link."""
     person = session.scalars(select(Person).where(Person.username == username)).first()
-    # Who may decide is asked first and the full status built only for this person's items:
-    # the rest of the office's open items cost one eligibility check each, not a status view.
     open_items = session.scalars(
         select(Publication).where(Publication.status.in_(list(OPEN))).order_by(Publication.id)
     )
-    items = [
-        item_status(session, pub)
-        for pub in open_items
-        if any(p.username == username for p in deciders.eligible(session, pub))
-    ]
+    # The full status only for this person's own items (deciders.waiting_on: who may decide).
+    mine = deciders.waiting_on(session, person, open_items) if person else []
+    items = [item_status(session, pub) for pub in mine]
     items.sort(key=lambda i: (i.since, i.id))
     return {
         "person": f"{person.name}（{username}）" if person else username,
