@@ -9,7 +9,9 @@ edition; an optional section with nothing in it is left out and the rest renumbe
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
+from pubreview.clock import local_time
 from pubreview.report import sentences
 from pubreview.report.checks import CheckResult
 from pubreview.report.claim_checks import UNCHECKED
@@ -221,6 +223,19 @@ def ledger_tables(figures: YearFigures) -> list[Table]:
     ]
 
 
+def checkpoint_sentence(annex: ManagementAnnex) -> str:
+    """The year's last signed ledger checkpoint, so a reader can hold the ledger to it."""
+    c = annex.checkpoint
+    if c is None:
+        return f"{annex.year}年度没有签名的台帐检查点。"
+    when = local_time(datetime.fromisoformat(c.time.replace("Z", "+00:00")))
+    return (
+        f"本年度最后一个台帐检查点：{when}，台帐共{c.size}条，链头哈希 {c.head}，"
+        f"默克尔根 {c.root}，签名密钥 {c.key_id}。检查点日志在网站“台帐检查点”页面公开，"
+        "可据此核验台帐此后未被改写。"
+    )
+
+
 def annex_blocks(doc: Document, annex: ManagementAnnex) -> None:
     """The management annex: per unit, returned-for-revision rate, time per stage."""
     doc.heading("附录一 管理附表（不属于法定公开内容）")
@@ -240,6 +255,7 @@ def annex_blocks(doc: Document, annex: ManagementAnnex) -> None:
         f"经本系统审核后发布的信息{annex.reviewed}条，其中曾被退回修改的{annex.returned}条，"
         f"退回修改率{rate}。导入的历史台帐信息不计入此比率。{ROUNDING_RULE}"
     )
+    doc.paragraphs(checkpoint_sentence(annex))
     rows = [
         [
             STAGE_NAMES.get(s.stage, s.stage),

@@ -41,6 +41,8 @@ from sqlalchemy.orm import Session
 
 from models import LedgerEntry, LedgerKind, Publication, Stage, Unit
 from models.base import as_utc
+from pubreview.ledger import checkpoints
+from pubreview.ledger.checkpoints import Checkpoint
 from pubreview.publishing import OFFICE_TIMEZONE
 from pubreview.publishing import catalog as catalog_mod
 
@@ -89,6 +91,8 @@ class ManagementAnnex:
     reviewed: int  # published items that went through pubreview's review (not imported)
     returned: int  # of those, items returned for revision at least once
     stages: list[StageTiming] = field(default_factory=list)
+    # The last signed ledger checkpoint made before the year ended (None: none was signed).
+    checkpoint: Checkpoint | None = None
 
     @property
     def returned_rate(self) -> float | None:
@@ -347,5 +351,21 @@ def management_annex(session: Session, year: int) -> ManagementAnnex:
             )
         )
     return ManagementAnnex(
-        year=year, by_unit=by_unit, reviewed=reviewed or 0, returned=returned or 0, stages=stages
+        year=year,
+        by_unit=by_unit,
+        reviewed=reviewed or 0,
+        returned=returned or 0,
+        stages=stages,
+        checkpoint=year_checkpoint(year),
     )
+
+
+def year_checkpoint(year: int, log: list[Checkpoint] | None = None) -> Checkpoint | None:
+    """The last checkpoint of the local log signed before the office's year ended."""
+    end = year_bounds(year)[1]
+    made = [
+        c
+        for c in (checkpoints.read_log() if log is None else log)
+        if datetime.fromisoformat(c.time.replace("Z", "+00:00")) < end
+    ]
+    return max(made, key=lambda c: c.size, default=None)
