@@ -77,6 +77,7 @@ KIND_LABEL: dict[str, str] = {
     "request_closed": "办结",
     "case_filed": "复议诉讼立案",
     "case_decided": "复议诉讼结果",
+    "requests_year_closed": "公开申请年度结转",
 }
 SCREEN_LABEL = {"clear": "未发现阻断问题", "blocked": "发现阻断问题"}
 SEVERITY_LABEL = {"block": "阻断", "warn": "提示"}
@@ -165,6 +166,9 @@ FIELD_LABEL: dict[str, str] = {
     "confirm_password": "确认密码",
     "code": "验证码",
     "role": "角色",
+    "delegator": "委托人",
+    "delegate": "代签人",
+    "ends": "结束时间",
     "content": "申请内容",
     "applicant_name": "申请人姓名",
     "applicant_contact": "申请人联系方式",
