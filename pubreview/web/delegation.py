@@ -57,7 +57,8 @@ class Row:
 
 
 def _names(session: Session) -> dict[str, str]:
-    return dict(session.execute(select(Person.username, Person.name).order_by(Person.username)))
+    rows = session.execute(select(Person.username, Person.name).order_by(Person.username))
+    return {username: name for username, name in rows}
 
 
 def _who(names: dict[str, str], username: str) -> str:
@@ -110,7 +111,7 @@ def _page(
         others=others,
         people=[(u, _who(names, u)) for u in names],
         roles=roles,
-        form=form or {},
+        form={name: (form or {}).get(name, "") for name in _FORM_FIELDS},
         error=error,
         bad=bad,
         done=_DONE.get(done or ""),
@@ -119,6 +120,7 @@ def _page(
     )
 
 
+_FORM_FIELDS = ("delegator", "delegate", "role", "ends", "reason")
 _DONE = {"granted": "代签委托已记录。", "revoked": "代签委托已撤销。"}
 
 
@@ -143,9 +145,9 @@ def _until(value: str) -> datetime:
 
 def _grant(user: CurrentUser, fields: dict[str, str]) -> delegation.Delegation:
     """Record the delegation the form asks for; ValidationError names the field at fault."""
-    delegator = user.username
-    if user.has(Role.ADMIN) and fields.get("delegator"):
-        delegator = fields["delegator"]
+    delegator = fields.get("delegator") or user.username
+    if delegator != user.username and not user.has(Role.ADMIN):
+        raise Forbidden("只有管理员可以为他人设置代签委托")
     role_value = fields.get("role", "")
     if role_value and role_value not in {r.value for r in DELEGABLE}:
         raise ValidationError("代签：请选择要委托的角色", field="role")
