@@ -44,6 +44,7 @@ class LedgerKind(enum.StrEnum):
     REQUEST_CLOSED = "request_closed"  # the outcome: one Table 三 row, the reply date
     CASE_FILED = "case_filed"  # a 行政复议 or 行政诉讼 over a request
     CASE_DECIDED = "case_decided"  # its result (Table 四)
+    REQUESTS_YEAR_CLOSED = "requests_year_closed"  # 年度结转: every request answered or carried
 
 
 class LedgerEntry(Base):

@@ -28,6 +28,7 @@ from pubreview.requests import (
     receipt,
     reply,
     views,
+    years,
 )
 
 
@@ -114,6 +115,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--closed-on", type=_day, required=True)
     p.add_argument("--reason", help="why (required except for 三（六）1)")
     p.set_defaults(handler=_close)
+
+    p = actions.add_parser(
+        "close-year",
+        help="年度结转: close a year once every request has an outcome or is carried over",
+        description="年度结转: refused, listing the requests that block it, while a request of "
+        "the year is past its deadline without an outcome.",
+    )
+    p.add_argument("year", type=int, help="the year to close, e.g. 2025")
+    p.add_argument("--as", dest="user", required=True, help="your username (分管领导 or admin)")
+    add_json_flag(p)
+    p.set_defaults(handler=_close_year)
 
     p = _request_parser(actions, "list", "requests with their deadlines", user_required=False)
     p.add_argument("--status", choices=["open", "correction", "consulting", "closed"])
@@ -320,6 +332,19 @@ def _close(session: Session, args: argparse.Namespace) -> str:
         reason=args.reason,
     )
     return "申请已办结"
+
+
+def _close_year(args: argparse.Namespace) -> int:
+    with db.transaction() as session:
+        done = years.close_year(session, args.year, actor=args.user)
+    carried = "、".join(f"第 {i} 号" for i in done.carried_over) or "无"
+    emit(
+        args,
+        done.to_payload(),
+        f"{done.year} 年已结转：年内办结 {done.answered} 件，结转下年度 "
+        f"{len(done.carried_over)} 件（{carried}）",
+    )
+    return 0
 
 
 def _list(args: argparse.Namespace) -> int:

@@ -15,6 +15,7 @@ from pubreview.errors import Forbidden
 
 HANDLER_ROLES = (Role.CENTER, Role.ADMIN)
 APPROVER_ROLES = (Role.LEADER,)
+YEAR_CLOSER_ROLES = (Role.LEADER, Role.ADMIN)  # 年度结转: the head, or an administrator
 
 
 def may_handle(session: Session, person: Person) -> bool:
@@ -40,6 +41,19 @@ def approver(session: Session, username: str) -> Person:
     person = org.person(session, username)
     if not may_approve(session, person):
         raise Forbidden(f"{person.name}（{person.username}）不是分管领导，不能批准或签发")
+    return person
+
+
+def may_close_year(session: Session, person: Person) -> bool:
+    """Whether the person closes a year of requests (年度结转)."""
+    return any(org.holds(session, person.id, role) for role in YEAR_CLOSER_ROLES)
+
+
+def year_closer(session: Session, username: str) -> Person:
+    """The person, who must be a leader or an administrator; Forbidden otherwise."""
+    person = org.person(session, username)
+    if not may_close_year(session, person):
+        raise Forbidden(f"{person.name}（{person.username}）不是分管领导或管理员，不能办理年度结转")
     return person
 
 

@@ -1,0 +1,76 @@
+"""年度结转: a year closes only when each of its requests has an outcome or is carried over."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from models import LedgerEntry
+from pubreview import db
+from pubreview.errors import DecisionRefused, Forbidden
+from pubreview.requests import years
+from tests.support.requests import HANDLER, SIGNER, answer, receive
+
+
+def _entries(engine) -> int:
+    with db.transaction(engine) as s:
+        return s.scalar(select(func.count()).select_from(LedgerEntry))
+
+
+def _close(engine, year: int, actor: str = SIGNER) -> years.YearClosed:
+    with db.transaction(engine) as s:
+        return years.close_year(s, year, actor=actor)
+
+
+def test_a_request_past_its_deadline_without_outcome_blocks_the_close(engine) -> None:
+    answered = receive(engine, date(2025, 3, 3))
+    answer(engine, answered, "三（一）", date(2025, 3, 20))
+    late = receive(engine, date(2025, 6, 2))  # due in June, never answered
+    receive(engine, date(2025, 12, 29))  # due in January 2026: carried over
+    before = _entries(engine)
+    with pytest.raises(DecisionRefused) as refused:
+        _close(engine, 2025)
+    assert f"第 {late} 号" in str(refused.value) and "2025 年不能结转" in str(refused.value)
+    assert _entries(engine) == before  # nothing written
+    with db.transaction(engine) as s:
+        assert years.closed(s, 2025) is None
+
+    answer(engine, late, "三（一）", date(2026, 1, 5))  # answered late, after the year
+    done = _close(engine, 2025)
+    assert done.answered == 1 and len(done.carried_over) == 2 and late in done.carried_over
+    with db.transaction(engine) as s:
+        assert years.closed(s, 2025) == done
+    with pytest.raises(DecisionRefused, match="已办理年度结转"):
+        _close(engine, 2025)
+
+
+def test_a_request_carried_into_the_year_must_be_settled_too(engine) -> None:
+    old = receive(engine, date(2024, 12, 27))  # carried into 2025, due there
+    answer(engine, receive(engine, date(2024, 5, 6)), "三（一）", date(2024, 5, 20))  # not 2025's
+    with pytest.raises(DecisionRefused, match=f"第 {old} 号"):
+        _close(engine, 2025)
+    answer(engine, old, "三（二）", date(2025, 1, 10))
+    assert _close(engine, 2025).carried_over == []
+
+
+def test_only_the_head_or_an_administrator_closes_an_ended_year(engine) -> None:
+    with pytest.raises(Forbidden):
+        _close(engine, 2025, actor=HANDLER)
+    with pytest.raises(DecisionRefused, match="尚未结束"):
+        _close(engine, date.today().year + 1)
+
+
+def test_close_year_from_the_command_line(engine, database_url, tmp_path, monkeypatch, capsys):
+    from pubreview.cli.parser import main
+
+    monkeypatch.setenv("PUBREVIEW_DATABASE_URL", database_url)
+    monkeypatch.setenv("PUBREVIEW_DATA_DIR", str(tmp_path / "data"))
+    late = receive(engine, date(2025, 6, 2))
+    assert main(["request", "close-year", "2025", "--as", SIGNER, "--json"]) == 1
+    assert f"第 {late} 号" in json.loads(capsys.readouterr().out)["message"]
+    answer(engine, late, "三（一）", date(2025, 6, 20))
+    assert main(["request", "close-year", "2025", "--as", SIGNER]) == 0
+    assert "2025 年已结转：年内办结 1 件，结转下年度 0 件" in capsys.readouterr().out
