@@ -18,7 +18,6 @@ from pubreview.clock import local_time
 from pubreview.errors import CheckpointUnavailable, ValidationError
 from pubreview.inputs import printable
 from pubreview.labels import DISCLOSURE_LABEL
-from pubreview.ledger import checkpoints
 from pubreview.orchestration.after_commit import after_commit
 from pubreview.review.decisions import DecisionRequest, decide
 from pubreview.review.status import describe, item_status, list_status
@@ -228,6 +227,9 @@ def _decide(args: argparse.Namespace) -> int:
 
 def _checkpoint_line(entries: int) -> str:
     """The newest signed checkpoint, or why there is none (the overview's last line)."""
+    # Imported here: the signing library costs `submit` and `decide` 50 ms they never use.
+    from pubreview.ledger import checkpoints
+
     try:
         log = checkpoints.read_log()
     except CheckpointUnavailable as exc:

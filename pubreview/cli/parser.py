@@ -36,21 +36,60 @@ COMMAND_MODULES = [
 ]
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every subcommand registered."""
+# Which module registers each command, so a command imports only its own module: importing
+# all of them (screening, reports, Prefect deployments…) cost every command most of a second.
+# tests/cli/test_parser.py checks this against what the modules register.
+COMMAND_OWNER = {
+    "db": "setup",
+    "org": "org",
+    "submit": "chain",
+    "resubmit": "chain",
+    "decide": "chain",
+    "status": "chain",
+    "chain": "chains",
+    "delegate": "delegation",
+    "ledger": "ledger",
+    "history": "ledger",
+    "worker": "flows",
+    "reconcile": "flows",
+    "screen": "screen",
+    "site": "site",
+    "publish": "site",
+    "retract": "site",
+    "adopt": "site",
+    "report": "report",
+    "up": "stack",
+    "down": "stack",
+    "web": "web",
+    "outbox": "notify",
+    "notify": "notify",
+    "user": "accounts",
+    "audit": "accounts",
+    "request": "requests",
+    "case": "requests",
+    "columns": "columns",
+    "rescan": "rescan",
+}
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The argument parser: the command named in `argv` only, or every command (help, unknown)."""
     parser = argparse.ArgumentParser(
         prog="pubreview",
         description="政务公开发布审查: submit → 初审 → 审签 → 中心发布, hash-chained 台帐.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    first = next((a for a in argv or [] if not a.startswith("-")), None)
+    owner = COMMAND_OWNER.get(first or "")
+    for name in [owner] if owner else COMMAND_MODULES:
         importlib.import_module(f"pubreview.cli.{name}").register(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; a PubreviewError becomes a clear message and exit status 1."""
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(argv).parse_args(argv)
     # Whoever `--as` names, every entry this command writes also names the system account;
     # a command serving others (the web app, the worker) writes as the people it serves.
     operator = None if getattr(args, "serves_others", False) else os_user()
