@@ -41,6 +41,7 @@ from pubreview.requests import (
     store,
     tables,
     views,
+    years,
 )
 from pubreview.requests.outcome import CLOSE_WITHOUT_REPLY, OUTCOME_ROWS, outcome_label
 from pubreview.web.auth import CurrentUser, check_csrf, current_user
@@ -130,7 +131,9 @@ def _year(text: str | None) -> int:
 
 
 @router.get("/tables", response_class=HTMLResponse)
-def year_tables_page(user: SignedIn, year: str | None = None) -> HTMLResponse:
+def year_tables_page(
+    user: SignedIn, year: str | None = None, done: str | None = None
+) -> HTMLResponse:
     """Tables 三 and 四 of a year as the report will state them; each cell opens its requests."""
     try:
         chosen = _year(year)
@@ -139,12 +142,17 @@ def year_tables_page(user: SignedIn, year: str | None = None) -> HTMLResponse:
             400, "无法显示统计表", str(exc), links=[("返回", "/requests/tables")], user=user
         )
     with snapshot() as session:
-        _who(session, user)
+        person, _ = _who(session, user)
         computed = tables.year_tables(session, chosen)
+        year_closed = years.closed(session, chosen)
+        may_close = access.may_close_year(session, person)
     return page(
         "requests_tables.html",
         user=user,
         year=chosen,
+        year_closed=year_closed,
+        may_close=may_close and year_closed is None and chosen < store.office_today().year,
+        done=done,
         t=computed,
         rows=TABLE3_ROWS_2021,
         columns=TABLE3_COLUMNS,
@@ -153,6 +161,30 @@ def year_tables_page(user: SignedIn, year: str | None = None) -> HTMLResponse:
         problems=computed.balance_problems(),
         note=TABLE3_NOTE,
     )
+
+
+def _close_year(user: CurrentUser, year: int) -> None:
+    with transaction() as session:
+        years.close_year(session, year, actor=user.username)
+
+
+@router.post("/tables/{year}/close", response_class=HTMLResponse)
+async def close_year(year: int, request: Request, user: SignedIn) -> Response:
+    """年度结转 (the head or an administrator): refused, naming the requests, while one blocks."""
+    await _form(request, user)
+    try:
+        await run_in_threadpool(_close_year, user, year)
+    except Forbidden:
+        raise
+    except PubreviewError as exc:
+        return message(
+            409,
+            "未能办理年度结转",
+            f"{exc}。{NOTHING_CHANGED}",
+            links=[("返回统计表", f"/requests/tables?year={year}")],
+            user=user,
+        )
+    return _see_other(f"/requests/tables?year={year}&done=closed")
 
 
 @router.get("/tables/{year}/cell", response_class=HTMLResponse)

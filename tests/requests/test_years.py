@@ -74,3 +74,35 @@ def test_close_year_from_the_command_line(engine, database_url, tmp_path, monkey
     answer(engine, late, "三（一）", date(2025, 6, 20))
     assert main(["request", "close-year", "2025", "--as", SIGNER]) == 0
     assert "2025 年已结转：年内办结 1 件，结转下年度 0 件" in capsys.readouterr().out
+
+
+def test_the_head_closes_a_year_from_the_tables_page(engine, database_url, tmp_path, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from tests.support.accounts import form_token, login, set_password
+    from tests.support.web import AfterCommitRecorder, make_app, point_at
+
+    point_at(monkeypatch, database_url, tmp_path / "data", "http://testserver/")
+    with db.transaction(engine) as s:
+        set_password(s, SIGNER, "Rb7-secure-pw")
+        set_password(s, HANDLER, "Rb7-secure-pw")
+    late = receive(engine, date(2025, 6, 2))
+    with TestClient(make_app(AfterCommitRecorder()), base_url="http://testserver") as client:
+        login(client, HANDLER, "Rb7-secure-pw")  # a handler sees no button
+        assert "办理 2025 年度结转" not in client.get("/requests/tables?year=2025").text
+        client.cookies.clear()
+        login(client, SIGNER, "Rb7-secure-pw")
+        page = client.get("/requests/tables?year=2025").text
+        assert "办理 2025 年度结转" in page
+        before = _entries(engine)
+        refused = client.post(
+            "/requests/tables/2025/close", data={"csrf": form_token(page)}, follow_redirects=False
+        )
+        assert refused.status_code == 409 and f"第 {late} 号" in refused.text
+        assert _entries(engine) == before
+        answer(engine, late, "三（一）", date(2025, 6, 20))
+        done = client.post(
+            "/requests/tables/2025/close", data={"csrf": form_token(page)}, follow_redirects=True
+        )
+        assert done.status_code == 200 and "2025 年已办理年度结转" in done.text
+        assert "办理 2025 年度结转" not in done.text
