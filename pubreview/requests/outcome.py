@@ -17,7 +17,7 @@ from models import DisclosureRequest
 from models.requests import RequestStatus
 from pubreview.errors import DecisionRefused, ValidationError
 from pubreview.report.tables import TABLE3_ROWS_2021, Table3Row
-from pubreview.requests import access, entries, store
+from pubreview.requests import access, entries, store, years
 from pubreview.requests.correction import status_word
 
 OUTCOME_ROWS: dict[str, Table3Row] = {
@@ -97,6 +97,7 @@ def record_outcome(
     if why:
         raise DecisionRefused(why)
     store.check_day(closed_on, "办结日期", not_before=req.clock_from, after="起算日")
+    years.refuse_if_closed(session, closed_on, "办结日期")
     overdue = req.due_on is not None and closed_on > req.due_on
     req.status = RequestStatus.CLOSED
     req.outcome = key

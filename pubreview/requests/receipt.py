@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from models import DisclosureRequest
 from models.requests import ApplicantType, RequestChannel, RequestStatus
 from pubreview.errors import ValidationError
-from pubreview.requests import access, calendar, deadlines, entries, store
+from pubreview.requests import access, calendar, deadlines, entries, store, years
 from pubreview.requests.calendar import WorkCalendar
 
 CONFIRMED = (RequestChannel.PLAIN_MAIL, RequestChannel.ONLINE, RequestChannel.FAX)
@@ -92,6 +92,7 @@ def receive(
         if day is not None:
             store.check_day(day, label, not_before=arrived_on, after="收到日期")
     received_on = counted_receipt(kind, arrived_on, signed_on=signed_on, confirmed_on=confirmed_on)
+    years.refuse_if_closed(session, received_on, "计为收到之日")
     cal = cal or calendar.load()
     due_on = cal.add(received_on, deadlines.REPLY_DAYS)  # CalendarGap before anything is written
     req = DisclosureRequest(

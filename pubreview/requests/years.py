@@ -76,6 +76,14 @@ def closed(session: Session, year: int) -> YearClosed | None:
     return entries.done(session, YearClosed, year=year)
 
 
+def refuse_if_closed(session: Session, on: date, label: str) -> None:
+    """DecisionRefused when `on` falls in a closed year: its Tables 三 and 四 are settled."""
+    if closed(session, on.year) is not None:
+        raise DecisionRefused(
+            f"{label}（{on.isoformat()}）在已办理年度结转的 {on.year} 年内，不能再记入该年度"
+        )
+
+
 def close_year(session: Session, year: int, *, actor: str) -> YearClosed:
     """Record the year's close; DecisionRefused (nothing written) naming what blocks it."""
     person = access.year_closer(session, actor)

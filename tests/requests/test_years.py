@@ -106,3 +106,13 @@ def test_the_head_closes_a_year_from_the_tables_page(engine, database_url, tmp_p
         )
         assert done.status_code == 200 and "2025 年已办理年度结转" in done.text
         assert "办理 2025 年度结转" not in done.text
+
+
+def test_a_closed_year_takes_no_more_receipts_or_outcomes(engine) -> None:
+    carried = receive(engine, date(2025, 12, 29))
+    _close(engine, 2025)
+    with pytest.raises(DecisionRefused, match="已办理年度结转的 2025 年"):
+        receive(engine, date(2025, 12, 30))
+    with pytest.raises(DecisionRefused, match="已办理年度结转的 2025 年"):
+        answer(engine, carried, "三（一）", date(2025, 12, 31))
+    answer(engine, carried, "三（一）", date(2026, 1, 6))  # the next year's outcome is fine
