@@ -24,6 +24,7 @@ from pubreview.requests import (
     correction,
     documents,
     extension,
+    importer,
     outcome,
     receipt,
     reply,
@@ -126,6 +127,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--as", dest="user", required=True, help="your username (分管领导 or admin)")
     add_json_flag(p)
     p.set_defaults(handler=_close_year)
+
+    p = actions.add_parser(
+        "import",
+        help="load a request list kept elsewhere (CSV or XLSX) so Table 三 counts it",
+        description="Columns 收到日期, 渠道, 申请人类型, 办理结果, 答复日期 (申请内容 optional); "
+        "every row is checked first, and nothing is loaded if any is wrong.",
+    )
+    p.add_argument("file", type=Path, help="the .csv or .xlsx file")
+    p.add_argument("--as", dest="user", required=True, help="your username")
+    add_json_flag(p)
+    p.set_defaults(handler=_import)
 
     p = _request_parser(actions, "list", "requests with their deadlines", user_required=False)
     p.add_argument("--status", choices=["open", "correction", "consulting", "closed"])
@@ -344,6 +356,16 @@ def _close_year(args: argparse.Namespace) -> int:
         f"{done.year} 年已结转：年内办结 {done.answered} 件，结转下年度 "
         f"{len(done.carried_over)} 件（{carried}）",
     )
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    if not args.file.is_file():
+        raise ValidationError(f"找不到文件「{args.file}」")
+    with db.transaction() as session:
+        ids = importer.import_requests(session, args.file, actor=args.user)
+    span = f"第 {ids[0]}–{ids[-1]} 号" if ids else "无"
+    emit(args, {"imported": len(ids), "ids": ids}, f"已导入 {len(ids)} 件申请（{span}）")
     return 0
 
 
