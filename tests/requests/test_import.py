@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from models import DisclosureRequest, LedgerEntry
 from pubreview import db
 from pubreview.errors import DecisionRefused, ValidationError
-from pubreview.requests import importer, store, tables
+from pubreview.requests import cache, importer, store, tables
 from tests.support.requests import HANDLER, answer, receive
 
 HEADER = "收到日期,渠道,申请人类型,办理结果,答复日期,申请内容\n"
@@ -57,6 +57,7 @@ def test_imported_requests_count_in_table_3_like_tracked_ones(engine, tmp_path) 
         assert t.table3["四"][-1] == 1
         still_open = store.get(s, ids[3])
         assert still_open.status.value == "open" and still_open.due_on > date(2025, 12, 22)
+        assert cache.check(s) == []  # the rows are what the ledger entries replay to
     answer(engine, ids[3], "三（一）", date(2026, 1, 9))  # followed up here like any request
 
 
