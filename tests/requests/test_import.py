@@ -122,3 +122,13 @@ def test_import_from_the_command_line(engine, database_url, tmp_path, monkeypatc
     assert json.loads(capsys.readouterr().out)["imported"] == 4
     assert main(["request", "import", str(tmp_path / "none.csv"), "--as", HANDLER]) == 1
     assert "找不到文件" in capsys.readouterr().err
+
+
+def test_a_closed_year_takes_no_imported_rows(engine, tmp_path) -> None:
+    from pubreview.requests import years
+    from tests.support.requests import SIGNER
+
+    with db.transaction(engine) as s:
+        years.close_year(s, 2024, actor=SIGNER)
+    with pytest.raises(ValidationError, match="第 4 行「收到日期」：2024 年已办理年度结转"):
+        _load(engine, _write(tmp_path, HEADER + GOOD))
