@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from deployments import serve
 from pubreview import db
 from tests.conftest import _prepare, create_pg_database, drop_pg_database
 from tests.support import work_pool
@@ -42,10 +43,9 @@ def pool_stack(tmp_path: Path) -> Iterator[PoolStack]:
 
 def test_twenty_reviews_through_two_pool_workers(pool_stack: PoolStack) -> None:
     deployments = pool_stack.api("POST", "/deployments/filter", {})
+    # Every deployment of prefect.yaml, the scheduled ones included, on the work pool.
     assert {d["name"]: d["work_pool_name"] for d in deployments} == {
-        "review-publication": "pubreview",
-        "annual-report": "pubreview",
-        "reconcile": "pubreview",
+        spec["name"]: "pubreview" for spec in serve.declarations()
     }
     # Submitted at once, each decided as soon as its run waits, eight people at a time.
     result = work_pool.run_driver(pool_stack, REVIEWS, "mixed", timeout_s=1800)

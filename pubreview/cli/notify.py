@@ -38,7 +38,7 @@ def _outbox(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     with db.transaction() as session:
-        routing = load_routing(session)
+        routing = load_routing(session, strict=True)
         people = {
             str(tag): len(routing.targets(str(tag)))
             for service in routing.apprise

@@ -191,8 +191,17 @@ def problems(routing: Routing, declared: list[list[str]], session: Session) -> l
     return found
 
 
-def load_routing(session: Session) -> Routing:
-    """Load and check the configuration; a ValidationError lists every problem found."""
+# A person nobody can reach is that person's problem alone: their deliveries are recorded as
+# misrouted, everyone else is still told. (A person added to the org before their address
+# must not silence the office.) `notify check` still lists them.
+UNREACHED = ": nobody could notify them"
+
+
+def load_routing(session: Session, *, strict: bool = False) -> Routing:
+    """Load and check the configuration; a ValidationError lists every problem found.
+
+    Not `strict`: people without a target do not stop the others' messages.
+    """
     source, text = config_source()
     declared = declared_entries(text, source)
     config = apprise.AppriseConfig()
@@ -203,7 +212,8 @@ def load_routing(session: Session) -> Routing:
         # Materialise the services now, inside the quiet block: Apprise loads lazily.
         list(routing.apprise)
     found = problems(routing, declared, session)
-    if found:
+    blocking = found if strict else [f for f in found if not f.endswith(UNREACHED)]
+    if blocking:
         raise ValidationError(
             f"Apprise configuration {source} has {len(found)} problem(s):\n  - "
             + "\n  - ".join(found)
