@@ -14,28 +14,6 @@ from pubreview import inputs, ledger
 from pubreview.cli.output import os_user
 from pubreview.errors import PubreviewError, ValidationError
 
-# Modules under pubreview.cli, each adding its subcommands.
-COMMAND_MODULES = [
-    "setup",
-    "org",
-    "chain",
-    "chains",
-    "delegation",
-    "ledger",
-    "flows",
-    "screen",
-    "site",
-    "report",
-    "stack",
-    "web",
-    "notify",
-    "accounts",
-    "requests",
-    "columns",
-    "rescan",
-]
-
-
 # Which module registers each command, so a command imports only its own module: importing
 # all of them (screening, reports, Prefect deployments…) cost every command most of a second.
 # tests/cli/test_parser.py checks this against what the modules register.
@@ -70,6 +48,8 @@ COMMAND_OWNER = {
     "columns": "columns",
     "rescan": "rescan",
 }
+# Modules under pubreview.cli, each adding its subcommands (for help: all of them, in order).
+COMMAND_MODULES = list(dict.fromkeys(COMMAND_OWNER.values()))
 
 
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:

@@ -138,6 +138,12 @@ def _person_grants(session: Session) -> dict[str, set[tuple[str, str]]]:
     return grants
 
 
+# A person nobody can reach is that person's problem alone: their deliveries are recorded as
+# misrouted, everyone else is still told. (A person added to the org before their address
+# must not silence the office.) `notify check` still lists them.
+UNREACHED = ": nobody could notify them"
+
+
 def problems(routing: Routing, declared: list[list[str]], session: Session) -> list[str]:
     """Everything wrong with a configuration, each naming the person or tag concerned."""
     services = list(routing.apprise)
@@ -187,14 +193,8 @@ def problems(routing: Routing, declared: list[list[str]], session: Session) -> l
     addressed = {r.value for r in ADDRESSED_ROLES}
     for username, held in sorted(grants.items()):
         if username not in reached and any(r in addressed for r, _ in held):
-            found.append(f"no target for {username}: nobody could notify them")
+            found.append(f"no target for {username}{UNREACHED}")
     return found
-
-
-# A person nobody can reach is that person's problem alone: their deliveries are recorded as
-# misrouted, everyone else is still told. (A person added to the org before their address
-# must not silence the office.) `notify check` still lists them.
-UNREACHED = ": nobody could notify them"
 
 
 def load_routing(session: Session, *, strict: bool = False) -> Routing:

@@ -29,7 +29,7 @@ ONE_TRY = RetryPolicy(attempts=1)
 
 def tell_next(pub_id: int) -> None:
     """Send what the item's new position calls for, if it needs nothing from the review run."""
-    with db.transaction() as session:
+    with db.snapshot() as session:
         pub = get(session, pub_id)
         status, run_id = pub.status, pub.flow_run_id
     if status not in TOLD_AT_ONCE:
@@ -52,7 +52,7 @@ def after_commit(
     tell_next(pub_id)
     if not orchestration.prefect_reachable():
         return "Prefect is not reachable: recorded in the ledger; `pubreview reconcile` catches up"
-    with db.transaction() as session:
+    with db.snapshot() as session:
         pub = get(session, pub_id)
         unit = session.get(Unit, pub.unit_id).code
         title, run_id = pub.title, pub.flow_run_id
