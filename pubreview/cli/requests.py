@@ -410,17 +410,6 @@ def _document(args: argparse.Namespace) -> int:
     return 0
 
 
-def _case_view(case) -> dict:
-    return {
-        "id": case.id,
-        "request": case.request_id,
-        "kind": case.kind.value,
-        "filed_on": case.filed_on.isoformat(),
-        "result": case.result.value if case.result else "尚未审结",
-        "decided_on": case.decided_on.isoformat() if case.decided_on else None,
-    }
-
-
 def _case_add(args: argparse.Namespace) -> int:
     with db.transaction() as session:
         case = cases.file(
@@ -431,7 +420,7 @@ def _case_add(args: argparse.Namespace) -> int:
             request_id=args.request,
             note=args.note,
         )
-        view = _case_view(case)
+        view = views.case_summary(case)
     emit(args, view, f"已登记第 {view['id']} 号{view['kind']}案件（{view['filed_on']}）")
     return 0
 
@@ -441,6 +430,6 @@ def _case_decide(args: argparse.Namespace) -> int:
         case = cases.decide(
             session, args.case, actor=args.user, result=args.result, decided_on=args.decided_on
         )
-        view = _case_view(case)
+        view = views.case_summary(case)
     emit(args, view, f"第 {view['id']} 号案件：{view['result']}（{view['decided_on']}）")
     return 0

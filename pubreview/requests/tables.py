@@ -31,6 +31,7 @@ from pubreview.report.tables import (
 from pubreview.requests import entries
 
 PENDING = "尚未审结"
+TOTAL = "总计"  # the last column of both tables: the sum of the others
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,18 @@ class YearTables:
     def has_requests(self) -> bool:
         """Whether any request or case counts in this year (else the supplement's figures stand)."""
         return any(row[-1] for row in (*self.table3.values(), *self.table4.values()))
+
+    def requests_in(self, row: str, column: str) -> list[int]:
+        """The requests counted in one Table 三 cell (总计: every column's); KeyError if none."""
+        if column == TOTAL:
+            return sorted(i for c in TABLE3_COLUMNS[:-1] for i in self.cells[(row, c)])
+        return sorted(self.cells[(row, column)])
+
+    def cases_in(self, group: str, result: str) -> list[int]:
+        """The cases counted in one Table 四 cell (总计: every result's); KeyError if none."""
+        if result == TOTAL:
+            return sorted(i for r in TABLE4_RESULTS[:-1] for i in self.case_cells[(group, r)])
+        return sorted(self.case_cells[(group, result)])
 
     def balance_problems(self) -> list[str]:
         """Every column where 一 + 二 ≠ （七）+ 四 (none, unless the ledger is inconsistent)."""

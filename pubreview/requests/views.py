@@ -20,6 +20,7 @@ from pubreview.labels import KIND_LABEL, REPLY_STEP_LABEL, REQUEST_STATUS_LABEL
 from pubreview.requests import calendar, deadlines, entries, reply, store
 from pubreview.requests.calendar import WorkCalendar
 from pubreview.requests.outcome import outcome_label
+from pubreview.requests.tables import PENDING
 
 MASK = "＊＊＊"
 
@@ -97,6 +98,24 @@ def listing(
     rows = [summary(r, cal, today, personal=personal) for r in reqs]
     rank = {"overdue": 0, "due": 1, "soon": 2, "ok": 3, "paused": 4, "closed": 5}
     return sorted(rows, key=lambda r: (rank[r["urgency"]], r["due_on"] or "", r["id"]))
+
+
+def case_summary(case: DisclosureCase) -> dict[str, Any]:
+    """One 复议/诉讼 case as a list row (it holds no applicant data)."""
+    return {
+        "id": case.id,
+        "request": case.request_id,
+        "kind": case.kind.value,
+        "filed_on": case.filed_on.isoformat(),
+        "result": case.result.value if case.result else PENDING,
+        "decided_on": case.decided_on.isoformat() if case.decided_on else None,
+    }
+
+
+def case_listing(session: Session, ids: list[int]) -> list[dict[str, Any]]:
+    """The cases with these ids, by number."""
+    query = select(DisclosureCase).where(DisclosureCase.id.in_(ids)).order_by(DisclosureCase.id)
+    return [case_summary(c) for c in session.scalars(query)]
 
 
 def overdue(session: Session, *, today: date | None = None) -> list[dict[str, Any]]:
@@ -184,13 +203,11 @@ def detail(
             "returned": last.returned,
         }
     view["cases"] = [
-        {
-            "id": c.id,
-            "kind": c.kind.value,
-            "filed_on": c.filed_on.isoformat(),
-            "result": c.result.value if c.result else "尚未审结",
-            "decided_on": c.decided_on.isoformat() if c.decided_on else None,
-        }
-        for c in session.scalars(select(DisclosureCase).where(DisclosureCase.request_id == req.id))
+        case_summary(c)
+        for c in session.scalars(
+            select(DisclosureCase)
+            .where(DisclosureCase.request_id == req.id)
+            .order_by(DisclosureCase.id)
+        )
     ]
     return view

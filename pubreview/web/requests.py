@@ -187,25 +187,25 @@ async def close_year(year: int, request: Request, user: SignedIn) -> Response:
     return _see_other(f"/requests/tables?year={year}&done=closed")
 
 
+def _no_cell(user: CurrentUser, year: int) -> HTMLResponse:
+    return message(
+        404,
+        "没有这个单元格",
+        "请从统计表中点击数字进入。",
+        links=[("返回统计表", f"/requests/tables?year={year}")],
+        user=user,
+    )
+
+
 @router.get("/tables/{year}/cell", response_class=HTMLResponse)
 def year_table_cell(user: SignedIn, year: int, row: str = "", column: str = "") -> HTMLResponse:
-    """The requests counted in one cell of Table 三."""
+    """The requests counted in one cell of Table 三, counted as the table counts them."""
     labels = {r.key: r.full_label for r in TABLE3_ROWS_2021}
     if row not in labels or column not in TABLE3_COLUMNS:
-        return message(
-            404,
-            "没有这个单元格",
-            "请从统计表中点击数字进入。",
-            links=[("返回统计表", "/requests/tables")],
-            user=user,
-        )
+        return _no_cell(user, year)
     with snapshot() as session:
         _, handles = _who(session, user)
-        computed = tables.year_tables(session, year)
-        if column == "总计":
-            ids = [i for c in TABLE3_COLUMNS[:-1] for i in computed.cells[(row, c)]]
-        else:
-            ids = computed.cells[(row, column)]
+        ids = tables.year_tables(session, year).requests_in(row, column)
         rows = views.listing(session, personal=handles, ids=ids)
     return page(
         "requests_cell.html",
@@ -213,7 +213,23 @@ def year_table_cell(user: SignedIn, year: int, row: str = "", column: str = "") 
         year=year,
         row_label=labels[row],
         column=column,
-        rows=rows,
+        rows=sorted(rows, key=lambda r: r["id"]),
+    )
+
+
+@router.get("/tables/{year}/cases", response_class=HTMLResponse)
+def year_table_case_cell(
+    user: SignedIn, year: int, group: str = "", result: str = ""
+) -> HTMLResponse:
+    """The 复议/诉讼 cases counted in one cell of Table 四, counted as the table counts them."""
+    if group not in TABLE4_GROUPS or result not in TABLE4_RESULTS:
+        return _no_cell(user, year)
+    with snapshot() as session:
+        _who(session, user)
+        ids = tables.year_tables(session, year).cases_in(group, result)
+        rows = views.case_listing(session, ids)
+    return page(
+        "requests_case_cell.html", user=user, year=year, group=group, result=result, rows=rows
     )
 
 

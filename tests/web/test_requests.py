@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,9 +14,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from pubreview import db
-from pubreview.requests import store
+from pubreview.requests import cases, outcome, store, tables
 from tests.support.accounts import form_token, login, set_password
-from tests.support.requests import answer, receive
+from tests.support.requests import HANDLER, answer, receive
 from tests.support.web import AfterCommitRecorder, ledger_size, make_app, point_at
 
 BASE = "http://testserver"
@@ -180,3 +181,78 @@ def test_letters_download_for_handlers_only(client: TestClient, engine) -> None:
     assert client.get(f"/requests/{rid}/documents/reply").status_code == 409
     _as(client, "zeng.xiang")
     assert client.get(f"/requests/{rid}/documents/receipt").status_code == 403
+
+
+def _varied_year(engine) -> dict[str, list[int]]:
+    """2025 with every outcome row, several applicant columns, carry-overs and every case cell."""
+    columns = ("自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他")
+    made: dict[str, list[int]] = {"2025": [], "carried_in": [], "open": []}
+    for i, key in enumerate(outcome.OUTCOME_ROWS):
+        named = {"applicant_name": "李晓明"} if i == 0 else {}
+        rid = receive(engine, date(2025, 2, 3) + timedelta(days=7 * i), columns[i % 6], **named)
+        answer(engine, rid, key, date(2025, 2, 3) + timedelta(days=7 * i + 5))
+        made["2025"].append(rid)
+    for on, column in ((date(2024, 12, 16), "自然人"), (date(2024, 12, 23), "其他")):
+        rid = receive(engine, on, column)
+        answer(engine, rid, "三（二）", date(2025, 1, 13))
+        made["carried_in"].append(rid)
+    made["carried_in"].append(receive(engine, date(2024, 12, 30), "商业企业"))  # still open
+    for column in ("自然人", "自然人", "科研机构"):
+        rid = receive(engine, date(2025, 12, 22), column)
+        made["open"].append(rid)
+        made["2025"].append(rid)
+    linked = made["2025"][0]
+    filed = [
+        ("行政复议", date(2025, 3, 2), ("结果维持", date(2025, 5, 6))),
+        ("行政复议", date(2025, 4, 2), ("结果纠正", date(2025, 6, 6))),
+        ("行政复议", date(2025, 11, 3), ("结果维持", date(2026, 1, 8))),  # 尚未审结 in 2025
+        ("未经复议直接起诉", date(2025, 5, 5), ("其他结果", date(2025, 9, 1))),
+        ("未经复议直接起诉", date(2025, 6, 5), None),
+        ("复议后起诉", date(2025, 7, 7), ("结果维持", date(2025, 10, 9))),
+        ("复议后起诉", date(2024, 10, 8), ("结果纠正", date(2025, 2, 9))),  # 2024's
+    ]
+    with db.transaction(engine) as s:
+        for kind, on, result in filed:
+            about = linked if on.year == 2025 else None  # 2024's: a request kept elsewhere
+            case = cases.file(s, actor=HANDLER, kind=kind, filed_on=on, request_id=about)
+            if result:
+                cases.decide(s, case.id, actor=HANDLER, result=result[0], decided_on=result[1])
+    return made
+
+
+CELL_LINK = re.compile(r'href="(/requests/tables/2025/(?:cell|cases)\?[^"]+)">(\d+)</a>')
+
+
+def test_every_cell_of_the_year_tables_lists_what_it_counts(client: TestClient, engine) -> None:
+    made = _varied_year(engine)
+    with db.transaction(engine) as s:
+        computed = tables.year_tables(s, 2025)
+    nonzero = [n for row in computed.table3.values() for n in row if n]
+    nonzero += [n for row in computed.table4.values() for n in row if n]
+    for viewer in ("zhou.min", "zeng.xiang"):  # a handler, and a leader (names masked)
+        _as(client, viewer)
+        links = CELL_LINK.findall(client.get("/requests/tables?year=2025").text)
+        assert sorted(int(n) for _, n in links) == sorted(nonzero)  # every non-zero cell links
+        for href, figure in links:
+            listed = client.get(html.unescape(href))
+            assert listed.status_code == 200, href
+            found = re.findall(r'<tr id="(?:request|case)-(\d+)"', listed.text)
+            assert len(found) == int(figure), href
+            assert f"（{figure}）</h1>" in listed.text
+            assert "Traceback" not in listed.text
+        first = client.get("/requests/tables/2025/cell", params={"row": "一", "column": "自然人"})
+        assert ("李晓明" in first.text) is (viewer == "zhou.min")  # the leader sees 李＊＊＊
+        assert ("李＊＊＊" in first.text) is (viewer == "zeng.xiang")
+    # Independently of the counting: row 一's total lists exactly the requests received in 2025,
+    # row 二's the three received in 2024 and still open on 1 January, row 四's the open ones.
+    for row, want in (("一", made["2025"]), ("二", made["carried_in"]), ("四", made["open"])):
+        page = client.get("/requests/tables/2025/cell", params={"row": row, "column": "总计"})
+        listed = {int(i) for i in re.findall(r'<tr id="request-(\d+)"', page.text)}
+        assert listed == set(want) | (set(made["carried_in"][2:]) if row == "四" else set())
+    pending = client.get(
+        "/requests/tables/2025/cases", params={"group": "行政复议", "result": "尚未审结"}
+    )
+    assert len(re.findall(r'<tr id="case-', pending.text)) == 1
+    assert f'href="/requests/{made["2025"][0]}"' in pending.text
+    wrong = client.get("/requests/tables/2025/cases", params={"group": "x", "result": "总计"})
+    assert wrong.status_code == 404
