@@ -2,7 +2,7 @@
 the deployments of deployments/prefect.yaml, and N `prefect worker` processes; plus a driver
 that pushes many reviews through it at once with scripted decisions.
 
-Used by tests/test_scale_out.py and benchmarks/scale.py.
+Used by tests/deployments/test_scale_out.py and benchmarks/scale.py.
 """
 
 from __future__ import annotations
