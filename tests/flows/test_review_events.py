@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.flows.test_review import approve_through, submit
 from tests.support.prefect_stack import PrefectStack, wait_until
+from tests.support.review_flow import approve_through, submit
 
 STORY = [
     ("publication.submitted", "zhang.wei"),

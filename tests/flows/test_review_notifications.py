@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from tests.flows.test_review import submit, verify
 from tests.support.prefect_stack import PrefectStack
+from tests.support.review_flow import submit, verify
 
 
 def outbox(stack: PrefectStack, pub_id: int) -> Counter:
