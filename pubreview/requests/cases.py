@@ -1,4 +1,7 @@
-"""行政复议 and 行政诉讼 over a request (Table 四): filed, then decided once."""
+"""行政复议 and 行政诉讼 over a request (Table 四): filed, then decided once.
+
+Neither may be dated in a year already closed (年度结转): its Table 四 is settled.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from sqlalchemy.orm import Session
 from models import DisclosureCase
 from models.requests import CaseKind, CaseResult
 from pubreview.errors import DecisionRefused, NotFound, ValidationError
-from pubreview.requests import access, entries, store
+from pubreview.requests import access, entries, store, years
 
 
 def kind_of(value: str) -> CaseKind:
@@ -58,6 +61,7 @@ def file(
     if request_id is not None:
         earliest = store.get(session, request_id).received_on
     store.check_day(filed_on, "立案日期", not_before=earliest, after="收到申请之日")
+    years.refuse_if_closed(session, filed_on, "立案日期")  # that year's Table 四 is settled
     case = DisclosureCase(
         request_id=request_id,
         kind=case_kind,
@@ -84,6 +88,7 @@ def decide(
         raise DecisionRefused(f"第 {case.id} 号案件已有结果（{case.result.value}）")
     outcome = result_of(result)
     store.check_day(decided_on, "审结日期", not_before=case.filed_on, after="立案日期")
+    years.refuse_if_closed(session, decided_on, "审结日期")
     case.result = outcome
     case.decided_on = decided_on
     entries.record(

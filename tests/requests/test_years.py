@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from models import LedgerEntry
 from pubreview import db
 from pubreview.errors import DecisionRefused, Forbidden
-from pubreview.requests import years
+from pubreview.requests import cases, tables, years
 from tests.support.requests import HANDLER, SIGNER, answer, receive
 
 
@@ -116,3 +116,66 @@ def test_a_closed_year_takes_no_more_receipts_or_outcomes(engine) -> None:
     with pytest.raises(DecisionRefused, match="已办理年度结转的 2025 年"):
         answer(engine, carried, "三（一）", date(2025, 12, 31))
     answer(engine, carried, "三（一）", date(2026, 1, 6))  # the next year's outcome is fine
+
+
+CLOSED_2025 = "已办理年度结转的 2025 年内，不能再记入该年度"
+
+
+def test_a_closed_year_takes_no_more_cases_or_case_results(engine) -> None:
+    rid = receive(engine, date(2025, 3, 3))
+    answer(engine, rid, "三（三）4", date(2025, 3, 20))
+    with db.transaction(engine) as s:
+        pending = cases.file(s, actor=HANDLER, kind="行政复议", filed_on=date(2025, 11, 3)).id
+    _close(engine, 2025)
+    before = _entries(engine)
+    with db.transaction(engine) as s, pytest.raises(DecisionRefused) as filed:
+        cases.file(s, actor=HANDLER, kind="行政复议", filed_on=date(2025, 12, 1), request_id=rid)
+    assert f"立案日期（2025-12-01）在{CLOSED_2025}" in str(filed.value)
+    with db.transaction(engine) as s, pytest.raises(DecisionRefused) as decided:
+        cases.decide(s, pending, actor=HANDLER, result="维持", decided_on=date(2025, 12, 30))
+    assert f"审结日期（2025-12-30）在{CLOSED_2025}" in str(decided.value)
+    assert _entries(engine) == before
+    with db.transaction(engine) as s:
+        assert tables.year_tables(s, 2025).table4["行政复议"] == [0, 0, 0, 1, 1]
+        # The next year's dates are fine, and 2025's Table 四 still says 尚未审结.
+        cases.decide(s, pending, actor=HANDLER, result="维持", decided_on=date(2026, 1, 5))
+        cases.file(s, actor=HANDLER, kind="复议后起诉", filed_on=date(2026, 1, 6), request_id=rid)
+        assert tables.year_tables(s, 2025).table4["行政复议"] == [0, 0, 0, 1, 1]
+
+
+def test_a_case_in_a_closed_year_is_refused_on_the_command_line_and_the_page(
+    engine, database_url, tmp_path, monkeypatch, capsys
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from pubreview.cli.parser import main
+    from tests.support.accounts import form_token, login, set_password
+    from tests.support.web import AfterCommitRecorder, make_app, point_at
+
+    rid = receive(engine, date(2025, 3, 3))
+    answer(engine, rid, "三（三）4", date(2025, 3, 20))
+    _close(engine, 2025)
+    point_at(monkeypatch, database_url, tmp_path / "data", "http://testserver/")
+    before = _entries(engine)
+    add = ["case", "add", "--as", HANDLER, "--kind", "行政复议", "--request", str(rid)]
+    assert main([*add, "--filed-on", "2025-12-01", "--json"]) == 1
+    refused = json.loads(capsys.readouterr().out)["message"]
+    assert f"立案日期（2025-12-01）在{CLOSED_2025}" in refused
+    assert _entries(engine) == before
+    with db.transaction(engine) as s:
+        set_password(s, HANDLER, "Rb7-secure-pw")
+    with TestClient(make_app(AfterCommitRecorder()), base_url="http://testserver") as client:
+        login(client, HANDLER, "Rb7-secure-pw")
+        page = client.get(f"/requests/{rid}").text
+        before = _entries(engine)
+        refused = client.post(
+            f"/requests/{rid}/case",
+            data={"csrf": form_token(page), "kind": "行政复议", "filed_on": "2025-12-01"},
+            follow_redirects=False,
+        )
+        assert refused.status_code == 409
+        assert f"立案日期（2025-12-01）在{CLOSED_2025}" in refused.text
+        assert "本次访问未作任何更改" in refused.text
+        assert _entries(engine) == before
+    assert main([*add, "--filed-on", "2026-01-06"]) == 0
+    assert "行政复议案件（2026-01-06）" in capsys.readouterr().out
