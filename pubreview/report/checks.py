@@ -25,6 +25,7 @@ from pubreview.report.claim_checks import CONTRADICTED, ClaimReport, check_readi
 from pubreview.report.facts import Cells, Facts
 from pubreview.report.formats import Edition
 from pubreview.report.rollup import YearFigures
+from pubreview.report.sentences import channel_parts
 from pubreview.report.supplement import PLACEHOLDER, Supplement
 from pubreview.report.tables import TABLE3_COLUMNS, TABLE4_GROUPS, TABLE4_RESULTS
 
@@ -223,6 +224,7 @@ def facts_for(figures: YearFigures, sup: Supplement) -> Facts:
         total=figures.total,
         by_category=category_facts(figures),
         by_channel=figures.by_channel,
+        by_channel_category={ch: channel_parts(figures, ch) for ch in figures.by_channel_category},
         full_text=(figures.with_full_text, figures.total) if figures.with_full_text else None,
         adopted_central=figures.adopted_central,
         adopted_provincial=figures.adopted_provincial,

@@ -191,17 +191,16 @@ class Checker:
         f = self.facts
         if not f.ledger:
             return UNCHECKED, NO_SOURCE
+        own = f.by_channel_category.get(c.channel) if c.channel else None
+        counts = own if own is not None else f.by_category
         name = next(
-            (
-                k
-                for k in f.by_category
-                if c.subject in (k, k.removesuffix("类"), k.removesuffix("信息"))
-            ),
+            (k for k in counts if c.subject in (k, k.removesuffix("类"), k.removesuffix("信息"))),
             None,
         )
+        where = f"{c.channel}" if own is not None else ""
         if name is None:
-            return UNCHECKED, f"台帐中没有名为「{c.subject}」的内容分类"
-        return self._equal(c, f.by_category[name], f"分类「{name}」条数（台帐）")
+            return UNCHECKED, f"台帐中{where}没有名为「{c.subject}」的内容分类"
+        return self._equal(c, counts[name], f"{where}分类「{name}」条数（台帐）")
 
     def _rate(self, c: Claim) -> tuple[str, str]:
         f = self.facts

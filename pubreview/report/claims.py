@@ -67,6 +67,9 @@ class Claim:
     depth: int = 0  # bracket depth in its sentence
     basis: Claim | None = None  # for a percentage: the count it is a share of
     extra: tuple[str, ...] = field(default_factory=tuple)  # Table 四 groups, etc.
+    # The channel a category figure is a part of (网站100条，其中工作动态60条): a catalog may
+    # give several channels the same category, each with its own count.
+    channel: str = ""
 
     @property
     def understood(self) -> bool:
@@ -417,6 +420,7 @@ def read(
         found.sort(key=lambda c: c.start)
         totals = _part_totals(text, [c for c in found if c.value is not None])
         found, totals = _parts_as_categories(found, totals)
+        found, totals = _categories_of_channels(found, totals)
         reading.claims += found
         reading.totals += totals
     return reading
@@ -439,8 +443,31 @@ def _parts_as_categories(
     found = [renamed.get(id(c), c) for c in found]
     totals = [
         PartTotal(
-            renamed.get(id(pt.total), pt.total), tuple(renamed.get(id(p), p) for p in pt.parts)
+            renamed.get(id(pt.total), pt.total),
+            tuple(renamed.get(id(p), p) for p in pt.parts),
+            pt.inclusive,
         )
+        for pt in totals
+    ]
+    return found, totals
+
+
+def _categories_of_channels(
+    found: list[Claim], totals: list[PartTotal]
+) -> tuple[list[Claim], list[PartTotal]]:
+    """Category figures given as parts of a channel's figure belong to that channel."""
+    renamed: dict[int, Claim] = {}
+    for pt in totals:
+        if pt.total.kind != "proactive.channel":
+            continue
+        for part in pt.parts:
+            if part.kind == "proactive.category" and not part.channel:
+                renamed[id(part)] = replace(part, channel=pt.total.subject)
+    if not renamed:
+        return found, totals
+    found = [renamed.get(id(c), c) for c in found]
+    totals = [
+        PartTotal(pt.total, tuple(renamed.get(id(p), p) for p in pt.parts), pt.inclusive)
         for pt in totals
     ]
     return found, totals

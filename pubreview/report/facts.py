@@ -26,6 +26,8 @@ class Facts:
     total: int | None = None
     by_category: dict[str, int] = field(default_factory=dict)
     by_channel: dict[str, int] = field(default_factory=dict)
+    # Channels with categories of their own: each one's items by category (未分类 included).
+    by_channel_category: dict[str, dict[str, int]] = field(default_factory=dict)
     full_text_rate: float | None = None
     full_text: tuple[int, int] | None = None  # (items with a URL, items)
     adopted_central: int | None = None

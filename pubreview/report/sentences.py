@@ -103,12 +103,30 @@ def ledger_sentence(figures: YearFigures, sup: Supplement) -> str:
     return text
 
 
+UNCATEGORISED = "未分类"
+
+
+def channel_parts(figures: YearFigures, channel: str) -> dict[str, int]:
+    """A channel's items by its own categories, with those that have none as 未分类.
+
+    Items published before their channel was given categories have none; naming them keeps
+    the parts adding up to the channel's figure.
+    """
+    own = dict(figures.by_channel_category.get(channel) or {})
+    rest = figures.by_channel.get(channel, 0) - sum(own.values())
+    if own and rest > 0:
+        own[UNCATEGORISED] = rest
+    return own
+
+
 def _channel_phrase(figures: YearFigures, channel: str, count: int) -> str:
     """网站490条，其中组织机构类信息140条，…: a channel, with its own categories if it has any."""
-    own = figures.by_channel_category.get(channel)
+    own = channel_parts(figures, channel)
     if not own:
         return f"{channel}{count}条"
-    return f"{channel}{count}条，其中" + "，".join(category_phrase(k, n) for k, n in own.items())
+    return f"{channel}{count}条，其中" + "，".join(
+        f"{k}{n}条" if k == UNCATEGORISED else category_phrase(k, n) for k, n in own.items()
+    )
 
 
 def leak_sentence(figures: YearFigures, sup: Supplement) -> str:

@@ -11,10 +11,13 @@ from pubreview import db
 from pubreview.errors import ValidationError
 from pubreview.ledger.importer import import_file
 from pubreview.publishing import catalog
-from pubreview.report import claims, document
+from pubreview.report import claims, document, formats
 from pubreview.report.build import build_report
 from pubreview.report.checks import facts_for
 from pubreview.report.claim_checks import CONTRADICTED, OK, check_reading
+from pubreview.report.rollup import YearFigures
+from pubreview.report.sentences import ledger_sentence
+from pubreview.report.supplement import Supplement
 from tests.support.report import CHANNEL_ONLY_CATEGORY, SEED_SUPPLEMENT, seed_rows, write_csv
 
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -111,3 +114,53 @@ def test_import_errors_name_the_catalog(per_channel: Path, engine: Engine, tmp_p
     assert "row 3, column 分类: 内容类别：所选发布渠道不设内容分类，“专题”请留空" in message
     assert "row 4" not in message
     assert message.count("PUBREVIEW_CATALOG") == 2 and str(per_channel) in message
+
+
+def _supplement() -> Supplement:
+    return Supplement(Path("补充材料.yaml"), 2021, "某局", formats.for_year(2021))
+
+
+def _figures(**kw: object) -> YearFigures:
+    base: dict = dict(
+        year=2021,
+        total=150,
+        by_category={"工作动态": 80, "政务公开": 60},
+        by_channel={"网站": 100, "微信": 50},
+        multi_channel=0,
+        with_full_text=0,
+        adopted_central=0,
+        adopted_provincial=0,
+        retractions=0,
+        leak_incidents=0,
+        by_channel_category={
+            "网站": {"工作动态": 60, "政务公开": 40},
+            "微信": {"工作动态": 30, "政务公开": 20},
+        },
+    )
+    return YearFigures(**{**base, **kw})
+
+
+def _statuses(figures: YearFigures, text: str) -> list[tuple[str, str, str]]:
+    reading = claims.read([("", text)], figures.by_channel, figures.by_category)
+    results = check_reading(reading, facts_for(figures, _supplement())).results
+    return [(r.claim.channel, r.claim.subject, r.status) for r in results]
+
+
+def test_a_category_on_several_channels_is_checked_per_channel() -> None:
+    f = _figures()
+    good = "网站100条，其中工作动态60条，政务公开40条；微信50条，其中工作动态30条，政务公开20条。"
+    assert [s for *_, s in _statuses(f, good)] == [OK] * 6
+    assert ("微信", "工作动态", OK) in _statuses(f, good)
+    # 网站's 工作动态 figure written under 微信: the same name, the other channel's count.
+    wrong = "网站100条，其中工作动态60条，政务公开40条；微信50条，其中工作动态60条，政务公开20条。"
+    assert ("微信", "工作动态", CONTRADICTED) in _statuses(f, wrong)
+    assert ("网站", "工作动态", OK) in _statuses(f, wrong)
+
+
+def test_a_channels_items_without_a_category_are_named() -> None:
+    # 10 website items from before the website had categories.
+    f = _figures(by_channel={"网站": 110, "微信": 50}, total=160, uncategorised=10)
+    sentence = ledger_sentence(f, _supplement())
+    assert "网站110条，其中工作动态信息60条，政务公开信息40条，未分类10条；微信50条" in sentence
+    assert any(ch == "网站" and "未分" in name for ch, name, _ in _statuses(f, sentence))
+    assert all(s == OK for *_, s in _statuses(f, sentence))
