@@ -360,10 +360,9 @@ def _close_year(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    if not args.file.is_file():
-        raise ValidationError(f"找不到文件「{args.file}」")
+    listed = importer.read(args.file)  # parsed before the write transaction opens
     with db.transaction() as session:
-        ids = importer.import_requests(session, args.file, actor=args.user)
+        ids = importer.import_list(session, listed, actor=args.user)
     span = f"第 {ids[0]}–{ids[-1]} 号" if ids else "无"
     emit(args, {"imported": len(ids), "ids": ids}, f"已导入 {len(ids)} 件申请（{span}）")
     return 0

@@ -7,6 +7,10 @@ it is loaded open, with its deadline, and followed up here. Every row is checked
 every problem reported by row and column; if there is any, nothing is loaded. Each request is
 written as the same REQUEST_RECEIVED / REQUEST_CLOSED entries a tracked one gets, the entry's
 comment naming the file (by its SHA-256) and row, and the same file is refused a second time.
+
+Reading (`read`, `parse`) needs no session, so the command line and the import page parse the
+file before their write transaction; inside it, `import_list` is `check_list` then `load`.
+An .xlsx is measured as a zip before openpyxl unpacks it (a zip bomb is refused).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from models.requests import ApplicantType, RequestChannel, RequestStatus
 from pubreview.errors import DecisionRefused, PubreviewError, ValidationError
 from pubreview.requests import access, calendar, deadlines, entries, outcome, receipt, store, years
 from pubreview.requests.calendar import WorkCalendar
+from pubreview.screening import archive
 
 RECEIVED, CHANNEL, APPLICANT, OUTCOME, REPLIED, CONTENT = (
     "收到日期",
@@ -60,18 +65,40 @@ def _cell(value: object) -> str:
     return "" if value is None else str(value).strip()
 
 
-def read_rows(path: Path) -> tuple[list[dict[str, str]], bytes]:
-    """The rows of a .csv (UTF-8 or GB18030, as Excel saves it) or .xlsx file, and its bytes."""
-    data = path.read_bytes()
-    if path.suffix.lower() == ".xlsx":
+@dataclass(frozen=True)
+class ListFile:
+    """A request list as read, before any row is checked: its name, rows and fingerprint."""
+
+    name: str
+    rows: list[dict[str, str]]  # column name -> cell text, from the second line on
+    sha256: str
+
+    @property
+    def mark(self) -> str:
+        """What each loaded entry's comment carries, so the same file is refused a second time."""
+        return f"SHA-256 {self.sha256}"
+
+
+def read(path: Path) -> ListFile:
+    """The list in a .csv or .xlsx file on disk."""
+    if not path.is_file():
+        raise ValidationError(f"找不到文件「{path}」")
+    return parse(path.name, path.read_bytes())
+
+
+def parse(name: str, data: bytes) -> ListFile:
+    """The list in a .csv (UTF-8 or GB18030, as Excel saves it) or .xlsx file's bytes."""
+    suffix = Path(name).suffix.lower()
+    if suffix == ".xlsx":
+        archive.check_archive(name, data, field="file")  # before openpyxl unpacks anything
         import openpyxl  # only for spreadsheets: it is slow to import
 
         try:
             sheet = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True).active
         except Exception as exc:  # openpyxl raises many kinds for a file that is not XLSX
-            raise ValidationError(f"「{path.name}」不是可读取的 XLSX 文件：{exc}") from None
+            raise ValidationError(f"「{name}」不是可读取的 XLSX 文件：{exc}") from None
         values = [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-    elif path.suffix.lower() == ".csv":
+    elif suffix == ".csv":
         for encoding in ("utf-8-sig", "gb18030"):
             try:
                 text = data.decode(encoding)
@@ -79,23 +106,23 @@ def read_rows(path: Path) -> tuple[list[dict[str, str]], bytes]:
             except UnicodeDecodeError:
                 continue
         else:
-            raise ValidationError(f"「{path.name}」不是 UTF-8 或 GBK 编码的 CSV 文件")
+            raise ValidationError(f"「{name}」不是 UTF-8 或 GBK 编码的 CSV 文件")
         values = [[c.strip() for c in row] for row in csv.reader(io.StringIO(text))]
     else:
-        raise ValidationError(f"「{path.name}」应为 .csv 或 .xlsx 文件")
+        raise ValidationError(f"「{name}」应为 .csv 或 .xlsx 文件")
     values = [row for row in values if any(row)] if values else []
     if not values:
-        raise ValidationError(f"「{path.name}」是空的：第 1 行应为列名 {'、'.join(REQUIRED)}")
+        raise ValidationError(f"「{name}」是空的：第 1 行应为列名 {'、'.join(REQUIRED)}")
     header = values[0]
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise ValidationError(
-            f"「{path.name}」第 1 行缺少列：{'、'.join(missing)}（应有 {'、'.join(REQUIRED)}）"
+            f"「{name}」第 1 行缺少列：{'、'.join(missing)}（应有 {'、'.join(REQUIRED)}）"
         )
     rows = [
         dict(zip(header, row + [""] * (len(header) - len(row)), strict=False)) for row in values[1:]
     ]
-    return rows, data
+    return ListFile(name, rows, hashlib.sha256(data).hexdigest())
 
 
 def _date(text: str) -> date:
@@ -159,28 +186,42 @@ def _check_open(row: Row, cal: WorkCalendar) -> tuple[date | None, str | None]:
         return None, f"第 {row.line} 行「{RECEIVED}」：{exc}"
 
 
-def import_requests(
-    session: Session, path: Path, *, actor: str, cal: WorkCalendar | None = None
-) -> list[int]:
-    """Load the list's requests (their new numbers); ValidationError listing every problem."""
-    person = access.handler(session, actor)
-    raw_rows, data = read_rows(path)
-    sha = hashlib.sha256(data).hexdigest()
-    mark = f"SHA-256 {sha}"
+@dataclass(frozen=True)
+class Checked:
+    """Every row of a list checked: the rows to load (with their deadlines), or the problems."""
+
+    listed: ListFile
+    rows: list[tuple[Row, date | None]]
+    problems: list[str]  # each names its row and column; any one means nothing is loaded
+
+    def refusal(self) -> ValidationError:
+        """The error that says what to fix, every problem named (the first 50 in full)."""
+        shown = "；".join(self.problems[:50])
+        more = f"；另有 {len(self.problems) - 50} 处" if len(self.problems) > 50 else ""
+        return ValidationError(
+            f"「{self.listed.name}」有 {len(self.problems)} 处错误，未导入任何申请：{shown}{more}"
+        )
+
+
+def check_list(
+    session: Session, listed: ListFile, *, actor: str, cal: WorkCalendar | None = None
+) -> Checked:
+    """Check every row against the rules and the closed years; writes nothing."""
+    access.handler(session, actor)
     already = session.scalar(
         select(func.count())
         .select_from(LedgerEntry)
         .where(LedgerEntry.kind == LedgerKind.REQUEST_RECEIVED)
-        .where(LedgerEntry.comment.like(f"%{mark}%"))
+        .where(LedgerEntry.comment.like(f"%{listed.mark}%"))
     )
     if already:
-        raise DecisionRefused(f"「{path.name}」已经导入过（{already} 件），不能重复导入")
-    if not raw_rows:
-        raise ValidationError(f"「{path.name}」除列名外没有数据行")
+        raise DecisionRefused(f"「{listed.name}」已经导入过（{already} 件），不能重复导入")
+    if not listed.rows:
+        raise ValidationError(f"「{listed.name}」除列名外没有数据行")
     cal = cal or calendar.load()
     checked: list[tuple[Row, date | None]] = []
     problems: list[str] = []
-    for line, raw in enumerate(raw_rows, start=2):
+    for line, raw in enumerate(listed.rows, start=2):
         row, found = check_row(line, raw)
         if row is not None:
             due_on, gap = _check_open(row, cal)
@@ -191,22 +232,26 @@ def import_requests(
             if not found:
                 checked.append((row, due_on))
         problems += found
-    if problems:
-        shown = "；".join(problems[:50])
-        more = f"；另有 {len(problems) - 50} 处" if len(problems) > 50 else ""
-        raise ValidationError(
-            f"「{path.name}」有 {len(problems)} 处错误，未导入任何申请：{shown}{more}"
-        )
+    return Checked(listed, checked, problems)
+
+
+def load(session: Session, checked: Checked, *, actor: str) -> list[int]:
+    """Load a list checked without problems (their new numbers)."""
+    if checked.problems:
+        raise checked.refusal()
+    person = access.handler(session, actor)
+    name, mark = checked.listed.name, checked.listed.mark
     return [
-        _load(
-            session,
-            row,
-            due_on,
-            person.username,
-            f"自「{path.name}」第 {row.line} 行导入（{mark}）",
-        )
-        for row, due_on in checked
+        _load(session, row, due_on, person.username, f"自「{name}」第 {row.line} 行导入（{mark}）")
+        for row, due_on in checked.rows
     ]
+
+
+def import_list(
+    session: Session, listed: ListFile, *, actor: str, cal: WorkCalendar | None = None
+) -> list[int]:
+    """Load the list's requests (their new numbers); ValidationError listing every problem."""
+    return load(session, check_list(session, listed, actor=actor, cal=cal), actor=actor)
 
 
 def _load(session: Session, row: Row, due_on: date | None, actor: str, comment: str) -> int:

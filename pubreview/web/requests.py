@@ -9,6 +9,7 @@ contacts are shown to request handlers only (leaders see them masked).
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -16,6 +17,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
 from models import Person
 from models.requests import ApplicantType, CaseKind, CaseResult, RequestChannel
@@ -35,6 +37,7 @@ from pubreview.requests import (
     correction,
     documents,
     extension,
+    importer,
     outcome,
     receipt,
     reply,
@@ -231,6 +234,65 @@ def year_table_case_cell(
     return page(
         "requests_case_cell.html", user=user, year=year, group=group, result=result, rows=rows
     )
+
+
+MAX_LIST_BYTES = 5 * 1024 * 1024  # a year's request list is tens of kilobytes
+
+
+def _import_page(user: CurrentUser, status: int = 200, **result: object) -> HTMLResponse:
+    context = {"error": None, "problems": [], "loaded": None, "filename": None, **result}
+    return page("requests_import.html", status, user=user, columns=importer.REQUIRED, **context)
+
+
+@router.get("/import", response_class=HTMLResponse)
+def import_form(user: SignedIn) -> HTMLResponse:
+    """The form to load a request list kept elsewhere (CSV or XLSX)."""
+    with snapshot() as session:
+        access.handler(session, user.username)
+    return _import_page(user)
+
+
+def _import(user: CurrentUser, listed: importer.ListFile) -> importer.Checked | list[int]:
+    """Check the list and, if no row has a problem, load it: one transaction."""
+    with transaction() as session:
+        checked = importer.check_list(session, listed, actor=user.username)
+        if checked.problems:
+            return checked
+        return importer.load(session, checked, actor=user.username)
+
+
+@router.post("/import", response_class=HTMLResponse)
+async def import_list(request: Request, user: SignedIn) -> Response:
+    """导入: load the list if every row is right; else name each row and column to fix."""
+    form = dict((await request.form()).items())
+    check_csrf(user, form)
+    upload = form.get("file")
+    try:
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            raise ValidationError("请选择要导入的申请台帐文件（.csv 或 .xlsx）", field="file")
+        filename = Path(upload.filename).name
+        data = await upload.read(MAX_LIST_BYTES + 1)
+        if len(data) > MAX_LIST_BYTES:
+            raise ValidationError(
+                f"「{filename}」超过 {MAX_LIST_BYTES // 1024 // 1024} MB，请检查是否选错了文件",
+                field="file",
+            )
+        listed = await run_in_threadpool(importer.parse, filename, data)  # before the write
+        done = await run_in_threadpool(_import, user, listed)
+    except Forbidden:
+        raise
+    except PubreviewError as exc:
+        return _import_page(user, 422, error=f"{exc}。{NOTHING_CHANGED}")
+    if isinstance(done, importer.Checked):
+        return _import_page(
+            user,
+            422,
+            error=f"「{filename}」有 {len(done.problems)} 处错误，未导入任何申请。"
+            + NOTHING_CHANGED,
+            problems=done.problems,
+            filename=filename,
+        )
+    return _import_page(user, loaded=done, filename=filename)
 
 
 def _register(user: CurrentUser, form: dict[str, str]) -> int:

@@ -32,7 +32,7 @@ def _write(tmp_path: Path, text: str, name: str = "list.csv", encoding: str = "u
 
 def _load(engine, path: Path) -> list[int]:
     with db.transaction(engine) as s:
-        return importer.import_requests(s, path, actor=HANDLER)
+        return importer.import_list(s, importer.read(path), actor=HANDLER)
 
 
 def _counts(engine) -> tuple[int, int]:
@@ -132,3 +132,11 @@ def test_a_closed_year_takes_no_imported_rows(engine, tmp_path) -> None:
         years.close_year(s, 2024, actor=SIGNER)
     with pytest.raises(ValidationError, match="第 4 行「收到日期」：2024 年已办理年度结转"):
         _load(engine, _write(tmp_path, HEADER + GOOD))
+
+
+def test_a_zip_bomb_named_xlsx_is_refused_before_it_is_unpacked() -> None:
+    from pubreview.errors import ArchiveRefused
+    from tests.screening.test_archive import bomb
+
+    with pytest.raises(ArchiveRefused, match="list.xlsx"):
+        importer.parse("list.xlsx", bomb(16 * 1024 * 1024))

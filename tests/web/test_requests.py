@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import html
+import io
 import re
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -14,7 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from pubreview import db
-from pubreview.requests import cases, outcome, store, tables
+from pubreview.requests import cases, outcome, store, tables, views
 from tests.support.accounts import form_token, login, set_password
 from tests.support.requests import HANDLER, answer, receive
 from tests.support.web import AfterCommitRecorder, ledger_size, make_app, point_at
@@ -256,3 +257,78 @@ def test_every_cell_of_the_year_tables_lists_what_it_counts(client: TestClient, 
     assert f'href="/requests/{made["2025"][0]}"' in pending.text
     wrong = client.get("/requests/tables/2025/cases", params={"group": "x", "result": "总计"})
     assert wrong.status_code == 404
+
+
+IMPORT_HEADER = "收到日期,渠道,申请人类型,办理结果,答复日期,申请内容\n"
+
+
+def _upload(client: TestClient, name: str, data: bytes, mime: str = "text/csv"):
+    token = form_token(client.get("/requests/import").text)
+    return client.post(
+        "/requests/import",
+        data={"csrf": token},
+        files={"file": (name, data, mime)},
+        follow_redirects=False,
+    )
+
+
+def test_a_request_list_is_imported_on_its_page(client: TestClient, engine) -> None:
+    import openpyxl
+
+    _as(client, "zhou.min")
+    assert 'href="/requests/import"' in client.get("/requests").text
+    gbk = (
+        IMPORT_HEADER + "2025-03-03,当面,自然人,三（一）,2025-03-20,某项目环评批复\n"
+        "2025/4/7,邮寄,商业企业,三（三）4,2025/4/30,\n"
+    ).encode("gbk")
+    before = ledger_size(engine)
+    loaded = _upload(client, "台帐.csv", gbk)
+    assert loaded.status_code == 200, loaded.text
+    assert "已从「台帐.csv」导入 2 件申请" in loaded.text
+    assert ledger_size(engine) == before + 4  # received and closed, for each
+    with db.transaction(engine) as s:
+        assert tables.year_tables(s, 2025).table3["三（一）"][0] == 1
+    again = _upload(client, "台帐.csv", gbk)
+    assert again.status_code == 422 and "已经导入过（2 件）" in again.text
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["收到日期", "渠道", "申请人类型", "办理结果", "答复日期"])
+    sheet.append([date(2025, 5, 6), "当面", "法律服务机构", "三（一）", date(2025, 5, 12)])
+    sheet.append([date(2025, 5, 7), "当面", "个人", "三（九）", date(2025, 5, 20)])
+    sheet.append([date(2025, 5, 8), "飞鸽", "其他", "三（一）", None])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    before = ledger_size(engine)
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    refused = _upload(client, "list.xlsx", buffer.getvalue(), xlsx)
+    assert refused.status_code == 422
+    text = refused.text
+    assert "「list.xlsx」有 4 处错误，未导入任何申请" in text and "本次访问未作任何更改" in text
+    problems = re.findall(r'<li class="error">([^<]+)</li>', text)
+    assert [p.split("：")[0] for p in problems] == [
+        "第 3 行「申请人类型」",
+        "第 3 行「办理结果」",
+        "第 4 行「渠道」",
+        "第 4 行「答复日期」",
+    ]
+    assert ledger_size(engine) == before  # the good row 2 was not loaded either
+    wrong = _upload(client, "list.txt", b"x")
+    assert wrong.status_code == 422 and "应为 .csv 或 .xlsx 文件" in wrong.text
+    assert "Traceback" not in wrong.text
+
+
+def test_only_request_handlers_import(client: TestClient, engine) -> None:
+    _as(client, "zeng.xiang")  # a leader approves, but does not keep the list
+    assert client.get("/requests/import").status_code == 403
+    token = form_token(client.get("/requests").text)
+    data = (IMPORT_HEADER + "2025-03-03,当面,自然人,三（一）,2025-03-20,\n").encode()
+    refused = client.post(
+        "/requests/import", data={"csrf": token}, files={"file": ("a.csv", data, "text/csv")}
+    )
+    assert refused.status_code == 403
+    _as(client, "zhou.min")
+    no_token = client.post("/requests/import", files={"file": ("a.csv", data, "text/csv")})
+    assert no_token.status_code == 403
+    with db.transaction(engine) as s:
+        assert views.listing(s, personal=False) == []  # nothing was imported
