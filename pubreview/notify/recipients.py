@@ -17,7 +17,8 @@ from models import LedgerEntry, LedgerKind, Person, Publication, Role, RoleGrant
 from pubreview import ledger
 from pubreview.notify.entries import Notified
 from pubreview.notify.records import SENT
-from pubreview.review import deciders, withdrawal
+from pubreview.review import deciders
+from pubreview.review.entries import withdrawn_key
 from pubreview.review.workflow import Outcome
 
 # The event names double as template folders under templates/notify/.
@@ -103,7 +104,7 @@ def notice_for(session: Session, pub: Publication) -> Notice | None:
 
 def _withdrawn_stage(session: Session, pub: Publication, last: LedgerEntry | None) -> str:
     """The step the item stood at when withdrawn (the returning step for a returned item)."""
-    entry = ledger.find_by_key(session, withdrawal.dedupe_key(pub.id))
+    entry = ledger.find_by_key(session, withdrawn_key(pub.id))
     if entry is not None and entry.stage:
         return entry.stage
     return last.stage if last is not None else Stage.PRE_REVIEW.value

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from models import LedgerEntry, LedgerKind, Publication, Stage, Status
 from pubreview import ledger, settings
 from pubreview.publishing.entries import Published, published_key
+from pubreview.review.entries import Decided, decision_key
 
 # Read once per process: an office does not move time zones while it runs.
 OFFICE_TIMEZONE = settings.office_timezone()
@@ -92,9 +93,9 @@ def scheduled_approval(session: Session, publication: Publication) -> LedgerEntr
     """The center's approval carrying a publish time, for an item waiting to go out."""
     entry = ledger.find_by_key(
         session,
-        f"decided:{publication.id}:{publication.current_revision}:{Stage.PUBLICATION.value}",
+        decision_key(publication.id, publication.current_revision, Stage.PUBLICATION.value),
     )
-    if entry is None or not entry.payload.get("publish_at"):
+    if entry is None or Decided.from_payload(entry.payload).publish_time is None:
         return None
     return entry
 
@@ -102,7 +103,7 @@ def scheduled_approval(session: Session, publication: Publication) -> LedgerEntr
 def publish_at(session: Session, publication: Publication) -> datetime | None:
     """When a scheduled item goes out."""
     entry = scheduled_approval(session, publication)
-    return datetime.fromisoformat(entry.payload["publish_at"]) if entry else None
+    return Decided.from_payload(entry.payload).publish_time if entry else None
 
 
 def publish_due(session: Session, publication_id: int) -> bool:
@@ -113,8 +114,9 @@ def publish_due(session: Session, publication_id: int) -> bool:
     entry = scheduled_approval(session, publication)
     if publication.status is not Status.SCHEDULED or entry is None:
         return False
-    if datetime.fromisoformat(entry.payload["publish_at"]) > local_now():
+    approval = Decided.from_payload(entry.payload)
+    if approval.publish_time > local_now():
         return False
-    record_channels(session, publication, entry.payload["urls"], actor=entry.actor)
+    record_channels(session, publication, approval.urls, actor=entry.actor)
     publication.status, publication.waiting_since = Status.PUBLISHED, local_now()
     return True

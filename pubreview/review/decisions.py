@@ -24,6 +24,7 @@ from pubreview.labels import DISCLOSURE_LABEL, OUTCOME_LABEL, STATUS_LABEL
 from pubreview.ledger import content
 from pubreview.publishing import catalog as catalog_mod
 from pubreview.review import deciders
+from pubreview.review.entries import CountersignVote, Decided, countersign_key, decision_key
 from pubreview.review.submission import current_revision, get, screening_of
 from pubreview.review.workflow import Outcome, event_name, next_position, publishes, screens
 from pubreview.site.content import safe_url
@@ -269,7 +270,6 @@ def _record(
     override = (request.override_reason or "").strip() or None
     # 代签: the decision names the person signed for beside the one who decided.
     signed_for = deciders.acting_for(session, pub, person)
-    delegated = {"acting_for": signed_for.username} if signed_for else {}
     step = chain.step(stage)
     key = _decision_key(session, pub.id, revision.number, stage.value)
     group, settles = None, outcome
@@ -295,7 +295,7 @@ def _record(
             "need": standing.need,
             "members": members,
         }
-        key = f"decided:{pub.id}:{revision.number}:{stage.value}:r{round_no}:{member.username}"
+        key = countersign_key(pub.id, revision.number, stage.value, round_no, member.username)
     entry = ledger.append(
         session,
         kind=LedgerKind.DECIDED,
@@ -306,16 +306,16 @@ def _record(
         outcome=outcome.value,
         comment=(request.comment or "").strip() or None,
         flow_run_id=request.flow_run_id,
-        payload={
-            "fingerprint": revision.fingerprint,
-            "attest_no_secrets": request.attest if first else None,
-            "via": request.via,
-            "urls": channels,
-            "screening_override": override if first else None,
-            "publish_at": publish_at.isoformat() if publish_at else None,
-            **delegated,
-            **({countersign.PAYLOAD_KEY: group} if group else {}),
-        },
+        payload=Decided(
+            fingerprint=revision.fingerprint,
+            attest_no_secrets=request.attest if first else None,
+            via=request.via,
+            urls=channels,
+            screening_override=override if first else None,
+            publish_at=publish_at.isoformat() if publish_at else None,
+            acting_for=signed_for.username if signed_for else None,
+            countersign=CountersignVote(**group) if group else None,
+        ).to_payload(),
         # One decision per stage per revision, enforced by the database as well (a step
         # returned to from the next one is decided again: its later rounds are numbered;
         # in a 会签, one per member per round).
@@ -399,9 +399,8 @@ def _member_result(
 
 def _decision_key(session: Session, pub_id: int, revision: int, stage: str) -> str:
     """The decision's dedupe key: the first at a step plain, a later round numbered."""
-    key = f"decided:{pub_id}:{revision}:{stage}"
     earlier = sum(1 for e in ledger.decisions_on(session, pub_id, revision) if e.stage == stage)
-    return key if earlier == 0 else f"{key}:{earlier + 1}"
+    return decision_key(pub_id, revision, stage, earlier)
 
 
 def _channel_urls(pub: Publication, urls: dict[str, str]) -> dict[str, str | None]:

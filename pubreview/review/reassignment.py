@@ -18,7 +18,7 @@ from pubreview.accounts import org
 from pubreview.chains.binding import chain_of
 from pubreview.errors import DecisionRefused, ValidationError
 from pubreview.labels import STATUS_LABEL
-from pubreview.review import deciders
+from pubreview.review import deciders, entries
 from pubreview.review.submission import get
 
 
@@ -56,7 +56,7 @@ def reassign(session: Session, pub_id: int, *, to: str, reason: str, actor: str)
         )
     person = org.person(session, to)
     before = deciders.assignment(session, pub)
-    previous = before.payload["to"] if before is not None else None
+    previous = entries.Reassigned.from_payload(before.payload).to if before is not None else None
     if previous == person.username:
         raise DecisionRefused(f"{step.label}已改派给 {person.username}，无需再改派")
     # Whoever may decide the step by the rule, leaving aside a reassignment already in force.
@@ -76,7 +76,7 @@ def reassign(session: Session, pub_id: int, *, to: str, reason: str, actor: str)
         stage=step.id,
         actor=actor,
         comment=reason.strip(),
-        payload={"to": person.username, "previous": previous},
+        payload=entries.Reassigned(person.username, previous).to_payload(),
     )
     return Reassigned(
         publication_id=pub.id,

@@ -29,7 +29,10 @@ from pubreview.labels import (
     stage_label,
 )
 from pubreview.publishing import OFFICE_TIMEZONE
+from pubreview.publishing.entries import Adopted, Published, Retracted
+from pubreview.review import entries
 from pubreview.review.deciders import ROLE_LABEL
+from pubreview.review.entries import Decided, Submitted
 from pubreview.review.submission import get
 
 # Process bookkeeping, not steps anyone took: a stage opening, a message being delivered.
@@ -104,51 +107,81 @@ def _decision(entry: LedgerEntry, chain: Chain) -> tuple[str, str, list[str]]:
     p = entry.payload or {}
     kind = entry.kind
     if kind == LedgerKind.DECIDED:
+        decided = Decided.from_payload(p)
         notes = []
-        if p.get("attest_no_secrets"):
+        if decided.attest_no_secrets:
             notes.append("已确认无涉密及个人隐私内容")
-        if p.get("screening_override"):
-            notes.append(f"预检提示经审核放行：{p['screening_override']}")
-        if p.get("publish_at"):
-            when = datetime.fromisoformat(p["publish_at"]).astimezone(OFFICE_TIMEZONE)
-            notes.append(f"定时发布：{when:%Y-%m-%d %H:%M}")
-        notes += [f"{c}：{u}" for c, u in (p.get("urls") or {}).items() if u]
-        if p.get("via") in VIA_LABEL:
-            notes.append(f"经{VIA_LABEL[p['via']]}办理")
-        step = chain.label_of(entry.stage) if chain.has(entry.stage) else stage_label(entry.stage)
-        return step, outcome_label(entry.outcome), notes
+        if decided.screening_override:
+            notes.append(f"预检提示经审核放行：{decided.screening_override}")
+        if decided.publish_time is not None:
+            notes.append(
+                f"定时发布：{decided.publish_time.astimezone(OFFICE_TIMEZONE):%Y-%m-%d %H:%M}"
+            )
+        notes += [f"{c}：{u}" for c, u in decided.urls.items() if u]
+        if decided.via in VIA_LABEL:
+            notes.append(f"经{VIA_LABEL[decided.via]}办理")
+        return _step_label(entry, chain), outcome_label(entry.outcome), notes
     if kind == LedgerKind.REASSIGNED:
-        step = chain.label_of(entry.stage) if chain.has(entry.stage) else stage_label(entry.stage)
-        return step, f"{KIND_LABEL[kind]}给 {p.get('to', '')}", []
+        to = entries.Reassigned.from_payload(p).to
+        return _step_label(entry, chain), f"{KIND_LABEL[kind]}给 {to}", []
     if kind == LedgerKind.SCREENED:
+        # The screening result as screening.findings.ScreeningResult.to_dict() wrote it.
         blocking = sum(1 for f in p.get("findings", []) if f.get("severity") == "block")
         notes = [f"阻断问题 {blocking} 处"] if blocking else []
         return KIND_LABEL[kind], SCREEN_LABEL.get(entry.outcome, entry.outcome or ""), notes
     if kind == LedgerKind.PUBLISHED:
-        notes = [p["url"]] if p.get("url") else []
-        return f"发布（{p.get('channel', '')}）", "已发布", notes
+        published = Published.from_payload(p)
+        notes = [published.url] if published.url else []
+        return f"发布（{published.channel}）", "已发布", notes
     if kind == LedgerKind.RETRACTED:
-        notes = ["因保密原因撤回"] if p.get("confidentiality") else []
+        notes = ["因保密原因撤回"] if Retracted.from_payload(p).confidentiality else []
         return KIND_LABEL[kind], "撤回", notes
     if kind == LedgerKind.ADOPTED:
-        level = ADOPTION_LEVEL_LABEL.get(p.get("level", ""), p.get("level", ""))
-        notes = [p["url"]] if p.get("url") else []
-        return KIND_LABEL[kind], f"{level}采用：{p.get('outlet', '')}", notes
+        adopted = Adopted.from_payload(p)
+        level = ADOPTION_LEVEL_LABEL.get(adopted.level, adopted.level)
+        notes = [adopted.url] if adopted.url else []
+        return KIND_LABEL[kind], f"{level}采用：{adopted.outlet}", notes
     return KIND_LABEL.get(kind, kind), KIND_LABEL.get(kind, kind), []
+
+
+def _step_label(entry: LedgerEntry, chain: Chain) -> str:
+    """The step's name on the item's chain (a stage outside it by its plain label)."""
+    return chain.label_of(entry.stage) if chain.has(entry.stage) else stage_label(entry.stage)
 
 
 def _opinion(entry: LedgerEntry) -> str:
     if entry.kind == LedgerKind.RETRACTED:
-        return (entry.payload or {}).get("reason") or entry.comment or ""
+        return Retracted.from_payload(entry.payload).reason or entry.comment or ""
     return entry.comment or ""
 
 
 def _when(entry: LedgerEntry) -> datetime:
     """When the step happened: a channel's own publish time, else when it was recorded."""
-    payload = entry.payload or {}
-    stated = payload.get("published_at") if entry.kind == LedgerKind.PUBLISHED else None
+    stated = None
+    if entry.kind == LedgerKind.PUBLISHED:
+        stated = Published.from_payload(entry.payload).published_at
     moment = datetime.fromisoformat(stated) if stated else as_utc(entry.created_at)
     return moment.astimezone(OFFICE_TIMEZONE)
+
+
+def _acting_for(entry: LedgerEntry) -> str | None:
+    """代签: whom a decision was signed for."""
+    return (
+        Decided.from_payload(entry.payload).acting_for if entry.kind == LedgerKind.DECIDED else None
+    )
+
+
+def _fingerprint(entry: LedgerEntry) -> str | None:
+    """The fingerprint the entry itself records, for the kinds that record one."""
+    payload = entry.payload or {}
+    if entry.kind in (LedgerKind.SUBMITTED, LedgerKind.RESUBMITTED):
+        return Submitted.from_payload(payload).fingerprint or None
+    if entry.kind == LedgerKind.DECIDED:
+        return Decided.from_payload(payload).fingerprint or None
+    if entry.kind == LedgerKind.PUBLISHED:
+        return Published.from_payload(payload).fingerprint
+    # An imported item's entry (ledger.importer) records the fingerprint of its 台帐 row.
+    return payload.get("fingerprint") if entry.kind == LedgerKind.IMPORTED else None
 
 
 def approval_slip(session: Session, publication_id: int) -> Slip:
@@ -157,7 +190,7 @@ def approval_slip(session: Session, publication_id: int) -> Slip:
     entries = ledger.history(session, pub.id)
     unit = session.get(Unit, pub.unit_id)
     submitter = session.get(Person, pub.submitter_id)
-    usernames = {e.actor for e in entries} | {(e.payload or {}).get("acting_for") for e in entries}
+    usernames = {e.actor for e in entries} | {_acting_for(e) for e in entries}
     people = {
         p.username: p
         for p in session.scalars(select(Person).where(Person.username.in_(usernames - {None})))
@@ -175,7 +208,7 @@ def approval_slip(session: Session, publication_id: int) -> Slip:
             continue
         step, decision, notes = _decision(entry, chain)
         name, username = _who(people, entry.actor)
-        acting_for = (entry.payload or {}).get("acting_for")
+        acting_for = _acting_for(entry)
         steps.append(
             SlipStep(
                 entry_id=entry.id,
@@ -187,8 +220,7 @@ def approval_slip(session: Session, publication_id: int) -> Slip:
                 role=_role(entry, unit, chain, units),
                 decision=decision,
                 opinion=_opinion(entry),
-                fingerprint=(entry.payload or {}).get("fingerprint")
-                or fingerprints.get(entry.revision),
+                fingerprint=_fingerprint(entry) or fingerprints.get(entry.revision),
                 notes=notes,
                 acting_for="{}（{}）".format(*_who(people, acting_for)) if acting_for else None,
             )

@@ -7,9 +7,6 @@ caller resumes the waiting review run, which reads the new status and ends.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 from sqlalchemy.orm import Session
 
 from models import LedgerKind, Publication, Status
@@ -17,32 +14,11 @@ from models.base import utcnow
 from pubreview import ledger
 from pubreview.accounts import org
 from pubreview.errors import DecisionRefused
+from pubreview.review.entries import Withdrawn, withdrawn_key
 from pubreview.review.submission import get
 
 EVENT = "publication.withdrawn"
 MAX_REASON = 2000
-
-
-@dataclass(frozen=True)
-class Withdrawal:
-    """The payload of a WITHDRAWN ledger entry."""
-
-    status_before: str  # in_review or returned
-    stage_before: str | None
-
-    def to_payload(self) -> dict[str, Any]:
-        """Plain data for the ledger."""
-        return {"status_before": self.status_before, "stage_before": self.stage_before}
-
-    @classmethod
-    def from_payload(cls, payload: dict[str, Any]) -> Withdrawal:
-        """Read a WITHDRAWN entry's payload back."""
-        return cls(payload["status_before"], payload.get("stage_before"))
-
-
-def dedupe_key(publication_id: int) -> str:
-    """An item is withdrawn once."""
-    return f"withdrawn:{publication_id}"
 
 
 def refusal(session: Session, pub: Publication, username: str) -> str | None:
@@ -74,7 +50,7 @@ def withdraw(
     why = refusal(session, pub, username)
     if why is not None:
         raise DecisionRefused(why)
-    payload = Withdrawal(pub.status.value, pub.stage.value if pub.stage else None)
+    payload = Withdrawn(pub.status.value, pub.stage.value if pub.stage else None)
     ledger.append(
         session,
         kind=LedgerKind.WITHDRAWN,
@@ -85,7 +61,7 @@ def withdraw(
         outcome="withdrawn",
         comment=((reason or "").strip()[:MAX_REASON] or None),
         payload=payload.to_payload(),
-        dedupe_key=dedupe_key(pub.id),
+        dedupe_key=withdrawn_key(pub.id),
     )
     pub.status, pub.stage, pub.waiting_since = Status.WITHDRAWN, None, utcnow()
     return pub

@@ -9,7 +9,8 @@ from models import LedgerEntry, LedgerKind, Publication, Status
 from pubreview import db, ledger
 from pubreview.errors import DecisionRefused
 from pubreview.review.decisions import DecisionRequest, decide
-from pubreview.review.withdrawal import Withdrawal, may_withdraw, withdraw
+from pubreview.review.entries import Withdrawn
+from pubreview.review.withdrawal import may_withdraw, withdraw
 from pubreview.review.workflow import OPEN, TERMINAL, Outcome
 from tests.support.factories import decided, submitted
 
@@ -25,7 +26,7 @@ def test_the_submitter_withdraws_an_undecided_item_once(engine: Engine) -> None:
             select(LedgerEntry).where(LedgerEntry.kind == LedgerKind.WITHDRAWN)
         ).one()
         assert (entry.actor, entry.comment, entry.revision) == ("zhang.wei", "标题有误", 1)
-        assert Withdrawal.from_payload(entry.payload) == Withdrawal("in_review", "prereview")
+        assert Withdrawn.from_payload(entry.payload) == Withdrawn("in_review", "prereview")
         assert ledger.verify(session).ok
     assert Status.WITHDRAWN in TERMINAL and Status.WITHDRAWN not in OPEN
     with pytest.raises(DecisionRefused, match="已经撤销"), db.transaction(engine) as session:

@@ -1,0 +1,154 @@
+"""Review's typed ledger payloads read back exactly what the code wrote (the chain hashes them)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, select
+
+from models import LedgerEntry, LedgerKind
+from models.base import utcnow
+from pubreview import db, ledger
+from pubreview.accounts.org import load_org
+from pubreview.review import delegation, entries
+from pubreview.review.reassignment import reassign
+from pubreview.review.submission import resubmit
+from pubreview.review.withdrawal import withdraw
+from pubreview.review.workflow import Outcome
+from tests.support.factories import decided, submitted
+from tests.support.journeys import whole_journey
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+TYPED = {
+    LedgerKind.SUBMITTED: entries.Submitted,
+    LedgerKind.RESUBMITTED: entries.Submitted,
+    LedgerKind.DECIDED: entries.Decided,
+    LedgerKind.REASSIGNED: entries.Reassigned,
+    LedgerKind.WITHDRAWN: entries.Withdrawn,
+    LedgerKind.DELEGATED: entries.Delegated,
+    LedgerKind.DELEGATION_ENDED: entries.DelegationEnded,
+}
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "chains"
+COUNTERSIGN_CHAIN = """default: web
+chains:
+  web:
+    steps:
+      - {id: prereview, label: 初审, role: section_head}
+      - id: huiqian
+        label: 部门会签
+        role: section_head
+        group: {members: [chen.jing, sun.li, bao.an], rule: 2}
+      - {id: signoff, label: 审签, role: leader, return_to: previous}
+      - {id: publication, label: 中心发布, role: center, unit: office}
+"""
+
+
+def round_trips(engine: Engine) -> list[LedgerKind]:
+    """Every typed entry's payload read and written again; the kinds seen, in ledger order."""
+    seen = []
+    with db.snapshot(engine) as session:
+        for entry in session.scalars(select(LedgerEntry).order_by(LedgerEntry.id)):
+            if entry.kind not in TYPED:
+                continue
+            # The operating-system account is the ledger's, added to every entry's payload.
+            written = {k: v for k, v in entry.payload.items() if k != "os_user"}
+            assert TYPED[entry.kind].from_payload(entry.payload).to_payload() == written, entry.id
+            seen.append(LedgerKind(entry.kind))
+        assert ledger.verify(session).ok
+    return seen
+
+
+def test_every_review_entry_reads_back_as_written(engine: Engine) -> None:
+    whole_journey(engine)
+    blocked = submitted(engine, body="秘密★1年\n\n本文件内容如下。")
+    decided(engine, blocked, "li.na", attest=True, override_reason="经核实已解密")
+    scheduled = submitted(engine, channels=["网站", "微博"])
+    decided(engine, scheduled, "li.na", attest=True)
+    with db.transaction(engine) as session:
+        grant = delegation.grant(
+            session,
+            delegator="zeng.xiang",
+            delegate="chen.jing",
+            role=None,
+            ends=utcnow() + timedelta(days=3),
+            actor="admin",
+            reason="出差",
+        )
+    decided(engine, scheduled, "chen.jing")  # 代签 for zeng.xiang
+    decided(
+        engine,
+        scheduled,
+        "zhou.min",
+        urls={"微博": "https://weibo.example/2"},
+        publish_at=utcnow() + timedelta(hours=1),
+    )
+    with db.transaction(engine) as session:
+        delegation.revoke(session, grant.id, actor="admin")
+    moved = submitted(engine)
+    with db.transaction(engine) as session:
+        reassign(session, moved, to="wang.fang", reason="李娜出差", actor="wu.gang")
+        reassign(session, moved, to="li.na", reason="已返回", actor="wu.gang")
+    returned = submitted(engine)
+    decided(engine, returned, "li.na", Outcome.RETURN, comment="请补充")
+    with db.transaction(engine) as session:
+        withdraw(session, returned, "zhang.wei", "不再发布")
+
+    seen = round_trips(engine)
+    assert set(seen) == set(TYPED)
+    with db.snapshot(engine) as session:
+        got = [
+            entries.Decided.from_payload(e.payload)
+            for e in session.scalars(
+                select(LedgerEntry).where(
+                    LedgerEntry.kind == LedgerKind.DECIDED,
+                    LedgerEntry.publication_id.in_([blocked, scheduled]),
+                )
+            )
+        ]
+    assert got[0].screening_override == "经核实已解密" and got[0].attest_no_secrets is True
+    assert got[2].acting_for == "zeng.xiang" and got[2].attest_no_secrets is None
+    assert got[3].publish_time is not None and got[3].urls["微博"] == "https://weibo.example/2"
+
+
+def test_a_countersign_vote_and_a_changed_resubmission_read_back(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    chains = tmp_path / "chains.yaml"
+    chains.write_text(COUNTERSIGN_CHAIN, encoding="utf-8")
+    monkeypatch.setenv("PUBREVIEW_CHAINS", str(chains))
+    monkeypatch.setenv("PUBREVIEW_CATALOG", str(FIXTURES / "catalog.yaml"))
+    with db.transaction(engine) as session:
+        load_org(session, FIXTURES / "org.yaml")
+    pub = submitted(engine)
+    decided(engine, pub, "li.na", attest=True)
+    decided(engine, pub, "chen.jing")
+    decided(engine, pub, "sun.li", Outcome.RETURN, comment="请修改")
+    decided(engine, pub, "bao.an", Outcome.RETURN, comment="同上")
+    with db.transaction(engine) as session:
+        resubmit(
+            session,
+            pub,
+            "zhang.wei",
+            title=None,
+            body="修改后的正文。",
+            attachments=None,
+            channels=["网站", "微博"],
+        )
+
+    assert LedgerKind.RESUBMITTED in round_trips(engine)
+    with db.snapshot(engine) as session:
+        votes = [
+            entries.Decided.from_payload(e.payload).countersign
+            for e in ledger.decisions_on(session, pub, 1)
+            if e.stage == "huiqian"
+        ]
+        again = ledger.find_by_key(session, entries.revision_key(pub, 2))
+    assert [(v.round, v.settles, v.need) for v in votes] == [
+        (1, None, 2),
+        (1, None, 2),
+        (1, "return", 2),
+    ]
+    assert entries.Submitted.from_payload(again.payload).changed
