@@ -107,6 +107,8 @@ class Settings:
     # Disclosure requests: remind the handler this many working days before the deadline;
     # no reminder goes out in the quiet hours (start hour, end hour; office time).
     reminder_days: int = 3
+    # Review steps with a deadline: remind those who may decide this many working days before.
+    step_reminder_days: int = 1
     quiet_hours: tuple[int, int] = (20, 8)
     # Scheduled backups: where they go (None: <data dir>/backups) and how many days are kept.
     backup_dir: Path | None = None
@@ -197,6 +199,7 @@ def load() -> Settings:
         workdays_file=Path(env("PUBREVIEW_WORKDAYS") or PROJECT_ROOT / "config" / "workdays.yaml"),
         chains_file=Path(env("PUBREVIEW_CHAINS") or PROJECT_ROOT / "config" / "chains.yaml"),
         reminder_days=_int("PUBREVIEW_REMINDER_DAYS", 3),
+        step_reminder_days=_int("PUBREVIEW_STEP_REMINDER_DAYS", 1),
         quiet_hours=_hours("PUBREVIEW_QUIET_HOURS", (20, 8)),
         backup_dir=_path("PUBREVIEW_BACKUP_DIR"),
         backup_keep_days=_int("PUBREVIEW_BACKUP_KEEP_DAYS", 14),

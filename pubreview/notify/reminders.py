@@ -150,6 +150,24 @@ def message_for(session: Session, due: DueRequest, to: Person, cal: WorkCalendar
     )
 
 
+def why_silent(local: datetime, cal: WorkCalendar) -> tuple[str | None, str | None]:
+    """Why no reminder goes out at this office-time moment (quiet hours, a day off); a problem.
+
+    Returns (why skipped, calendar problem); both None when reminders may go out now.
+    """
+    current = settings.load()
+    if current.quiet(local.hour):
+        start, end = current.quiet_hours
+        return f"{local:%H:%M} 在免打扰时段（{start}:00–{end}:00）内，未发送提醒", None
+    try:
+        working = cal.is_working(local.date())
+    except CalendarGap as exc:
+        return None, str(exc)
+    if not working:
+        return f"{local.date().isoformat()} 不是工作日，未发送提醒（下一个工作日补发）", None
+    return None, None
+
+
 @dataclass
 class ReminderRun:
     """What one pass did: each notice and how its sends ended, or why nothing was sent."""
@@ -204,18 +222,11 @@ def send_reminders(
     current = settings.load()
     local = clock.local(now or utcnow())
     run = ReminderRun(local.date(), current.reminder_days if within is None else within)
-    if current.quiet(local.hour):
-        start, end = current.quiet_hours
-        run.skipped = f"{local:%H:%M} 在免打扰时段（{start}:00–{end}:00）内，未发送提醒"
-        return run
     cal = cal or calendar.load()
-    try:
-        working = cal.is_working(run.today)
-    except CalendarGap as exc:
-        run.problems.append(str(exc))
-        return run
-    if not working:
-        run.skipped = f"{run.today.isoformat()} 不是工作日，未发送提醒（下一个工作日补发）"
+    run.skipped, problem = why_silent(local, cal)
+    if problem is not None:
+        run.problems.append(problem)
+    if run.skipped or problem:
         return run
     with db.transaction(engine) as session:
         due, run.problems = due_requests(session, today=run.today, within=run.within, cal=cal)

@@ -11,6 +11,7 @@ from deployments import serve
 SCHEDULED = {
     "annual-report",
     "request-deadlines",
+    "step-deadlines",
     "ledger-checkpoint",
     "ledger-backup",
     "archive-rescan",
