@@ -16,7 +16,11 @@ class ValidationError(PubreviewError):
         self.field = field
 
 
-class ArchiveRefused(ValidationError):
+class LimitExceeded(ValidationError):
+    """Input past a limit (a file too slow to screen, too many attachments): refused outright."""
+
+
+class ArchiveRefused(LimitExceeded):
     """A file that would expand past the limits (a zip bomb): refused, never screened as unread."""
 
 

@@ -77,6 +77,10 @@ class Settings:
     # past either it is refused as a zip bomb before anything unpacks it.
     max_expanded_bytes: int = 100 * 1024 * 1024
     max_expansion_ratio: int = 100
+    # Attachments one revision may carry (the web form and `submit`/`resubmit` alike).
+    max_attachments: int = 20
+    # Screening one file (extraction and matching) past this many seconds refuses the file; 0: none.
+    screen_seconds_per_file: float = 30.0
     timezone: str = DEFAULT_TIMEZONE
     site_url: str = "http://127.0.0.1:8080/"
     web_url: str = "http://127.0.0.1:8090/"
@@ -178,6 +182,8 @@ def load() -> Settings:
         max_attachment_bytes=_int("PUBREVIEW_MAX_ATTACHMENT_BYTES", 20 * 1024 * 1024),
         max_expanded_bytes=_int("PUBREVIEW_MAX_EXPANDED_BYTES", 100 * 1024 * 1024),
         max_expansion_ratio=_int("PUBREVIEW_MAX_EXPANSION_RATIO", 100),
+        max_attachments=_int("PUBREVIEW_MAX_ATTACHMENTS", 20),
+        screen_seconds_per_file=_float("PUBREVIEW_SCREEN_SECONDS_PER_FILE", 30.0),
         timezone=env("PUBREVIEW_TIMEZONE") or DEFAULT_TIMEZONE,
         site_url=_url("PUBREVIEW_SITE_URL", "http://127.0.0.1:8080/"),
         web_url=_url("PUBREVIEW_WEB_URL", f"http://127.0.0.1:{web_port}/"),

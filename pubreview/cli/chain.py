@@ -16,7 +16,7 @@ from pubreview import db, settings
 from pubreview.cli.output import add_json_flag, emit
 from pubreview.clock import local_time
 from pubreview.errors import CheckpointUnavailable, ValidationError
-from pubreview.inputs import printable
+from pubreview.inputs import printable, read_text_file
 from pubreview.labels import DISCLOSURE_LABEL
 from pubreview.orchestration.after_commit import after_commit
 from pubreview.review.decisions import DecisionRequest, decide
@@ -117,11 +117,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _body(args: argparse.Namespace) -> str | None:
     if getattr(args, "body_file", None):
-        try:
-            return args.body_file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ValidationError(f"body file {args.body_file}: cannot read: {exc}") from exc
+        # The web's rule for a typed body: size, UTF-8, no NUL or other control characters.
+        return read_text_file(args.body_file, "正文", "body")
     return args.body
+
+
+def _attachments(paths: list[Path]) -> list[AttachmentFile]:
+    """The files given, each checked as the web checks an upload (name, size, type, zip bomb)."""
+    from pubreview.review.drafts import check_attachment  # loads the Word reader: only here
+
+    return [check_attachment(f.filename, f.content) for f in read_attachments(paths)]
 
 
 def _submit(args: argparse.Namespace) -> int:
@@ -132,7 +137,7 @@ def _submit(args: argparse.Namespace) -> int:
         channels=args.channels,
         unit=args.unit,
         submitter=args.user,
-        attachments=read_attachments(args.attach),
+        attachments=_attachments(args.attach),
         disclosure=DISCLOSURE_BY_LABEL[args.disclosure],
         disclosure_reason=args.disclosure_reason,
     )
@@ -148,7 +153,7 @@ def _submit(args: argparse.Namespace) -> int:
 
 
 def _resubmit(args: argparse.Namespace) -> int:
-    attachments = read_attachments(args.attach) if args.attach else None
+    attachments = _attachments(args.attach) if args.attach else None
     body = _body(args)
     with db.snapshot() as session:
         previous = current_revision(session, get(session, args.publication))

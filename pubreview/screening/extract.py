@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from pubreview.errors import ValidationError
 from pubreview.screening.archive import check_archive
+from pubreview.screening.budget import TimeBudget
 
 # The readers are imported where a file of their kind is read: together they take a tenth of a
 # second to load, which every command importing screening would otherwise pay.
@@ -67,26 +68,31 @@ def decode_text(data: bytes) -> str:
     raise ValidationError("not a text file in UTF-8, UTF-16 or GB18030")
 
 
-def _block_lines(blocks: Iterator[Paragraph | Table]) -> Iterator[str]:
+def _block_lines(
+    blocks: Iterator[Paragraph | Table], budget: TimeBudget | None = None
+) -> Iterator[str]:
+    """Paragraphs as lines and table rows as " | "-joined lines, in document order."""
     from docx.text.paragraph import Paragraph
 
-    """Paragraphs as lines and table rows as " | "-joined lines, in document order."""
+    budget = budget or TimeBudget.unlimited()
     for block in blocks:
+        budget.check()
         if isinstance(block, Paragraph):
             yield block.text
             continue
         for row in block.rows:
+            budget.check()
             cells, seen = [], set()
             for cell in row.cells:
                 # A merged cell is returned once per grid column it spans.
                 if id(cell._tc) in seen:
                     continue
                 seen.add(id(cell._tc))
-                cells.append(" ".join(_block_lines(cell.iter_inner_content())))
+                cells.append(" ".join(_block_lines(cell.iter_inner_content(), budget)))
             yield CELL_SEPARATOR.join(cells)
 
 
-def docx_parts(filename: str, data: bytes) -> Extracted:
+def docx_parts(filename: str, data: bytes, budget: TimeBudget | None = None) -> Extracted:
     """The body of a DOCX, then its own headers and footers; pictures in it are a gap."""
     import docx
     from docx.opc.constants import RELATIONSHIP_TYPE
@@ -97,7 +103,9 @@ def docx_parts(filename: str, data: bytes) -> Extracted:
         document = docx.Document(io.BytesIO(data))
     except (zipfile.BadZipFile, KeyError, ValueError, PackageNotFoundError, etree.LxmlError) as exc:
         raise ValidationError(f"not a readable DOCX file: {exc}") from exc
-    parts = [(filename, "\n".join(_block_lines(document.iter_inner_content())))]
+    budget = budget or TimeBudget.unlimited()
+    budget.check()  # parsing the XML is one step: measured when it returns
+    parts = [(filename, "\n".join(_block_lines(document.iter_inner_content(), budget)))]
     # Headers and footers are where 内部资料 注意保密 is usually printed; they get their own
     # location so body line numbers stay the body's paragraph numbers.
     for label, kinds in (
@@ -109,7 +117,7 @@ def docx_parts(filename: str, data: bytes) -> Extracted:
             for kind in kinds:
                 part = getattr(section, kind)
                 if not part.is_linked_to_previous:
-                    lines.extend(_block_lines(part.iter_inner_content()))
+                    lines.extend(_block_lines(part.iter_inner_content(), budget))
         if any(line.strip() for line in lines):
             parts.append((f"{filename} {label}", "\n".join(lines)))
     hyperlinks = [
@@ -142,17 +150,21 @@ def _page_list(pages: list[int]) -> str:
     return "、".join(str(n) for n in pages)
 
 
-def pdf_parts(filename: str, data: bytes) -> Extracted:
+def pdf_parts(filename: str, data: bytes, budget: TimeBudget | None = None) -> Extracted:
     """Each page of a PDF with a text layer as its own part; pages without one are gaps."""
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
+    budget = budget or TimeBudget.unlimited()
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise ValidationError("加密的 PDF，无法提取文字")
-        texts = [page.extract_text() or "" for page in reader.pages]
-        uris = [uri for page in reader.pages for uri in _page_uris(page)]
+        texts, uris = [], []
+        for page in reader.pages:
+            budget.check()  # between pages: one page's text is one step
+            texts.append(page.extract_text() or "")
+            uris.extend(_page_uris(page))
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
         raise ValidationError(f"not a readable PDF file: {exc}") from exc
     extracted = Extracted()
@@ -183,7 +195,7 @@ def _cell(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def xlsx_parts(filename: str, data: bytes) -> Extracted:
+def xlsx_parts(filename: str, data: bytes, budget: TimeBudget | None = None) -> Extracted:
     """Each worksheet as a part, one line per spreadsheet row (so a line number is a row)."""
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
@@ -192,12 +204,14 @@ def xlsx_parts(filename: str, data: bytes) -> Extracted:
         book = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise ValidationError(f"not a readable XLSX file: {exc}") from exc
+    budget = budget or TimeBudget.unlimited()
     extracted = Extracted()
     for sheet in book.worksheets:
         # Hidden sheets go out with the file: screened, and named so the reviewer knows.
         hidden = "（隐藏）" if sheet.sheet_state != "visible" else ""
         lines = []
         for row in sheet.iter_rows(values_only=True):
+            budget.check()
             cells = [_cell(v) for v in row]
             while cells and not cells[-1]:
                 cells.pop()
@@ -213,23 +227,24 @@ def xlsx_parts(filename: str, data: bytes) -> Extracted:
     return extracted
 
 
-def extract(filename: str, data: bytes) -> Extracted:
+def extract(filename: str, data: bytes, budget: TimeBudget | None = None) -> Extracted:
     """The screenable text of one attachment and what in it could not be read.
 
-    Raises ValidationError when the type is screenable but the content cannot be read, and
-    ArchiveRefused when a .docx/.xlsx would expand past the limits; callers check
-    `is_screenable` first for the types that are not screened at all.
+    Raises ValidationError when the type is screenable but the content cannot be read,
+    ArchiveRefused when a .docx/.xlsx would expand past the limits, and ScreeningTooSlow when
+    reading it outlasts `budget` (default: none); callers check `is_screenable` first for the
+    types that are not screened at all.
     """
     suffix = PurePath(filename).suffix.lower()
     if suffix in DOCX_SUFFIXES | XLSX_SUFFIXES:
         # Before any parser unpacks it: a zip bomb is refused (ArchiveRefused), not screened.
         check_archive(PurePath(filename).name, data)
     if suffix in DOCX_SUFFIXES:
-        return docx_parts(filename, data)
+        return docx_parts(filename, data, budget)
     if suffix in PDF_SUFFIXES:
-        return pdf_parts(filename, data)
+        return pdf_parts(filename, data, budget)
     if suffix in XLSX_SUFFIXES:
-        return xlsx_parts(filename, data)
+        return xlsx_parts(filename, data, budget)
     if suffix in TEXT_SUFFIXES:
         return Extracted([(filename, decode_text(data))])
     raise ValidationError(f"{filename}: file type {suffix or '(none)'} is not screened")

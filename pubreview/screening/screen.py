@@ -13,11 +13,13 @@ import os
 import re
 from collections.abc import Iterable
 from functools import lru_cache
-from pathlib import Path
+from pathlib import Path, PurePath
 
-from pubreview.errors import ArchiveRefused, ValidationError
+from pubreview import inputs
+from pubreview.errors import LimitExceeded, ValidationError
 from pubreview.screening import leaders as leader_list
 from pubreview.screening import lexicon as errata
+from pubreview.screening.budget import TimeBudget
 from pubreview.screening.detectors import EMAIL_TRIGGER, MARKING_TRIGGERS, find_in_text
 from pubreview.screening.extract import extract, is_screenable
 from pubreview.screening.findings import Finding, Hit, ScreeningResult
@@ -216,13 +218,20 @@ def _screen_attachment(
     site: Site | None,
     written_on: datetime.date | None = None,
 ) -> None:
-    """Add one attachment's findings; raises ValidationError when its content is unreadable."""
+    """Add one attachment's findings; raises ValidationError when its content is unreadable.
+
+    Raises ScreeningTooSlow (naming the file) when reading and matching it outlast the
+    per-file budget (PUBREVIEW_SCREEN_SECONDS_PER_FILE).
+    """
     if not is_screenable(name):
         result.not_screened[name] = "文件类型不支持文本提取，未筛查，请人工审查"
         return
-    extracted = extract(name, data)
+    budget = TimeBudget(PurePath(name).name)
+    extracted = extract(name, data, budget)
     for location, text in extracted.parts:
+        budget.check()
         result.findings += screen_text(location, text, lists, site=site, written_on=written_on)
+    budget.check()  # the last part's matching counts too
     if extracted.gaps:
         result.not_screened[name] = "部分未筛查，请人工审查：" + "；".join(extracted.gaps)
 
@@ -243,8 +252,8 @@ def screen_with(
     for name, data in attachments:
         try:
             _screen_attachment(result, name, data, lists, site, written_on)
-        except ArchiveRefused:
-            raise  # a zip bomb is refused outright, not passed on as "unread"
+        except LimitExceeded:
+            raise  # a zip bomb or a file too slow to screen is refused, not passed as "unread"
         except ValidationError as exc:
             result.not_screened[name] = f"无法读取，未筛查，请人工审查：{exc}"
     return result
@@ -265,8 +274,10 @@ def screen_document(
     Links to the office's site are checked against `site` (default: the built site).
     An attachment that cannot be read is listed in `not_screened`, never skipped silently.
     Raises ValidationError only for a missing or malformed list (negative list, lexicon,
-    leader list), naming the file and line, and ArchiveRefused for a zip bomb.
+    leader list), naming the file and line, and LimitExceeded for more attachments than a
+    revision may carry, a zip bomb (ArchiveRefused) or a file too slow to screen.
     """
+    inputs.check_attachment_count(len(attachments))
     lists = load_lists(
         negative_list_path=negative_list_path, lexicon_path=lexicon_path, leaders_path=leaders_path
     )
@@ -296,7 +307,7 @@ def screen_files(
         try:
             data = Path(path).read_bytes()
             _screen_attachment(result, name, data, lists, site)
-        except ArchiveRefused:
+        except LimitExceeded:
             raise  # its message already names the file and says what to do
         except (OSError, ValidationError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc

@@ -15,16 +15,16 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 
 from models.publication import Disclosure
-from pubreview import settings
-from pubreview.errors import ValidationError
+from pubreview import inputs, settings
+from pubreview.errors import LimitExceeded, ValidationError
 from pubreview.labels import SEVERITY_LABEL
 from pubreview.review.drafts import check_attachment, docx_to_markdown
 from pubreview.review.submission import AttachmentFile, Screened, screen
 from pubreview.web import staging
 from pubreview.web.review import body_html
 
-# A Markdown body is text; four megabytes is far beyond any notice and still bounded.
-MAX_TEXT_FIELD = 4 * 1024 * 1024
+# A Markdown body is text: the input boundary's bound on one typed value.
+MAX_TEXT_FIELD = inputs.MAX_TEXT_BYTES
 
 
 @dataclass(frozen=True)
@@ -137,7 +137,13 @@ def parse(raw: RawForm, person_id: int) -> DraftForm:
             staging.discard(person_id, [token])
         else:
             form.staged.append(found)
-    for upload in raw.files.get("attachments", []):
+    uploads = raw.files.get("attachments", [])
+    try:  # before staging: a flood of files is refused, not kept
+        inputs.check_attachment_count(len(form.staged) + len(form.keep) + len(uploads))
+    except ValidationError as exc:
+        form.fail(exc)
+        uploads = []
+    for upload in uploads:
         try:
             checked = check_attachment(upload.filename, upload.content)
         except ValidationError as exc:
@@ -206,6 +212,8 @@ def preview(title: str, body: str, attachments: list[AttachmentFile]) -> Preview
     try:
         screened = screen(title, body, attachments)
         result = screened.result
+    except LimitExceeded:
+        raise  # a file refused outright (too slow to screen): the page says so, nothing kept
     except ValidationError as exc:
         # A list file the screen needs is missing or broken: say so, do not hide it.
         screened = None

@@ -95,3 +95,51 @@ def test_small_or_ordinary_files_pass(monkeypatch):
     monkeypatch.setenv("PUBREVIEW_MAX_EXPANDED_BYTES", str(2 * MB))
     with pytest.raises(ArchiveRefused, match="解压后不超过 2.0 MB"):
         check_archive("短.docx", bomb(4 * MB))
+
+
+def zipped(members: dict[str, bytes], base: bytes | None = None) -> bytes:
+    """A zip of these members, added to the members of `base` (a real .docx) if given."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        if base is not None:
+            with zipfile.ZipFile(io.BytesIO(base)) as source:
+                for item in source.infolist():
+                    target.writestr(item, source.read(item))
+        for name, data in members.items():
+            target.writestr(name, data)
+    return out.getvalue()
+
+
+def test_a_zip_inside_a_docx_counts_against_the_expansion_budget(monkeypatch):
+    monkeypatch.setenv("PUBREVIEW_MAX_EXPANDED_BYTES", str(2 * MB))
+    # 4 MB of zeros inside a zip of about 4 KB, embedded in an ordinary Word file: the
+    # outer directory alone says a few kilobytes.
+    inner = zipped({"zeros.bin": bytes(4 * MB)})
+    nested = zipped({"word/embeddings/package.zip": inner}, small_docx())
+    assert len(inner) < 64 * 1024
+    with pytest.raises(ArchiveRefused, match=r"解压后有 4\.\d MB（含其中 1 个嵌套的压缩文件）"):
+        check_attachment("通知.docx", nested)
+    with pytest.raises(ArchiveRefused, match="通知.docx"):
+        screen_document("标题", "正文", [("通知.docx", nested)])
+
+
+def test_nesting_deeper_than_three_levels_is_refused():
+    deepest = zipped({"a.txt": b"x" * 100})
+    for _ in range(3):
+        deepest = zipped({"inner.zip": deepest})
+    with pytest.raises(ArchiveRefused, match="嵌套超过 3 层"):
+        check_archive("材料.docx", zipped({"word/embeddings/p.zip": deepest}, small_docx()))
+
+
+def test_an_embedded_workbook_in_a_docx_passes():
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active["A1"] = "统计表"
+    out = io.BytesIO()
+    book.save(out)
+    embedded = zipped(
+        {"word/embeddings/Microsoft_Excel_Worksheet.xlsx": out.getvalue()}, small_docx()
+    )
+    check_archive("通知.docx", embedded)
+    assert check_attachment("通知.docx", embedded).filename == "通知.docx"

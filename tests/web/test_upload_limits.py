@@ -58,3 +58,49 @@ def test_a_docx_that_inflates_to_150_mb_is_refused_on_the_form(client, engine):
         assert page.status_code in {400, 422}, page.text[:300]
         assert "附件“会议材料.docx”解压后有" in page.text and "压缩炸弹" in page.text
     assert ledger_size(engine) == before
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_more_attachments_than_a_revision_may_carry_are_refused_and_not_kept(
+    client, engine, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("PUBREVIEW_MAX_ATTACHMENTS", "2")
+    before = ledger_size(engine)
+    files = [("attachments", (f"附件{n}.txt", f"附件 {n}".encode())) for n in range(3)]
+    token = form_token(client.get("/submit").text)
+    page = client.post(
+        "/submit",
+        data={**FIELDS, "csrf": token, "action": "submit"},
+        files=files,
+        follow_redirects=False,
+    )
+    assert page.status_code == 422, page.text[:300]
+    assert "附件：共 3 个，超过上限 2 个" in page.text
+    assert ledger_size(engine) == before
+    assert not list((tmp_path / "data" / "uploads").glob("*/*"))  # none of them staged
+    # Two are within the limit.
+    token = form_token(client.get("/submit").text)
+    page = client.post(
+        "/submit",
+        data={**FIELDS, "csrf": token, "action": "submit"},
+        files=files[:2],
+        follow_redirects=False,
+    )
+    assert page.status_code == 303, page.text[:300]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_file_past_its_screening_budget_is_refused_by_name(client, engine, monkeypatch):
+    monkeypatch.setenv("PUBREVIEW_SCREEN_SECONDS_PER_FILE", "0.000001")
+    before = ledger_size(engine)
+    for action in ("preview", "submit"):
+        token = form_token(client.get("/submit").text)
+        page = client.post(
+            "/submit",
+            data={**FIELDS, "csrf": token, "action": action},
+            files=[("attachments", ("说明.txt", "会议说明。".encode()))],
+            follow_redirects=False,
+        )
+        assert page.status_code == 400, page.text[:300]
+        assert "附件“说明.txt”筛查超过" in page.text
+    assert ledger_size(engine) == before
