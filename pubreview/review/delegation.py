@@ -20,6 +20,7 @@ from pubreview.accounts import org
 from pubreview.clock import local_time
 from pubreview.errors import NotFound, ValidationError
 from pubreview.labels import ROLE_LABEL
+from pubreview.review.entries import Delegated, DelegationEnded, delegation_ended_key
 
 
 @dataclass(frozen=True)
@@ -82,13 +83,13 @@ def grant(
         kind=LedgerKind.DELEGATED,
         actor=actor,
         comment=(reason or "").strip() or None,
-        payload={
-            "delegator": giver.username,
-            "delegate": taker.username,
-            "role": role.value if role else None,
-            "starts": starts.isoformat(),
-            "ends": ends.isoformat(),
-        },
+        payload=Delegated(
+            giver.username,
+            taker.username,
+            role.value if role else None,
+            starts.isoformat(),
+            ends.isoformat(),
+        ).to_payload(),
     )
     return Delegation(entry.id, giver.username, taker.username, role, starts, ends)
 
@@ -102,8 +103,8 @@ def revoke(session: Session, delegation_id: int, *, actor: str, reason: str | No
         kind=LedgerKind.DELEGATION_ENDED,
         actor=actor,
         comment=(reason or "").strip() or None,
-        payload={"delegation": delegation_id},
-        dedupe_key=f"delegation-ended:{delegation_id}",
+        payload=DelegationEnded(delegation_id).to_payload(),
+        dedupe_key=delegation_ended_key(delegation_id),
     )
 
 
@@ -115,22 +116,24 @@ def delegations(session: Session) -> list[Delegation]:
         .order_by(LedgerEntry.id)
     ).all()
     ended = {
-        r.payload["delegation"]: as_utc(r.created_at)
+        DelegationEnded.from_payload(r.payload).delegation: as_utc(r.created_at)
         for r in rows
         if r.kind == LedgerKind.DELEGATION_ENDED
     }
+    given = [
+        (r.id, Delegated.from_payload(r.payload)) for r in rows if r.kind == LedgerKind.DELEGATED
+    ]
     return [
         Delegation(
-            id=r.id,
-            delegator=r.payload["delegator"],
-            delegate=r.payload["delegate"],
-            role=Role(r.payload["role"]) if r.payload.get("role") else None,
-            starts=as_utc(datetime.fromisoformat(r.payload["starts"])),
-            ends=as_utc(datetime.fromisoformat(r.payload["ends"])),
-            revoked_at=ended.get(r.id),
+            id=entry_id,
+            delegator=d.delegator,
+            delegate=d.delegate,
+            role=Role(d.role) if d.role else None,
+            starts=as_utc(datetime.fromisoformat(d.starts)),
+            ends=as_utc(datetime.fromisoformat(d.ends)),
+            revoked_at=ended.get(entry_id),
         )
-        for r in rows
-        if r.kind == LedgerKind.DELEGATED
+        for entry_id, d in given
     ]
 
 
