@@ -362,6 +362,7 @@ def check_org(session: Session, chain_set: ChainSet) -> list[str]:
             role = ROLE_LABEL[step.role.value]
             if step.group is not None:
                 errors += _check_group(session, step, where, units, reach)
+                errors += _check_recusal(session, chain, step, where, units, reach)
                 if step.group.members:
                     continue
             if step.named_unit is not None:
@@ -422,6 +423,67 @@ def _check_group(
                 f"{where}.group.rule：会签须 {group.need} 人同意，但{name}目前只有 {count} 名"
                 f"{role}（M 不能大于 N）"
             )
+    return errors
+
+
+def _pool(session: Session, step: Step, unit_id: int, units: dict[str, Unit]) -> set[int]:
+    """Who could decide the step for an item of this unit, before separation of duties."""
+    if step.unit_scoped:
+        scope: int | None = unit_id
+    elif step.named_unit is not None:
+        if step.named_unit not in units:
+            return set()
+        scope = units[step.named_unit].id
+    else:
+        scope = None
+    holders = org.holders(session, step.role, scope)
+    if step.group is not None and step.group.members:
+        return {p.id for p in holders if p.username in step.group.members}
+    return {p.id for p in holders}
+
+
+def _check_recusal(
+    session: Session,
+    chain: Chain,
+    step: Step,
+    where: str,
+    units: dict[str, Unit],
+    reach: list[str],
+) -> list[str]:
+    """A 会签 that separation of duties could leave short of its rule stalls: refuse it now.
+
+    For an item of each unit the chain can receive, the worst case: its submitter is a member,
+    and every other step of the revision is decided by members (one each, all of a group's).
+    """
+    group = step.group
+    required = group.need or 1
+    field = "group.members" if group.members else "group.rule"
+    errors: list[str] = []
+    for code in reach:
+        if code not in units:
+            continue
+        unit = units[code]
+        members = _pool(session, step, unit.id, units)
+        if len(members) < required:
+            continue  # no one, or M > N: reported as such
+        submitters = {p.id for p in org.holders(session, Role.SUBMITTER, unit.id)}
+        recused = members & submitters
+        bound = 1 if recused else 0
+        for other in chain.steps:
+            if other.id == step.id:
+                continue
+            overlap = members & _pool(session, other, unit.id, units)
+            recused |= overlap
+            bound += len(overlap) if other.group is not None else min(1, len(overlap))
+        left = len(members) - min(len(recused), bound)
+        if left < required:
+            rule = f"会签须 {required} 人同意" if required > 1 else "会签至少须有 1 名成员"
+            errors.append(
+                f"{where}.{field}：{rule}，{unit.name}报送的信息有 {len(members)} 名成员可会签，"
+                f"但报送人和本稿其他环节的决定人须回避，最少只剩 {left} 人，{step.label}环节会停滞"
+            )
+            if not step.unit_scoped:
+                break  # one pool for every unit: once is enough
     return errors
 
 

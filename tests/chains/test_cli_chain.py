@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 
 from pubreview.cli.parser import main
 from tests.chains.conftest import SAMPLE_CHAINS
+from tests.conftest import SAMPLE_ORG
 from tests.support.factories import decided, submitted
 
 
@@ -66,3 +67,34 @@ def test_org_load_refuses_an_org_that_strands_a_step(
     assert "chains.default.prereview：新设科目前没有科室负责人" in err
     assert main(["org", "show", "--json"]) == 0
     assert "xin" not in {u["code"] for u in json.loads(capsys.readouterr().out)["units"]}
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_org_load_refuses_an_org_that_would_stall_a_countersign(
+    engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch, capsys, tmp_path
+) -> None:
+    monkeypatch.setenv("PUBREVIEW_DATABASE_URL", database_url)
+    chains = tmp_path / "chains.yaml"
+    chains.write_text(
+        "chains:\n  default:\n    steps:\n"
+        "      - {id: prereview, label: 初审, role: section_head}\n"
+        "      - id: huiqian\n        label: 部门会签\n        role: section_head\n"
+        "        unit: office\n        group: {rule: 2}\n"
+        "      - {id: publication, label: 中心发布, role: center, unit: office}\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("PUBREVIEW_CHAINS", str(chains))
+    assert main(["chain", "check", str(chains)]) == 0
+    capsys.readouterr()
+    # The same people, but the section heads of 业务科 and 武陵区编办 now only submit.
+    org = tmp_path / "org.yaml"
+    text = SAMPLE_ORG.read_text(encoding="utf-8")
+    for unit in ("yewu", "wuling"):
+        head = f"{{unit: {unit}, role: section_head}}"
+        assert text.count(head) == 1
+        text = text.replace(head, f"{{unit: {unit}, role: submitter}}")
+    org.write_text(text, encoding="utf-8")
+    assert main(["org", "load", str(org)]) == 1
+    err = capsys.readouterr().err
+    assert "组织架构未载入" in err and "chains.default.huiqian.group.rule：会签须 2 人同意" in err
+    assert "最少只剩 0 人" in err

@@ -149,3 +149,51 @@ def test_check_file_passes_with_the_org_and_catalog_it_needs(chain_engine: Engin
             check_file(
                 session, SAMPLE_CHAINS, catalog_mod.load(SAMPLE_CHAINS.with_name("catalog.yaml"))
             )
+
+
+GROUP_AFTER_PRE = "      - {id: prereview, label: 初审, role: section_head}\n"
+
+
+def group(spec: str, extra: str = "") -> str:
+    return f"      - {{id: huiqian, label: 部门会签, role: section_head{extra}, group: {spec}}}\n"
+
+
+def test_a_countersign_that_separation_of_duties_would_stall_is_refused(engine: Engine) -> None:
+    with db.transaction(engine) as session:
+        # 综合科 has two section heads: li.na may be the submitter, the other took 初审.
+        in_unit = parse(
+            "default: web\n" + chains(GROUP_AFTER_PRE, group("{rule: 2}"), PUBLISH), "chains.yaml"
+        )
+        assert (
+            "chains.yaml：第 6 行：chains.web.huiqian.group.rule：会签须 2 人同意，"
+            "综合科报送的信息有 2 名成员可会签，但报送人和本稿其他环节的决定人须回避，"
+            "最少只剩 0 人，部门会签环节会停滞"
+        ) in check_org(session, in_unit)
+        # A named member who may have taken 初审 (chen.jing, of 业务科): the other cannot make 2.
+        named = parse(
+            "default: web\n"
+            + chains(GROUP_AFTER_PRE, group("{members: [wang.fang, chen.jing], rule: 2}"), PUBLISH),
+            "chains.yaml",
+        )
+        assert check_org(session, named) == [
+            "chains.yaml：第 6 行：chains.web.huiqian.group.members：会签须 2 人同意，"
+            "业务科报送的信息有 2 名成员可会签，但报送人和本稿其他环节的决定人须回避，"
+            "最少只剩 1 人，部门会签环节会停滞"
+        ]
+        # Any one of a single named member who may be the submitter: nobody left at all.
+        alone = parse(
+            "default: web\n" + chains(group("{members: [li.na], rule: any}"), PUBLISH),
+            "chains.yaml",
+        )
+        assert check_org(session, alone) == [
+            "chains.yaml：第 5 行：chains.web.huiqian.group.members：会签至少须有 1 名成员，"
+            "综合科报送的信息有 1 名成员可会签，但报送人和本稿其他环节的决定人须回避，"
+            "最少只剩 0 人，部门会签环节会停滞"
+        ]
+        # Every section head in the office, two of them: enough are always left.
+        office = parse(
+            "default: web\n"
+            + chains(GROUP_AFTER_PRE, group("{rule: 2}", ", unit: office"), PUBLISH),
+            "chains.yaml",
+        )
+        assert check_org(session, office) == []
