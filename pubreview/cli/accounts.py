@@ -93,11 +93,20 @@ def _set_password(args: argparse.Namespace) -> int:
 
 
 def _password_link(args: argparse.Namespace) -> int:
-    from pubreview.web.account import issue_password_link
+    from pubreview.accounts.password_links import issue_password_link
+    from pubreview.web.links import secret_key, web_url
 
     with db.transaction() as session:
         person = org.person(session, args.username)
-        url = issue_password_link(session, person, actor=OPERATOR, via="cli", os_user=os_user())
+        url = issue_password_link(
+            session,
+            person,
+            secret=secret_key(),
+            base_url=web_url(),
+            actor=OPERATOR,
+            via="cli",
+            os_user=os_user(),
+        )
     hours = settings.load().password_link_ttl_s // 3600
     emit(
         args,

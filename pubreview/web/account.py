@@ -1,7 +1,6 @@
 """A person's own account: change the password, set one from a one-time link, enrol TOTP.
 
-The one-time link is signed (the web secret), expires (PUBREVIEW_PASSWORD_LINK_TTL_S) and
-carries a fingerprint of the current password, so it stops working once a password is set.
+The one-time link is issued and checked in accounts.password_links, with the web secret.
 """
 
 from __future__ import annotations
@@ -11,16 +10,14 @@ from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from markupsafe import Markup
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from models import Account, Person
 from pubreview import settings
 from pubreview.accounts import audit, login, passwords, sessions, totp
-from pubreview.accounts.audit import AccessEvent
+from pubreview.accounts.password_links import link_person
 from pubreview.errors import CsrfRefused, LinkRefused, LoginRequired, PasswordRejected
 from pubreview.web import csrf
 from pubreview.web.auth import (
@@ -39,7 +36,6 @@ from pubreview.web.links import secret_key, web_url
 
 router = APIRouter()
 
-_LINK_SALT = "pubreview.web.password-link"
 _ENROL_SALT = "pubreview.web.totp-enrol"
 LINK_CSRF_COOKIE = "pubreview_password_csrf"
 
@@ -172,54 +168,6 @@ async def change_password(request: Request, user: SignedIn) -> HTMLResponse:
 # --- the one-time set-password link -----------------------------------------------------------
 
 
-def _link_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret_key(), salt=_LINK_SALT)
-
-
-def issue_password_link(
-    session: Session,
-    person: Person,
-    *,
-    actor: str,
-    via: str = "web",
-    ip: str | None = None,
-    **detail: object,
-) -> str:
-    """A signed, expiring link with which the person chooses a password once."""
-    fingerprint = passwords.link_fingerprint(session.get(Account, person.id))
-    token = _link_serializer().dumps({"u": person.username, "f": fingerprint})
-    hours = settings.load().password_link_ttl_s // 3600
-    audit.record_about(
-        session,
-        AccessEvent.PASSWORD_LINK,
-        person,
-        actor=actor,
-        ip=ip,
-        via=via,
-        valid_hours=hours,
-        **detail,
-    )
-    return f"{web_url()}password/{token}"
-
-
-def _link_person(session: Session, token: str) -> Person:
-    """The person a set-password link is for; LinkRefused if forged, expired or used."""
-    try:
-        data = _link_serializer().loads(token, max_age=settings.load().password_link_ttl_s)
-    except SignatureExpired as exc:
-        raise LinkRefused("该设置密码链接已过期，请向管理员索取新的链接") from exc
-    except BadSignature as exc:
-        raise LinkRefused("该设置密码链接无效：签名不符，可能被改动") from exc
-    if not isinstance(data, dict):
-        raise LinkRefused("该设置密码链接无效")
-    person = session.scalars(select(Person).where(Person.username == str(data.get("u")))).first()
-    if person is None:
-        raise LinkRefused("该设置密码链接所指的账户不存在")
-    if passwords.link_fingerprint(session.get(Account, person.id)) != data.get("f"):
-        raise LinkRefused("该设置密码链接已使用过（密码已设置），如需重设请向管理员索取新链接")
-    return person
-
-
 def _link_refused(exc: LinkRefused) -> HTMLResponse:
     return message(403, str(exc), NOTHING_CHANGED, links=[("前往登录", "/login")])
 
@@ -232,7 +180,7 @@ class _LinkTarget:
 
 def _link_target(token: str) -> _LinkTarget:
     with transaction() as session:
-        person = _link_person(session, token)
+        person = link_person(session, token, secret=secret_key())
         return _LinkTarget(person.username, person.name)
 
 
@@ -281,7 +229,7 @@ def _use_link(
     except PasswordRejected as exc:
         return str(exc)
     with transaction() as session:
-        person = _link_person(session, token)
+        person = link_person(session, token, secret=secret_key())
         passwords.store_hash(session, person, new_hash, actor=person.username, via="link", ip=ip)
     return None
 

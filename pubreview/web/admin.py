@@ -30,6 +30,7 @@ from models.base import utcnow
 from pubreview import db, settings
 from pubreview.accounts import audit, authz, manage, org, passwords, roles
 from pubreview.accounts.org_export import org_yaml
+from pubreview.accounts.password_links import issue_password_link
 from pubreview.errors import NotFound, PubreviewError, ValidationError
 from pubreview.labels import STATUS_LABEL
 from pubreview.ledger import checkpoints, retention
@@ -39,7 +40,6 @@ from pubreview.report import formats, supplement
 from pubreview.report.build import build_report, choose_edition, tables_from_ledger
 from pubreview.review.deciders import ROLE_LABEL
 from pubreview.screening import results as screening_results
-from pubreview.web.account import issue_password_link
 from pubreview.web.auth import CurrentUser, check_csrf, current_user
 from pubreview.web.common import (
     NOTHING_CHANGED,
@@ -49,6 +49,7 @@ from pubreview.web.common import (
     snapshot,
     transaction,
 )
+from pubreview.web.links import secret_key, web_url
 from pubreview.web.review import local_time
 
 log = logging.getLogger(__name__)
@@ -161,6 +162,13 @@ def people(user: SignedIn) -> HTMLResponse:
     return page("admin_people.html", user=user, **view)
 
 
+def _password_link(session: Session, person: Person, *, actor: str, ip: str | None) -> str:
+    """A one-time set-password link to this web app, signed with its secret."""
+    return issue_password_link(
+        session, person, secret=secret_key(), base_url=web_url(), actor=actor, ip=ip
+    )
+
+
 def _unit_and_role(session: Session, form: dict) -> tuple[Unit, Role]:
     code, value = str(form.get("unit", "")), str(form.get("role", ""))
     if value not in {r.value for r in Role}:
@@ -194,7 +202,7 @@ def create_person(
     session.flush()
     # The first role is a role change like any other: the audit shows who created whom as what.
     roles.set_roles(session, person, {(role, unit.id)}, actor=actor, ip=ip)
-    return person, issue_password_link(session, person, actor=actor, ip=ip)
+    return person, _password_link(session, person, actor=actor, ip=ip)
 
 
 @router.post("/admin/people", response_class=HTMLResponse)
@@ -328,7 +336,7 @@ async def person_account(username: str, request: Request, user: SignedIn) -> HTM
                     else f"{who}尚未设置动态验证码。"
                 ), None
             if action == "link":
-                return who, issue_password_link(session, person, actor=user.username, ip=ip)
+                return who, _password_link(session, person, actor=user.username, ip=ip)
             raise ValidationError("请选择要执行的操作")
 
     try:

@@ -19,9 +19,10 @@ from models.base import utcnow
 from pubreview import db, ledger
 from pubreview.accounts import audit, authz, manage, org, totp
 from pubreview.accounts.audit import AccessEvent
-from pubreview.web.account import issue_password_link
+from pubreview.accounts.password_links import issue_password_link
 from pubreview.web.auth import COOKIE, SignedIn, check_csrf, totp_key
 from pubreview.web.common import transaction
+from pubreview.web.links import secret_key, web_url
 from tests.support.accounts import form_token, login, set_password
 from tests.support.web import AfterCommitRecorder, ledger_size, make_app, point_at
 
@@ -406,7 +407,13 @@ def test_changing_the_password_ends_the_other_sessions(client: TestClient, engin
 
 def test_a_one_time_link_sets_a_first_password_once(client: TestClient, engine: Engine) -> None:
     with db.transaction(engine) as session:
-        url = issue_password_link(session, org.person(session, "sun.li"), actor="wu.gang")
+        url = issue_password_link(
+            session,
+            org.person(session, "sun.li"),
+            secret=secret_key(),
+            base_url=web_url(),
+            actor="wu.gang",
+        )
     path = url.removeprefix(BASE)
     form = client.get(path)
     assert form.status_code == 200 and "孙丽" in form.text and "current_password" not in form.text
