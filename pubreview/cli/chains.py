@@ -8,8 +8,9 @@ from pathlib import Path
 from pubreview import db
 from pubreview.chains.standing import describe, standing
 from pubreview.chains.validation import check_file
-from pubreview.cli.output import add_json_flag, emit, os_user
+from pubreview.cli.output import add_json_flag, emit
 from pubreview.publishing import catalog as catalog_mod
+from pubreview.review import delegation
 from pubreview.review.reassignment import reassign
 from pubreview.review.submission import get
 
@@ -32,6 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "reassign", help="改派: give the step an item waits on to another person who may decide it"
     )
     moved.add_argument("publication", type=int)
+    moved.add_argument("--as", dest="user", required=True, help="the administrator reassigning it")
     moved.add_argument("--to", required=True, help="username of the person to decide it")
     moved.add_argument("--reason", required=True, help="why (recorded in the ledger)")
     add_json_flag(moved)
@@ -75,7 +77,8 @@ def _reassign(args: argparse.Namespace) -> int:
     from pubreview.orchestration.after_commit import tell_next
 
     with db.transaction() as session:
-        done = reassign(session, args.publication, to=args.to, reason=args.reason, actor=os_user())
+        delegation.require_may_reassign(session, args.user)
+        done = reassign(session, args.publication, to=args.to, reason=args.reason, actor=args.user)
     # The new person is told now; the review run keeps waiting on the same step.
     tell_next(done.publication_id)
     emit(args, done.to_dict(), done.message)

@@ -1,4 +1,8 @@
-"""`pubreview delegate grant|revoke|list`: 代签 delegations, recorded in the ledger."""
+"""`pubreview delegate grant|revoke|list`: 代签 delegations, recorded in the ledger.
+
+`--as` names who gives or revokes one; `review.delegation` says whether they may (the delegator
+themself or an administrator). Every entry also records the operating-system account.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from datetime import datetime
 
 from models import Role
 from pubreview import db, settings
-from pubreview.cli.output import add_json_flag, emit, os_user
+from pubreview.cli.output import add_json_flag, emit
 from pubreview.clock import local_time
 from pubreview.errors import ValidationError
 from pubreview.labels import ROLE_LABEL
@@ -28,6 +32,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     dlg = sub.add_parser("delegate", help="代签: let one person decide for another for a period")
     dlg_sub = dlg.add_subparsers(dest="delegate_command", required=True, metavar="SUBCOMMAND")
     grant = dlg_sub.add_parser("grant", help="delegate one role, or all, until a time")
+    grant.add_argument(
+        "--as", dest="user", required=True, help="who records it: the delegator or an admin"
+    )
     grant.add_argument("--from", dest="delegator", required=True, help="who delegates")
     grant.add_argument("--to", dest="delegate", required=True, help="who decides for them")
     grant.add_argument("--role", choices=[r.value for r in Role if r is not Role.SUBMITTER])
@@ -38,6 +45,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     grant.set_defaults(handler=_grant)
     revoke = dlg_sub.add_parser("revoke", help="end a delegation now")
     revoke.add_argument("id", type=int)
+    revoke.add_argument(
+        "--as", dest="user", required=True, help="who revokes it: the delegator or an admin"
+    )
     revoke.add_argument("--reason")
     add_json_flag(revoke)
     revoke.set_defaults(handler=_revoke)
@@ -48,6 +58,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _grant(args: argparse.Namespace) -> int:
     with db.transaction() as session:
+        delegation.require_may_grant(session, args.user, args.delegator)
         made = delegation.grant(
             session,
             delegator=args.delegator,
@@ -55,7 +66,7 @@ def _grant(args: argparse.Namespace) -> int:
             role=Role(args.role) if args.role else None,
             starts=args.starts,
             ends=args.until,
-            actor=os_user(),
+            actor=args.user,
             reason=args.reason,
         )
     role = ROLE_LABEL[made.role.value] if made.role else "全部角色"
@@ -70,7 +81,8 @@ def _grant(args: argparse.Namespace) -> int:
 
 def _revoke(args: argparse.Namespace) -> int:
     with db.transaction() as session:
-        delegation.revoke(session, args.id, actor=os_user(), reason=args.reason)
+        delegation.require_may_revoke(session, args.user, args.id)
+        delegation.revoke(session, args.id, actor=args.user, reason=args.reason)
     emit(args, {"id": args.id, "revoked": True}, f"第 {args.id} 号代签委托已撤销")
     return 0
 

@@ -3,6 +3,10 @@
 A delegation starts with a `delegated` entry and may be revoked by a `delegation_ended` one;
 it lapses by itself at its end. Who may decide by delegation is ruled in `deciders`: a delegate
 gains only steps the delegator could decide, and separation of duties holds for both.
+
+Who may give or end a delegation, and who may reassign a step (改派), is ruled here once, for
+the web pages and the command line alike: a delegation is given or revoked by the delegator
+themself or an administrator (for someone on leave); only an administrator reassigns.
 """
 
 from __future__ import annotations
@@ -13,12 +17,12 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import LedgerEntry, LedgerKind, Role
+from models import LedgerEntry, LedgerKind, Person, Role
 from models.base import as_utc, utcnow
 from pubreview import ledger
 from pubreview.accounts import org
 from pubreview.clock import local_time
-from pubreview.errors import NotFound, ValidationError
+from pubreview.errors import Forbidden, NotFound, ValidationError
 from pubreview.labels import ROLE_LABEL
 from pubreview.review.entries import Delegated, DelegationEnded, delegation_ended_key
 
@@ -140,3 +144,45 @@ def delegations(session: Session) -> list[Delegation]:
 def held_by(session: Session, delegate: str) -> list[Delegation]:
     """The delegations made to this person, in force or not, newest first."""
     return [d for d in reversed(delegations(session)) if d.delegate == delegate]
+
+
+def may_act_for(actor: str, delegator: str, *, admin: bool) -> bool:
+    """Whether `actor` may give or end a delegation of `delegator`'s: themself, or an admin."""
+    return actor == delegator or admin
+
+
+def _acting(session: Session, actor: str) -> tuple[Person, bool]:
+    """The acting person (NotFound for an unknown username) and whether they are an admin."""
+    person = org.person(session, actor)
+    return person, org.holds(session, person.id, Role.ADMIN)
+
+
+def require_may_grant(session: Session, actor: str, delegator: str) -> None:
+    """Forbidden unless `actor` is the delegator themself or an administrator."""
+    person, admin = _acting(session, actor)
+    if not may_act_for(person.username, delegator, admin=admin):
+        raise Forbidden(
+            f"只有管理员可以为他人设置代签委托，{person.name}（{person.username}）只能为本人设置"
+        )
+
+
+def require_may_revoke(session: Session, actor: str, delegation_id: int) -> Delegation:
+    """The delegation, which `actor` (its delegator or an administrator) may end; else refused."""
+    found = {d.id: d for d in delegations(session)}.get(delegation_id)
+    if found is None:
+        raise NotFound(f"没有第 {delegation_id} 号代签委托")
+    person, admin = _acting(session, actor)
+    if not may_act_for(person.username, found.delegator, admin=admin):
+        raise Forbidden(
+            f"只有委托人本人或管理员可以撤销这项代签委托，{person.name}（{person.username}）"
+            f"不是第 {delegation_id} 号委托的委托人"
+        )
+    return found
+
+
+def require_may_reassign(session: Session, actor: str) -> Person:
+    """The acting person, who must be an administrator to reassign a step (改派)."""
+    person, admin = _acting(session, actor)
+    if not admin:
+        raise Forbidden(f"只有管理员可以改派审核环节，{person.name}（{person.username}）不是管理员")
+    return person

@@ -19,7 +19,7 @@ from models import Person, Role
 from models.base import utcnow
 from pubreview import settings
 from pubreview.clock import local_time
-from pubreview.errors import Forbidden, NotFound, ValidationError
+from pubreview.errors import NotFound, ValidationError
 from pubreview.labels import ROLE_LABEL
 from pubreview.review import delegation
 from pubreview.web.auth import CurrentUser, SignedIn, check_csrf
@@ -79,7 +79,8 @@ def _row(d: delegation.Delegation, names: dict[str, str], user: CurrentUser) -> 
         ends=local_time(d.ends),
         status="生效中" if in_force else d.why_not(),
         in_force=in_force,
-        revocable=not ended and (d.delegator == user.username or user.has(Role.ADMIN)),
+        revocable=not ended
+        and delegation.may_act_for(user.username, d.delegator, admin=user.has(Role.ADMIN)),
     )
 
 
@@ -146,13 +147,12 @@ def _until(value: str) -> datetime:
 def _grant(user: CurrentUser, fields: dict[str, str]) -> delegation.Delegation:
     """Record the delegation the form asks for; ValidationError names the field at fault."""
     delegator = fields.get("delegator") or user.username
-    if delegator != user.username and not user.has(Role.ADMIN):
-        raise Forbidden("只有管理员可以为他人设置代签委托")
     role_value = fields.get("role", "")
     if role_value and role_value not in {r.value for r in DELEGABLE}:
         raise ValidationError("代签：请选择要委托的角色", field="role")
     ends = _until(fields.get("ends", ""))
     with transaction() as session:
+        delegation.require_may_grant(session, user.username, delegator)
         names = _names(session)
         if delegator not in names:
             raise ValidationError(f"代签：委托人「{delegator}」不存在", field="delegator")
@@ -189,12 +189,7 @@ async def grant_delegation(request: Request, user: SignedIn) -> Response:
 
 def _revoke(user: CurrentUser, delegation_id: int, reason: str | None) -> None:
     with transaction() as session:
-        found = {d.id: d for d in delegation.delegations(session)}.get(delegation_id)
-        if found is None:
-            raise NotFound(f"没有第 {delegation_id} 号代签委托")
-        # Only the one who gave it, or an administrator, may end it early.
-        if found.delegator != user.username and not user.has(Role.ADMIN):
-            raise Forbidden("只有委托人本人或管理员可以撤销这项代签委托")
+        delegation.require_may_revoke(session, user.username, delegation_id)
         delegation.revoke(session, delegation_id, actor=user.username, reason=reason)
 
 

@@ -39,7 +39,13 @@ def test_reassign_from_the_command_line_gives_the_step_to_one_person(
     pub = submitted(engine)
     assert waiting_on(engine, pub) == ["li.na", "wang.fang"]
     args = ["chain", "reassign", str(pub), "--to", "wang.fang", "--reason", "李娜出差", "--json"]
-    assert main(args) == 0
+    # Only an administrator reassigns: one line, nothing written.
+    assert main([*args, "--as", "zeng.xiang"]) == 1
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "pubreview: error: 只有管理员可以改派审核环节，曾翔（zeng.xiang）不是管理员"
+    ]
+    assert waiting_on(engine, pub) == ["li.na", "wang.fang"]
+    assert main([*args, "--as", "wu.gang"]) == 0
     done = json.loads(capsys.readouterr().out)
     assert (done["stage"], done["to"], done["previous"]) == ("prereview", "wang.fang", None)
     assert waiting_on(engine, pub) == ["wang.fang"]
@@ -47,6 +53,8 @@ def test_reassign_from_the_command_line_gives_the_step_to_one_person(
         entry = session.get(LedgerEntry, done["entry_id"])
         assert (entry.kind, entry.stage, entry.comment) == ("reassigned", "prereview", "李娜出差")
         assert entry.payload["to"] == "wang.fang"
+        # The administrator named, and the operating-system account that ran the command.
+        assert (entry.actor, entry.payload["os_user"]) == ("wu.gang", os_user())
     with pytest.raises(
         DecisionRefused, match="已由管理员 .* 改派给 wang.fang（李娜出差），不由您决定"
     ):
@@ -72,8 +80,7 @@ def test_reassign_from_the_command_line_gives_the_step_to_one_person(
             if s.decision.startswith("改派")
         ]
     assert rows == [
-        # The command line records the operator's login as the one who reassigned.
-        ("初审", os_user(), "管理员", "改派给 wang.fang", "李娜出差"),
+        ("初审", "wu.gang", "管理员", "改派给 wang.fang", "李娜出差"),
         ("初审", "wu.gang", "管理员", "改派给 li.na", "已返回"),
     ]
 
@@ -95,7 +102,8 @@ def test_only_someone_the_rule_allows_and_with_a_reason(
     moved(engine, pub, "wu.gang")
     assert waiting_on(engine, pub) == ["wu.gang"]
     decided(engine, pub, "wu.gang")
-    assert main(["chain", "reassign", str(pub), "--to", "zhou.min", "--reason", "x"]) == 1
+    again = ["chain", "reassign", str(pub), "--to", "zhou.min", "--reason", "x", "--as", "wu.gang"]
+    assert main(again) == 1
     assert "没有待决定的环节可改派" in capsys.readouterr().err
 
 

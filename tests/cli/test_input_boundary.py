@@ -34,7 +34,7 @@ SUBMIT = ["submit", "--as", "zhang.wei", "--unit", "zonghe", "--category", "å·¥ä
         ["ledger", "prove", "99999999999999999999"],
         ["decide", "9223372036854775808", "approve", "--as", "li.na"],
         ["publish", "-2147483648"],
-        ["delegate", "revoke", "2147483648"],
+        ["delegate", "revoke", "2147483648", "--as", "wu.gang"],
     ],
 )
 def test_a_refused_argument_is_one_line_and_writes_nothing(
