@@ -84,20 +84,43 @@ class DecisionResult:
         """Plain data for --json."""
         return asdict(self)
 
+    @classmethod
+    def unmoved(
+        cls,
+        pub: Publication,
+        entry: LedgerEntry,
+        *,
+        actor: str,
+        recorded: bool,
+        event: str,
+        message: str,
+        countersign: dict | None = None,
+    ) -> DecisionResult:
+        """The result of a call that left the item where it stands (a replay, a 会签 vote)."""
+        return cls(
+            publication_id=pub.id,
+            revision=entry.revision,
+            stage=entry.stage,
+            outcome=entry.outcome,
+            actor=actor,
+            recorded=recorded,
+            entry_id=entry.id,
+            status=pub.status.value,
+            next_stage=pub.stage.value if pub.stage else None,
+            event=event,
+            message=message,
+            countersign=countersign,
+        )
+
 
 def _already(session: Session, pub: Publication, entry: LedgerEntry) -> DecisionResult:
     stage = step_id(entry.stage)
     chain = chain_of(session, pub)
-    return DecisionResult(
-        publication_id=pub.id,
-        revision=entry.revision,
-        stage=entry.stage,
-        outcome=entry.outcome,
+    return DecisionResult.unmoved(
+        pub,
+        entry,
         actor=entry.actor,
         recorded=False,
-        entry_id=entry.id,
-        status=pub.status.value,
-        next_stage=pub.stage.value if pub.stage else None,
         event=event_name(stage, Outcome(entry.outcome), chain),
         message=(
             f"已记录过：{entry.actor} 已在第 {entry.revision} 稿的{chain.label_of(stage)}环节决定"
@@ -376,16 +399,11 @@ def _member_result(
     label = chain_of(session, pub).label_of(entry.stage)
     waiting = "、".join(standing.undecided) or "（无）"
     past = {"approve": "approved", "return": "returned", "reject": "rejected"}[entry.outcome]
-    return DecisionResult(
-        publication_id=pub.id,
-        revision=entry.revision,
-        stage=entry.stage,
-        outcome=entry.outcome,
+    return DecisionResult.unmoved(
+        pub,
+        entry,
         actor=person.username,
         recorded=True,
-        entry_id=entry.id,
-        status=pub.status.value,
-        next_stage=pub.stage.value,
         # Nothing moved: the event says a member decided, not that the step did.
         event=f"publication.{entry.stage}.member_{past}",
         message=(
