@@ -37,6 +37,7 @@ from pubreview.labels import FIELD_LABEL, OUTCOME_LABEL, STAGE_LABEL
 from pubreview.orchestration import after_commit as actions
 from pubreview.web import account, admin, admin_lists, auth, center, clerk, csrf, reviewer, slip
 from pubreview.web import delegation as delegation_pages
+from pubreview.web import reassign as reassign_pages
 from pubreview.web import requests as request_pages
 from pubreview.web.common import NOTHING_CHANGED, SECURITY_HEADERS, message, page, snapshot
 from pubreview.web.deciding import record_decision, request_from_form
@@ -115,6 +116,7 @@ def create_app(after_commit: AfterCommit = actions.after_commit) -> FastAPI:
     app.include_router(auth.router)
     app.include_router(account.router)
     app.include_router(delegation_pages.router)
+    app.include_router(reassign_pages.router)
     app.include_router(center.router)
     app.include_router(admin.router)
     app.include_router(admin_lists.router)
