@@ -23,12 +23,14 @@ from models import Person
 from models.requests import ApplicantType, CaseKind, CaseResult, RequestChannel
 from pubreview.accounts import org
 from pubreview.errors import Forbidden, NotFound, PubreviewError, ValidationError
+from pubreview.report import formats
 from pubreview.report.tables import (
     TABLE3_COLUMNS,
     TABLE3_NOTE,
     TABLE3_ROWS_2021,
     TABLE4_GROUPS,
     TABLE4_RESULTS,
+    Table3Row,
 )
 from pubreview.requests import (
     access,
@@ -133,6 +135,11 @@ def _year(text: str | None) -> int:
     return year
 
 
+def _rows(year: int) -> tuple[Table3Row, ...]:
+    """Table 三's rows as the year's report prints them (〔2019〕60号: one （六） row)."""
+    return formats.for_year(year).table3_rows or TABLE3_ROWS_2021
+
+
 @router.get("/tables", response_class=HTMLResponse)
 def year_tables_page(
     user: SignedIn, year: str | None = None, done: str | None = None
@@ -146,7 +153,7 @@ def year_tables_page(
         )
     with snapshot() as session:
         person, _ = _who(session, user)
-        computed = tables.year_tables(session, chosen)
+        computed = tables.year_tables(session, chosen, rows=_rows(chosen))
         year_closed = years.closed(session, chosen)
         may_close = access.may_close_year(session, person)
     return page(
@@ -157,7 +164,7 @@ def year_tables_page(
         may_close=may_close and year_closed is None and chosen < store.office_today().year,
         done=done,
         t=computed,
-        rows=TABLE3_ROWS_2021,
+        rows=_rows(chosen),
         columns=TABLE3_COLUMNS,
         groups=TABLE4_GROUPS,
         results=TABLE4_RESULTS,
@@ -203,12 +210,12 @@ def _no_cell(user: CurrentUser, year: int) -> HTMLResponse:
 @router.get("/tables/{year}/cell", response_class=HTMLResponse)
 def year_table_cell(user: SignedIn, year: int, row: str = "", column: str = "") -> HTMLResponse:
     """The requests counted in one cell of Table 三, counted as the table counts them."""
-    labels = {r.key: r.full_label for r in TABLE3_ROWS_2021}
+    labels = {r.key: r.full_label for r in _rows(year)}
     if row not in labels or column not in TABLE3_COLUMNS:
         return _no_cell(user, year)
     with snapshot() as session:
         _, handles = _who(session, user)
-        ids = tables.year_tables(session, year).requests_in(row, column)
+        ids = tables.year_tables(session, year, rows=_rows(year)).requests_in(row, column)
         rows = views.listing(session, personal=handles, ids=ids)
     return page(
         "requests_cell.html",

@@ -332,3 +332,16 @@ def test_only_request_handlers_import(client: TestClient, engine) -> None:
     assert no_token.status_code == 403
     with db.transaction(engine) as s:
         assert views.listing(s, personal=False) == []  # nothing was imported
+
+
+def test_a_2020_year_shows_the_60_hao_rows_and_drills_down_the_same(
+    client: TestClient, engine
+) -> None:
+    rid = receive(engine, date(2020, 6, 1), "自然人")
+    answer(engine, rid, "三（六）2", date(2020, 6, 10))
+    _as(client, "zhou.min")
+    html_2020 = client.get("/requests/tables?year=2020").text
+    assert 'id="row-三（六）"' in html_2020 and 'id="row-三（六）2"' not in html_2020
+    cell = client.get("/requests/tables/2020/cell", params={"row": "三（六）", "column": "自然人"})
+    assert re.findall(r'<tr id="request-(\d+)"', cell.text) == [str(rid)]
+    assert 'id="row-三（六）2"' in client.get("/requests/tables?year=2025").text
