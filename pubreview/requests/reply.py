@@ -1,10 +1,14 @@
 """The reply (答复告知书) and its approval: 承办 drafts, 审核 checks, 签发 signs, then it is sent.
 
-Each step is a ledger entry by a named person. This is the request module's own fixed chain
-for now; it does not yet reuse the review chain of `pubreview.review` (that becomes possible
-once chains are configurable). Separation of duties: the reviewer is not the drafter, and
-the signer (a 分管领导) is neither. A draft returned at 审核 or 签发 ends its round; the next
-draft starts a new one. Sending records the approved draft's outcome (`outcome`).
+Each step is a ledger entry by a named person. This is still the request module's own fixed
+chain, not the review-chain machinery, which is bound to publications throughout: a chain in
+the chains file must end with 中心发布 (`chains.validation`), an item's chain is found from its
+SUBMITTED entry (`chains.binding`), and who may decide (`review.deciders`), the decision itself
+(`review.decisions`) and the next step (`review.workflow`) all take a Publication. So the reply
+has no configured chain, 会签, 代签, 改派 or step deadlines yet. Separation of duties: the
+reviewer is not the drafter, and the signer (a 分管领导) is neither. A draft returned at 审核
+or 签发 ends its round; the next draft starts a new one. Sending records the approved draft's
+outcome (`outcome`).
 """
 
 from __future__ import annotations
