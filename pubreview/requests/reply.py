@@ -3,8 +3,9 @@
 Each step is a ledger entry by a named person. This is still the request module's own fixed
 chain, not the review-chain machinery, which is bound to publications throughout: a chain in
 the chains file must end with 中心发布 (`chains.validation`), an item's chain is found from its
-SUBMITTED entry (`chains.binding`), and who may decide (`review.deciders`), the decision itself
-(`review.decisions`) and the next step (`review.workflow`) all take a Publication. So the reply
+SUBMITTED entry (`chains.binding`), who may decide (`review.deciders`) and the decision itself
+(`review.decisions`) take a Publication, and the next step (`review.workflow`) is a publication
+status (the last approval publishes). So the reply
 has no configured chain, 会签, 代签, 改派 or step deadlines yet. Separation of duties: the
 reviewer is not the drafter, and the signer (a 分管领导) is neither. A draft returned at 审核
 or 签发 ends its round; the next draft starts a new one. Sending records the approved draft's
