@@ -22,10 +22,23 @@ CONFIRMED = (RequestChannel.PLAIN_MAIL, RequestChannel.ONLINE, RequestChannel.FA
 CONFIRMED += (RequestChannel.EMAIL,)
 
 
+# The channels' longer names, as request registers and lists kept elsewhere write them.
+CHANNEL_ALIASES = {
+    "信函": RequestChannel.MAIL,  # 邮寄/信函: signed for
+    "平常信函": RequestChannel.PLAIN_MAIL,  # no signature (第三十一条（二）)
+    "网上平台": RequestChannel.ONLINE,
+    "网络": RequestChannel.ONLINE,
+    "电子邮件": RequestChannel.EMAIL,
+}
+
+
 def channel_of(value: str) -> RequestChannel:
-    """A channel by its Chinese name; the error lists the ones there are."""
+    """A channel by its Chinese name (or a longer one); the error lists the ones there are."""
+    text = value.strip()
+    if text in CHANNEL_ALIASES:
+        return CHANNEL_ALIASES[text]
     try:
-        return RequestChannel(value.strip())
+        return RequestChannel(text)
     except ValueError:
         names = "、".join(c.value for c in RequestChannel)
         raise ValidationError(

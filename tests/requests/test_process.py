@@ -84,6 +84,20 @@ def test_personal_data_stays_out_of_the_ledger_and_is_masked(engine) -> None:
 
 
 @pytest.mark.parametrize(
+    ("name", "channel"),
+    [
+        ("信函", "邮寄"),
+        ("平常信函", "平邮"),
+        ("网上平台", "网上"),
+        ("电子邮件", "电邮"),
+        ("传真", "传真"),
+    ],
+)
+def test_a_channel_is_known_by_its_longer_name_too(name: str, channel: str) -> None:
+    assert receipt.channel_of(f" {name} ").value == channel
+
+
+@pytest.mark.parametrize(
     ("fields", "message"),
     [
         ({"channel": "微信"}, "没有「微信」这种申请方式"),
