@@ -124,14 +124,21 @@ def request_list(user: SignedIn, status: str | None = None, overdue: str | None 
     )
 
 
+FIRST_YEAR = 2008  # the 条例 took effect on 1 May 2008
+
+
+def _known_year(year: int) -> bool:
+    return FIRST_YEAR <= year <= store.office_today().year
+
+
 def _year(text: str | None) -> int:
     today = store.office_today()
     try:
         year = int(text) if text else today.year
     except ValueError:
         raise ValidationError(f"「{text}」不是年份") from None
-    if not 2008 <= year <= today.year:
-        raise ValidationError(f"年份应在 2008 至 {today.year} 之间")
+    if not _known_year(year):
+        raise ValidationError(f"年份应在 {FIRST_YEAR} 至 {today.year} 之间")
     return year
 
 
@@ -210,6 +217,8 @@ def _no_cell(user: CurrentUser, year: int) -> HTMLResponse:
 @router.get("/tables/{year}/cell", response_class=HTMLResponse)
 def year_table_cell(user: SignedIn, year: int, row: str = "", column: str = "") -> HTMLResponse:
     """The requests counted in one cell of Table 三, counted as the table counts them."""
+    if not _known_year(year):
+        return _no_cell(user, store.office_today().year)
     labels = {r.key: r.full_label for r in _rows(year)}
     if row not in labels or column not in TABLE3_COLUMNS:
         return _no_cell(user, year)
@@ -232,6 +241,8 @@ def year_table_case_cell(
     user: SignedIn, year: int, group: str = "", result: str = ""
 ) -> HTMLResponse:
     """The 复议/诉讼 cases counted in one cell of Table 四, counted as the table counts them."""
+    if not _known_year(year):
+        return _no_cell(user, store.office_today().year)
     if group not in TABLE4_GROUPS or result not in TABLE4_RESULTS:
         return _no_cell(user, year)
     with snapshot() as session:

@@ -257,6 +257,8 @@ def test_every_cell_of_the_year_tables_lists_what_it_counts(client: TestClient, 
     assert f'href="/requests/{made["2025"][0]}"' in pending.text
     wrong = client.get("/requests/tables/2025/cases", params={"group": "x", "result": "总计"})
     assert wrong.status_code == 404
+    for far in ("/requests/tables/99999/cell?row=一&column=总计", "/requests/tables/1/cases"):
+        assert client.get(far).status_code == 404
 
 
 IMPORT_HEADER = "收到日期,渠道,申请人类型,办理结果,答复日期,申请内容\n"
