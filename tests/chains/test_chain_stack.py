@@ -6,127 +6,86 @@ submission, which is the point — only the submitting command reads the chains 
 
 from __future__ import annotations
 
-from collections import Counter
-
 import pytest
-from sqlalchemy import select
 
-from models import LedgerEntry, LedgerKind
-from pubreview import db
+from models import LedgerKind
+from pubreview.notify.entries import Notified
+from pubreview.review.entries import Decided
 from tests.chains.conftest import FIXTURES, SAMPLE_CHAINS
 from tests.support.prefect_stack import PrefectStack
+from tests.support.review_flow import decide_at, decisions, entries_of, submit, verify
 
 pytestmark = pytest.mark.prefect
 
 
-@pytest.mark.parametrize("stack", ["sqlite"], indirect=True)
-def test_secrecy_chain_end_to_end(stack: PrefectStack) -> None:
+@pytest.fixture
+def chain_stack(stack: PrefectStack) -> PrefectStack:
+    """The stack with the 保密办 and the legal office in its organisation."""
     stack.cli("org", "load", str(FIXTURES / "org.yaml"))
-    stack.env["PUBREVIEW_CHAINS"] = str(SAMPLE_CHAINS)
-    try:
-        pub_id = int(
-            stack.cli(
-                "submit",
-                "--as",
-                "zhang.wei",
-                "--unit",
-                "zonghe",
-                "--title",
-                "关于公开政务信息的说明",
-                "--body",
-                "说明的正文。",
-                "--category",
-                "政务公开",
-                "--channel",
-                "网站",
-            ).stdout
-        )
-    finally:
-        del stack.env["PUBREVIEW_CHAINS"]
-    stack.wait_paused(pub_id, "prereview:r1")
-    stack.cli("decide", str(pub_id), "approve", "--as", "li.na", "--attest-no-secrets")
+    return stack
+
+
+def settled(stack: PrefectStack, pub_id: int, step: str) -> tuple[list[str], set[str]]:
+    """The steps the run waited on, in order, and whom the ledger says it told of `step`."""
+    entries = entries_of(stack, pub_id)
+    opened = [e.stage for e in entries if e.kind == LedgerKind.STAGE_OPENED]
+    told = {
+        Notified.from_payload(e.payload).recipient
+        for e in entries
+        if e.kind == LedgerKind.NOTIFIED and e.stage == step
+    }
+    return opened, told
+
+
+@pytest.mark.parametrize("stack", ["sqlite"], indirect=True)
+def test_secrecy_chain_end_to_end(chain_stack: PrefectStack) -> None:
+    stack = chain_stack
+    pub_id = submit(
+        stack,
+        "关于公开政务信息的说明",
+        body="说明的正文。",
+        category="政务公开",
+        channels=("网站",),
+        chains=SAMPLE_CHAINS,
+    )
+    decide_at(stack, pub_id, "prereview:r1", "li.na", "--attest-no-secrets")
     stack.wait_paused(pub_id, "secrecy:r1")
     assert stack.cli_json("status", str(pub_id))["waiting_on"] == ["bao.an"]
     refused = stack.cli("decide", str(pub_id), "approve", "--as", "zeng.xiang", check=False)
     assert refused.returncode == 1 and "保密审查不由您决定" in refused.stderr
     stack.cli("decide", str(pub_id), "approve", "--as", "bao.an")
-    stack.wait_paused(pub_id, "signoff:r1")
-    stack.cli("decide", str(pub_id), "approve", "--as", "zeng.xiang")
-    stack.wait_paused(pub_id, "publication:r1")
-    stack.cli("decide", str(pub_id), "approve", "--as", "zhou.min")
+    decide_at(stack, pub_id, "signoff:r1", "zeng.xiang")
+    decide_at(stack, pub_id, "publication:r1", "zhou.min")
     stack.wait_completed(pub_id)
 
     assert stack.cli_json("status", str(pub_id))["status"] == "published"
     shown = stack.cli_json("chain", "show", str(pub_id))
     assert shown["chain"] == "secrecy"
     assert [s["id"] for s in shown["steps"]] == ["prereview", "secrecy", "signoff", "publication"]
-    engine = db.make_engine(stack.env["PUBREVIEW_DATABASE_URL"])
-    with db.transaction(engine) as session:
-        entries = session.scalars(
-            select(LedgerEntry).where(LedgerEntry.publication_id == pub_id)
-        ).all()
-    engine.dispose()
-    assert Counter(e.stage for e in entries if e.kind == LedgerKind.DECIDED) == {
-        "prereview": 1,
-        "secrecy": 1,
-        "signoff": 1,
-        "publication": 1,
+    assert decisions(stack, pub_id) == {
+        (1, "prereview"): 1,
+        (1, "secrecy"): 1,
+        (1, "signoff"): 1,
+        (1, "publication"): 1,
     }
     # The run waited on the 保密审查, and whoever it told of it is its reviewer.
-    opened = [e.stage for e in entries if e.kind == LedgerKind.STAGE_OPENED]
+    opened, told = settled(stack, pub_id, "secrecy")
     assert opened == ["prereview", "secrecy", "signoff", "publication"]
-    told = {
-        e.payload["recipient"]
-        for e in entries
-        if e.kind == LedgerKind.NOTIFIED and e.stage == "secrecy"
-    }
     assert told <= {"bao.an"}
-    assert stack.cli_json("ledger", "verify")["ok"]
-
-
-COUNTERSIGN_CHAINS = """\
-default: web
-chains:
-  web:
-    steps:
-      - {id: prereview, label: 初审, role: section_head}
-      - id: huiqian
-        label: 部门会签
-        role: section_head
-        group: {members: [chen.jing, sun.li, bao.an], rule: 2}
-      - {id: signoff, label: 审签, role: leader}
-      - {id: publication, label: 中心发布, role: center, unit: office}
-"""
+    verify(stack)
 
 
 @pytest.mark.parametrize("stack", ["sqlite"], indirect=True)
-def test_two_of_three_countersign_end_to_end(stack: PrefectStack, tmp_path) -> None:
-    stack.cli("org", "load", str(FIXTURES / "org.yaml"))
-    chains = tmp_path / "chains.yaml"
-    chains.write_text(COUNTERSIGN_CHAINS, encoding="utf-8")
-    stack.env["PUBREVIEW_CHAINS"] = str(chains)
-    try:
-        pub_id = int(
-            stack.cli(
-                "submit",
-                "--as",
-                "zhang.wei",
-                "--unit",
-                "zonghe",
-                "--title",
-                "关于联合发文的说明",
-                "--body",
-                "须三个部门会签。",
-                "--category",
-                "工作动态",
-                "--channel",
-                "网站",
-            ).stdout
-        )
-    finally:
-        del stack.env["PUBREVIEW_CHAINS"]
-    stack.wait_paused(pub_id, "prereview:r1")
-    stack.cli("decide", str(pub_id), "approve", "--as", "li.na", "--attest-no-secrets")
+def test_two_of_three_countersign_end_to_end(chain_stack: PrefectStack) -> None:
+    stack = chain_stack
+    pub_id = submit(
+        stack,
+        "关于联合发文的说明",
+        body="须三个部门会签。",
+        channels=("网站",),
+        chains=FIXTURES / "countersign.yaml",
+    )
+    decide_at(stack, pub_id, "prereview:r1", "li.na", "--attest-no-secrets")
     waiting = stack.wait_paused(pub_id, "huiqian:r1")
     assert stack.cli_json("status", str(pub_id))["waiting_on"] == ["bao.an", "chen.jing", "sun.li"]
     first = stack.cli_json("decide", str(pub_id), "approve", "--as", "chen.jing")
@@ -143,31 +102,18 @@ def test_two_of_three_countersign_end_to_end(stack: PrefectStack, tmp_path) -> N
     )
     assert stack.cli_json("status", str(pub_id))["waiting_on"] == ["bao.an", "sun.li"]
     stack.cli("decide", str(pub_id), "approve", "--as", "sun.li")
-    stack.wait_paused(pub_id, "signoff:r1")
-    stack.cli("decide", str(pub_id), "approve", "--as", "zeng.xiang")
-    stack.wait_paused(pub_id, "publication:r1")
-    stack.cli("decide", str(pub_id), "approve", "--as", "zhou.min")
+    decide_at(stack, pub_id, "signoff:r1", "zeng.xiang")
+    decide_at(stack, pub_id, "publication:r1", "zhou.min")
     stack.wait_completed(pub_id)
 
     assert len(stack.run_of(pub_id)) == 1
-    engine = db.make_engine(stack.env["PUBREVIEW_DATABASE_URL"])
-    with db.transaction(engine) as session:
-        entries = session.scalars(
-            select(LedgerEntry).where(LedgerEntry.publication_id == pub_id)
-        ).all()
-    engine.dispose()
     members = [
-        (e.actor, (e.payload.get("countersign") or {}).get("settles"))
-        for e in entries
+        (e.actor, Decided.from_payload(e.payload).countersign.settles)
+        for e in entries_of(stack, pub_id)
         if e.kind == LedgerKind.DECIDED and e.stage == "huiqian"
     ]
     assert members == [("chen.jing", None), ("sun.li", "approve")]
-    opened = [e.stage for e in entries if e.kind == LedgerKind.STAGE_OPENED]
+    opened, told = settled(stack, pub_id, "huiqian")
     assert opened == ["prereview", "huiqian", "signoff", "publication"]
-    told = {
-        e.payload["recipient"]
-        for e in entries
-        if e.kind == LedgerKind.NOTIFIED and e.stage == "huiqian"
-    }
     assert told <= {"bao.an", "chen.jing", "sun.li"}
-    assert stack.cli_json("ledger", "verify")["ok"]
+    verify(stack)

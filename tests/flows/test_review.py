@@ -9,7 +9,7 @@ from pubreview import db, ledger
 from pubreview.review.decisions import DecisionRequest, decide
 from pubreview.review.workflow import Outcome
 from tests.support.prefect_stack import PrefectStack, wait_until
-from tests.support.review_flow import approve_through, decisions, submit, verify
+from tests.support.review_flow import approve_through, decide_at, decisions, submit, verify
 
 
 def test_approve_path(stack: PrefectStack) -> None:
@@ -32,10 +32,10 @@ def test_approve_path(stack: PrefectStack) -> None:
 
 def test_return_and_resubmit_path(stack: PrefectStack) -> None:
     pub_id = submit(stack, "业务工作动态（初稿）")
-    stack.wait_paused(pub_id, "prereview:r1")
-    stack.cli("decide", str(pub_id), "approve", "--as", "li.na", "--attest-no-secrets")
-    stack.wait_paused(pub_id, "signoff:r1")
-    stack.cli("decide", str(pub_id), "return", "--as", "zeng.xiang", "--comment", "数据需核实")
+    decide_at(stack, pub_id, "prereview:r1", "li.na", "--attest-no-secrets")
+    decide_at(
+        stack, pub_id, "signoff:r1", "zeng.xiang", "--comment", "数据需核实", outcome="return"
+    )
     stack.wait_paused(pub_id, "returned:r1")
     status = stack.cli_json("status", str(pub_id))
     assert status["status"] == "returned" and status["waiting_on"] == ["zhang.wei"]
@@ -68,8 +68,7 @@ def test_reject_path(stack: PrefectStack) -> None:
 def test_killed_worker_and_lost_resume_recover(stack: PrefectStack) -> None:
     """SIGKILL the worker while a run is active, then lose a resume: reconcile puts it right."""
     pub_id = submit(stack, "关于机构编制工作的信息")
-    stack.wait_paused(pub_id, "prereview:r1")
-    stack.cli("decide", str(pub_id), "approve", "--as", "li.na", "--attest-no-secrets")
+    decide_at(stack, pub_id, "prereview:r1", "li.na", "--attest-no-secrets")
 
     stack.crash_worker_mid_run(pub_id)
     stack.wait_paused(pub_id, "signoff:r1")
@@ -79,8 +78,7 @@ def test_killed_worker_and_lost_resume_recover(stack: PrefectStack) -> None:
         decide(session, DecisionRequest(pub_id, "zeng.xiang", Outcome.APPROVE))
     actions = stack.cli_json("reconcile")
     assert [a["action"] for a in actions if a["publication_id"] == pub_id] == ["resumed"]
-    stack.wait_paused(pub_id, "publication:r1")
-    stack.cli("decide", str(pub_id), "approve", "--as", "wu.gang")
+    decide_at(stack, pub_id, "publication:r1", "wu.gang")
     stack.wait_completed(pub_id)
 
     assert decisions(stack, pub_id) == {
@@ -145,10 +143,8 @@ def test_scheduled_publication_goes_out_at_its_time(stack: PrefectStack) -> None
     from pathlib import Path
 
     pub_id = submit(stack, "定时发布的信息")
-    stack.wait_paused(pub_id, "prereview:r1")
-    stack.cli("decide", str(pub_id), "approve", "--as", "li.na", "--attest-no-secrets")
-    stack.wait_paused(pub_id, "signoff:r1")
-    stack.cli("decide", str(pub_id), "approve", "--as", "zeng.xiang")
+    decide_at(stack, pub_id, "prereview:r1", "li.na", "--attest-no-secrets")
+    decide_at(stack, pub_id, "signoff:r1", "zeng.xiang")
     stack.wait_paused(pub_id, "publication:r1")
     # Far enough out that a slow resume on a busy machine still finds the time ahead of it.
     at = datetime.now(UTC) + timedelta(seconds=45)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.support.prefect_stack import PrefectStack, wait_until
-from tests.support.review_flow import approve_through, submit
+from tests.support.review_flow import approve_through, decide_at, submit
 
 STORY = [
     ("publication.submitted", "zhang.wei"),
@@ -33,10 +33,10 @@ def events_of(stack: PrefectStack, pub_id: int) -> list[dict]:
 
 def test_one_publication_history_as_events(stack: PrefectStack) -> None:
     pub_id = submit(stack, "关于政务公开事件流的测试信息")
-    stack.wait_paused(pub_id, "prereview:r1")
-    stack.cli("decide", str(pub_id), "approve", "--as", "li.na", "--attest-no-secrets")
-    stack.wait_paused(pub_id, "signoff:r1")
-    stack.cli("decide", str(pub_id), "return", "--as", "zeng.xiang", "--comment", "数据需核实")
+    decide_at(stack, pub_id, "prereview:r1", "li.na", "--attest-no-secrets")
+    decide_at(
+        stack, pub_id, "signoff:r1", "zeng.xiang", "--comment", "数据需核实", outcome="return"
+    )
     stack.wait_paused(pub_id, "returned:r1")
     stack.cli("resubmit", str(pub_id), "--as", "zhang.wei", "--body", "核实后的正文。")
     approve_through(stack, pub_id, revision=2)

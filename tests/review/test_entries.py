@@ -32,18 +32,6 @@ TYPED = {
     LedgerKind.DELEGATION_ENDED: entries.DelegationEnded,
 }
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "chains"
-COUNTERSIGN_CHAIN = """default: web
-chains:
-  web:
-    steps:
-      - {id: prereview, label: 初审, role: section_head}
-      - id: huiqian
-        label: 部门会签
-        role: section_head
-        group: {members: [chen.jing, sun.li, bao.an], rule: 2}
-      - {id: signoff, label: 审签, role: leader, return_to: previous}
-      - {id: publication, label: 中心发布, role: center, unit: office}
-"""
 
 
 def round_trips(engine: Engine) -> list[LedgerKind]:
@@ -114,11 +102,9 @@ def test_every_review_entry_reads_back_as_written(engine: Engine) -> None:
 
 
 def test_a_countersign_vote_and_a_changed_resubmission_read_back(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    chains = tmp_path / "chains.yaml"
-    chains.write_text(COUNTERSIGN_CHAIN, encoding="utf-8")
-    monkeypatch.setenv("PUBREVIEW_CHAINS", str(chains))
+    monkeypatch.setenv("PUBREVIEW_CHAINS", str(FIXTURES / "countersign.yaml"))
     monkeypatch.setenv("PUBREVIEW_CATALOG", str(FIXTURES / "catalog.yaml"))
     with db.transaction(engine) as session:
         load_org(session, FIXTURES / "org.yaml")
