@@ -44,21 +44,28 @@ def cli(tmp_path: Path):
     return run
 
 
-SUBMIT = (
-    "submit",
-    "--as",
-    "zhang.wei",
-    "--unit",
-    "zonghe",
-    "--title",
-    "工作动态一则",
-    "--body",
-    "正文。",
-    "--category",
-    "工作动态",
-    "--channel",
-    "网站",
-)
+def submit_args(
+    title: str = "工作动态一则", body: str = "正文。", category: str = "工作动态"
+) -> tuple[str, ...]:
+    """`pubreview submit` by zhang.wei of 综合科 for the site."""
+    return (
+        "submit",
+        "--as",
+        "zhang.wei",
+        "--unit",
+        "zonghe",
+        "--title",
+        title,
+        "--body",
+        body,
+        "--category",
+        category,
+        "--channel",
+        "网站",
+    )
+
+
+SUBMIT = submit_args()
 
 
 def test_submit_prints_the_id_and_records_without_prefect(cli) -> None:
@@ -72,22 +79,7 @@ def test_submit_prints_the_id_and_records_without_prefect(cli) -> None:
 
 
 def test_errors_are_clear_and_json_too(cli) -> None:
-    bad = cli(
-        "submit",
-        "--as",
-        "zhang.wei",
-        "--unit",
-        "zonghe",
-        "--title",
-        "t",
-        "--body",
-        "b",
-        "--category",
-        "八卦",
-        "--channel",
-        "网站",
-        "--json",
-    )
+    bad = cli(*submit_args("t", "b", category="八卦"), "--json")
     assert bad.returncode == 1
     assert json.loads(bad.stdout) == {
         "error": "ValidationError",
