@@ -6,6 +6,7 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 
 from pubreview import db
+from pubreview.notify.dispatch import resend_unsent
 from pubreview.orchestration import reconcile
 
 
@@ -20,7 +21,11 @@ def reconcile_reviews(stale_after_s: float = 120.0) -> int:
         )
     if actions:
         create_table_artifact(table=[a.__dict__ for a in actions], key="reconcile-actions")
-    return len(actions)
+    # A message whose sender died holding its claim goes out once the claim's lease lapses.
+    resent = [pub_id for pub_id, report in resend_unsent().items() if report.attempts]
+    for pub_id in resent:
+        get_run_logger().info("publication %s: a message its sender never sent went out", pub_id)
+    return len(actions) + len(resent)
 
 
 if __name__ == "__main__":

@@ -86,6 +86,7 @@ STEP_OUTCOME_LABEL = {
     "waiting": "等待处理",
     "sent": "已发送",
     "failed": "发送失败",
+    "claimed": "准备发送",
     "withdrawn": "已撤销",
 }
 
@@ -135,6 +136,7 @@ REMINDER_LABEL: dict[str, str] = {
 DELIVERY_LABEL: dict[str, str] = {
     "sent": "已发送",
     "already": "此前已发送",
+    "elsewhere": "正由另一进程发送",
     "failed": "发送失败",
     "misrouted": "无送达地址",
 }
@@ -142,7 +144,7 @@ DELIVERY_LABEL: dict[str, str] = {
 FIELD_LABEL: dict[str, str] = {
     "title": "标题",
     "body": "正文",
-    "category": "栏目",
+    "category": "内容类别",
     "channels": "发布渠道",
     "channel": "渠道",
     "unit": "单位",

@@ -1,9 +1,17 @@
 """Delivering a message to a person's services: retried with backoff, every attempt in the ledger.
 
-A delivery is (publication, revision, event, recipient, service). Its successful send is
-recorded under a dedupe key, which is checked before sending: a flow that runs again never
-sends the same message twice through the same service. A failure is recorded and returned,
-never raised: the decision that caused the message is committed already and stays so.
+A delivery is (publication, revision, event, recipient, service). Two senders may reach the
+same delivery at once (the decision's hand-off and the review run's own pass), so a sender
+first claims it: a ledger entry under the delivery's claim key, appended in its own short
+transaction. The unique dedupe key lets exactly one sender append it; that one sends, and
+the other sees the claim and sends nothing. A claim holds for its lease (RetryPolicy.lease_s,
+recorded in the claim): a sender that died holding one stops nobody for longer, and the next
+pass over the item (a run's, or the reconcile flow's `resend_unsent`) claims again and sends.
+A claim whose every attempt failed is released at once, so a later run of the step retries.
+
+The successful send is recorded under the delivery's key: a flow that runs again never sends
+the same message twice through the same service. A failure is recorded and returned, never
+raised: the decision that caused the message is committed already and stays so.
 """
 
 from __future__ import annotations
@@ -15,17 +23,19 @@ from dataclasses import dataclass
 from apprise import NotifyFormat
 from apprise.plugins.base import NotifyBase
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
-from models import LedgerKind
+from models import LedgerEntry, LedgerKind
 from pubreview import db, ledger, settings
 from pubreview.notify.config import quiet_apprise
-from pubreview.notify.entries import Notified, delivery_key
+from pubreview.notify.entries import Notified, claim_key, delivery_key, release_key
 from pubreview.notify.messages import Message
-from pubreview.notify.records import FAILED, MISROUTED, SENT
+from pubreview.notify.records import CLAIMED, DEFAULT_LEASE_S, FAILED, MISROUTED, SENT, lease_lapsed
 
 log = logging.getLogger(__name__)
 
 ALREADY = "already"  # sent by an earlier run: not sent again
+ELSEWHERE = "elsewhere"  # another sender holds a live claim on it: that one sends
 
 
 @dataclass(frozen=True)
@@ -38,6 +48,10 @@ class RetryPolicy:
 
     attempts: int = 3
     backoff_s: float = 1.0
+    # How long a claim keeps other senders off a delivery. It must outlast a sender's every
+    # attempt (Apprise's own timeouts and throttle included), or a slow sender could be
+    # taken over and the message go out twice; the reconcile pass re-sends after it lapses.
+    lease_s: float = DEFAULT_LEASE_S
 
     @classmethod
     def from_env(cls) -> RetryPolicy:
@@ -109,6 +123,38 @@ def _send_once(service: NotifyBase, message: Message) -> tuple[bool, str | None]
     return False, error[:500]
 
 
+def _entry(
+    delivery: Delivery,
+    *,
+    outcome: str,
+    service: str,
+    attempt: int,
+    error: str | None,
+    flow_run_id: str | None,
+    key: str,
+    extra: dict[str, object] | None = None,
+) -> dict[str, object]:
+    payload = Notified(
+        delivery.event,
+        delivery.recipient,
+        service,
+        attempt,
+        error,
+        key,
+        {**delivery.details(), **(extra or {})},
+    )
+    return {
+        "kind": LedgerKind.NOTIFIED,
+        "publication_id": delivery.publication_id,
+        "revision": delivery.revision,
+        "stage": delivery.stage,
+        "actor": "system",
+        "outcome": outcome,
+        "flow_run_id": flow_run_id,
+        "payload": payload.to_payload(),
+    }
+
+
 def _record(
     engine: Engine | None,
     delivery: Delivery,
@@ -119,32 +165,98 @@ def _record(
     error: str | None,
     flow_run_id: str | None,
     key: str,
+    released: int | None = None,
 ) -> None:
-    payload = Notified(
-        delivery.event, delivery.recipient, service, attempt, error, key, delivery.details()
+    """Record one attempt; `released`: the claim generation this last failed attempt gives up."""
+    entry = _entry(
+        delivery,
+        outcome=outcome,
+        service=service,
+        attempt=attempt,
+        error=error,
+        flow_run_id=flow_run_id,
+        key=key,
     )
-    entry = {
-        "kind": LedgerKind.NOTIFIED,
-        "publication_id": delivery.publication_id,
-        "revision": delivery.revision,
-        "stage": delivery.stage,
-        "actor": "system",
-        "outcome": outcome,
-        "flow_run_id": flow_run_id,
-        "payload": payload.to_payload(),
-    }
     with db.transaction(engine) as session:
         if outcome not in (SENT, MISROUTED):
             # Only a send closes a delivery; failed attempts may repeat on a later run.
-            ledger.append(session, **entry)
+            release = None if released is None else release_key(key, released)
+            ledger.append(session, dedupe_key=release, **entry)
         elif not ledger.append_once(session, dedupe_key=key, **entry).recorded:
-            # Another run recorded the same send (two runs raced): the message went out twice,
-            # but the ledger keeps one record of it.
-            log.warning("delivery %s was recorded by another run", key)
+            # Another sender recorded the same send (it took over a claim whose lease lapsed
+            # while this one was still sending): the ledger keeps one record of it.
+            log.warning("delivery %s was recorded by another sender", key)
+
+
+@dataclass(frozen=True)
+class ClaimState:
+    """Where a delivery stands: sent, or its latest claim and whether that claim still holds."""
+
+    sent: bool
+    generation: int  # the latest claim's number; 0 when nobody has claimed it
+    held: bool  # that claim is neither released nor past its lease
+    claim: LedgerEntry | None = None
+
+
+def claim_state(session: Session, key: str) -> ClaimState:
+    """Read a delivery's send and claims from the ledger (point look-ups by dedupe key)."""
+    if ledger.find_by_key(session, key) is not None:
+        return ClaimState(sent=True, generation=0, held=False)
+    generation, latest = 0, None
+    while (found := ledger.find_by_key(session, claim_key(key, generation + 1))) is not None:
+        generation, latest = generation + 1, found
+    if latest is None:
+        return ClaimState(sent=False, generation=0, held=False)
+    released = ledger.find_by_key(session, release_key(key, generation)) is not None
+    return ClaimState(
+        sent=False,
+        generation=generation,
+        held=not released and not lease_lapsed(latest),
+        claim=latest,
+    )
+
+
+def _claim(
+    engine: Engine | None,
+    delivery: Delivery,
+    *,
+    service: str,
+    key: str,
+    policy: RetryPolicy,
+    flow_run_id: str | None,
+) -> int | str:
+    """Claim a delivery in its own transaction: the claim's number, or ALREADY / ELSEWHERE."""
+    with db.transaction(engine) as session:
+        state = claim_state(session, key)
+        if state.sent:
+            return ALREADY
+        if state.held:
+            return ELSEWHERE
+        generation = state.generation + 1
+        entry = _entry(
+            delivery,
+            outcome=CLAIMED,
+            service=service,
+            attempt=0,
+            error=None,
+            flow_run_id=flow_run_id,
+            key=key,
+            extra={"claim": generation, "lease_s": policy.lease_s},
+        )
+        # Two senders may both find it unclaimed: the unique key lets only one append.
+        appended = ledger.append_once(session, dedupe_key=claim_key(key, generation), **entry)
+        return generation if appended.recorded else ELSEWHERE
+
+
+def _still_held(engine: Engine | None, key: str, generation: int) -> bool:
+    """Before a retry: nobody sent it or took the claim over while this sender waited."""
+    with db.snapshot(engine) as session:
+        state = claim_state(session, key)
+    return not state.sent and state.generation == generation
 
 
 def _already_sent(engine: Engine | None, key: str) -> bool:
-    with db.transaction(engine) as session:
+    with db.snapshot(engine) as session:
         return ledger.find_by_key(session, key) is not None
 
 
@@ -157,7 +269,7 @@ def deliver(
     policy: RetryPolicy | None = None,
     flow_run_id: str | None = None,
 ) -> list[DeliveryResult]:
-    """Send to each service not yet sent to, retrying with backoff; record every attempt."""
+    """Claim and send to each service not yet sent to, retrying with backoff; record each try."""
     policy = policy or RetryPolicy.from_env()
     if not services:
         key = delivery.key(MISROUTED)
@@ -177,26 +289,54 @@ def deliver(
     for service in services:
         label = service_label(service)
         key = delivery.key(label)
-        if _already_sent(engine, key):
-            outcomes.append(DeliveryResult(label, ALREADY, 0))
+        claimed = _claim(
+            engine, delivery, service=label, key=key, policy=policy, flow_run_id=flow_run_id
+        )
+        if isinstance(claimed, str):
+            outcomes.append(DeliveryResult(label, claimed, 0))
             continue
-        for attempt in range(1, policy.attempts + 1):
-            ok, error = _send_once(service, message)
-            _record(
-                engine,
-                delivery,
-                outcome=SENT if ok else FAILED,
-                service=label,
-                attempt=attempt,
-                error=error,
-                flow_run_id=flow_run_id,
-                key=key,
+        outcomes.append(
+            _send_claimed(
+                engine, delivery, message, service, label, key, claimed, policy, flow_run_id
             )
-            if ok or attempt == policy.attempts:
-                outcomes.append(DeliveryResult(label, SENT if ok else FAILED, attempt, error))
-                break
-            time.sleep(policy.delay(attempt))
+        )
     return outcomes
+
+
+def _send_claimed(
+    engine: Engine | None,
+    delivery: Delivery,
+    message: Message,
+    service: NotifyBase,
+    label: str,
+    key: str,
+    generation: int,
+    policy: RetryPolicy,
+    flow_run_id: str | None,
+) -> DeliveryResult:
+    """Send a delivery this sender holds the claim on, with retries; release it if all fail."""
+    result = DeliveryResult(label, FAILED, 0, "no attempt allowed")
+    for attempt in range(1, policy.attempts + 1):
+        if attempt > 1 and not _still_held(engine, key, generation):
+            return DeliveryResult(label, ELSEWHERE, attempt - 1)
+        ok, error = _send_once(service, message)
+        last = ok or attempt == policy.attempts
+        _record(
+            engine,
+            delivery,
+            outcome=SENT if ok else FAILED,
+            service=label,
+            attempt=attempt,
+            error=error,
+            flow_run_id=flow_run_id,
+            key=key,
+            released=generation if last and not ok else None,
+        )
+        result = DeliveryResult(label, SENT if ok else FAILED, attempt, error)
+        if last:
+            break
+        time.sleep(policy.delay(attempt))
+    return result
 
 
 def record_unroutable(

@@ -1,21 +1,28 @@
 """Telling everyone what a publication's position calls for: read, render, then deliver.
 
-Run by the review flow after each step opens and when the item ends. Everything is read
-from the ledger afresh, so running it again is safe: what was sent is not sent again.
+Run by the decision's hand-off, by the review flow after each step opens and when the item
+ends, and by the reconcile flow for a delivery whose sender died holding its claim. Everything
+is read from the ledger afresh, so running it again is safe: what was sent is not sent again,
+and what another sender has claimed is left to it.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
-from pubreview import db
+from models import LedgerEntry, LedgerKind
+from models.base import utcnow
+from pubreview import db, ledger
 from pubreview.errors import ValidationError
 from pubreview.notify.config import load_routing
 from pubreview.notify.delivery import (
     ALREADY,
+    ELSEWHERE,
     SENT,
     Delivery,
     DeliveryResult,
@@ -23,8 +30,10 @@ from pubreview.notify.delivery import (
     deliver,
     record_unroutable,
 )
+from pubreview.notify.entries import Notified, claim_key, release_key
 from pubreview.notify.messages import message_for
 from pubreview.notify.recipients import notice_for
+from pubreview.notify.records import CLAIMED, lease_lapsed
 from pubreview.review.submission import get
 
 log = logging.getLogger(__name__)
@@ -48,7 +57,7 @@ class NotifyReport:
         return [
             r
             for r, found in self.outcomes.items()
-            if any(o.outcome not in (SENT, ALREADY) for o in found)
+            if any(o.outcome not in (SENT, ALREADY, ELSEWHERE) for o in found)
         ]
 
 
@@ -91,3 +100,54 @@ def notify_publication(
             delivery, message, services, engine=engine, policy=policy, flow_run_id=flow_run_id
         )
     return report
+
+
+# How far back the reconcile pass looks for a claim left by a sender that died. It runs every
+# few minutes, so a lapsed claim is found on the first pass after its lease; the window only
+# keeps each pass from reading every claim ever made.
+ABANDONED_WITHIN = timedelta(days=7)
+
+
+def abandoned_claims(session: Session, *, within: timedelta = ABANDONED_WITHIN) -> list[int]:
+    """Publications with a delivery claimed, never sent nor released, and past its lease."""
+    claims = session.scalars(
+        select(LedgerEntry).where(
+            LedgerEntry.kind == LedgerKind.NOTIFIED,
+            LedgerEntry.outcome == CLAIMED,
+            LedgerEntry.publication_id.is_not(None),
+            LedgerEntry.created_at >= utcnow() - within,
+        )
+    )
+    found: set[int] = set()
+    for claim in claims:
+        if claim.publication_id in found or not lease_lapsed(claim):
+            continue
+        key = Notified.from_payload(claim.payload).delivery
+        generation = int(claim.payload.get("claim", 0))
+        settled = (
+            ledger.find_by_key(session, key),
+            ledger.find_by_key(session, claim_key(key, generation + 1)),
+            ledger.find_by_key(session, release_key(key, generation)),
+        )
+        if all(entry is None for entry in settled):
+            found.add(claim.publication_id)
+    return sorted(found)
+
+
+def resend_unsent(
+    *, engine: Engine | None = None, policy: RetryPolicy | None = None
+) -> dict[int, NotifyReport]:
+    """Notify again every publication whose message a dead sender claimed and never sent."""
+    with db.snapshot(engine) as session:
+        publications = abandoned_claims(session)
+    reports = {}
+    for publication_id in publications:
+        report = notify_publication(publication_id, engine=engine, policy=policy)
+        reports[publication_id] = report
+        if report.attempts:
+            log.warning(
+                "publication %s: %s sent again, its first sender having stopped",
+                publication_id,
+                report.event,
+            )
+    return reports

@@ -59,6 +59,16 @@ def delivery_key(
     return f"notified:{where}:{recipient}:{_service_digest(service)}"
 
 
+def claim_key(delivery: str, generation: int) -> str:
+    """A sender's claim on a delivery (the `generation`-th; a new one only once the last lapsed)."""
+    return f"{delivery}:claim:{generation}"
+
+
+def release_key(delivery: str, generation: int) -> str:
+    """The claim's holder gave up (every attempt failed): the next run may claim again."""
+    return f"{delivery}:released:{generation}"
+
+
 def center_notice_key(event: str, findings: str, recipient: str, service: str) -> str:
     """A scheduled check's notice to the center: once per set of findings and recipient."""
     return f"notified:{event}:{findings}:{recipient}:{_service_digest(service)}"

@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import LedgerEntry, LedgerKind
+from models.base import as_utc, utcnow
 from pubreview.notify.entries import Notified
 
-# Outcomes of a NOTIFIED ledger entry.
-SENT, FAILED, MISROUTED = "sent", "failed", "misrouted"
+# Outcomes of a NOTIFIED ledger entry. CLAIMED: a sender took the delivery and is sending it;
+# its outcome follows (sent, or failed and released), unless the sender died first.
+SENT, FAILED, MISROUTED, CLAIMED = "sent", "failed", "misrouted", "claimed"
+# How long a claim holds off other senders when its entry names no lease of its own.
+DEFAULT_LEASE_S = 300.0
+
+
+def lease_lapsed(claim: LedgerEntry) -> bool:
+    """Whether a claim entry is older than the lease it recorded: its sender is taken as gone."""
+    lease = float((claim.payload or {}).get("lease_s", DEFAULT_LEASE_S))
+    return as_utc(claim.created_at) + timedelta(seconds=lease) <= utcnow()
 
 
 @dataclass(frozen=True)
@@ -59,9 +70,11 @@ def failed_deliveries(session: Session, publication_id: int) -> list[FailedDeliv
             service=n.service,
             outcome=e.outcome,
             attempts=n.attempt,
-            error=n.error,
+            error=n.error if e.outcome != CLAIMED else "its sender stopped before sending",
         )
         for e, n in latest.values()
         if e.outcome != SENT
         and not (not n.service and (n.event, e.revision, n.recipient) in reached)
+        # A claim still within its lease is being sent right now.
+        and not (e.outcome == CLAIMED and not lease_lapsed(e))
     ]

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from sqlalchemy import Engine, select
@@ -14,12 +21,13 @@ from pubreview import db, ledger
 from pubreview.cli import main
 from pubreview.notify.config import ENV_YAML, load_routing
 from pubreview.notify.delivery import Delivery, deliver
-from pubreview.notify.dispatch import NotifyReport, notify_publication
+from pubreview.notify.dispatch import NotifyReport, notify_publication, resend_unsent
 from pubreview.notify.messages import message_for
 from pubreview.notify.recipients import notice_for
 from pubreview.review.status import item_status
 from pubreview.review.submission import get, resubmit
 from pubreview.review.workflow import Outcome
+from pubreview.settings import PROJECT_ROOT
 from tests.support.factories import decided, submitted
 from tests.support.notify import (
     SMTP_PASSWORD,
@@ -28,6 +36,7 @@ from tests.support.notify import (
     apprise_yaml,
     email_of,
 )
+from tests.support.prefect_stack import free_port
 
 PERSONAL_ID = "11010519491231002X"  # a valid 身份证 number: screening flags it
 
@@ -190,7 +199,13 @@ def test_dead_smtp_server_records_failures_and_never_blocks_the_review(
     pub_id = submitted(engine)
     report = step(engine, pub_id)  # returns: the step completes with the server down
     assert sorted(report.failed) == ["li.na", "wang.fang"]
-    attempts = notified(engine, pub_id)
+    entries = notified(engine, pub_id)
+    # Each delivery is claimed once, then tried three times; the last failure releases it.
+    assert [(e.payload["recipient"], e.outcome) for e in entries if e.outcome == "claimed"] == [
+        ("li.na", "claimed"),
+        ("wang.fang", "claimed"),
+    ]
+    attempts = [e for e in entries if e.outcome != "claimed"]
     assert [(e.payload["recipient"], e.payload["attempt"], e.outcome) for e in attempts] == [
         ("li.na", 1, "failed"),
         ("li.na", 2, "failed"),
@@ -283,3 +298,124 @@ def test_nothing_matched_is_misrouting_until_a_target_reaches_the_person(
     assert result.outcome == "sent" and len(smtp.to(email_of("li.na"))) == 1
     with db.transaction(engine) as session:
         assert item_status(session, get(session, pub_id)).notification_failures == []
+
+
+def test_senders_racing_on_the_same_step_send_each_message_once(
+    engine: Engine, smtp: SmtpServer
+) -> None:
+    """The decision's hand-off and the review run (and a rerun) notify the same step at once."""
+    pub_id = submitted(engine)
+    start = threading.Barrier(4)
+
+    def sender() -> NotifyReport:
+        start.wait()
+        return notify_publication(pub_id, engine=engine)
+
+    with ThreadPoolExecutor(4) as pool:
+        reports = [f.result() for f in [pool.submit(sender) for _ in range(4)]]
+    assert sorted(to for m in smtp.mails() for to in m.to) == [
+        email_of("li.na"),
+        email_of("wang.fang"),
+    ]
+    outcomes = Counter(o.outcome for r in reports for found in r.outcomes.values() for o in found)
+    assert outcomes["sent"] == 2 and set(outcomes) <= {"sent", "elsewhere", "already"}
+    assert all(not r.failed for r in reports)
+    entries = notified(engine, pub_id)
+    assert Counter(e.outcome for e in entries) == {"claimed": 2, "sent": 2}
+    with db.transaction(engine) as session:
+        assert ledger.verify(session).ok
+
+
+class StallingReceiver:
+    """Apprise's json:// posts to an HTTP server that never answers while `stalling` is set.
+
+    A stalled post is not counted: its sender is killed waiting, so nobody was told.
+    """
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.answered: list[dict] = []
+        self.stalled = threading.Event()  # a post arrived and is being held
+        self.stalling = True
+        self._release = threading.Event()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server hook
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                if receiver.stalling:
+                    receiver.stalled.set()
+                    receiver._release.wait(60)
+                    return
+                receiver.answered.append(body)
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args) -> None:
+                return None
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        """Let go of a held post and shut down."""
+        self._release.set()
+        self._server.shutdown()
+        self._server.server_close()
+
+
+# A sender in a process of its own: notify the item with a lease of LEASE_S, and stall on
+# the first service that does not answer until the test kills it.
+SENDER = """
+import sys
+from pubreview.notify.delivery import RetryPolicy
+from pubreview.notify.dispatch import notify_publication
+notify_publication(int(sys.argv[1]), policy=RetryPolicy(attempts=1, lease_s=float(sys.argv[2])))
+"""
+LEASE_S = 3.0
+
+
+def test_a_message_claimed_by_a_sender_that_died_is_sent_by_the_reconcile_pass(
+    engine: Engine, smtp: SmtpServer, monkeypatch
+) -> None:
+    stalling = StallingReceiver()
+    try:
+        yaml = apprise_yaml(smtp.port, stalling.port, ("li.na",))
+        monkeypatch.setenv(ENV_YAML, yaml)
+        pub_id = submitted(engine)
+        url = engine.url.render_as_string(hide_password=False)
+        child = subprocess.Popen(
+            [sys.executable, "-c", SENDER, str(pub_id), str(LEASE_S)],
+            env={**os.environ, "PUBREVIEW_DATABASE_URL": url},
+            cwd=PROJECT_ROOT,
+        )
+        try:
+            assert stalling.stalled.wait(60), "the sender never reached the stalling service"
+        finally:
+            child.kill()
+            child.wait()
+        claimed = [e for e in notified(engine, pub_id) if e.outcome == "claimed"]
+        assert len(claimed) >= 1 and claimed[-1].payload["service"].startswith("json://")
+
+        stalling.stalling = False
+        # Within the dead sender's lease, nobody else sends: it might still be sending.
+        assert all(not r.attempts for r in resend_unsent(engine=engine).values())
+        assert stalling.answered == []
+        with db.snapshot(engine) as session:
+            assert item_status(session, get(session, pub_id)).notification_failures == []
+
+        time.sleep(LEASE_S)
+        (report,) = resend_unsent(engine=engine).values()
+        assert not report.failed
+        assert len(stalling.answered) == 1
+        assert sorted(to for m in smtp.mails() for to in m.to) == [
+            email_of("li.na"),
+            email_of("wang.fang"),
+        ]
+        assert resend_unsent(engine=engine) == {}  # settled: the next pass has nothing to do
+        with db.snapshot(engine) as session:
+            assert item_status(session, get(session, pub_id)).notification_failures == []
+            assert ledger.verify(session).ok
+    finally:
+        stalling.stop()
