@@ -1,5 +1,8 @@
 """An item's chain as the ledger recorded it at submission: it finishes on that version.
 
+A resubmission that changes the item's category, channels or 公开属性 chooses the chain again
+and records it in its entry; from then on that is the item's chain.
+
 The submission entry's payload carries the chain (name, version, steps). Items submitted
 before chains were configurable carry none and follow the built-in default, which is the
 procedure they were submitted under.
@@ -25,20 +28,21 @@ def from_payload(payload: dict | None) -> Chain:
 
 
 def chain_of(session: Session, pub: Publication | int) -> Chain:
-    """The chain the item was bound to when it was submitted."""
+    """The chain the item was bound to at submission, or at a resubmission that chose again."""
     pub_id = pub if isinstance(pub, int) else pub.id
     cache = session.info.setdefault(_CACHE_KEY, {})
     if pub_id not in cache:
-        payload = session.scalars(
+        payloads = session.scalars(
             select(LedgerEntry.payload)
             .where(
                 LedgerEntry.publication_id == pub_id,
-                LedgerEntry.kind == LedgerKind.SUBMITTED,
+                LedgerEntry.kind.in_([LedgerKind.SUBMITTED, LedgerKind.RESUBMITTED]),
             )
-            .order_by(LedgerEntry.id)
-            .limit(1)
-        ).first()
-        cache[pub_id] = from_payload(payload if isinstance(payload, dict) else None)
+            .order_by(LedgerEntry.id.desc())
+        ).all()
+        # A resubmission that changed the item's attributes records the chain chosen again.
+        recorded = next((p for p in payloads if isinstance(p, dict) and p.get("chain")), None)
+        cache[pub_id] = from_payload(recorded)
     return cache[pub_id]
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from models import LedgerEntry
 from models.publication import Disclosure, step_id
 from pubreview import db, settings
+from pubreview.chains.binding import chain_of
 from pubreview.cli.output import add_json_flag, emit
 from pubreview.clock import local_time
 from pubreview.errors import CheckpointUnavailable, ValidationError
@@ -74,6 +75,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--attach", action="append", type=Path, help="replace the attachments (default: keep them)"
     )
+    p.add_argument("--category", help="a new content category (default: keep it)")
+    p.add_argument(
+        "--channel",
+        action="append",
+        dest="channels",
+        help="replace the channels (repeat for several; default: keep them)",
+    )
+    p.add_argument(
+        "--disclosure", choices=list(DISCLOSURE_BY_LABEL), help="a new 公开属性 (default: keep it)"
+    )
+    p.add_argument("--disclosure-reason", help="why, when not 主动公开 (default: keep it)")
     add_json_flag(p)
     p.set_defaults(handler=_resubmit)
 
@@ -170,12 +182,17 @@ def _resubmit(args: argparse.Namespace) -> int:
             body=body,
             attachments=attachments,
             screened=screened,
+            category=args.category,
+            channels=args.channels,
+            disclosure=DISCLOSURE_BY_LABEL[args.disclosure] if args.disclosure else None,
+            disclosure_reason=args.disclosure_reason,
         )
         revision = pub.current_revision
+        chain = chain_of(session, pub).name
     note = after_commit("publication.resubmitted", args.publication, actor=args.user, resume=True)
     emit(
         args,
-        {"id": args.publication, "revision": revision, "note": note},
+        {"id": args.publication, "revision": revision, "chain": chain, "note": note},
         f"publication {args.publication} resubmitted as revision {revision}; {note}",
     )
     return 0

@@ -51,8 +51,8 @@ class _State:
 def _apply(state: _State, kind: str, revision: int | None, stage: str | None, outcome, payload):
     """Move the replayed state by one entry, as the code that appended it moved the row."""
     if kind in (LedgerKind.SUBMITTED, LedgerKind.RESUBMITTED):
-        if kind == LedgerKind.SUBMITTED:
-            state.chain = from_payload(payload)
+        if kind == LedgerKind.SUBMITTED or payload.get("chain"):
+            state.chain = from_payload(payload)  # a resubmission may have chosen again
         state.status, state.revision = Status.IN_REVIEW, revision
         state.stage = step_id(state.chain.first.id)
         state.title = payload.get("title", state.title)

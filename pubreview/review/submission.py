@@ -15,6 +15,7 @@ from models.publication import Disclosure, step_id
 from pubreview import ledger
 from pubreview.accounts import org
 from pubreview.chains import binding, selection
+from pubreview.chains.definitions import Chain
 from pubreview.errors import DecisionRefused, NotFound, ValidationError
 from pubreview.labels import STATUS_LABEL
 from pubreview.publishing import catalog as catalog_mod
@@ -97,17 +98,83 @@ def _check_content(title: str, body: str) -> tuple[str, str]:
     return title, body
 
 
-def _check_disclosure(draft: Draft) -> str | None:
+def _check_disclosure(disclosure: Disclosure, disclosure_reason: str | None) -> str | None:
     """公开属性: a reason is required when the item is not 主动公开."""
-    if not isinstance(draft.disclosure, Disclosure):
+    if not isinstance(disclosure, Disclosure):
         raise ValidationError("公开属性：请选择主动公开、依申请公开或不予公开", field="disclosure")
-    reason = (draft.disclosure_reason or "").strip() or None
-    if draft.disclosure is not Disclosure.ACTIVE and reason is None:
+    reason = (disclosure_reason or "").strip() or None
+    if disclosure is not Disclosure.ACTIVE and reason is None:
         raise ValidationError(
             "公开属性：选择依申请公开或不予公开时，须填写理由（如依据的条款）",
             field="disclosure_reason",
         )
-    return reason if draft.disclosure is not Disclosure.ACTIVE else None
+    return reason if disclosure is not Disclosure.ACTIVE else None
+
+
+@dataclass(frozen=True)
+class Attributes:
+    """What an item is besides its content: 内容类别, 发布渠道, 公开属性 and its reason."""
+
+    category: str
+    channels: tuple[str, ...]
+    disclosure: Disclosure
+    disclosure_reason: str | None = None
+
+    @classmethod
+    def of(cls, publication: Publication) -> Attributes:
+        """The attributes the item carries now."""
+        return cls(
+            publication.category,
+            tuple(publication.channels),
+            publication.disclosure,
+            publication.disclosure_reason,
+        )
+
+    @classmethod
+    def from_payload(cls, payload: dict) -> Attributes:
+        """The attributes a (re)submission entry recorded for its revision."""
+        return cls(
+            payload.get("category", ""),
+            tuple(payload.get("channels") or ()),
+            Disclosure(payload.get("disclosure") or Disclosure.ACTIVE.value),
+            payload.get("disclosure_reason"),
+        )
+
+    def to_payload(self) -> dict:
+        """Plain data, as the (re)submission entry records it."""
+        return {
+            "category": self.category,
+            "channels": list(self.channels),
+            "disclosure": self.disclosure.value,
+            "disclosure_reason": self.disclosure_reason,
+        }
+
+    def changes(self, after: Attributes) -> dict[str, dict]:
+        """Each field that differs in `after`: {field: {"before": …, "after": …}}."""
+        old, new = self.to_payload(), after.to_payload()
+        return {k: {"before": old[k], "after": new[k]} for k in old if old[k] != new[k]}
+
+
+def check_attributes(attributes: Attributes, catalog: catalog_mod.Catalog) -> Attributes:
+    """The attributes as they will be recorded, or ValidationError naming the field to fix."""
+    if not attributes.channels:
+        raise ValidationError("发布渠道：请至少选择一个", field="channels")
+    for channel in attributes.channels:
+        if channel not in catalog.channels:
+            raise ValidationError(
+                f"发布渠道：“{channel}”不在目录中（可选：{'、'.join(catalog.channels)}）",
+                field="channels",
+            )
+    # A channel may have its own categories, or none (微信 posts need no invented category).
+    if problem := catalog.category_error(attributes.category, attributes.channels):
+        raise ValidationError(problem, field="category")
+    reason = _check_disclosure(attributes.disclosure, attributes.disclosure_reason)
+    return Attributes(
+        attributes.category,
+        tuple(dict.fromkeys(attributes.channels)),
+        attributes.disclosure,
+        reason,
+    )
 
 
 def _add_revision(
@@ -142,6 +209,17 @@ def _add_revision(
     return revision
 
 
+def _choose_chain(attributes: Attributes, unit_code: str) -> Chain:
+    """The chain the configured rules choose for an item with these attributes."""
+    return selection.choose(
+        selection.configured(),
+        category=attributes.category,
+        disclosure=attributes.disclosure.value,
+        unit=unit_code,
+        channels=list(attributes.channels),
+    )
+
+
 def submit(
     session: Session,
     draft: Draft,
@@ -156,18 +234,12 @@ def submit(
     """
     catalog = catalog or catalog_mod.load()
     title, body = _check_content(draft.title, draft.body)
-    if not draft.channels:
-        raise ValidationError("发布渠道：请至少选择一个", field="channels")
-    for channel in draft.channels:
-        if channel not in catalog.channels:
-            raise ValidationError(
-                f"发布渠道：“{channel}”不在目录中（可选：{'、'.join(catalog.channels)}）",
-                field="channels",
-            )
-    # A channel may have its own categories, or none (微信 posts need no invented category).
-    if problem := catalog.category_error(draft.category, draft.channels):
-        raise ValidationError(problem, field="category")
-    reason = _check_disclosure(draft)
+    attributes = check_attributes(
+        Attributes(
+            draft.category, tuple(draft.channels), draft.disclosure, draft.disclosure_reason
+        ),
+        catalog,
+    )
     check_distinct_names(draft.attachments)
     unit = org.unit(session, draft.unit)
     person = org.person(session, draft.submitter)
@@ -177,25 +249,19 @@ def submit(
             field="unit",
         )
     # The chain is chosen now and recorded with the submission: the item finishes on it.
-    chain = selection.choose(
-        selection.configured(),
-        category=draft.category,
-        disclosure=draft.disclosure.value,
-        unit=unit.code,
-        channels=draft.channels,
-    )
+    chain = _choose_chain(attributes, unit.code)
     now = utcnow()
     publication = Publication(
         title=title,
-        category=draft.category,
-        channels=list(dict.fromkeys(draft.channels)),
+        category=attributes.category,
+        channels=list(attributes.channels),
         unit_id=unit.id,
         submitter_id=person.id,
         status=Status.IN_REVIEW,
         stage=step_id(chain.first.id),
         current_revision=1,
-        disclosure=draft.disclosure,
-        disclosure_reason=reason,
+        disclosure=attributes.disclosure,
+        disclosure_reason=attributes.disclosure_reason,
         waiting_since=now,
         created_at=now,
     )
@@ -229,8 +295,19 @@ def resubmit(
     body: str | None,
     attachments: list[AttachmentFile] | None,
     screened: Screened | None = None,
+    category: str | None = None,
+    channels: list[str] | None = None,
+    disclosure: Disclosure | None = None,
+    disclosure_reason: str | None = None,
 ) -> Publication:
-    """Record a new revision of a returned item; review starts again at pre-review."""
+    """Record a new revision of a returned item; review starts again at the first step.
+
+    Any argument left None keeps what the returned revision had. Changed attributes (内容类别,
+    发布渠道, 公开属性) are checked as at a first submission, and the chain is chosen again
+    under the current rules: the item then follows the chain its new attributes call for
+    (review starts again at its first step anyway). Unchanged attributes keep the chain the
+    item was bound to, whatever the rules say now. The entry records what changed.
+    """
     publication = get(session, publication_id, for_update=True)
     person = org.person(session, username)
     if person.id != publication.submitter_id:
@@ -245,35 +322,69 @@ def resubmit(
         attachments = [AttachmentFile(a.filename, a.content) for a in previous.attachments]
     check_distinct_names(attachments)
     new_title, new_body = _check_content(title or previous.title, body or previous.body)
+    before = Attributes.of(publication)
+    after = Attributes(
+        before.category if category is None else category,
+        before.channels if channels is None else tuple(channels),
+        before.disclosure if disclosure is None else disclosure,
+        before.disclosure_reason if disclosure_reason is None else disclosure_reason,
+    )
+    unit = session.get(Unit, publication.unit_id)
+    bound = binding.chain_of(session, publication)
+    chain, changed = bound, {}
+    if after != before:
+        after = check_attributes(after, catalog_mod.load())
+        changed = before.changes(after)
+    if changed:
+        chain = _choose_chain(after, unit.code)
     number = publication.current_revision + 1
     revision = _add_revision(
         session, publication, number, new_title, new_body, attachments, person.id
     )
-    if revision.fingerprint == previous.fingerprint:
+    if revision.fingerprint == previous.fingerprint and not changed:
         raise ValidationError(
-            "修改稿与退回稿完全相同：请按退回意见修改标题、正文或附件后再提交", field="body"
+            "修改稿与退回稿完全相同：请按退回意见修改标题、正文、附件、内容类别、"
+            "发布渠道或公开属性后再提交",
+            field="body",
         )
     now = utcnow()
-    first = binding.chain_of(session, publication).first.id
     publication.title, publication.current_revision = new_title, number
+    publication.category, publication.channels = after.category, list(after.channels)
+    publication.disclosure, publication.disclosure_reason = (
+        after.disclosure,
+        after.disclosure_reason,
+    )
     publication.status, publication.stage, publication.waiting_since = (
         Status.IN_REVIEW,
-        step_id(first),
+        step_id(chain.first.id),
         now,
     )
-    unit = session.get(Unit, publication.unit_id)
+    payload = _revision_payload(publication, revision, attachments, unit.code)
+    if changed:
+        payload["changed"] = changed
+    if chain.version != bound.version or chain.name != bound.name:
+        # Recorded here, the new chain is the item's from now on (binding.chain_of reads it).
+        payload["chain"] = chain.to_dict()
+        payload["chain_replaced"] = {"name": bound.name, "version": bound.version}
     ledger.append(
         session,
         kind=LedgerKind.RESUBMITTED,
         publication_id=publication.id,
         revision=number,
-        stage=first,
+        stage=chain.first.id,
         actor=person.username,
-        payload=_revision_payload(publication, revision, attachments, unit.code),
+        payload=payload,
         dedupe_key=f"revision:{publication.id}:{number}",
     )
+    binding.remember(session, publication.id, chain)
     record_screening(session, publication, revision, attachments, screened)
     return publication
+
+
+def attributes_of(session: Session, publication_id: int, number: int) -> Attributes | None:
+    """The attributes a revision was (re)submitted with, as its ledger entry records them."""
+    entry = ledger.find_by_key(session, f"revision:{publication_id}:{number}")
+    return Attributes.from_payload(entry.payload) if entry is not None else None
 
 
 @dataclass(frozen=True)

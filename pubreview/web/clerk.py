@@ -3,7 +3,8 @@
 Every write goes through the domain function the command line uses (`submission.submit`,
 `submission.resubmit`, `withdrawal.withdraw`) in its own transaction; only after it commits
 does `after_commit` tell Prefect, after the response, as the command line does. A refused form
-comes back with every field kept and the wrong one named.
+comes back with every field kept and the wrong one named. A resubmission may change the
+item's 内容类别, 发布渠道 and 公开属性 too, checked there as at a first submission.
 """
 
 from __future__ import annotations
@@ -14,15 +15,19 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from models.publication import Disclosure
 from pubreview.accounts import authz, org
 from pubreview.errors import DecisionRefused, NotFound, ValidationError
 from pubreview.review import withdrawal
 from pubreview.review.drafts import allowed_extensions
 from pubreview.review.submission import (
     AttachmentFile,
+    Attributes,
     Draft,
+    attributes_of,
     current_revision,
     get,
     resubmit,
@@ -48,6 +53,7 @@ from pubreview.web.draft_form import (
     staged_files,
 )
 from pubreview.web.items import attachment_for, item_page, my_items, submit_choices
+from pubreview.web.review import attribute_changes
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -179,10 +185,51 @@ def my(user: SignedIn) -> HTMLResponse:
     return page("my.html", user=user, may_submit=may_submit, **view)
 
 
+def _proposed(form: DraftForm) -> Attributes | None:
+    """The attributes a resubmit form proposes, as resubmission would record them."""
+    try:
+        disclosure = form.disclosure_enum()
+    except ValidationError:
+        return None
+    reason = form.disclosure_reason.strip() or None
+    return Attributes(
+        form.category,
+        tuple(dict.fromkeys(form.channels)),
+        disclosure,
+        reason if disclosure is not Disclosure.ACTIVE else None,
+    )
+
+
+def _with_attributes(
+    session: Session, user: CurrentUser, pub_id: int, view: dict, form: DraftForm | None
+) -> dict:
+    """The resubmit form's 内容类别/发布渠道/公开属性, and the diff's lines for them."""
+    pub = get(session, pub_id)
+    diff, extra = view["diff"], {}
+    if view["may_resubmit"]:
+        choices = submit_choices(session, user.person_id)
+        extra = {k: choices[k] for k in ("categories", "channels", "disclosures")}
+        if form is None:
+            shown = view["resubmit"]
+            shown.category, shown.channels = pub.category, list(pub.channels)
+            shown.disclosure = pub.disclosure.value
+            shown.disclosure_reason = pub.disclosure_reason or ""
+        elif diff is not None:
+            diff.fields = attribute_changes(Attributes.of(pub), _proposed(form))
+            return extra
+    if diff is not None:
+        number = pub.current_revision
+        diff.fields = attribute_changes(
+            attributes_of(session, pub_id, number - 1), attributes_of(session, pub_id, number)
+        )
+    return extra
+
+
 def _item(user: CurrentUser, pub_id: int, status: int = 200, **extra) -> HTMLResponse:
     done = extra.pop("done", None)
     with snapshot() as session:
         view = item_page(session, user, pub_id, **extra)
+        view.update(_with_attributes(session, user, pub_id, view, extra.get("resubmit")))
     return page(
         "item.html",
         status,
@@ -248,6 +295,7 @@ def _resubmit(app, tasks: BackgroundTasks, user: CurrentUser, pub_id: int, raw: 
         form.notes.append(SCREENING_FIRST.replace("提交", "重新提交"))
         return _item(user, pub_id, **again)
     try:
+        disclosure = form.disclosure_enum()
         with transaction() as session:
             resubmit(
                 session,
@@ -257,9 +305,16 @@ def _resubmit(app, tasks: BackgroundTasks, user: CurrentUser, pub_id: int, raw: 
                 body=form.body,
                 attachments=files,
                 screened=shown.screened,
+                category=form.category,
+                channels=form.channels,
+                disclosure=disclosure,
+                disclosure_reason=form.disclosure_reason,
             )
-    except (ValidationError, DecisionRefused) as exc:
-        form.fail(exc if isinstance(exc, ValidationError) else ValidationError(str(exc)))
+    except ValidationError as exc:
+        form.fail(exc)
+        return _item(user, pub_id, 422, **again)
+    except DecisionRefused as exc:
+        form.fail(ValidationError(str(exc)))
         return _item(user, pub_id, 409, **again)
     staging.discard(user.person_id, [s.token for s in form.staged])
     tasks.add_task(_hand_off, app, "publication.resubmitted", pub_id, user.username, True)

@@ -24,6 +24,8 @@ from pubreview.chains.binding import chain_of, step_label
 from pubreview.clock import local_time
 from pubreview.errors import NotFound
 from pubreview.labels import (
+    DISCLOSURE_LABEL,
+    FIELD_LABEL,
     KIND_LABEL,
     OUTCOME_LABEL,
     SCREEN_LABEL,
@@ -35,7 +37,7 @@ from pubreview.labels import (
 from pubreview.publishing import catalog as catalog_mod
 from pubreview.review import deciders
 from pubreview.review.status import history_rows, item_status
-from pubreview.review.submission import get, screening_of
+from pubreview.review.submission import Attributes, attributes_of, get, screening_of
 from pubreview.review.workflow import OPEN
 from pubreview.site.content import BodyRenderer
 from pubreview.web.links import ReviewGrant, review_link
@@ -88,6 +90,34 @@ class RevisionDiff:
     body: list[DiffLine]
     attachments_added: list[str] = field(default_factory=list)
     attachments_removed: list[str] = field(default_factory=list)
+    fields: list[FieldChange] = field(default_factory=list)  # 内容类别, 发布渠道, 公开属性
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One attribute a resubmission changed, as the page shows it."""
+
+    label: str
+    before: str
+    after: str
+
+
+def _shown(name: str, value) -> str:
+    if name == "channels":
+        value = "、".join(value)
+    elif name == "disclosure":
+        value = DISCLOSURE_LABEL.get(value, value)
+    return value or "（空）"
+
+
+def attribute_changes(before: Attributes | None, after: Attributes | None) -> list[FieldChange]:
+    """The attributes that differ between two revisions (none when either is unknown)."""
+    if before is None or after is None:
+        return []
+    return [
+        FieldChange(FIELD_LABEL[name], _shown(name, c["before"]), _shown(name, c["after"]))
+        for name, c in before.changes(after).items()
+    ]
 
 
 def _diff_lines(before: str, after: str) -> list[DiffLine]:
@@ -205,6 +235,11 @@ def review_page(session: Session, grant: ReviewGrant) -> dict:
     catalog = _catalog()
     submitter = session.get(Person, pub.submitter_id)
     diff = revision_diff(revisions[grant.revision - 1], revision) if grant.revision > 1 else None
+    if diff is not None:
+        diff.fields = attribute_changes(
+            attributes_of(session, pub.id, grant.revision - 1),
+            attributes_of(session, pub.id, grant.revision),
+        )
     return {
         "pub": {
             "id": pub.id,

@@ -1,4 +1,4 @@
-"""Submission checks every field and writes nothing on error."""
+"""Submission and resubmission check every field and write nothing on error."""
 
 from __future__ import annotations
 
@@ -7,11 +7,24 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
-from models import LedgerEntry, Publication
+from models import LedgerEntry, LedgerKind, Publication, Stage, Status
+from models.publication import Disclosure
 from pubreview import db
+from pubreview.accounts.org import load_org
+from pubreview.chains.binding import chain_of
+from pubreview.chains.definitions import DEFAULT_CHAIN
 from pubreview.errors import NotFound, ValidationError
-from pubreview.review.submission import fingerprint, read_attachments, submit
-from tests.support.factories import attachment, draft, submitted
+from pubreview.ledger import cache
+from pubreview.review.submission import (
+    Attributes,
+    attributes_of,
+    fingerprint,
+    read_attachments,
+    resubmit,
+    submit,
+)
+from pubreview.review.workflow import Outcome
+from tests.support.factories import attachment, decided, draft, submitted
 
 
 def counts(engine: Engine) -> tuple[int, int]:
@@ -95,3 +108,167 @@ def test_a_channel_without_categories_takes_an_item_without_one(
     with pytest.raises(ValidationError, match="内容类别：请填写") as refused:
         submitted(engine, category="", channels=["网站", "微信"])
     assert str(path) in str(refused.value) and "PUBREVIEW_CATALOG" in str(refused.value)
+
+
+# --- Resubmission may change 内容类别, 发布渠道 and 公开属性 -------------------------------
+
+CHAINS_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "chains"
+SAMPLE_CHAINS = Path(__file__).resolve().parents[2] / "config" / "sample-chains.yaml"
+
+
+def returned(engine: Engine, **overrides) -> int:
+    """An item 初审 returned to zhang.wei."""
+    pub = submitted(engine, **overrides)
+    decided(engine, pub, "li.na", Outcome.RETURN, comment="请改分类")
+    return pub
+
+
+def resubmitted(engine: Engine, pub: int, **changes) -> Publication:
+    with db.transaction(engine) as session:
+        content = {"title": None, "body": None, "attachments": None}
+        return resubmit(session, pub, "zhang.wei", **{**content, **changes})
+
+
+def resubmission(engine: Engine, pub: int) -> LedgerEntry:
+    with db.transaction(engine) as session:
+        return session.scalars(
+            select(LedgerEntry).where(
+                LedgerEntry.publication_id == pub, LedgerEntry.kind == LedgerKind.RESUBMITTED
+            )
+        ).one()
+
+
+def test_a_resubmission_may_change_only_the_attributes_and_records_what_changed(
+    engine: Engine,
+) -> None:
+    pub = returned(engine)
+    resubmitted(
+        engine,
+        pub,
+        category="政务公开",
+        channels=["网站", "微博", "网站"],
+        disclosure=Disclosure.ON_REQUEST,
+        disclosure_reason="  涉及第三方  ",
+    )
+    with db.transaction(engine) as session:
+        item = session.get(Publication, pub)
+        assert (item.status, item.current_revision, item.stage) == (
+            Status.IN_REVIEW,
+            2,
+            Stage.PRE_REVIEW,
+        )
+        assert (item.category, item.channels) == ("政务公开", ["网站", "微博"])
+        assert (item.disclosure, item.disclosure_reason) == (Disclosure.ON_REQUEST, "涉及第三方")
+        assert attributes_of(session, pub, 1) == Attributes(
+            "工作动态", ("网站",), Disclosure.ACTIVE, None
+        )
+        assert attributes_of(session, pub, 2) == Attributes.of(item)
+        assert cache.check(session) == []  # the row is what the entries say
+    entry = resubmission(engine, pub)
+    assert entry.payload["changed"] == {
+        "category": {"before": "工作动态", "after": "政务公开"},
+        "channels": {"before": ["网站"], "after": ["网站", "微博"]},
+        "disclosure": {"before": "active", "after": "on_request"},
+        "disclosure_reason": {"before": None, "after": "涉及第三方"},
+    }
+    # The default chain chose itself again: nothing about the chain is recorded.
+    assert "chain" not in entry.payload
+
+
+def test_unchanged_content_and_attributes_are_refused(engine: Engine) -> None:
+    pub = returned(engine)
+    before = counts(engine)
+    with pytest.raises(
+        ValidationError, match="修改稿与退回稿完全相同.*内容类别、发布渠道或公开属性"
+    ):
+        resubmitted(engine, pub, category="工作动态", channels=["网站"])
+    assert counts(engine) == before
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "match"),
+    [
+        ({"channels": []}, "channels", "发布渠道：请至少选择一个"),
+        ({"channels": ["抖音"]}, "channels", "发布渠道：“抖音”不在目录中"),
+        ({"category": "八卦"}, "category", "内容类别：“八卦”不在目录中"),
+        ({"category": ""}, "category", "内容类别：请填写"),
+        ({"disclosure": Disclosure.NOT_PUBLIC}, "disclosure_reason", "须填写理由"),
+        (
+            {"disclosure": Disclosure.ON_REQUEST, "disclosure_reason": "  "},
+            "disclosure_reason",
+            "须填写理由",
+        ),
+    ],
+)
+def test_changed_attributes_are_checked_as_at_a_first_submission(
+    engine: Engine, changes: dict, field: str, match: str
+) -> None:
+    pub = returned(engine)
+    before = counts(engine)
+    with pytest.raises(ValidationError, match=match) as refused:
+        resubmitted(engine, pub, body="改过的正文。", **changes)
+    assert refused.value.field == field
+    assert counts(engine) == before
+    with db.transaction(engine) as session:
+        assert session.get(Publication, pub).status is Status.RETURNED
+
+
+def test_a_kept_reason_goes_with_a_kept_disclosure_and_is_dropped_for_active(
+    engine: Engine,
+) -> None:
+    pub = returned(engine, disclosure=Disclosure.NOT_PUBLIC, disclosure_reason="内部管理信息")
+    resubmitted(engine, pub, channels=["网站", "微信"])  # reason and 公开属性 kept
+    with db.transaction(engine) as session:
+        item = session.get(Publication, pub)
+        assert (item.disclosure, item.disclosure_reason) == (Disclosure.NOT_PUBLIC, "内部管理信息")
+    decided(engine, pub, "li.na", Outcome.RETURN, comment="应主动公开")
+    resubmitted(engine, pub, disclosure=Disclosure.ACTIVE)
+    with db.transaction(engine) as session:
+        item = session.get(Publication, pub)
+        assert (item.disclosure, item.disclosure_reason) == (Disclosure.ACTIVE, None)
+
+
+@pytest.fixture
+def chains(engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The sample chains (行政规范性文件 → 合法性审核, 政务公开 → 保密审查) and their org."""
+    path = tmp_path / "chains.yaml"
+    path.write_text(SAMPLE_CHAINS.read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.setenv("PUBREVIEW_CHAINS", str(path))
+    monkeypatch.setenv("PUBREVIEW_CATALOG", str(CHAINS_FIXTURES / "catalog.yaml"))
+    with db.transaction(engine) as session:
+        load_org(session, CHAINS_FIXTURES / "org.yaml")
+    return path
+
+
+def test_changed_attributes_choose_the_chain_again_and_the_entry_says_so(
+    engine: Engine, chains: Path
+) -> None:
+    pub = returned(engine)  # 工作动态: the default chain
+    resubmitted(engine, pub, category="行政规范性文件")
+    entry = resubmission(engine, pub)
+    assert entry.payload["chain_replaced"]["name"] == "default"
+    assert entry.payload["chain"]["name"] == "normative"
+    assert entry.payload["chain_replaced"]["version"] == DEFAULT_CHAIN.version
+    decided(engine, pub, "li.na", Outcome.APPROVE, attest=True)
+    with db.transaction(engine) as session:
+        item = session.get(Publication, pub)
+        assert chain_of(session, item).name == "normative"
+        assert item.stage.value == "legality"  # 合法性审核, which 工作动态 never had
+        assert cache.check(session) == []
+
+
+def test_unchanged_attributes_keep_the_bound_chain_whatever_the_rules_say_now(
+    engine: Engine, chains: Path
+) -> None:
+    pub = returned(engine, category="政务公开")  # bound to 保密审查
+    chains.write_text(
+        chains.read_text(encoding="utf-8").replace("chain: secrecy", "chain: default"),
+        encoding="utf-8",
+    )
+    resubmitted(engine, pub, body="改过的正文。")
+    assert "chain" not in resubmission(engine, pub).payload
+    decided(engine, pub, "li.na", Outcome.APPROVE, attest=True)
+    with db.transaction(engine) as session:
+        item = session.get(Publication, pub)
+        assert chain_of(session, item).name == "secrecy"
+        assert item.stage.value == "secrecy"

@@ -20,6 +20,7 @@ from models import LedgerEntry, LedgerKind, Publication, Revision, Status
 from pubreview import db
 from pubreview.clock import local_time
 from pubreview.review.workflow import Outcome
+from pubreview.web.links import review_link
 from tests.support.accounts import form_token, login
 from tests.support.factories import attachment, decided, submitted
 from tests.support.web import AfterCommitRecorder, ledger_size
@@ -36,6 +37,8 @@ CLEAN = {
     "disclosure": "active",
     "disclosure_reason": "",
 }
+# What a resubmit form posts when the clerk leaves 内容类别, 发布渠道 and 公开属性 as they were.
+KEPT = {"category": "工作动态", "channels": ["网站"], "disclosure": "active"}
 # A mainland ID number: the screening flags personal data before a head sees it.
 PERSONAL = "联系人身份证 11010519491231002X。"
 
@@ -337,8 +340,11 @@ def test_a_returned_item_shows_the_comment_and_resubmits_with_the_diff(
     page = client.get(f"/items/{pub}").text
     assert 'id="return-comment"' in page and "请补充会议地点" in page
     assert 'id="resubmit-form"' in page and 'id="withdraw-form"' in page
+    # The form holds the returned revision's attributes, as they stand.
+    assert '<option value="工作动态" selected>' in page and 'value="网站" checked' in page
+    assert 'id="disclosure-active" name="disclosure" value="active" checked' in page
     token = form_token(page)
-    fields = {"csrf": token, "title": "关于召开全市编办主任会议的通知（修改）"}
+    fields = {"csrf": token, "title": "关于召开全市编办主任会议的通知（修改）", **KEPT}
     fields["body"] = "第一段。\n\n第二段，地点在三楼会议室。"
     keep = re.findall(r'name="keep" value="(\d+)" checked', page)
     shown = client.post(
@@ -348,6 +354,7 @@ def test_a_returned_item_shows_the_comment_and_resubmits_with_the_diff(
     assert 'id="diff"' in shown.text and "修改稿与退回稿（第 1 稿）的差异" in shown.text
     assert '<span class="add">+第二段，地点在三楼会议室。</span>' in shown.text
     assert '<span class="del">-第二段。</span>' in shown.text
+    assert 'id="diff-fields"' not in shown.text  # no attribute changed
     assert textarea(shown.text, "body") == fields["body"]
     done = client.post(
         f"/items/{pub}/resubmit",
@@ -416,3 +423,101 @@ def test_a_post_without_the_sessions_token_writes_nothing(
     refused = client.post("/submit", data={**CLEAN, "action": "submit", "csrf": "0" * 64})
     assert refused.status_code == 403
     assert ledger_size(engine) == before and publications(engine) == []
+
+
+def post_resubmit(client: TestClient, pub: int, action: str, fields: dict, **extra):
+    """Post the returned item's resubmit form with these fields (its files kept)."""
+    page = client.get(f"/items/{pub}").text
+    keep = re.findall(r'name="keep" value="(\d+)" checked', page)
+    data = {"csrf": form_token(page), "keep": keep, "action": action, **fields, **extra}
+    return client.post(f"/items/{pub}/resubmit", data=data, follow_redirects=False)
+
+
+def test_a_resubmission_changes_category_channels_and_disclosure_with_the_diff_shown(
+    engine: Engine, client: TestClient, recorder: AfterCommitRecorder
+) -> None:
+    pub = submitted(engine)
+    decided(engine, pub, "li.na", Outcome.RETURN, comment="应为政务公开，并发微博")
+    fields = {
+        "title": "关于召开全市编办主任会议的通知",
+        "body": "会议内容如下。",  # unchanged: only the attributes move
+        "category": "政务公开",
+        "channels": ["网站", "微博"],
+        "disclosure": "on_request",
+        "disclosure_reason": "涉及第三方",
+    }
+    shown = post_resubmit(client, pub, "preview", fields)
+    assert shown.status_code == 200, shown.text
+    html = shown.text
+    assert 'id="diff-fields"' in html and "正文未改动" in html
+    for line in (
+        '内容类别：<span class="del">工作动态</span> → <span class="add">政务公开</span>',
+        '发布渠道：<span class="del">网站</span> → <span class="add">网站、微博</span>',
+        '公开属性：<span class="del">主动公开</span> → <span class="add">依申请公开</span>',
+        '公开属性理由：<span class="del">（空）</span> → <span class="add">涉及第三方</span>',
+    ):
+        assert line in html, line
+    # The preview keeps what was chosen, and wrote nothing.
+    assert '<option value="政务公开" selected>' in html and 'value="微博" checked' in html
+    assert 'value="on_request" checked' in html
+    assert len(entries(engine, pub, LedgerKind.RESUBMITTED)) == 0
+    done = post_resubmit(client, pub, "resubmit", fields, checked=hidden(html, "checked")[0])
+    assert done.status_code == 303, done.text
+    with db.transaction(engine) as session:
+        item = session.get(Publication, pub)
+        assert (item.status, item.category, item.channels) == (
+            Status.IN_REVIEW,
+            "政务公开",
+            ["网站", "微博"],
+        )
+        assert (item.disclosure.value, item.disclosure_reason) == ("on_request", "涉及第三方")
+    [entry] = entries(engine, pub, LedgerKind.RESUBMITTED)
+    assert set(entry.payload["changed"]) == {
+        "category",
+        "channels",
+        "disclosure",
+        "disclosure_reason",
+    }
+    assert recorder.calls[-1] == ("publication.resubmitted", pub, "zhang.wei")
+    # The head's page for revision 2 shows the same lines, on the item page and the signed link.
+    head = as_user(client, "li.na")
+    item_html = head.get(f"/items/{pub}").text
+    assert "与上一稿（第 1 稿）的差异" in item_html
+    assert '<span class="del">工作动态</span> → <span class="add">政务公开</span>' in item_html
+    url = review_link("li.na", pub, "prereview", 2)
+    review_html = head.get(url).text
+    assert "与退回稿（第 1 稿）的差异" in review_html
+    assert '发布渠道：<span class="del">网站</span> → <span class="add">网站、微博</span>' in (
+        review_html
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "message", "field"),
+    [
+        ({"channels": []}, "发布渠道：请至少选择一个", "channels-box"),
+        ({"category": "八卦"}, "内容类别：“八卦”不在目录中", "category"),
+        ({"disclosure": "not_public"}, "公开属性：选择依申请公开或不予公开时，须填写理由", None),
+        ({"disclosure": "secret"}, "公开属性：请选择主动公开、依申请公开或不予公开", None),
+        ({"body": "会议内容如下。"}, "修改稿与退回稿完全相同", "body"),
+    ],
+)
+def test_a_refused_resubmission_names_the_field_and_writes_nothing(
+    engine: Engine, client: TestClient, change: dict, message: str, field: str | None
+) -> None:
+    pub = submitted(engine)
+    decided(engine, pub, "li.na", Outcome.RETURN, comment="请修改")
+    before = ledger_size(engine)
+    fields = {"title": "关于召开全市编办主任会议的通知", "body": "改过的正文。", **KEPT, **change}
+    refused = post_resubmit(client, pub, "resubmit", fields)
+    assert refused.status_code == 422, refused.text
+    html = refused.text
+    assert 'id="form-errors"' in html and message in html
+    if field:
+        assert re.search(
+            rf'id="{field}"[^>]*aria-invalid="true"|id="{field}" class="invalid"', html
+        )
+    assert textarea(html, "body") == fields["body"]
+    assert ledger_size(engine) == before
+    with db.transaction(engine) as session:
+        assert session.get(Publication, pub).status is Status.RETURNED
