@@ -51,6 +51,29 @@ def remember(session: Session, pub_id: int, chain: Chain) -> None:
     session.info.setdefault(_CACHE_KEY, {})[pub_id] = chain
 
 
+def chains_of(session: Session, pub_ids: list[int]) -> dict[int, Chain]:
+    """`chain_of` for many items in one query per 500 (a queue or a list pays no query per item)."""
+    cache = session.info.setdefault(_CACHE_KEY, {})
+    missing = sorted({i for i in pub_ids if i not in cache})
+    for start in range(0, len(missing), 500):
+        rows = session.execute(
+            select(LedgerEntry.publication_id, LedgerEntry.payload)
+            .where(
+                LedgerEntry.publication_id.in_(missing[start : start + 500]),
+                LedgerEntry.kind.in_([LedgerKind.SUBMITTED, LedgerKind.RESUBMITTED]),
+            )
+            .order_by(LedgerEntry.id.desc())
+        ).all()
+        recorded: dict[int, dict] = {}
+        for pub_id, payload in rows:
+            # As chain_of: the newest submission or resubmission entry that records a chain.
+            if pub_id not in recorded and isinstance(payload, dict) and payload.get("chain"):
+                recorded[pub_id] = payload
+        for pub_id in missing[start : start + 500]:
+            cache[pub_id] = from_payload(recorded.get(pub_id))
+    return {i: cache[i] for i in pub_ids}
+
+
 def step_label(session: Session, pub: Publication | int, value: str | None) -> str:
     """A step id as the ledger stores it, in the words of the item's own chain.
 

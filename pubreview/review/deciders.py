@@ -21,12 +21,22 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import LedgerEntry, LedgerKind, Person, Publication, RoleGrant, Stage, Status, Unit
+from models import (
+    LedgerEntry,
+    LedgerKind,
+    Person,
+    Publication,
+    Role,
+    RoleGrant,
+    Stage,
+    Status,
+    Unit,
+)
 from models.publication import StepId, step_id
 from pubreview import ledger
 from pubreview.accounts import org
 from pubreview.chains import countersign
-from pubreview.chains.binding import chain_of
+from pubreview.chains.binding import chain_of, chains_of
 from pubreview.chains.definitions import Step
 from pubreview.labels import ROLE_LABEL
 from pubreview.review import delegation
@@ -35,6 +45,7 @@ __all__ = [
     "ROLE_LABEL",
     "acting_for",
     "eligible",
+    "eligible_all",
     "group_members",
     "refusal",
     "round_votes",
@@ -45,6 +56,8 @@ __all__ = [
 
 # No unit has this id: a step naming a unit that no longer exists has nobody to decide it.
 _NO_UNIT = -1
+# Item ids per IN (…) list when reading many items' entries (SQLite's bound-parameter limit).
+_CHUNK = 500
 
 
 def step_scope(session: Session, pub: Publication, step: Step) -> int | None:
@@ -146,11 +159,20 @@ def _assigned_away(session: Session, pub: Publication, person: Person) -> Ledger
     return None if to in givers else given
 
 
-def _delegators(session: Session, pub: Publication, step: Step, person: Person) -> list[Person]:
-    """Whom the person may sign for at this step now: delegators in force who hold its role."""
+def _delegators(
+    session: Session,
+    pub: Publication,
+    step: Step,
+    person: Person,
+    held: list[delegation.Delegation] | None = None,
+) -> list[Person]:
+    """Whom the person may sign for at this step now: delegators in force who hold its role.
+
+    `held`: the delegations made to the person, when the caller has read them already.
+    """
     return [
         giver
-        for d in delegation.held_by(session, person.username)
+        for d in (held if held is not None else delegation.held_by(session, person.username))
         if d.active()
         and d.covers(step.role)
         and _holds_step(session, pub, step, giver := org.person(session, d.delegator))
@@ -208,46 +230,146 @@ def eligible(session: Session, pub: Publication, *, honour_assignment: bool = Tr
 
 
 def waiting_on(session: Session, person: Person, pubs: Iterable[Publication]) -> list[Publication]:
-    """The items among `pubs` this person may decide now (their queue), by `eligible()`.
+    """The items among `pubs` this person may decide now (their queue): `eligible_all()`'s."""
+    pubs = list(pubs)
+    everyone = eligible_all(session, pubs)
+    return [pub for pub in pubs if any(p.id == person.id for p in everyone[pub.id])]
 
-    `eligible()` costs a handful of queries per item; an office's queue page would pay them for
-    every open item. So first a necessary condition from the person's grants and the
-    delegations made to them, read once: nobody decides a step whose role they neither hold
-    (in its scope) nor have been delegated; `eligible()` then decides for the few left.
+
+def eligible_all(session: Session, pubs: Iterable[Publication]) -> dict[int, list[Person]]:
+    """`eligible()` for many items at once (by item id), the same people in the same order.
+
+    `eligible()` asks a handful of queries per item; a queue, "my items" or a console would pay
+    them for every item listed. Here the office's grants, people, units and delegations and the
+    items' chains, decisions and reassignments on their current revisions are read once (a
+    fixed number of queries however many items), then the rule of `eligible()` is applied to
+    each item in memory. tests/review/test_waiting_on.py holds the two to agreement.
     """
-    grants = {
-        (g.role, g.unit_id)
-        for g in session.scalars(select(RoleGrant).where(RoleGrant.person_id == person.id))
-    }
-    roles = {role for role, _ in grants}
-    delegated = [
-        d for d in delegation.delegations(session) if d.delegate == person.username and d.active()
-    ]
-
-    def could(pub: Publication) -> bool:
+    pubs = list(pubs)
+    open_ = [p for p in pubs if p.status is Status.IN_REVIEW]
+    facts = _Facts.read(session, open_)
+    out: dict[int, list[Person]] = {}
+    for pub in pubs:
         if pub.status is Status.RETURNED:
-            return pub.submitter_id == person.id
-        if pub.status is not Status.IN_REVIEW:
-            return False
-        step = chain_of(session, pub).step(pub.stage)
-        if any(d.covers(step.role) for d in delegated):
-            return True
-        if step.role not in roles or not _in_group(step, person.username):
-            return False
-        scope = step_scope(session, pub, step)
-        return scope is None or (step.role, scope) in grants
+            out[pub.id] = [session.get(Person, pub.submitter_id)]
+        elif pub.status is Status.IN_REVIEW:
+            out[pub.id] = facts.eligible(session, pub)
+        else:
+            out[pub.id] = []
+    return out
 
-    return [
-        pub for pub in pubs if could(pub) and any(p.id == person.id for p in eligible(session, pub))
-    ]
+
+class _Facts:
+    """What `eligible()` reads, read once for many open items (see `eligible_all`)."""
+
+    def __init__(self) -> None:
+        self.people: dict[int, Person] = {}
+        self.by_name: dict[str, Person] = {}
+        self.units: dict[str, int] = {}
+        self.grants: dict[tuple[Role, int], set[int]] = {}
+        self.anywhere: dict[Role, set[int]] = {}
+        self.delegations: list[delegation.Delegation] = []
+        self.decisions: dict[int, list[LedgerEntry]] = {}
+        self.latest_turn: dict[int, LedgerEntry] = {}
+
+    @classmethod
+    def read(cls, session: Session, pubs: list[Publication]) -> _Facts:
+        """Read the facts for these open items in a fixed number of queries."""
+        facts = cls()
+        if not pubs:
+            return facts
+        chains_of(session, [p.id for p in pubs])
+        for person in session.scalars(select(Person)):
+            facts.people[person.id] = person
+            facts.by_name[person.username] = person
+        facts.units = dict(session.execute(select(Unit.code, Unit.id)).all())
+        for person_id, role, unit_id in session.execute(
+            select(RoleGrant.person_id, RoleGrant.role, RoleGrant.unit_id)
+        ):
+            facts.grants.setdefault((role, unit_id), set()).add(person_id)
+            facts.anywhere.setdefault(role, set()).add(person_id)
+        facts.delegations = delegation.delegations(session)
+        revision = {p.id: p.current_revision for p in pubs}
+        ids = sorted(revision)
+        for start in range(0, len(ids), _CHUNK):
+            rows = session.scalars(
+                select(LedgerEntry)
+                .where(
+                    LedgerEntry.publication_id.in_(ids[start : start + _CHUNK]),
+                    LedgerEntry.kind.in_([LedgerKind.DECIDED, LedgerKind.REASSIGNED]),
+                )
+                .order_by(LedgerEntry.id)
+            )
+            for e in rows:
+                if e.revision != revision[e.publication_id]:
+                    continue
+                facts.latest_turn[e.publication_id] = e
+                if e.kind == LedgerKind.DECIDED:
+                    facts.decisions.setdefault(e.publication_id, []).append(e)
+        return facts
+
+    def _scope(self, pub: Publication, step: Step) -> int | None:
+        if step.unit_scoped:
+            return pub.unit_id
+        if step.named_unit is None:
+            return None
+        return self.units.get(step.named_unit, _NO_UNIT)
+
+    def _holders(self, role: Role, scope: int | None) -> list[Person]:
+        """org.holders(): everyone holding the role in scope, by username."""
+        ids = self.anywhere.get(role, set()) if scope is None else self.grants.get((role, scope))
+        return sorted((self.people[i] for i in ids or ()), key=lambda p: p.username)
+
+    def _person(self, session: Session, username: str) -> Person:
+        found = self.by_name.get(username)
+        return found if found is not None else org.person(session, username)
+
+    def eligible(self, session: Session, pub: Publication) -> list[Person]:
+        """`eligible()` of one open item, from the facts."""
+        step = chain_of(session, pub).step(pub.stage)
+        decisions = self.decisions.get(pub.id, [])
+        others = [e for e in decisions if e.stage is not None and e.stage != str(step.id)]
+        decided = {e.actor for e in others} | {
+            (e.payload or {}).get("acting_for")
+            for e in others
+            if (e.payload or {}).get("acting_for")
+        }
+        if step.group is not None:
+            decided |= _used(countersign.current_round(decisions, step.id)[1])
+        holders = [
+            p
+            for p in self._holders(step.role, self._scope(pub, step))
+            if _in_group(step, p.username) and _clear(pub, p, decided)
+        ]
+        names = {p.username for p in holders}
+        delegates = [
+            self._person(session, d.delegate)
+            for d in self.delegations
+            if d.active()
+            and d.covers(step.role)
+            and d.delegator in names
+            and d.delegate not in names
+        ]
+        extra = {p.username: p for p in delegates if _clear(pub, p, decided)}
+        everyone = holders + [extra[u] for u in sorted(extra)]
+        turn = self.latest_turn.get(pub.id)
+        if turn is None or turn.kind != LedgerKind.REASSIGNED or turn.stage != str(pub.stage):
+            return everyone
+        to = turn.payload["to"]
+        return [p for p in everyone if p.username == to or to in self._givers(p.username)]
+
+    def _givers(self, username: str) -> set[str]:
+        """Whom this person signs for now (any role): `_assigned_away`'s test."""
+        return {d.delegator for d in self.delegations if d.delegate == username and d.active()}
 
 
 def steps_held(session: Session, pub: Publication, person: Person) -> list[Stage | StepId]:
     """The steps of this item's chain whose role the person holds (for its unit where scoped)."""
+    held = delegation.held_by(session, person.username)
     return [
         step_id(step.id)
         for step in chain_of(session, pub).steps
-        if _holds_step(session, pub, step, person) or _delegators(session, pub, step, person)
+        if _holds_step(session, pub, step, person) or _delegators(session, pub, step, person, held)
     ]
 
 

@@ -36,7 +36,7 @@ from pubreview.labels import (
 )
 from pubreview.publishing import catalog as catalog_mod
 from pubreview.review import withdrawal
-from pubreview.review.deciders import eligible
+from pubreview.review.deciders import eligible, eligible_all
 from pubreview.review.submission import AttachmentFile, current_revision, get, screening_of
 from pubreview.review.workflow import Outcome
 from pubreview.web.auth import CurrentUser
@@ -77,9 +77,8 @@ def _names(session: Session) -> dict[str, str]:
     return {"system": "系统", **{p.username: p.name for p in session.scalars(select(Person))}}
 
 
-def _where(session: Session, pub: Publication) -> dict:
-    """Status, the step awaited, whom it waits on and since when."""
-    people = eligible(session, pub)
+def _where(session: Session, pub: Publication, people: list[Person]) -> dict:
+    """Status, the step awaited, whom it waits on (`people`: eligible()) and since when."""
     if pub.status is Status.RETURNED:
         what = "待报送人修改后重新提交"
     elif pub.status is Status.IN_REVIEW and pub.stage is not None:
@@ -102,17 +101,20 @@ def my_items(session: Session, person_id: int) -> dict:
         select(Publication)
         .where(Publication.submitter_id == person_id)
         .order_by(Publication.id.desc())
-    )
+    ).all()
+    # Whom each waits on, for all of them at once (eligible() per item cost a page of queries).
+    people = eligible_all(session, pubs)
+    units = dict(session.execute(select(Unit.id, Unit.name)).all())
     items = []
     for pub in pubs:
         items.append(
             {
                 "id": pub.id,
                 "title": pub.title,
-                "unit": session.get(Unit, pub.unit_id).name,
+                "unit": units[pub.unit_id],
                 "category": pub.category,
                 "revision": pub.current_revision,
-                **_where(session, pub),
+                **_where(session, pub, people[pub.id]),
             }
         )
     return {"items": items}
@@ -157,7 +159,8 @@ def item_page(
     submitter = session.get(Person, pub.submitter_id)
     history = timeline(session, pub.id, names)
     is_submitter = user.person_id == pub.submitter_id
-    deciders = {p.username for p in eligible(session, pub)}
+    people = eligible(session, pub)
+    deciders = {p.username for p in people}
     may_decide = pub.status is Status.IN_REVIEW and user.username in deciders
     returned = pub.status is Status.RETURNED
     return_comment = None
@@ -194,7 +197,7 @@ def item_page(
             "disclosure_reason": pub.disclosure_reason or "",
             "fingerprint": revision.fingerprint,
             "revision": revision.number,
-            **_where(session, pub),
+            **_where(session, pub, people),
         },
         "body_html": body_html(revision.body),
         "attachments": _revision_files(revision),
