@@ -5,19 +5,23 @@ their own module (auth, account, clerk, reviewer, center, admin, slip); this mod
 them, serves the signed-link review and queue pages, and makes every error a Chinese page
 with the security headers — never a traceback, never FastAPI's JSON. A decision goes through
 `pubreview.review.decisions.decide` in its own transaction; only after it commits does
-`after_commit` tell Prefect (as the command line does), so a decision is never lost.
+`after_commit` tell the next person and Prefect (as the command line does), so a decision is
+never lost. In the served app that runs on the hand-off thread (`web.hand_off`): the page
+answers once the step is committed, without waiting for messages, events or the resume.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from urllib.parse import quote
 
 from fastapi import BackgroundTasks, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from sqlalchemy.exc import OperationalError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 
@@ -42,6 +46,7 @@ from pubreview.web import requests as request_pages
 from pubreview.web.common import NOTHING_CHANGED, SECURITY_HEADERS, message, page, snapshot
 from pubreview.web.deciding import record_decision, request_from_form
 from pubreview.web.draft_form import MAX_TEXT_FIELD
+from pubreview.web.hand_off import HandOff
 from pubreview.web.links import (
     ReviewGrant,
     queue_link,
@@ -104,14 +109,28 @@ def _input_refused(_request: Request, exc: ValidationError) -> HTMLResponse:
     return message(400, "提交的内容不能保存", f"{exc}。{NOTHING_CHANGED}")
 
 
-def create_app(after_commit: AfterCommit = actions.after_commit) -> FastAPI:
-    """The web app; `after_commit` is what runs once a decision is committed."""
+def create_app(after_commit: AfterCommit | None = None) -> FastAPI:
+    """The web app; `after_commit` is what runs once a step is committed.
+
+    By default `orchestration.after_commit`, queued to the hand-off thread; a test's stand-in
+    is called as given (after the response, before the test client returns).
+    """
+    hand_off = HandOff(actions.after_commit) if after_commit is None else None
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if hand_off is not None:
+            # What is queued runs before the process ends (the review run would catch up).
+            await run_in_threadpool(hand_off.stop)
+
     app = FastAPI(
         title="pubreview",
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
         dependencies=[Depends(_input_checked)],
+        lifespan=lifespan,
     )
     app.include_router(auth.router)
     app.include_router(account.router)
@@ -129,7 +148,7 @@ def create_app(after_commit: AfterCommit = actions.after_commit) -> FastAPI:
     app.add_exception_handler(Forbidden, auth.forbidden_handler)
     app.add_exception_handler(ValidationError, _input_refused)
     # Read by every route that commits a step (web/deciding.py and the role modules).
-    app.state.after_commit = after_commit
+    app.state.after_commit = hand_off or after_commit
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Callable) -> Response:
