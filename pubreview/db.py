@@ -98,10 +98,21 @@ def snapshot(engine: Engine | None = None) -> Iterator[Session]:
     Anything it would write is refused (ReadOnlyTransaction) rather than silently upgraded
     to a write, which on SQLite could wait for the lock after all.
     """
-    # The same engine and pool, its connections marked as readers for the begin listeners.
-    reader = (engine or default_engine()).execution_options(**{_READ_ONLY: True})
-    factory = sessionmaker(reader, expire_on_commit=False)
-    with factory() as session:
-        event.listen(session, "before_flush", _refuse_flush)
-        with session.begin():
-            yield session
+    with _readers(engine or default_engine())() as session, session.begin():
+        yield session
+
+
+def _readers(engine: Engine) -> sessionmaker:
+    """The engine's read-only sessions (made once per engine: every page view opens one)."""
+    factory = engine.__dict__.get(_READERS)
+    if factory is None:
+        # The same engine and pool, its connections marked as readers for the begin listeners.
+        reader = engine.execution_options(**{_READ_ONLY: True})
+        factory = sessionmaker(reader, expire_on_commit=False)
+        event.listen(factory, "before_flush", _refuse_flush)
+        engine.__dict__[_READERS] = factory
+    return factory
+
+
+# Where an engine keeps its read-only session factory (it goes with the engine).
+_READERS = "_pubreview_readers"

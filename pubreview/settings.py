@@ -160,7 +160,25 @@ def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
+# Settings read, by what they were read from: a web page asks for them dozens of times.
+_read_from: dict[tuple, Settings] = {}
+
+
 def load() -> Settings:
+    """The settings from the environment, read again whenever the environment or the working
+    directory (relative paths) differs from every read before."""
+    # The raw environment, undecoded (os.environ's own store; its items in a stable order).
+    raw = getattr(os.environ, "_data", None)
+    key = (os.getcwd(), tuple((raw if raw is not None else os.environ).items()))
+    found = _read_from.get(key)
+    if found is None:
+        if len(_read_from) > 64:  # a test suite's many environments: keep the latest only
+            _read_from.clear()
+        found = _read_from[key] = _read()
+    return found
+
+
+def _read() -> Settings:
     """Read the settings from the environment."""
     env = os.environ.get
     data_dir = Path(env("PUBREVIEW_DATA_DIR") or PROJECT_ROOT / "data").resolve()

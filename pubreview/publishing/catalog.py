@@ -77,9 +77,26 @@ def _names(value: object, what: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+# Catalogs read, by file and its modification time and size: pages ask on every request.
+_read: dict[tuple, Catalog] = {}
+
+
 def load(path: Path | None = None) -> Catalog:
-    """Read the catalog file; a malformed file is a ValidationError naming it."""
+    """Read the catalog file (again once it changes); a malformed file is a ValidationError."""
     path = path or settings.load().catalog_file
+    try:
+        stat = path.stat()
+    except OSError:
+        return _load(path)  # the error names the file
+    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    if key not in _read:
+        if len(_read) > 16:
+            _read.clear()
+        _read[key] = _load(path)
+    return _read[key]
+
+
+def _load(path: Path) -> Catalog:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         shared = _names(raw.get("categories"), "categories")
