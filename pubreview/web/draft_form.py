@@ -153,6 +153,10 @@ def parse(raw: RawForm, person_id: int) -> DraftForm:
     for upload in raw.files.get("body_docx", [])[:1]:
         try:
             converted = docx_to_markdown(upload.filename, upload.content)
+            if problem := inputs.text_problem(converted.markdown):  # the typed body's rule
+                raise ValidationError(
+                    f"正文文件“{upload.filename}”转换后的正文{problem}", field="body_docx"
+                )
         except ValidationError as exc:
             form.fail(exc)
             continue

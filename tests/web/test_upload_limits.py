@@ -104,3 +104,28 @@ def test_a_file_past_its_screening_budget_is_refused_by_name(client, engine, mon
         assert page.status_code == 400, page.text[:300]
         assert "附件“说明.txt”筛查超过" in page.text
     assert ledger_size(engine) == before
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_docx_body_over_the_typed_limit_is_refused(client, engine):
+    import io
+
+    import docx
+
+    # 1,500 paragraphs of 1,000 characters: 4.3 MB of text, past the 4 MB of a typed body.
+    document = docx.Document()
+    for n in range(1500):
+        document.add_paragraph(f"{n:04d}" + "政" * 996)
+    out = io.BytesIO()
+    document.save(out)
+    before = ledger_size(engine)
+    token = form_token(client.get("/submit").text)
+    page = client.post(
+        "/submit",
+        data={**FIELDS, "body": "", "csrf": token, "action": "preview"},
+        files=[("body_docx", ("长文.docx", out.getvalue()))],
+        follow_redirects=False,
+    )
+    assert page.status_code == 422, page.text[:300]
+    assert "正文文件“长文.docx”转换后的正文有 4.3 MB，超过上限 4 MB" in page.text
+    assert ledger_size(engine) == before
