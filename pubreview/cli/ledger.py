@@ -1,4 +1,4 @@
-"""`pubreview ledger verify|checkpoint|key|backup|restore|import` and `pubreview history PUB`."""
+"""The `pubreview ledger` commands (verify, checkpoint, prove, keys, backup, import), `history`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pubreview import db, settings
 from pubreview.cli.output import add_json_flag, emit
-from pubreview.ledger import backup, checkpoints, proofs
+from pubreview.ledger import backup, checkpoints, keys, proofs
 from pubreview.ledger.importer import import_file
 from pubreview.ledger.verification import verify_all
 from pubreview.review.status import format_history, history_rows
@@ -57,9 +57,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     prove.add_argument("--public-key", help="the key checkpoints must be signed with")
     add_json_flag(prove)
     prove.set_defaults(handler=_prove)
-    key = led_sub.add_parser("key", help="print the checkpoint signing key's public key")
+    key = led_sub.add_parser(
+        "key", help="print the checkpoint signing key's public key and every earlier key"
+    )
     add_json_flag(key)
     key.set_defaults(handler=_key)
+    rotate = led_sub.add_parser(
+        "rotate-key",
+        help="replace the signing key: a last checkpoint with the old key, which endorses the "
+        "new one; the old public key stays in the key list with its validity range",
+    )
+    rotate.add_argument(
+        "--site", type=Path, help="the site folder to publish it in (default: data/site)"
+    )
+    add_json_flag(rotate)
+    rotate.set_defaults(handler=_rotate)
     bak = led_sub.add_parser(
         "backup", help="copy the database, checkpoint log and site into a new folder, verified"
     )
@@ -118,16 +130,20 @@ def _checkpoint(args: argparse.Namespace) -> int:
 
 def _prove(args: argparse.Namespace) -> int:
     found = checkpoints.read_log()
+    published = []
     for source in args.checkpoints or []:
-        found += checkpoints.load_source(source)
-    public = checkpoints.trusted_public_key(args.public_key)
+        bundle = checkpoints.load_bundle(source)
+        found += bundle.checkpoints
+        published += bundle.keys
+    trusted = keys.trusted_keys(args.public_key, published)
     with db.transaction() as session:
-        proof = proofs.prove(session, args.publication, found, public)
-    problems = proofs.check(proof, public)
+        proof = proofs.prove(session, args.publication, found, trusted)
+    problems = proofs.check(proof, trusted)
     cp = proof["checkpoint"]
+    by = f"，根 {cp['root']}，密钥 {cp['key_id']}" if cp else ""
     lines = [
         f"第 {args.publication} 号信息的台帐记录"
-        + (f"，由检查点 {cp['time']}（{cp['size']} 条，根 {cp['root']}）证明：" if cp else "：")
+        + (f"，由检查点 {cp['time']}（{cp['size']} 条{by}）证明：" if cp else "：")
     ]
     for e in proof["entries"]:
         lines.append(f"  第 {e['id']} 条 {e['kind']} {e['hash']}")
@@ -138,28 +154,62 @@ def _prove(args: argparse.Namespace) -> int:
     return 0 if not problems else 1
 
 
+def _key_lines(records: list[keys.KeyRecord], current: str) -> list[str]:
+    lines = []
+    for r in records:
+        state = "当前" if r.key_id == current else "已停用"
+        by = f"，由 {r.endorsed_by} 签署交接" if r.endorsed_by else ""
+        lines.append(f"  {r.key_id} {state}，有效期 {r.range_label()}{by}：{r.public_key}")
+    return lines
+
+
 def _key(args: argparse.Namespace) -> int:
     path = settings.load().signing_key_file
     created = not path.exists()
     public = checkpoints.signing_key(create=True).public_key()
+    records = keys.read_records()
     data = {
         "public_key": checkpoints.public_text(public),
         "key_id": checkpoints.key_id(public),
         "file": str(path),
         "created": created,
+        "keys": [r.to_dict() for r in records],
     }
     made = " (new key made now)" if created else ""
-    others = sorted({c.key_id for c in checkpoints.read_log()} - {data["key_id"]})
-    if others:
-        # A lost key replaced: the old checkpoints stay valid only against the old key.
+    older = [r for r in records if r.key_id != data["key_id"]]
+    if created and older:
+        # A lost key replaced: the old checkpoints still check against its public key.
         made += (
-            f"\n注意：检查点日志中已有由密钥 {'、'.join(others)} 签发的检查点，"
-            "用此密钥无法核对它们；如有原密钥文件请放回原处"
+            f"\n注意：原签名密钥 {older[-1].key_id} "
+            "已丢失并被替换：已有的检查点仍按密钥清单中的原公钥核对，新密钥未经原密钥签署交接，"
+            "请把新公钥另行公布"
         )
+    text = f"{data['public_key']}  key {data['key_id']}, {path}{made}"
+    if older:
+        text += "\n密钥清单：\n" + "\n".join(_key_lines(records, data["key_id"]))
+    emit(args, data, text)
+    return 0
+
+
+def _rotate(args: argparse.Namespace) -> int:
+    with db.transaction() as session:
+        closing, retired, new, opening = checkpoints.rotate(session)
+    with db.transaction() as session:
+        published = publish_checkpoints(session, _site_dir(args.site))
+    where = f"; published in {published}" if published else "; no site yet to publish it in"
     emit(
         args,
-        {**data, "other_keys": others},
-        f"{data['public_key']}  key {data['key_id']}, {path}{made}",
+        {
+            "closing": closing.to_dict(),
+            "retired": retired.to_dict(),
+            "key": new.to_dict(),
+            "opening": opening.to_dict(),
+            "published": published,
+        },
+        f"signing key rotated: {retired.key_id} retired at {new.valid_from}, "
+        f"now {new.key_id} ({new.public_key}), endorsed by {retired.key_id}\n"
+        f"last checkpoint with the old key: {closing.size} entries, head {closing.head}; "
+        f"first with the new key: {opening.size} entries{where}",
     )
     return 0
 

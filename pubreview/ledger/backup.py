@@ -3,8 +3,8 @@
 SQLite is copied through its online backup API, so the stack may keep running (writers wait
 for the copy's short read lock, they are not refused). PostgreSQL goes through `pg_dump` in
 its custom format. Attachments live in the database and travel with it. A backup folder holds
-the database copy, the checkpoint log, the public key, the site and a manifest with every
-file's SHA-256; `restore` refuses a folder whose files do not match it, and refuses a
+the database copy, the checkpoint log, the key list, the public key, the site and a manifest
+with every file's SHA-256; `restore` refuses a folder whose files do not match it, and refuses a
 database that is not empty. After either, the copy is verified against the checkpoints.
 """
 
@@ -25,7 +25,7 @@ from sqlalchemy.engine import make_url
 from models import LedgerEntry
 from pubreview import db
 from pubreview.errors import BackupRefused, CheckpointUnavailable
-from pubreview.ledger import checkpoints
+from pubreview.ledger import checkpoints, keys
 from pubreview.ledger.verification import Verification, one_snapshot, verify_all
 
 MANIFEST = "manifest.json"
@@ -129,6 +129,8 @@ def backup(folder: Path, url: str, site_dir: Path | None = None) -> BackupSummar
         log = checkpoints.log_path()
         if log.exists():
             shutil.copyfile(log, folder / checkpoints.LOG_NAME)
+        if keys.keys_path().exists():
+            shutil.copyfile(keys.keys_path(), folder / keys.KEYS_NAME)
         try:
             public = checkpoints.trusted_public_key()
             (folder / PUBLIC_KEY).write_text(checkpoints.public_text(public) + "\n")
@@ -175,8 +177,8 @@ def _hashes(folder: Path) -> dict[str, str]:
 
 
 def _logs_in(folder: Path) -> list[str]:
-    log = folder / checkpoints.LOG_NAME
-    return [str(log)] if log.exists() else []
+    """The backup folder as a checkpoint source (its log and key list), if it has a log."""
+    return [str(folder)] if (folder / checkpoints.LOG_NAME).exists() else []
 
 
 def _check_folder(folder: Path) -> dict:
@@ -240,6 +242,9 @@ def restore(folder: Path, url: str, sources: list[str] | None = None) -> BackupS
     if not log.exists() and (folder / checkpoints.LOG_NAME).exists():
         log.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(folder / checkpoints.LOG_NAME, log)
+    if not keys.keys_path().exists() and (folder / keys.KEYS_NAME).exists():
+        keys.keys_path().parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(folder / keys.KEYS_NAME, keys.keys_path())
     check = _verify(url, _logs_in(folder) + list(sources or []))
     return BackupSummary(
         str(folder),

@@ -11,17 +11,13 @@ still carry the checkpoint's head hash, and no ledger may be shorter than a chec
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import os
-import stat
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,7 +25,8 @@ from sqlalchemy.orm import Session
 from models import GENESIS_HASH, LedgerEntry
 from pubreview import settings as settings_mod
 from pubreview.errors import CheckpointUnavailable, LedgerBroken
-from pubreview.ledger import chain, merkle
+from pubreview.ledger import chain, keys, merkle
+from pubreview.ledger.keys import KeyRecord, TrustedKey, key_id, public_text, signing_key
 
 LOG_NAME = "checkpoints.jsonl"  # one signed checkpoint per line, oldest first
 PUBLISHED_NAME = "checkpoints.json"  # the log as published: the public key and every checkpoint
@@ -65,93 +62,14 @@ def signed_text(size: int, head: str, root: str, time: str) -> bytes:
     return f"{SIGNED_PREFIX}\n{size}\n{head}\n{root}\n{time}\n".encode()
 
 
-# --- the key -------------------------------------------------------------------------------
-
-
-def key_id(public: Ed25519PublicKey) -> str:
-    """A short, stable name of a public key: the first 16 hex digits of its SHA-256."""
-    return hashlib.sha256(public_bytes(public)).hexdigest()[:16]
-
-
-def public_bytes(public: Ed25519PublicKey) -> bytes:
-    """The raw 32 bytes of a public key."""
-    return public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-
-
-def public_text(public: Ed25519PublicKey) -> str:
-    """A public key as people copy it: base64 of its raw bytes."""
-    return base64.b64encode(public_bytes(public)).decode()
-
-
-def parse_public_key(text: str) -> Ed25519PublicKey:
-    """A public key from its base64 text, or from a file holding that text."""
-    value = text.strip()
-    path = Path(value)
-    if len(value) != 44 and path.is_file():
-        value = path.read_text().strip()
-    try:
-        return Ed25519PublicKey.from_public_bytes(base64.b64decode(value, validate=True))
-    except ValueError as exc:
-        raise CheckpointUnavailable(
-            f"公钥「{text}」不是 Ed25519 公钥（base64，44 个字符）"
-        ) from exc
-
-
-def create_key(path: Path) -> Ed25519PrivateKey:
-    """Make a new signing key in a file only its owner can read (refuses to overwrite one)."""
-    key = Ed25519PrivateKey.generate()
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(pem)
-    return key
-
-
-def load_key(path: Path) -> Ed25519PrivateKey:
-    """The signing key from its file, refusing one that others can read."""
-    try:
-        mode = path.stat().st_mode
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise CheckpointUnavailable(
-            f"找不到台帐签名密钥 {path}：检查点未签发（首次使用请先生成密钥）"
-        ) from None
-    except OSError as exc:
-        raise CheckpointUnavailable(
-            f"读不了台帐签名密钥 {path}（{exc.strerror}）：检查点未签发"
-        ) from None
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise CheckpointUnavailable(
-            f"台帐签名密钥 {path} 可被其他用户读取（权限 {stat.filemode(mode)}）："
-            "请改为仅属主可读写（chmod 600）后再签发检查点"
-        )
-    try:
-        key = serialization.load_pem_private_key(data, password=None)
-    except ValueError:
-        raise CheckpointUnavailable(f"{path} 不是有效的签名密钥文件：检查点未签发") from None
-    if not isinstance(key, Ed25519PrivateKey):
-        raise CheckpointUnavailable(f"{path} 不是 Ed25519 密钥：检查点未签发")
-    return key
-
-
-def signing_key(create: bool = False) -> Ed25519PrivateKey:
-    """The configured signing key; with `create`, a new one is made if there is none."""
-    path = settings_mod.load().signing_key_file
-    if create and not path.exists():
-        return create_key(path)
-    return load_key(path)
+# --- the key (pubreview.ledger.keys keeps the key and the key list) -------------------------
 
 
 def trusted_public_key(given: str | None = None) -> Ed25519PublicKey:
-    """The key checkpoints must be signed with: the one given, else the configured key's."""
+    """The one key checkpoints are signed with now: the one given, else the configured key's."""
     if given:
-        return parse_public_key(given)
-    return signing_key().public_key()
+        return keys.parse_public_key(given)
+    return keys.signing_key().public_key()
 
 
 # --- the log -------------------------------------------------------------------------------
@@ -178,24 +96,30 @@ def _from_dict(data: dict, where: str) -> Checkpoint:
         ) from None
 
 
-def parse(text: str, where: str) -> list[Checkpoint]:
-    """Checkpoints from a log (one JSON object a line) or a published checkpoints.json."""
+def _document(text: str, where: str) -> object:
     stripped = text.strip()
     if not stripped:
         return []
     try:
-        document = json.loads(stripped)
+        return json.loads(stripped)
     except json.JSONDecodeError:
         try:
-            document = [json.loads(line) for line in stripped.splitlines() if line.strip()]
+            return [json.loads(line) for line in stripped.splitlines() if line.strip()]
         except json.JSONDecodeError:
             raise CheckpointUnavailable(f"{where}：不是检查点日志（JSON）") from None
+
+
+def _checkpoints_in(document: object, where: str) -> list[Checkpoint]:
     if isinstance(document, dict):
         document = document.get("checkpoints", [document])
     if not isinstance(document, list) or not all(isinstance(r, dict) for r in document):
         raise CheckpointUnavailable(f"{where}：不是检查点日志（JSON）")
-    records = document
-    return [_from_dict(r, where) for r in records]
+    return [_from_dict(r, where) for r in document]
+
+
+def parse(text: str, where: str) -> list[Checkpoint]:
+    """Checkpoints from a log (one JSON object a line) or a published checkpoints.json."""
+    return _checkpoints_in(_document(text, where), where)
 
 
 def read_log(path: Path | None = None) -> list[Checkpoint]:
@@ -207,22 +131,48 @@ def read_log(path: Path | None = None) -> list[Checkpoint]:
         return []
 
 
-def load_source(source: str) -> list[Checkpoint]:
-    """Checkpoints from a file or an http(s) address (the published checkpoints.json)."""
+@dataclass
+class Bundle:
+    """What a checkpoint source holds: checkpoints, and the key records published with them."""
+
+    checkpoints: list[Checkpoint]
+    keys: list[KeyRecord]
+
+
+def _bundle(text: str, where: str) -> Bundle:
+    document = _document(text, where)
+    records = (
+        keys.parse_records(document, where)
+        if isinstance(document, dict) and "keys" in document
+        else []
+    )
+    return Bundle(_checkpoints_in(document, where), records)
+
+
+def load_bundle(source: str) -> Bundle:
+    """Checkpoints and keys from a file, a backup folder or an http(s) address."""
     if source.startswith(("http://", "https://")):
         try:
             response = httpx.get(source, timeout=15, follow_redirects=True)
             response.raise_for_status()
         except httpx.HTTPError as exc:
             raise CheckpointUnavailable(f"取不到检查点 {source}：{exc}") from None
-        return parse(response.text, source)
+        return _bundle(response.text, source)
     path = Path(source)
+    records: list[KeyRecord] = []
     if path.is_dir():
+        records = keys.read_records(path / keys.KEYS_NAME)
         path = path / LOG_NAME if (path / LOG_NAME).exists() else path / PUBLISHED_NAME
     try:
-        return parse(path.read_text(encoding="utf-8"), str(path))
+        found = _bundle(path.read_text(encoding="utf-8"), str(path))
     except OSError as exc:
         raise CheckpointUnavailable(f"读不了检查点文件 {path}：{exc.strerror}") from None
+    return Bundle(found.checkpoints, records + found.keys)
+
+
+def load_source(source: str) -> list[Checkpoint]:
+    """Checkpoints from a file or an http(s) address (the published checkpoints.json)."""
+    return load_bundle(source).checkpoints
 
 
 def _append_line(path: Path, checkpoint: Checkpoint) -> None:
@@ -235,12 +185,23 @@ def _append_line(path: Path, checkpoint: Checkpoint) -> None:
 
 
 def published_document(checkpoints: list[Checkpoint], public: Ed25519PublicKey | None) -> bytes:
-    """checkpoints.json as the site publishes it: the public key and every checkpoint."""
+    """checkpoints.json as the site publishes it: the keys, their ranges, every checkpoint.
+
+    `public_key` is the key signing now; `keys` holds every key that signed, with the range of
+    times it was current and its predecessor's endorsement, so a reader holding any one of
+    them can check every checkpoint with the key that was current when it was signed.
+    """
+    records = keys.published_records()
+    if not records and public is not None:
+        records = [KeyRecord(key_id(public), public_text(public), None, None)]
     document = {
         "format": SIGNED_PREFIX,
         "public_key": public_text(public) if public else None,
         "key_id": key_id(public) if public else None,
+        "keys": [r.to_dict() for r in records],
         "signed_text": "prefix, size, head, root, time: one per line, each ending in a newline",
+        "key_endorsement": "prefix pubreview-ledger-key/v1, key_id, public_key, valid_from, "
+        "endorsed_by: one per line, signed by the key endorsed_by",
         "checkpoints": [c.to_dict() for c in checkpoints],
     }
     return (json.dumps(document, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode()
@@ -249,15 +210,11 @@ def published_document(checkpoints: list[Checkpoint], public: Ed25519PublicKey |
 # --- signing and checking -----------------------------------------------------------------
 
 
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def sign(
     key: Ed25519PrivateKey, size: int, head: str, root: str, time: str | None = None
 ) -> Checkpoint:
     """A checkpoint of (size, head, root) at `time` (now), signed with `key`."""
-    time = time or _now()
+    time = time or keys.now_text()
     signature = key.sign(signed_text(size, head, root, time))
     return Checkpoint(
         size, head, root, time, key_id(key.public_key()), base64.b64encode(signature).decode()
@@ -271,6 +228,34 @@ def signature_ok(checkpoint: Checkpoint, public: Ed25519PublicKey) -> bool:
     except (InvalidSignature, ValueError):
         return False
     return True
+
+
+Trusted = dict[str, TrustedKey]
+
+
+def key_problem(checkpoint: Checkpoint, trusted: Trusted) -> str | None:
+    """Why a checkpoint's signature is not accepted (None: a trusted key signed it in its range)."""
+    key = trusted.get(checkpoint.key_id)
+    if key is None:
+        known = "、".join(sorted(trusted)) or "无"
+        return (
+            f"{checkpoint.label()}由未知密钥 {checkpoint.key_id} 签发（可信的密钥：{known}）："
+            "此检查点不予采信"
+        )
+    if not signature_ok(checkpoint, key.public):
+        return (
+            f"{checkpoint.label()}的签名无效：不是由密钥 {key.key_id} 签发的，"
+            "或签发后被改动过；此检查点不予采信"
+        )
+    at = keys.parse_time(checkpoint.time)
+    if at is None:
+        return f"{checkpoint.label()}的时间「{checkpoint.time}」不是时间：此检查点不予采信"
+    if (key.valid_from and at < key.valid_from) or (key.valid_until and at > key.valid_until):
+        return (
+            f"{checkpoint.label()}的签发时间不在密钥 {key.key_id} 的有效期（{key.range_label()}）"
+            "内：该密钥当时不是签名密钥（已轮换停用，或检查点是伪造的）；此检查点不予采信"
+        )
+    return None
 
 
 def _hash_at(session: Session, size: int) -> str | None:
@@ -291,18 +276,16 @@ def entry_hashes(session: Session, size: int) -> list[str]:
 def problems(
     session: Session,
     checkpoints: list[Checkpoint],
-    public: Ed25519PublicKey,
+    trusted: Trusted,
     entries: int,
 ) -> list[str]:
     """Name each checkpoint the ledger (of `entries` entries, chain verified) does not extend."""
     found: list[str] = []
     leaves: list[str] | None = None
     for checkpoint in sorted(checkpoints, key=lambda c: (c.size, c.time)):
-        if not signature_ok(checkpoint, public):
-            found.append(
-                f"{checkpoint.label()}的签名无效：不是由密钥 {key_id(public)} 签发的，"
-                "或签发后被改动过；此检查点不予采信"
-            )
+        refused = key_problem(checkpoint, trusted)
+        if refused:
+            found.append(refused)
             continue
         if checkpoint.size > entries:
             found.append(
@@ -324,12 +307,12 @@ def problems(
 
 
 def latest_matching(
-    session: Session, checkpoints: list[Checkpoint], public: Ed25519PublicKey
+    session: Session, checkpoints: list[Checkpoint], trusted: Trusted
 ) -> Checkpoint | None:
     """The largest validly signed checkpoint the stored ledger still carries."""
     for checkpoint in sorted(checkpoints, key=lambda c: c.size, reverse=True):
         if (
-            signature_ok(checkpoint, public)
+            key_problem(checkpoint, trusted) is None
             and _hash_at(session, checkpoint.size) == checkpoint.head
         ):
             return checkpoint
@@ -339,16 +322,15 @@ def latest_matching(
 def make(session: Session, *, create_key: bool = False) -> Checkpoint:
     """Verify the ledger against the last checkpoint, then sign, log and return a new one.
 
-    Only the entries after the last checkpoint are rehashed; a ledger that does not extend
-    the log, or whose newer entries do not verify, is refused (LedgerBroken) and not signed.
+    The key is the current one of the key list. Only the entries after the last checkpoint
+    (whichever key signed it) are rehashed; a ledger that does not extend the log, or whose
+    newer entries do not verify, is refused (LedgerBroken) and not signed.
     """
-    key = signing_key(create=create_key and not read_log())
-    public = key.public_key()
     log = read_log()
-    mine = [c for c in log if c.key_id == key_id(public)]
-    last = max(mine, key=lambda c: c.size, default=None)
+    key = signing_key(create=create_key and not log)
+    last = max(log, key=lambda c: c.size, default=None)
     if last is not None:
-        broken = problems(session, [last], public, _count(session))
+        broken = problems(session, [last], keys.trusted_keys(), _count(session))
         if broken:
             raise LedgerBroken("；".join(broken) + "：未签发新的检查点")
     result = chain.verify(session, after=(last.size, last.head) if last else None)
@@ -360,6 +342,19 @@ def make(session: Session, *, create_key: bool = False) -> Checkpoint:
     checkpoint = sign(key, result.entries, result.head, root)
     _append_line(log_path(), checkpoint)
     return checkpoint
+
+
+def rotate(session: Session) -> tuple[Checkpoint, KeyRecord, KeyRecord, Checkpoint]:
+    """Rotate the key: a last checkpoint with the old key, the handover, a first with the new.
+
+    The ledger must verify against the log first (`make` refuses otherwise), so a rotation
+    never launders a rewritten history. Returns (closing checkpoint, retired key, new key,
+    opening checkpoint); both checkpoints cover the same entries.
+    """
+    closing = make(session)
+    retired, new = keys.rotate()
+    opening = make(session)
+    return closing, retired, new, opening
 
 
 def make_if_possible(

@@ -8,28 +8,28 @@ same way with a consistency proof (`merkle.consistency_proof`).
 
 from __future__ import annotations
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import LedgerEntry
 from pubreview.errors import NotFound
 from pubreview.ledger import checkpoints, merkle
-from pubreview.ledger.checkpoints import Checkpoint
+from pubreview.ledger.checkpoints import Checkpoint, Trusted
 
 
 def covering(
-    session: Session, found: list[Checkpoint], public: Ed25519PublicKey, entry_id: int
+    session: Session, found: list[Checkpoint], trusted: Trusted, entry_id: int
 ) -> Checkpoint | None:
     """The newest validly signed checkpoint the ledger extends that covers `entry_id`."""
-    newest = checkpoints.latest_matching(session, found, public)
+    newest = checkpoints.latest_matching(session, found, trusted)
     return newest if newest is not None and newest.size >= entry_id else None
 
 
-def prove(
-    session: Session, publication_id: int, found: list[Checkpoint], public: Ed25519PublicKey
-) -> dict:
-    """The item's entries, the checkpoint that covers them, and each entry's audit path."""
+def prove(session: Session, publication_id: int, found: list[Checkpoint], trusted: Trusted) -> dict:
+    """The item's entries, the checkpoint that covers them, and each entry's audit path.
+
+    The proof names the key that signed the covering checkpoint (the key current then).
+    """
     entries = list(
         session.execute(
             select(LedgerEntry.id, LedgerEntry.kind, LedgerEntry.hash)
@@ -39,12 +39,15 @@ def prove(
     )
     if not entries:
         raise NotFound(f"台帐中没有第 {publication_id} 号信息的记录")
-    checkpoint = covering(session, found, public, entries[-1].id)
+    checkpoint = covering(session, found, trusted, entries[-1].id)
     leaves = checkpoints.entry_hashes(session, checkpoint.size) if checkpoint else []
     paths = merkle.inclusion_proofs([e.id - 1 for e in entries], leaves) if checkpoint else None
     return {
         "publication_id": publication_id,
-        "public_key": checkpoints.public_text(public),
+        "public_key": checkpoints.public_text(trusted[checkpoint.key_id].public)
+        if checkpoint
+        else None,
+        "key_id": checkpoint.key_id if checkpoint else None,
         "checkpoint": checkpoint.to_dict() if checkpoint else None,
         "entries": [
             {
@@ -59,13 +62,14 @@ def prove(
     }
 
 
-def check(proof: dict, public: Ed25519PublicKey) -> list[str]:
+def check(proof: dict, trusted: Trusted) -> list[str]:
     """What a reader of a proof finds wrong with it (nothing: every entry is in the checkpoint)."""
     if proof.get("checkpoint") is None:
         return ["还没有覆盖这些记录的检查点"]
     checkpoint = checkpoints.Checkpoint(**proof["checkpoint"])
-    if not checkpoints.signature_ok(checkpoint, public):
-        return [f"{checkpoint.label()}的签名无效"]
+    refused = checkpoints.key_problem(checkpoint, trusted)
+    if refused:
+        return [refused]
     return [
         f"台帐第 {e['id']} 条不在{checkpoint.label()}中"
         for e in proof["entries"]

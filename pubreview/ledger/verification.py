@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from pubreview.errors import CheckpointUnavailable
-from pubreview.ledger import cache, chain, checkpoints, content
+from pubreview.ledger import cache, chain, checkpoints, content, keys
+from pubreview.requests import files as request_files
 
 
 @dataclass
@@ -94,6 +95,7 @@ def verify_all(
         )
     try:
         result.content = [str(m) for m in content.check(session)]
+        result.content += request_files.problems(session)  # request attachments, signed letters
         result.cache = [str(m) for m in cache.check(session)]
     except (ValueError, TypeError):
         if result.chain.ok:
@@ -101,8 +103,11 @@ def verify_all(
         # The unreadable entry the chain check named stops these checks too.
         result.notes.append(f"台帐第 {result.chain.broken_at} 条读不出，内容和缓存未能核对")
     found = checkpoints.read_log()
+    published: list[keys.KeyRecord] = []
     for source in sources or []:
-        found += checkpoints.load_source(source)
+        bundle = checkpoints.load_bundle(source)
+        found += bundle.checkpoints
+        published += bundle.keys
     found = _dedupe(found)
     if not found:
         result.notes.append(
@@ -110,16 +115,22 @@ def verify_all(
         )
         return result
     try:
-        public = checkpoints.trusted_public_key(public_key)
+        trusted = keys.trusted_keys(public_key, published)
     except CheckpointUnavailable as exc:
         result.checkpoints.append(f"无法核对检查点签名：{exc}")
         return result
+    if not public_key:
+        # The old checkpoints check against the key list, but no new one can be signed.
+        try:
+            keys.signing_key()
+        except CheckpointUnavailable as exc:
+            result.checkpoints.append(f"无法签发新的检查点：{exc}")
     if not result.chain.ok:
         # Without a sound chain, matching a checkpoint's head proves nothing about the rest.
         return result
     result.checkpoints_checked = len(found)
-    result.checkpoints += checkpoints.problems(session, found, public, result.chain.entries)
-    latest = checkpoints.latest_matching(session, found, public)
+    result.checkpoints += checkpoints.problems(session, found, trusted, result.chain.entries)
+    latest = checkpoints.latest_matching(session, found, trusted)
     result.covered = latest.size if latest else 0
     newer = result.chain.entries - result.covered
     if latest is not None and newer:

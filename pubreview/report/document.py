@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from pubreview.clock import local_time
+from pubreview.ledger.keys import describe
 from pubreview.report import sentences
 from pubreview.report.checks import CheckResult
 from pubreview.report.claim_checks import UNCHECKED
@@ -229,10 +230,13 @@ def checkpoint_sentence(annex: ManagementAnnex) -> str:
     if c is None:
         return f"{annex.year}年度没有签名的台帐检查点。"
     when = local_time(datetime.fromisoformat(c.time.replace("Z", "+00:00")))
+    # Keys rotate: name the one that signed it, with its public key while the key list has it.
+    record = describe(c.key_id)
+    public = f"（公钥 {record.public_key}）" if record else ""
     return (
         f"本年度最后一个台帐检查点：{when}，台帐共{c.size}条，链头哈希 {c.head}，"
-        f"默克尔根 {c.root}，签名密钥 {c.key_id}。检查点日志在网站“台帐检查点”页面公开，"
-        "可据此核验台帐此后未被改写。"
+        f"默克尔根 {c.root}，签名密钥 {c.key_id}{public}。检查点日志和历次签名密钥在网站"
+        "“台帐检查点”页面公开，可据此核验台帐此后未被改写。"
     )
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from models.base import as_utc
 from pubreview import rendering
 from pubreview.errors import CheckpointUnavailable, ContentTampered
-from pubreview.ledger import checkpoints
+from pubreview.ledger import checkpoints, keys
 from pubreview.ledger import content as ledger_content
 from pubreview.publishing import OFFICE_TIMEZONE
 from pubreview.publishing import catalog as catalog_mod
@@ -85,6 +85,7 @@ def ledger_files(content: SiteContent, environment: Environment) -> list[tuple[s
         public_key=checkpoints.public_text(public) if public else None,
         key_id=checkpoints.key_id(public) if public else None,
         checkpoints=[{**c.to_dict(), "local_time": _local(c.time)} for c in reversed(log)],
+        keys=[r.to_dict() for r in keys.published_records()],
         json_name=checkpoints.PUBLISHED_NAME,
     )
     return [

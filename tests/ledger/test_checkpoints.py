@@ -9,6 +9,7 @@ import stat
 import subprocess
 import sys
 import threading
+from dataclasses import replace
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from sqlalchemy import Engine
 from models import LedgerEntry
 from pubreview import db, settings
 from pubreview.errors import CheckpointUnavailable, LedgerBroken
-from pubreview.ledger import checkpoints, merkle, proofs
+from pubreview.ledger import checkpoints, keys, merkle, proofs
 from pubreview.ledger.chain import verify as chain_verify
 from pubreview.ledger.verification import verify_all
 from pubreview.site import build_site
@@ -94,7 +95,12 @@ def test_forged_or_foreign_checkpoints_are_refused(engine: Engine, tmp_path: Pat
     elsewhere.write_text(json.dumps({"checkpoints": [other.to_dict()]}))
     checkpoints.log_path().unlink()
     result = _verify(engine, sources=[str(elsewhere)])
+    assert not result.ok and any(f"由未知密钥 {other.key_id}" in p for p in result.checkpoints)
+    # The same, claiming to be signed by the office's key.
     key = checkpoints.key_id(checkpoints.trusted_public_key())
+    posing = replace(other, key_id=key)
+    elsewhere.write_text(json.dumps({"checkpoints": [posing.to_dict()]}))
+    result = _verify(engine, sources=[str(elsewhere)])
     assert not result.ok and any(f"不是由密钥 {key} 签发" in p for p in result.checkpoints)
 
 
@@ -117,7 +123,8 @@ def test_missing_or_exposed_key_signs_nothing_and_verify_says_so(
         _checkpoint(engine)  # a log exists: a new key is not made silently
     submitted(engine)  # decisions and submissions still record
     result = _verify(engine)
-    assert not result.ok and any("无法核对检查点签名" in p for p in result.checkpoints)
+    assert not result.ok and any("无法签发新的检查点" in p for p in result.checkpoints)
+    assert result.covered == 4  # the old checkpoint still checks against the key list
     env = {**os.environ, "PUBREVIEW_DATABASE_URL": database_url}
     replaced = subprocess.run(
         [sys.executable, "-m", "pubreview.cli", "ledger", "key"],
@@ -126,8 +133,11 @@ def test_missing_or_exposed_key_signs_nothing_and_verify_says_so(
         text=True,
     )
     assert replaced.returncode == 0 and "new key made now" in replaced.stdout
-    assert "用此密钥无法核对它们" in replaced.stdout
-    assert not _verify(engine).ok  # the old checkpoint does not verify against a new key
+    assert "已丢失并被替换" in replaced.stdout and "已停用" in replaced.stdout
+    later = _checkpoint(engine)  # the new key signs; the old checkpoint keeps its old key
+    result = _verify(engine)
+    assert result.ok and result.covered == later.size, result.lines()
+    assert len({c.key_id for c in checkpoints.read_log()}) == 2
 
 
 def test_checkpoints_are_published_with_the_site_and_checked_from_there(
@@ -194,8 +204,8 @@ def test_an_items_entries_are_proven_in_the_checkpoint(engine: Engine) -> None:
     assert merkle.verify_consistency(made.size, later.size, made.root, later.root, path)
 
 
-def _public():
-    return checkpoints.trusted_public_key()
+def _public() -> checkpoints.Trusted:
+    return keys.trusted_keys()
 
 
 def test_checkpoints_fetched_from_the_published_address(engine: Engine, data_dir: Path) -> None:
