@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
-from models import Attachment, LedgerEntry
+from models import Attachment, LedgerEntry, LedgerKind, Publication
 from pubreview import db
 from pubreview.errors import BackupRefused
 from pubreview.ledger import backup, checkpoints
@@ -102,28 +102,104 @@ def test_bad_folders_are_refused(engine: Engine, database_url: str, tmp_path: Pa
         backup.restore(tmp_path, f"sqlite:///{tmp_path / 'x.db'}")
 
 
-def test_backup_while_reviews_are_in_flight(
-    engine: Engine, database_url: str, empty_url: str, tmp_path: Path
+REVIEWERS = 4  # threads deciding at once
+PER_REVIEWER = 5  # 4 × 5 = 20 reviews in flight
+
+
+def _entries(url: str) -> list[tuple[int, str]]:
+    engine = db.make_engine(url)
+    try:
+        with db.transaction(engine) as session:
+            return list(
+                session.execute(select(LedgerEntry.id, LedgerEntry.hash).order_by(LedgerEntry.id))
+            )
+    finally:
+        engine.dispose()
+
+
+def _items(url: str) -> tuple[int, int]:
+    """(publications rows, submission entries) in a database."""
+    engine = db.make_engine(url)
+    try:
+        with db.transaction(engine) as session:
+            return (
+                session.scalar(select(func.count()).select_from(Publication)),
+                session.scalar(
+                    select(func.count())
+                    .select_from(LedgerEntry)
+                    .where(LedgerEntry.kind == LedgerKind.SUBMITTED)
+                ),
+            )
+    finally:
+        engine.dispose()
+
+
+def test_backup_taken_while_20_reviews_are_in_flight_restores_a_consistent_prefix(
+    engine: Engine, database_url: str, empty_url: str, tmp_path: Path, data_dir: Path
 ) -> None:
     build_history(engine, items=1)
+    _checkpoint(engine)
+    submitted_all = threading.Barrier(REVIEWERS + 1)
+    backup_done = threading.Event()
     errors: list[BaseException] = []
 
-    def reviews() -> None:
+    def reviewer() -> None:
         try:
-            for _ in range(20):
-                pub = submitted(engine)
+            mine = [submitted(engine) for _ in range(PER_REVIEWER)]
+            submitted_all.wait(timeout=120)
+            # These decisions race the backup: 初审 and 审签 of every item, one at a time.
+            for pub in mine:
                 decided(engine, pub, "li.na", attest=True)
+                decided(engine, pub, "zeng.xiang")
+            backup_done.wait(timeout=120)
+            submitted(engine)  # and one after it: the copy must not have it
         except BaseException as exc:  # reported by the test below
             errors.append(exc)
+            submitted_all.abort()
 
-    worker = threading.Thread(target=reviews)
-    worker.start()
-    made = backup.backup(tmp_path / "live", database_url)
-    worker.join()
+    workers = [threading.Thread(target=reviewer) for _ in range(REVIEWERS)]
+    for worker in workers:
+        worker.start()
+    try:
+        submitted_all.wait(timeout=120)
+        made = backup.backup(tmp_path / "live", database_url)
+    finally:
+        backup_done.set()
+        for worker in workers:
+            worker.join(timeout=300)
     assert not errors, errors
     assert made.verified, made.report
+    live = _entries(database_url)
+    assert made.entries < len(live)  # the reviews went on after the copy was taken
+
     restored = backup.restore(tmp_path / "live", empty_url)
-    assert restored.verified and restored.entries == made.entries
+    assert restored.verified, restored.report
+    copy = _entries(empty_url)
+    # A consistent snapshot: exactly the first entries of the live ledger, nothing torn.
+    assert copy == live[: len(copy)] and copy[-1][1] == made.head
+    assert made.entries == len(copy)
+    rows, submissions = _items(empty_url)
+    assert rows == submissions  # every item the copy has, it has with its submission
+    assert submissions >= 1 + REVIEWERS * PER_REVIEWER  # all submitted before the race began
+    # Each cache row agrees with the restored entries (verify's cache check), so no decision
+    # is in the copy without the row it moved, nor the other way round.
+    env = {**os.environ, "PUBREVIEW_DATABASE_URL": empty_url, "PUBREVIEW_DATA_DIR": str(data_dir)}
+    verified = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pubreview.cli",
+            "ledger",
+            "verify",
+            "--checkpoints",
+            str(tmp_path / "live"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert f"ledger verified: {len(copy)} entries" in verified.stdout
 
 
 def test_backup_and_restore_commands(
