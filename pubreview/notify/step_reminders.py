@@ -36,7 +36,7 @@ from pubreview.notify.delivery import (
 )
 from pubreview.notify.entries import delivery_key
 from pubreview.notify.messages import Message, render
-from pubreview.notify.reminders import OVERDUE, days_text, kind_of, why_silent
+from pubreview.notify.reminders import OVERDUE, UPCOMING, days_text, kind_of, why_silent
 from pubreview.requests import calendar
 from pubreview.requests.calendar import WorkCalendar
 from pubreview.web.links import review_link
@@ -80,7 +80,8 @@ def due_steps(
     open_ones, problems = deadlines.open_deadlines(session, today=today, cal=cal)
     for d in open_ones:
         kind = kind_of(d.days_left, within)
-        if kind is None:
+        # On the day the item came to the step its deciders were just told of it.
+        if kind is None or (kind == UPCOMING and d.arrived_on >= today):
             continue
         people = deadlines.escalation_to(session, d) if kind == OVERDUE else d.deciders
         if not people:

@@ -91,6 +91,14 @@ def test_the_deadline_counts_working_days_and_reminds_the_deciders(chain_engine:
     )
     assert [p.username for p in found.deciders] == ["bao.an"]
 
+    # The day it arrived, its decider was just told of the step: no reminder yet, however near.
+    assert (
+        step_reminders.send_step_reminders(
+            chain_engine, now=morning(arrived), within=5, policy=ONCE, cal=cal
+        ).notices
+        == []
+    )
+
     one_left = cal.add(arrived, 2)
     first = step_reminders.send_step_reminders(
         chain_engine, now=morning(one_left), policy=ONCE, cal=cal
