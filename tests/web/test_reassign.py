@@ -36,6 +36,7 @@ def waiting_on(engine: Engine, pub_id: int) -> list[str]:
 def test_an_administrator_reassigns_a_waiting_step(office, engine: Engine) -> None:
     pub = submitted(engine)
     client = office(("wu.gang",), PASSWORD, logged_in_as="wu.gang")
+    assert 'href="/admin/reassign"' in client.get("/admin").text
     listing = client.get("/admin/reassign")
     assert listing.status_code == 200 and f'href="/admin/reassign/{pub}"' in listing.text
     shown = client.get(f"/admin/reassign/{pub}").text
