@@ -8,10 +8,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Publication, Status, Unit
-from pubreview import ledger
-from pubreview.chains import countersign
+from models.base import utcnow
+from pubreview import clock, ledger
+from pubreview.chains import countersign, deadlines
 from pubreview.chains.binding import chain_of
+from pubreview.chains.definitions import Step
 from pubreview.labels import OUTCOME_LABEL, ROLE_LABEL, STATUS_LABEL
+from pubreview.notify.reminders import days_text
+from pubreview.requests.calendar import CalendarGap, WorkCalendar
+from pubreview.requests.deadlines import days_left
 from pubreview.review import deciders
 
 
@@ -28,6 +33,8 @@ class StepStanding:
     decisions: list[dict] = field(default_factory=list)
     waiting_on: list[str] = field(default_factory=list)
     countersign: str | None = None  # the 会签 rule, and the round's tally while it waits
+    due_on: str | None = None  # the waiting step's deadline (a calendar was given)
+    due_text: str | None = None  # how far off it is, in working days, or why it has no date
 
 
 @dataclass
@@ -47,8 +54,23 @@ class ChainStanding:
         return asdict(self)
 
 
-def standing(session: Session, pub: Publication) -> ChainStanding:
-    """The item's chain and where the current revision stands on it."""
+def _due(cal: WorkCalendar, step: Step, pub: Publication) -> tuple[str | None, str]:
+    """The waiting step's deadline and how far off it is (or why it cannot be counted)."""
+    try:
+        due = deadlines.due_on(cal, step, clock.local(pub.waiting_since).date())
+        left = days_left(cal, due, clock.local(utcnow()).date())
+    except CalendarGap as exc:
+        return None, f"期限无法计算：{exc}"
+    return due.isoformat(), days_text(left)
+
+
+def standing(
+    session: Session, pub: Publication, *, cal: WorkCalendar | None = None
+) -> ChainStanding:
+    """The item's chain and where the current revision stands on it.
+
+    With the office calendar, the waiting step's deadline (if it has one) is counted too.
+    """
     chain = chain_of(session, pub)
     decided = ledger.decisions_on(session, pub.id, pub.current_revision)
     waiting = pub.stage.value if pub.status is Status.IN_REVIEW and pub.stage else None
@@ -87,6 +109,9 @@ def standing(session: Session, pub: Publication) -> ChainStanding:
                         [(countersign.counted(e), e.outcome) for e in votes],
                     ).describe()
                 )
+        due_on = due_text = None
+        if state == "waiting" and step.deadline_days and cal is not None:
+            due_on, due_text = _due(cal, step, pub)
         steps.append(
             StepStanding(
                 id=step.id,
@@ -103,6 +128,8 @@ def standing(session: Session, pub: Publication) -> ChainStanding:
                 if state == "waiting"
                 else [],
                 countersign=group,
+                due_on=due_on,
+                due_text=due_text,
             )
         )
     return ChainStanding(
@@ -134,6 +161,9 @@ def describe(item: ChainStanding) -> str:
         for d in s.decisions:
             line += f"\n      {d['actor']}：{OUTCOME_LABEL.get(d['outcome'], d['outcome'])}"
             line += f"（台帐第 {d['entry']} 条）"
+        if s.due_text:
+            due = f"期限：{s.due_on}（{s.due_text}）" if s.due_on else s.due_text
+            line += f"\n      {due}"
         if s.state == "waiting":
             line += f"\n      待决定：{'、'.join(s.waiting_on) or '（无人可决定）'}"
         lines.append(line)

@@ -10,6 +10,7 @@ from pubreview.chains.standing import describe, standing
 from pubreview.chains.validation import check_file
 from pubreview.cli.output import add_json_flag, emit
 from pubreview.publishing import catalog as catalog_mod
+from pubreview.requests import calendar
 from pubreview.review import delegation
 from pubreview.review.reassignment import reassign
 from pubreview.review.submission import get
@@ -67,7 +68,7 @@ def _check(args: argparse.Namespace) -> int:
 
 def _show(args: argparse.Namespace) -> int:
     with db.snapshot() as session:
-        item = standing(session, get(session, args.publication))
+        item = standing(session, get(session, args.publication), cal=calendar.load())
     emit(args, item.to_dict(), describe(item))
     return 0
 

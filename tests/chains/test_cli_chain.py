@@ -7,7 +7,11 @@ import json
 import pytest
 from sqlalchemy import Engine
 
+from models import Publication
+from models.base import utcnow
+from pubreview import clock, db
 from pubreview.cli.parser import main
+from pubreview.requests import calendar
 from tests.chains.conftest import SAMPLE_CHAINS
 from tests.conftest import SAMPLE_ORG
 from tests.support.factories import decided, submitted
@@ -18,6 +22,11 @@ def test_check_and_show(
     chain_engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch, capsys, tmp_path
 ) -> None:
     monkeypatch.setenv("PUBREVIEW_DATABASE_URL", database_url)
+    # Weekdays worked this year and the next, so the deadline below never meets a year gap.
+    year = clock.local(utcnow()).year
+    workdays = tmp_path / "workdays.yaml"
+    workdays.write_text(f"holidays: []\nworkdays: []\ndescribed_years: [{year}, {year + 1}]\n")
+    monkeypatch.setenv("PUBREVIEW_WORKDAYS", str(workdays))
     assert main(["chain", "check", str(SAMPLE_CHAINS)]) == 0
     out = capsys.readouterr().out
     assert "检查通过，3 条审核链，2 条规则" in out
@@ -46,6 +55,12 @@ def test_check_and_show(
     assert main(["chain", "show", str(pub)]) == 0
     text = capsys.readouterr().out
     assert "→ 2. 保密审查（secrecy）：保密办的科室负责人，3 个工作日内" in text
+    # The waiting step's deadline on the office calendar: three working days after it arrived.
+    with db.transaction(chain_engine) as session:
+        arrived = clock.local(session.get(Publication, pub).waiting_since).date()
+    due = calendar.load().add(arrived, 3).isoformat()
+    assert shown["steps"][1]["due_on"] == due and shown["steps"][2]["due_on"] is None
+    assert f"期限：{due}（还剩 3 个工作日）" in text
     assert "待决定：bao.an" in text
 
 
