@@ -1,4 +1,5 @@
-"""`ledger verify` in full: the chain, the content it binds, the cache beside it, checkpoints."""
+"""`ledger verify` in full: the chain, the content it binds, the cache beside it, checkpoints,
+the append-only guards."""
 
 from __future__ import annotations
 
@@ -7,8 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from pubreview.errors import CheckpointUnavailable
-from pubreview.ledger import cache, chain, checkpoints, content, keys
-from pubreview.requests import files as request_files
+from pubreview.ledger import cache, chain, checkpoints, content, guards, keys
 
 
 @dataclass
@@ -19,14 +19,16 @@ class Verification:
     content: list[str] = field(default_factory=list)
     cache: list[str] = field(default_factory=list)
     checkpoints: list[str] = field(default_factory=list)
+    guards: list[str] = field(default_factory=list)  # append-only triggers missing or disabled
     notes: list[str] = field(default_factory=list)  # facts worth knowing that are not failures
     checkpoints_checked: int = 0
     covered: int = 0  # entries proven by the newest matching checkpoint
 
     @property
     def ok(self) -> bool:
-        """No break in the chain, no edited content, no stale cache, every checkpoint extended."""
-        return self.chain.ok and not (self.content or self.cache or self.checkpoints)
+        """No break in the chain, no edited content, no stale cache, every checkpoint extended,
+        every append-only guard in place."""
+        return self.chain.ok and not (self.content or self.cache or self.checkpoints or self.guards)
 
     def to_dict(self) -> dict:
         """Plain data for --json."""
@@ -37,6 +39,7 @@ class Verification:
             "content": self.content,
             "cache": self.cache,
             "checkpoints": self.checkpoints,
+            "guards": self.guards,
             "checkpoints_checked": self.checkpoints_checked,
             "covered": self.covered,
             "notes": self.notes,
@@ -54,6 +57,7 @@ class Verification:
         out += [f"  内容被改动：{p}" for p in self.content]
         out += [f"  缓存与台帐不符：{p}" for p in self.cache]
         out += [f"  检查点：{p}" for p in self.checkpoints]
+        out += [f"  防改措施：{p}" for p in self.guards]
         out += [f"  注：{n}" for n in self.notes]
         return out
 
@@ -88,6 +92,10 @@ def verify_all(
     if snapshot:
         one_snapshot(session)
     result = Verification(chain.verify(session))
+    result.guards = guards.check(session)
+    owner = guards.owner_note(session)
+    if owner:
+        result.notes.append(owner)
     if expect_head is not None and result.chain.ok and expect_head != result.chain.head:
         result.checkpoints.append(
             f"head is {result.chain.head}, expected {expect_head}: "
@@ -95,7 +103,6 @@ def verify_all(
         )
     try:
         result.content = [str(m) for m in content.check(session)]
-        result.content += request_files.problems(session)  # request attachments, signed letters
         result.cache = [str(m) for m in cache.check(session)]
     except (ValueError, TypeError):
         if result.chain.ok:
