@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import json
 from dataclasses import asdict
 from pathlib import Path
 
 from pubreview import db, settings
 from pubreview.cli.output import add_json_flag, emit
+from pubreview.errors import NotFound
 from pubreview.ledger import backup, checkpoints, keys, proofs
 from pubreview.ledger.importer import import_file
 from pubreview.ledger.verification import verify_all
@@ -57,6 +59,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     prove.add_argument("--public-key", help="the key checkpoints must be signed with")
     add_json_flag(prove)
     prove.set_defaults(handler=_prove)
+    con = led_sub.add_parser(
+        "consistency",
+        help="prove that a later checkpoint extends an earlier one (checkable without the "
+        "ledger), or check such a proof",
+    )
+    con.add_argument("--from", dest="old", type=int, help="the earlier checkpoint's entry count")
+    con.add_argument("--to", dest="new", type=int, help="the later checkpoint's entry count")
+    con.add_argument("--checkpoints", action="append", metavar="FILE|URL")
+    con.add_argument("--public-key", help="the key checkpoints must be signed with")
+    con.add_argument("--proof", type=Path, help="check this saved proof (no database needed)")
+    add_json_flag(con)
+    con.set_defaults(handler=_consistency)
     key = led_sub.add_parser(
         "key", help="print the checkpoint signing key's public key and every earlier key"
     )
@@ -150,6 +164,49 @@ def _prove(args: argparse.Namespace) -> int:
         if e["path"] is not None:
             lines.append(f"    路径 {' '.join(e['path']) or '（唯一一条）'}")
     lines += [f"  {p}" for p in problems]
+    emit(args, {**proof, "problems": problems}, "\n".join(lines))
+    return 0 if not problems else 1
+
+
+def _pick(found: list, size: int | None, newest: bool, what: str):
+    if size is None:
+        return (max if newest else min)(found, key=lambda c: c.size)
+    match = [c for c in found if c.size == size]
+    if not match:
+        sizes = "、".join(str(c.size) for c in sorted(found, key=lambda c: c.size))
+        raise NotFound(f"没有 {size} 条的检查点（{what}）；已有的检查点条数：{sizes}")
+    return match[-1]
+
+
+def _consistency(args: argparse.Namespace) -> int:
+    found = checkpoints.read_log()
+    published = []
+    for source in args.checkpoints or []:
+        bundle = checkpoints.load_bundle(source)
+        found += bundle.checkpoints
+        published += bundle.keys
+    trusted = keys.trusted_keys(args.public_key, published)
+    if args.proof:
+        try:
+            proof = json.loads(args.proof.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            raise NotFound(f"读不了一致性证明文件 {args.proof}") from None
+    else:
+        valid = [c for c in found if checkpoints.key_problem(c, trusted) is None]
+        if not valid:
+            raise NotFound("还没有可信的检查点")
+        old = _pick(valid, args.old, newest=False, what="较早的检查点")
+        new = _pick(valid, args.new, newest=True, what="较晚的检查点")
+        with db.snapshot() as session:
+            proof = proofs.consistency(session, old, new)
+    problems = proofs.check_consistency(proof, trusted)
+    old, new = proof["old"], proof["new"]
+    verdict = "前者被后者延续" if not problems else "不一致"
+    lines = [
+        f"检查点 {old['time']}（{old['size']} 条）与 {new['time']}（{new['size']} 条）：{verdict}",
+        f"  证明路径 {' '.join(proof['path']) or '（无需）'}",
+        *[f"  {p}" for p in problems],
+    ]
     emit(args, {**proof, "problems": problems}, "\n".join(lines))
     return 0 if not problems else 1
 

@@ -3,7 +3,8 @@
 A citizen holding the published checkpoint (and the office's public key) can check, without
 the ledger, that each of an item's entries is in it: hash the entry's leaf up its audit path
 and compare with the signed Merkle root. Two checkpoints are checked against each other the
-same way with a consistency proof (`merkle.consistency_proof`).
+same way with a consistency proof (`ledger consistency`): that the later one's first entries
+are the earlier one's, from the two signed roots and a few hashes.
 """
 
 from __future__ import annotations
@@ -77,3 +78,34 @@ def check(proof: dict, trusted: Trusted) -> list[str]:
             e["hash"], e["index"], checkpoint.size, e["path"] or [], checkpoint.root
         )
     ]
+
+
+def consistency(session: Session, old: Checkpoint, new: Checkpoint) -> dict:
+    """A proof that checkpoint `new` extends `old`, checkable from the two alone (RFC 6962)."""
+    if old.size > new.size:
+        old, new = new, old
+    leaves = checkpoints.entry_hashes(session, new.size)
+    if len(leaves) < new.size:
+        raise NotFound(f"台帐只有 {len(leaves)} 条，不足{new.label()}的 {new.size} 条")
+    return {
+        "old": old.to_dict(),
+        "new": new.to_dict(),
+        "path": merkle.consistency_proof(old.size, leaves) if old.size else [],
+    }
+
+
+def check_consistency(proof: dict, trusted: Trusted) -> list[str]:
+    """What a reader finds wrong with a consistency proof (nothing: `new` extends `old`)."""
+    try:
+        old = checkpoints.Checkpoint(**proof["old"])
+        new = checkpoints.Checkpoint(**proof["new"])
+    except (KeyError, TypeError):
+        return ["不是一致性证明（需要 old、new 两个检查点和 path）"]
+    found = [p for p in (checkpoints.key_problem(c, trusted) for c in (old, new)) if p]
+    if found:
+        return found
+    if old.size == 0 or merkle.verify_consistency(
+        old.size, new.size, old.root, new.root, list(proof.get("path") or [])
+    ):
+        return []
+    return [f"{new.label()}不是{old.label()}的延续：前 {old.size} 条被改写过"]
