@@ -57,7 +57,8 @@ def chains_of(session: Session, pub_ids: list[int]) -> dict[int, Chain]:
     missing = sorted({i for i in pub_ids if i not in cache})
     for start in range(0, len(missing), 500):
         rows = session.execute(
-            select(LedgerEntry.publication_id, LedgerEntry.payload)
+            # Only the recorded chain of each entry, not the whole submission payload.
+            select(LedgerEntry.publication_id, LedgerEntry.payload["chain"])
             .where(
                 LedgerEntry.publication_id.in_(missing[start : start + 500]),
                 LedgerEntry.kind.in_([LedgerKind.SUBMITTED, LedgerKind.RESUBMITTED]),
@@ -65,13 +66,31 @@ def chains_of(session: Session, pub_ids: list[int]) -> dict[int, Chain]:
             .order_by(LedgerEntry.id.desc())
         ).all()
         recorded: dict[int, dict] = {}
-        for pub_id, payload in rows:
+        for pub_id, chain in rows:
             # As chain_of: the newest submission or resubmission entry that records a chain.
-            if pub_id not in recorded and isinstance(payload, dict) and payload.get("chain"):
-                recorded[pub_id] = payload
+            if pub_id not in recorded and isinstance(chain, dict) and chain:
+                recorded[pub_id] = chain
         for pub_id in missing[start : start + 500]:
-            cache[pub_id] = from_payload(recorded.get(pub_id))
+            found = recorded.get(pub_id)
+            cache[pub_id] = _parsed(found) if found else DEFAULT_CHAIN
     return {i: cache[i] for i in pub_ids}
+
+
+# Chains parsed from the ledger, by name and version, with the data they were parsed from.
+_seen: dict[tuple, tuple[dict, Chain]] = {}
+
+
+def _parsed(recorded: dict) -> Chain:
+    """Chain.from_dict, once per recorded definition: an office's items share a few chains."""
+    key = (recorded.get("name"), recorded.get("version"), recorded.get("label"))
+    hit = _seen.get(key)
+    if hit is not None and hit[0] == recorded:
+        return hit[1]
+    chain = Chain.from_dict(recorded)
+    if len(_seen) > 256:
+        _seen.clear()
+    _seen[key] = (recorded, chain)
+    return chain
 
 
 def step_label(session: Session, pub: Publication | int, value: str | None) -> str:

@@ -13,6 +13,7 @@ from models.base import utcnow
 from models.publication import step_id
 from pubreview import db
 from pubreview.accounts.org import load_org
+from pubreview.chains.binding import chain_of, chains_of
 from pubreview.review import deciders, delegation
 from pubreview.review.reassignment import reassign
 from pubreview.review.workflow import Outcome
@@ -132,6 +133,13 @@ def test_every_item_agrees_with_eligible_in_a_varied_office(
     decided(engine, for_chen, "sun.li", stage=step_id("huiqian"))
     with db.transaction(engine) as session:
         reassign(session, for_chen, to="zeng.xiang", reason="专人审签", actor="wu.gang")
+    with db.snapshot(engine) as session:
+        ids = list(session.scalars(select(Publication.id).order_by(Publication.id)))
+        one_each = {i: chain_of(session, i) for i in ids}
+    with db.snapshot(engine) as session:
+        # The chains read all at once are the ones read one by one (a fresh session each).
+        assert chains_of(session, ids) == one_each
+        assert one_each[plain].name == "web" and one_each[plain].step("huiqian").group
     with db.snapshot(engine) as session:
         pubs = list(session.scalars(select(Publication).order_by(Publication.id)))
         people = list(session.scalars(select(Person).order_by(Person.username)))
