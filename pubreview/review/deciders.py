@@ -366,10 +366,26 @@ class _Facts:
 def steps_held(session: Session, pub: Publication, person: Person) -> list[Stage | StepId]:
     """The steps of this item's chain whose role the person holds (for its unit where scoped)."""
     held = delegation.held_by(session, person.username)
+    # The person's grants read once for every step (as org.holds would read them per step).
+    grants = set(
+        session.execute(
+            select(RoleGrant.role, RoleGrant.unit_id).where(RoleGrant.person_id == person.id)
+        ).all()
+    )
+
+    def holds(step: Step) -> bool:
+        scope = step_scope(session, pub, step)
+        in_scope = (
+            any(role == step.role for role, _ in grants)
+            if scope is None
+            else (step.role, scope) in grants
+        )
+        return in_scope and _in_group(step, person.username)
+
     return [
         step_id(step.id)
         for step in chain_of(session, pub).steps
-        if _holds_step(session, pub, step, person) or _delegators(session, pub, step, person, held)
+        if holds(step) or _delegators(session, pub, step, person, held)
     ]
 
 
