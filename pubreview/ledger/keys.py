@@ -190,11 +190,16 @@ def read_records(path: Path | None = None) -> list[KeyRecord]:
 
 def _write_records(records: list[KeyRecord]) -> None:
     path = keys_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
     document = {"format": KEYS_FORMAT, "keys": [r.to_dict() for r in records]}
     partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps(document, ensure_ascii=False, indent=1) + "\n")
-    os.replace(partial, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial.write_text(json.dumps(document, ensure_ascii=False, indent=1) + "\n")
+        os.replace(partial, path)
+    except OSError as exc:
+        raise CheckpointUnavailable(
+            f"写不了密钥清单 {path}（{exc.strerror}）：检查点未签发"
+        ) from None
 
 
 def now_text() -> str:

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, func, select
 from models import Attachment, LedgerEntry, LedgerKind, Publication
 from pubreview import db
 from pubreview.errors import BackupRefused
-from pubreview.ledger import backup, checkpoints
+from pubreview.ledger import backup, checkpoints, keys
 from pubreview.site import build_site
 from tests.conftest import create_pg_database, drop_pg_database
 from tests.support.factories import decided, submitted
@@ -66,6 +66,7 @@ def test_round_trip_verifies(
     assert made.verified, made.report
     assert made.checkpoint["size"] == made.entries  # signed at backup time
     assert (folder / "site/index.html").exists() and (folder / checkpoints.LOG_NAME).exists()
+    assert (folder / keys.KEYS_NAME).exists()  # the public keys travel with the log
     restored = backup.restore(folder, empty_url)
     assert restored.verified, restored.report
     assert restored.entries == made.entries and restored.head == made.head
