@@ -149,6 +149,12 @@ class Attributes:
             "disclosure_reason": self.disclosure_reason,
         }
 
+    def normalised(self) -> Attributes:
+        """The reason trimmed, and dropped for 主动公开 (as submission records it)."""
+        reason = (self.disclosure_reason or "").strip() or None
+        keep = reason if self.disclosure is not Disclosure.ACTIVE else None
+        return Attributes(self.category, self.channels, self.disclosure, keep)
+
     def changes(self, after: Attributes) -> dict[str, dict]:
         """Each field that differs in `after`: {field: {"before": …, "after": …}}."""
         old, new = self.to_payload(), after.to_payload()
@@ -325,10 +331,10 @@ def resubmit(
     before = Attributes.of(publication)
     after = Attributes(
         before.category if category is None else category,
-        before.channels if channels is None else tuple(channels),
+        before.channels if channels is None else tuple(dict.fromkeys(channels)),
         before.disclosure if disclosure is None else disclosure,
         before.disclosure_reason if disclosure_reason is None else disclosure_reason,
-    )
+    ).normalised()
     unit = session.get(Unit, publication.unit_id)
     bound = binding.chain_of(session, publication)
     chain, changed = bound, {}

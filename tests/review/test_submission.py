@@ -272,3 +272,25 @@ def test_unchanged_attributes_keep_the_bound_chain_whatever_the_rules_say_now(
         item = session.get(Publication, pub)
         assert chain_of(session, item).name == "secrecy"
         assert item.stage.value == "secrecy"
+
+
+def test_a_text_only_resubmission_is_not_rechecked_against_a_changed_catalog(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pub = returned(engine)  # 工作动态, which the office then drops from its catalog
+    catalog = tmp_path / "catalog.yaml"
+    catalog.write_text(
+        "categories: [政务公开]\nchannels:\n  网站: {kind: site}\n", encoding="utf-8"
+    )
+    monkeypatch.setenv("PUBREVIEW_CATALOG", str(catalog))
+    # As the web form posts it: every attribute as it was, an empty reason for 主动公开.
+    resubmitted(
+        engine,
+        pub,
+        body="改过的正文。",
+        category="工作动态",
+        channels=["网站"],
+        disclosure=Disclosure.ACTIVE,
+        disclosure_reason="",
+    )
+    assert "changed" not in resubmission(engine, pub).payload
