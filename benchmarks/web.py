@@ -4,23 +4,29 @@ Run: .venv/bin/python benchmarks/web.py [--users 20] [--items 5] [--seconds 10] 
 
 Seeds a fresh SQLite ledger (the embedded default) with an organisation of N units, each with
 a section head and a submitter, and 2 × --items items per unit waiting for the head's 初审; opens a
-real server-side login session for every head (the session module, as the login form does
-after the password); starts `pubreview web` (uvicorn, its own process) and beside it a bare
-FastAPI app under the same uvicorn settings whose one route renders the same message template
-with the same headers. Then, in one run, with one keep-alive connection per person:
+real server-side login session for every head, every submitter and (once per person) the
+center's editor (the session module, as the login form does after the password); starts
+`pubreview web` (uvicorn, its own process) and beside it a bare FastAPI app under the same
+uvicorn settings. The bare app renders, for each page, the same template with the same data
+and headers: it captures what the real routes rendered once at its start (through the real app,
+in its own process), then serves only the render — no session, no database. Its /bare route
+renders the one-line message template (the earlier baseline). Then, in one run, with keep-alive
+connections per person:
 
-  1. bare      every person GETs the bare page for --seconds;
-  2. pages     every person cycles /queue, /items/{id} and /account for --seconds, then
-               /items/{id} and /account alone for --seconds ("no queue");
+  1. bare      every person GETs /bare for --seconds; then cycles the bare copies of the five
+               pages below for --seconds ("bare same");
+  2. pages     every person cycles /queue, /items/{id}, /account (as the head), /my (as the
+               submitter) and /center (as the center) for --seconds, then the same without
+               /queue for --seconds ("no queue");
   3. posts     every person POSTs the decision (同意) on each of their first --items items, at
                once: the resume is handed to Prefect after the response, not awaited
                (PREFECT_API_URL points nowhere, as in the CLI tests);
   4. mixed     every person works through the rest of their queue as in a browser: GET /queue,
                GET /items/{id}, POST the decision, GET /account.
 
-Prints p50/p95 per route and phase, the ratio of each page's p95 to the bare page's, and ends
-with one JSON line. The load generator is a minimal HTTP/1.1 client on asyncio streams so that
-little of the two CPUs goes to the client.
+Prints p50/p95 per route and phase, the ratio of each page's p95 to its bare copy's (the
+target, ≤ 3×) and to /bare's, and ends with one JSON line. The load generator is a minimal
+HTTP/1.1 client on asyncio streams so that little of the two CPUs goes to the client.
 """
 
 from __future__ import annotations
@@ -133,33 +139,81 @@ def seed(engine, users: int, items: int) -> dict[int, list[int]]:
     return waiting
 
 
-def log_in(engine, users: int) -> list[tuple[str, str]]:
-    """A live session for every head, opened as the login form does: (cookie value, form token)."""
+def log_in(engine, users: int, prefix: str = "h") -> list[tuple[str, str]]:
+    """A live session per person, opened as the login form does: (cookie value, form token).
+
+    `prefix` "h": the heads; "s": the submitters; "center": the center's editor, once per head.
+    """
     out = []
     with db.transaction(engine) as session:
         for i in range(users):
-            head = person(session, f"h{i:02d}")
-            passwords.account_of(session, head)
-            started = sessions.start(session, head.id, ip=HOST)
-            login.record_login(session, head, ip=HOST)
+            who = person(session, prefix if prefix == "center" else f"{prefix}{i:02d}")
+            passwords.account_of(session, who)
+            started = sessions.start(session, who.id, ip=HOST)
+            login.record_login(session, who, ip=HOST)
             out.append((started.session_id, started.row.csrf_token))
     return out
 
 
-def serve_bare(port: int) -> None:
-    """The baseline: FastAPI rendering the same message template, headers and uvicorn setup."""
+# The pages a person opens (route name, whose session, path); "{item}" is one of their items.
+PAGES = [
+    ("GET /queue", "head", "/queue"),
+    ("GET /items/{id}", "head", "/items/{item}"),
+    ("GET /account", "head", "/account"),
+    ("GET /my", "submitter", "/my"),
+    ("GET /center", "center", "/center"),
+]
+
+
+def serve_bare(port: int, cookies_file: Path) -> None:
+    """The baseline: FastAPI rendering each page's template with that page's data, nothing else.
+
+    What each real route rendered (template and context) is captured once here, at start, by
+    calling the real app in this process; the bare routes then only render it, with the same
+    headers and uvicorn setup. /bare renders the one-line message template.
+    """
     import uvicorn
     from fastapi import FastAPI
     from fastapi.responses import HTMLResponse
+    from fastapi.testclient import TestClient
 
-    from pubreview.web.common import message
+    from pubreview.web import common
+    from pubreview.web.app import create_app
+
+    sessions_of = json.loads(cookies_file.read_text())
+    captured: dict[str, tuple[str, dict]] = {}
+    render, name = common.render, [""]
+
+    def capture(template: str, **context: object) -> str:
+        captured[name[0]] = (template, context)
+        return render(template, **context)
+
+    common.render = capture
+    client = TestClient(create_app(after_commit=lambda *_a, **_k: "not handed off"))
+    for route, whose, path in PAGES:
+        name[0] = route
+        client.cookies.set(COOKIE, sessions_of[whose])
+        answer = client.get(path.format(item=sessions_of["item"]), follow_redirects=False)
+        if answer.status_code != 200 or route not in captured:
+            raise SystemExit(f"bare copy of {route}: {answer.status_code}")
+    common.render = render
 
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
 
     @app.get("/bare", response_class=HTMLResponse)
     def bare() -> HTMLResponse:
-        return message(200, "基准页面", "本页面不读数据库，只渲染与系统页面相同的模板。")
+        return common.message(200, "基准页面", "本页面不读数据库，只渲染与系统页面相同的模板。")
 
+    def copy(route: str):
+        template, context = captured[route]
+
+        def bare_page() -> HTMLResponse:
+            return HTMLResponse(render(template, **context), 200, headers=common.SECURITY_HEADERS)
+
+        return bare_page
+
+    for route, _whose, path in PAGES:
+        app.get("/bare" + path.replace("{item}", "item"), response_class=HTMLResponse)(copy(route))
     uvicorn.run(app, host=HOST, port=port, log_level="warning", access_log=False)
 
 
@@ -182,7 +236,19 @@ class Client:
         self.writer: asyncio.StreamWriter | None = None
 
     async def request(self, method: str, path: str, form: dict | None = None) -> tuple[int, bytes]:
-        """Send one request and read the whole answer (Content-Length framed)."""
+        """Send one request and read the whole answer; once more on a fresh connection if the
+        server had closed an idle one (uvicorn's keep-alive timeout)."""
+        reused = self.writer is not None
+        try:
+            return await self._request(method, path, form)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            if not reused:
+                raise
+            self.close()
+            self.writer = None
+            return await self._request(method, path, form)
+
+    async def _request(self, method: str, path: str, form: dict | None) -> tuple[int, bytes]:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(HOST, self.port)
         body = urlencode(form).encode() if form is not None else b""
@@ -244,25 +310,43 @@ async def _bare_phase(port: int, users: int, seconds: float, t: Timings) -> None
     await asyncio.gather(*(one() for _ in range(users)))
 
 
+async def _bare_pages_phase(port: int, users: int, seconds: float, t: Timings) -> None:
+    stop = time.perf_counter() + seconds
+
+    async def one() -> None:
+        client = Client(port, None)
+        try:
+            while time.perf_counter() < stop:
+                for route, _whose, path in PAGES:
+                    bare = "/bare" + path.replace("{item}", "item")
+                    await t.timed(route, client.request("GET", bare))
+        finally:
+            client.close()
+
+    await asyncio.gather(*(one() for _ in range(users)))
+
+
 async def _pages_phase(
     port, people, waiting, seconds: float, t: Timings, queue: bool = True
 ) -> None:
+    """Each person cycles the pages, each page with its own role's session."""
     stop = time.perf_counter() + seconds
 
-    async def one(i: int, cookie: str) -> None:
-        client, n = Client(port, cookie), 0
+    async def one(i: int, cookies: dict[str, str]) -> None:
+        clients, n = {whose: Client(port, cookie) for whose, cookie in cookies.items()}, 0
         try:
             while time.perf_counter() < stop:
                 item = waiting[i][n % len(waiting[i])]
                 n += 1
-                if queue:
-                    await t.timed("GET /queue", client.request("GET", "/queue"))
-                await t.timed("GET /items/{id}", client.request("GET", f"/items/{item}"))
-                await t.timed("GET /account", client.request("GET", "/account"))
+                for route, whose, path in PAGES:
+                    if queue or route != "GET /queue":
+                        request = clients[whose].request("GET", path.format(item=item))
+                        await t.timed(route, request)
         finally:
-            client.close()
+            for client in clients.values():
+                client.close()
 
-    await asyncio.gather(*(one(i, cookie) for i, (cookie, _) in enumerate(people)))
+    await asyncio.gather(*(one(i, cookies) for i, cookies in enumerate(people)))
 
 
 def _decision_form(csrf: str) -> dict[str, str]:
@@ -371,7 +455,7 @@ def main() -> None:
     parser.add_argument("--serve-web", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_bare:
-        serve_bare(args.serve_bare)
+        serve_bare(args.serve_bare, Path(os.environ["PUBREVIEW_BENCH_SESSIONS"]))
         return
     if args.serve_web:
         serve_without_hand_off(args.serve_web)
@@ -397,6 +481,22 @@ def main() -> None:
         started = time.perf_counter()
         waiting = seed(engine, args.users, 2 * args.items)
         people = log_in(engine, args.users)
+        roles = [
+            {"head": h, "submitter": s, "center": c}
+            for (h, _), (s, _), (c, _) in zip(
+                people,
+                log_in(engine, args.users, "s"),
+                log_in(engine, args.users, "center"),
+                strict=True,
+            )
+        ]
+        # The bare copies are captured with sessions of their own (the same three roles).
+        bare_sessions = Path(tmp) / "bare-sessions.json"
+        (h, _), (s, _), (c, _) = (log_in(engine, 1, p)[0] for p in ("h", "s", "center"))
+        bare_sessions.write_text(
+            json.dumps({"head": h, "submitter": s, "center": c, "item": waiting[0][0]})
+        )
+        os.environ["PUBREVIEW_BENCH_SESSIONS"] = str(bare_sessions)
         engine.dispose()
         print(
             f"{'without' if args.no_hand_off else 'with'} the after-commit hand-off; "
@@ -424,13 +524,16 @@ def main() -> None:
             base = Timings()
             _run("bare", _bare_phase(bare_port, args.users, args.seconds, base))
             bare_rows = report("bare", base, args.seconds)
+            same = Timings()
+            _run("bare same", _bare_pages_phase(bare_port, args.users, args.seconds, same))
+            same_rows = report("bare same", same, args.seconds)
             pages = Timings()
-            _run("pages", _pages_phase(web_port, people, waiting, args.seconds, pages))
+            _run("pages", _pages_phase(web_port, roles, waiting, args.seconds, pages))
             page_rows = report("pages", pages, args.seconds)
             # The same without /queue, whose cost grows with the office's open items: what the
             # other pages cost when no queue page holds the process's CPU.
             alone = Timings()
-            _run("pages", _pages_phase(web_port, people, waiting, args.seconds, alone, False))
+            _run("pages", _pages_phase(web_port, roles, waiting, args.seconds, alone, False))
             alone_rows = report("no queue", alone, args.seconds)
             first = {i: items[: args.items] for i, items in waiting.items()}
             rest = {i: items[args.items :] for i, items in waiting.items()}
@@ -446,12 +549,19 @@ def main() -> None:
                 proc.wait(10)
 
     bare_p95 = bare_rows["bare"]["p95_ms"]
-    ratios = {name: round(row["p95_ms"] / bare_p95, 2) for name, row in page_rows.items()}
+    ratios = {
+        name: round(row["p95_ms"] / same_rows[name]["p95_ms"], 2) for name, row in page_rows.items()
+    }
+    ratios_p50 = {
+        name: round(row["p50_ms"] / same_rows[name]["p50_ms"], 2) for name, row in page_rows.items()
+    }
+    ratios_message = {name: round(row["p95_ms"] / bare_p95, 2) for name, row in page_rows.items()}
     ratios_alone = {name: round(row["p95_ms"] / bare_p95, 2) for name, row in alone_rows.items()}
     for name, ratio in ratios.items():
         print(
-            f"{name}: p95 {ratio:.1f}x the bare page's (target ≤ 3x)"
-            + (f"; {ratios_alone[name]:.1f}x without /queue" if name in ratios_alone else "")
+            f"{name}: p95 {ratio:.1f}x its bare copy's, p50 {ratios_p50[name]:.1f}x (target ≤ 3x); "
+            f"{ratios_message[name]:.1f}x /bare's"
+            + (f", {ratios_alone[name]:.1f}x without /queue" if name in ratios_alone else "")
         )
     decision, during = post_rows["POST decision"], mixed_rows["POST decision"]
     print(
@@ -462,7 +572,7 @@ def main() -> None:
     )
     errors = sum(
         r["errors"]
-        for rows in (bare_rows, page_rows, alone_rows, post_rows, mixed_rows)
+        for rows in (bare_rows, same_rows, page_rows, alone_rows, post_rows, mixed_rows)
         for r in rows.values()
     )
     print(
@@ -479,13 +589,16 @@ def main() -> None:
                 "decision_post_mixed_p95_ms": during["p95_ms"],
                 "bare_p50_ms": bare_rows["bare"]["p50_ms"],
                 "bare_p95_ms": bare_p95,
+                "bare_pages": same_rows,
                 "pages": page_rows,
                 "pages_while_deciding": {
                     k: v for k, v in mixed_rows.items() if k != "POST decision"
                 },
                 "pages_without_queue": alone_rows,
                 "ratios": ratios,
-                "ratios_without_queue": ratios_alone,
+                "ratios_p50": ratios_p50,
+                "ratios_to_message": ratios_message,
+                "ratios_without_queue_to_message": ratios_alone,
                 "errors": errors,
             },
             ensure_ascii=False,
