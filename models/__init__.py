@@ -5,7 +5,13 @@ from models.base import Base
 from models.ledger import GENESIS_HASH, LedgerEntry, LedgerKind
 from models.org import Person, Role, RoleGrant, Unit, UnitKind
 from models.publication import Attachment, Publication, Revision, Stage, Status
-from models.requests import DisclosureCase, DisclosureRequest, RequestConsultation
+from models.requests import (
+    DisclosureCase,
+    DisclosureRequest,
+    RequestConsultation,
+    RequestFile,
+    RequestFileKind,
+)
 
 __all__ = [
     "GENESIS_HASH",
@@ -20,6 +26,8 @@ __all__ = [
     "Person",
     "Publication",
     "RequestConsultation",
+    "RequestFile",
+    "RequestFileKind",
     "Revision",
     "Role",
     "RoleGrant",

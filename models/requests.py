@@ -13,7 +13,17 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy import (
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, Timestamp, enum_by_value, utcnow
@@ -147,3 +157,33 @@ class DisclosureCase(Base):
     )
     decided_on: Mapped[date | None] = mapped_column(Date)
     note: Mapped[str | None] = mapped_column(Text, comment="the body that decides, case number")
+
+
+class RequestFileKind(enum.StrEnum):
+    """What a file kept with a request is."""
+
+    RECEIPT = "receipt"  # 登记: an attachment of the request (personal data)
+    REPLY = "reply"  # the 答复告知书 exactly as it was signed (签发)
+
+
+class RequestFile(Base):
+    """A file kept with a request; the ledger entry that brought it carries its SHA-256.
+
+    Receipt attachments (the letter scanned, the applicant's ID copy, the online form's files)
+    are personal data, like the applicant's name: only request handlers see or download them.
+    """
+
+    __tablename__ = "request_files"
+    __table_args__ = (UniqueConstraint("request_id", "kind", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("disclosure_requests.id"), index=True)
+    kind: Mapped[RequestFileKind] = mapped_column(enum_by_value(RequestFileKind, "request_file"))
+    number: Mapped[int] = mapped_column(
+        Integer, comment="receipt: the file's place in the 登记 entry (1, 2, …); reply: the round"
+    )
+    filename: Mapped[str] = mapped_column(String(255), comment="personal data for receipt files")
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)

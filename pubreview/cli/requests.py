@@ -24,6 +24,7 @@ from pubreview.requests import (
     correction,
     documents,
     extension,
+    files,
     importer,
     outcome,
     receipt,
@@ -71,6 +72,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--content", required=True, help="the information asked for")
     p.add_argument("--applicant", help="the applicant's name (personal data)")
     p.add_argument("--contact", help="the applicant's contact (personal data)")
+    p.add_argument(
+        "--attach",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="FILE",
+        help="an attachment of the receipt (repeatable; personal data)",
+    )
     p.set_defaults(handler=_receive)
 
     p = _request_parser(actions, "correct", "补正: ask for a correction, or record its arrival")
@@ -216,6 +225,13 @@ def _text(view: dict) -> str:
         f"  申请内容：{view['content']}",
         f"  收到 {view['arrived_on']}，计为收到之日 {view['received_on']}（{view['basis']}）",
     ]
+    if view["attachments"]:
+        lines += [
+            f"  附件：{a['filename']}（{a['size']} 字节，SHA-256 {a['sha256']}）"
+            for a in view["attachments"]
+        ]
+    elif view["attachment_count"]:
+        lines.append(f"  附件 {view['attachment_count']} 个（申请人的个人信息，仅办理人员可见）")
     if view["waiting"]:
         lines.append(f"  {view['waiting']}")
     else:
@@ -236,6 +252,7 @@ def _text(view: dict) -> str:
 
 
 def _receive(args: argparse.Namespace) -> int:
+    attachments = files.read_paths(args.attach)  # checked before the transaction
     with db.transaction() as session:
         req = receipt.receive(
             session,
@@ -248,6 +265,7 @@ def _receive(args: argparse.Namespace) -> int:
             content=args.content,
             applicant_name=args.applicant,
             applicant_contact=args.contact,
+            attachments=attachments,
         )
         request_id = req.id
     return _shown(args, request_id, f"已登记第 {request_id} 号政府信息公开申请")
@@ -318,7 +336,12 @@ def _reply(session: Session, args: argparse.Namespace) -> str:
         step = reply.decide(
             session, args.request, actor=args.user, approve=args.approve, note=args.note
         )
-        return "答复稿已退回承办人" if step.returned else "已同意答复稿"
+        if step.returned:
+            return "答复稿已退回承办人"
+        signed = step.sign_step
+        if signed is not None and signed.letter_sha256:
+            return f"已签发答复稿，答复告知书已固定（SHA-256 {signed.letter_sha256}）"
+        return "已同意答复稿"
     if args.outcome:
         reply.draft(
             session,

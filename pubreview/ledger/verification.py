@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from pubreview.errors import CheckpointUnavailable
 from pubreview.ledger import cache, chain, checkpoints, content, guards, keys
+from pubreview.requests import files as request_files
 
 
 @dataclass
@@ -103,6 +104,7 @@ def verify_all(
         )
     try:
         result.content = [str(m) for m in content.check(session)]
+        result.content += request_files.problems(session)  # request attachments, signed letters
         result.cache = [str(m) for m in cache.check(session)]
     except (ValueError, TypeError):
         if result.chain.ok:

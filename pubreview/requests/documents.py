@@ -5,11 +5,20 @@ outcome kind (予以公开, 部分公开, 不予公开, 无法提供, 不予处�
 承办 gave. The templates live in templates/requests/; an office edits them in Word, keeping
 the {{ … }} placeholders. A placeholder the context lacks is an error, never a blank; the
 （六）其他处理 closings send no letter. The letters name the applicant: they go to them alone.
+
+The 答复告知书 is bound to its 签发: the signer is shown the letter as it will be sent, the
+签发 renders it again (refused if it changed since it was shown), keeps those bytes and records
+their SHA-256. From then on the letter is the kept bytes, checked against that SHA-256 each
+time, never a new rendering — so a template edited, or a date that moved, after the signature
+cannot change what goes out. It is dated the day it was signed. A rendering is the same bytes
+for the same letter (`_stable`), which is what lets "as shown" be checked.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
+import zipfile
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -22,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from models import RequestConsultation, Unit, UnitKind
 from pubreview.errors import DecisionRefused, ValidationError
-from pubreview.requests import entries, reply, store
+from pubreview.requests import entries, files, reply, store
 from pubreview.requests.outcome import outcome_label
 from pubreview.settings import PROJECT_ROOT
 
@@ -132,7 +141,18 @@ def _reply(session: Session, request_id: int) -> tuple[str, dict[str, Any]]:
 
 
 def render(session: Session, request_id: int, key: str, template_dir: Path = TEMPLATE_DIR):
-    """The letter as DOCX bytes and a file name for it."""
+    """The letter as DOCX bytes and a file name for it; a signed reply as it was signed."""
+    if key == "reply":
+        last = reply.current(session, request_id)
+        signed = last.sign_step if last is not None else None
+        if signed is not None and signed.letter_sha256:
+            data = files.signed_letter(session, request_id, last.number, signed.letter_sha256)
+            return data, _file_name(request_id, key)
+    return render_now(session, request_id, key, template_dir)
+
+
+def render_now(session: Session, request_id: int, key: str, template_dir: Path = TEMPLATE_DIR):
+    """The letter rendered from its template as things stand (the reply as it would be signed)."""
     template, values = context(session, request_id, key)
     doc = DocxTemplate(template_dir / template)
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=True)
@@ -142,7 +162,31 @@ def render(session: Session, request_id: int, key: str, template_dir: Path = TEM
         raise ValidationError(f"文书模板 {template} 中有无法填写的占位符：{exc}") from None
     out = io.BytesIO()
     doc.save(out)
-    return out.getvalue(), f"第{request_id}号申请-{LETTERS[key].title}.docx"
+    return _stable(out.getvalue()), _file_name(request_id, key)
+
+
+def fingerprint(data: bytes) -> str:
+    """The SHA-256 of a letter's bytes, as the 签发 records it."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def _file_name(request_id: int, key: str) -> str:
+    return f"第{request_id}号申请-{LETTERS[key].title}.docx"
+
+
+_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip can record
+
+
+def _stable(data: bytes) -> bytes:
+    """The DOCX with every member dated alike: python-docx stamps each with the saving time."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            member = zipfile.ZipInfo(info.filename, date_time=_EPOCH)
+            member.compress_type = zipfile.ZIP_DEFLATED
+            member.external_attr = info.external_attr
+            dst.writestr(member, src.read(info))
+    return out.getvalue()
 
 
 def available(session: Session, request_id: int) -> list[tuple[str, str]]:

@@ -68,6 +68,9 @@ class Received(Payload):
     basis: str  # which rule of 第三十一条 gave received_on
     due_on: date
     personal_digest: str  # SHA-256 of name, contact and content (kept only in the table)
+    # The attachments, in order: {"sha256", "size", "name_digest"} each. A file name can name
+    # the applicant (张三身份证.jpg), so the ledger holds its fingerprint, not the name.
+    attachments: list[dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True)
@@ -149,6 +152,7 @@ class ReplyStep(Payload):
     outcome: str | None = None  # the Table 三 row the draft proposes (承办 only)
     legal_basis: str | None = None
     fee_yuan: str | None = None
+    letter_sha256: str | None = None  # 签发: the 答复告知书 signed, exactly as it will be sent
 
 
 @dataclass(frozen=True)

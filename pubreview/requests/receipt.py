@@ -3,11 +3,13 @@
 当面: the day it is handed in. 邮寄: the day the office signs for it; 平邮 (no signature) and
 网上 / 传真 / 电邮: the day the office confirmed it with the applicant. The arrival and the
 counted day are both recorded. The applicant's name and contact are personal data: they are
-stored in the request's row only, and the ledger entry carries their fingerprint.
+stored in the request's row only, and the ledger entry carries their fingerprint. So are the
+attachments (`files`): kept beside the row, their SHA-256 in the entry.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 from sqlalchemy.orm import Session
@@ -15,8 +17,9 @@ from sqlalchemy.orm import Session
 from models import DisclosureRequest
 from models.requests import ApplicantType, RequestChannel, RequestStatus
 from pubreview.errors import ValidationError
-from pubreview.requests import access, calendar, deadlines, entries, store, years
+from pubreview.requests import access, calendar, deadlines, entries, files, store, years
 from pubreview.requests.calendar import WorkCalendar
+from pubreview.review.submission import AttachmentFile
 
 CONFIRMED = (RequestChannel.PLAIN_MAIL, RequestChannel.ONLINE, RequestChannel.FAX)
 CONFIRMED += (RequestChannel.EMAIL,)
@@ -86,8 +89,13 @@ def receive(
     signed_on: date | None = None,
     confirmed_on: date | None = None,
     cal: WorkCalendar | None = None,
+    attachments: Sequence[AttachmentFile] = (),
 ) -> DisclosureRequest:
-    """Register a request and its deadline; nothing is written if any of it is wrong."""
+    """Register a request and its deadline; nothing is written if any of it is wrong.
+
+    `attachments` are checked files (`files.check_uploads` or `files.read_paths`, before the
+    transaction).
+    """
     person = access.handler(session, actor)
     kind = channel_of(channel)
     applicant = applicant_type_of(applicant_type)
@@ -125,6 +133,7 @@ def receive(
     )
     session.add(req)
     session.flush()
+    files.add_receipt_files(session, req.id, attachments)
     entries.record(
         session,
         entries.Received(
@@ -136,6 +145,7 @@ def receive(
             basis=store.BASIS[kind.value],
             due_on=due_on,
             personal_digest=entries.digest(name, contact, content),
+            attachments=files.ledger_list(attachments) or None,
         ),
         actor=person.username,
     )

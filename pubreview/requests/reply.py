@@ -8,7 +8,9 @@ SUBMITTED entry (`chains.binding`), who may decide (`review.deciders`) and the d
 status (the last approval publishes). So the reply
 has no configured chain, 会签, 代签, 改派 or step deadlines yet. Separation of duties: the
 reviewer is not the drafter, and the signer (a 分管领导) is neither. A draft returned at 审核
-or 签发 ends its round; the next draft starts a new one. Sending records the approved draft's
+or 签发 ends its round; the next draft starts a new one. 签发 signs the 答复告知书 itself: the
+letter is rendered as it will be sent, kept, and its SHA-256 is in the 签发 entry
+(`documents`); sending checks the kept letter still has it, and records the approved draft's
 outcome (`outcome`).
 """
 
@@ -24,7 +26,7 @@ from models import DisclosureRequest, LedgerEntry, LedgerKind
 from models.requests import RequestStatus
 from pubreview.errors import DecisionRefused
 from pubreview.labels import REPLY_STEP_LABEL
-from pubreview.requests import access, entries, outcome, store
+from pubreview.requests import access, entries, files, outcome, store
 from pubreview.requests.correction import status_word
 
 STEPS = ("draft", "review", "sign")
@@ -51,6 +53,11 @@ class Round:
     def signed(self) -> bool:
         """签发 approved: the reply may be sent."""
         return any(s.step == "sign" and s.approved for _, s in self.steps)
+
+    @property
+    def sign_step(self) -> entries.ReplyStep | None:
+        """The 签发 that approved the draft, if it was signed."""
+        return next((s for _, s in self.steps if s.step == "sign" and s.approved), None)
 
     @property
     def next_step(self) -> str | None:
@@ -141,8 +148,14 @@ def decide(
     actor: str,
     approve: bool,
     note: str | None = None,
+    letter_seen: str | None = None,
 ) -> Round:
-    """审核 or 签发 (whichever the draft awaits): approve it or send it back."""
+    """审核 or 签发 (whichever the draft awaits): approve it or send it back.
+
+    签发 renders the 答复告知书 as it will be sent, keeps it and records its SHA-256; with
+    `letter_seen` (the SHA-256 of the letter the signer was shown) it is refused if the letter
+    is no longer that one.
+    """
     req = _open_request(session, request_id)
     last = current(session, req.id)
     if last is None or last.next_step is None:
@@ -154,9 +167,25 @@ def decide(
     if person.username in earlier:
         raise DecisionRefused(f"{person.name}已经承办或审核过这份答复稿，不能再{label}")
     note = store.text_of(note, "意见", required=not approve) or None
-    step = entries.ReplyStep(req.id, last.number, step_name, approve)
+    letter_sha256 = None
+    if step_name == "sign" and approve:
+        letter_sha256 = _sign_letter(session, req.id, last.number, letter_seen)
+    step = entries.ReplyStep(req.id, last.number, step_name, approve, letter_sha256=letter_sha256)
     _step(session, req, person.username, step, note)
     return current(session, req.id)
+
+
+def _sign_letter(session: Session, request_id: int, number: int, seen: str | None) -> str:
+    """Render the letter being signed, keep it, and return its SHA-256."""
+    from pubreview.requests import documents  # it reads the rounds from this module
+
+    data, name = documents.render_now(session, request_id, "reply")
+    signed = documents.fingerprint(data)
+    if seen is not None and seen != signed:
+        raise DecisionRefused(
+            f"第 {request_id} 号申请的答复告知书在您查看之后有了变化，请重新查看后再签发"
+        )
+    return files.add_letter(session, request_id, number, name, data)
 
 
 def send(session: Session, request_id: int, *, actor: str, sent_on: date) -> DisclosureRequest:
@@ -166,6 +195,9 @@ def send(session: Session, request_id: int, *, actor: str, sent_on: date) -> Dis
     last = current(session, req.id)
     if last is None or not last.signed:
         raise DecisionRefused(f"第 {req.id} 号申请的答复尚未签发，不能发出")
+    signed = last.sign_step
+    if signed is not None and signed.letter_sha256:  # signed before letters were kept: none
+        files.signed_letter(session, req.id, last.number, signed.letter_sha256)
     d = last.draft
     return outcome.record_outcome(
         session,

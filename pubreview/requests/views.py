@@ -1,8 +1,9 @@
 """What people see of requests: the list with days left, one request in full, the overdue.
 
 The applicant's name and contact are shown only to people who handle requests; everyone else
-(and every list that might be printed) gets them masked. The web pages and `pubreview request
-list|show` both read these views.
+(and every list that might be printed) gets them masked. So are the receipt's attachments:
+handlers see each one's name, size and SHA-256; everyone else only how many there are. The
+web pages and `pubreview request list|show` both read these views.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from models import DisclosureCase, DisclosureRequest
 from models.requests import RequestStatus
 from pubreview import clock
 from pubreview.labels import KIND_LABEL, REPLY_STEP_LABEL, REQUEST_STATUS_LABEL
-from pubreview.requests import calendar, deadlines, entries, reply, store
+from pubreview.requests import calendar, deadlines, entries, files, reply, store
 from pubreview.requests.calendar import WorkCalendar
 from pubreview.requests.outcome import outcome_label
 from pubreview.requests.tables import PENDING
@@ -170,6 +171,13 @@ def detail(
     view["excluded_days"] = req.excluded_days
     view["clock_from"] = req.clock_from.isoformat()
     view["correction_due_on"] = req.correction_due_on.isoformat() if req.correction_due_on else None
+    kept = files.receipt_files(session, req.id)
+    view["attachment_count"] = len(kept)
+    view["attachments"] = (
+        [{"id": f.id, "filename": f.filename, "size": f.size, "sha256": f.sha256} for f in kept]
+        if personal
+        else []
+    )
     found = store.deadline(session, req, cal)
     view["deadline_text"] = found.text()
     view["deadline_lines"] = found.lines
@@ -200,6 +208,7 @@ def detail(
             "next_step": last.next_step,
             "next_label": REPLY_STEP_LABEL[last.next_step] if last.next_step else None,
             "signed": last.signed,
+            "letter_sha256": last.sign_step.letter_sha256 if last.sign_step else None,
             "returned": last.returned,
         }
     view["cases"] = [

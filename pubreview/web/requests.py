@@ -3,11 +3,14 @@
 For the people who handle requests (the center, administrators) and the leaders who approve
 extensions and sign replies. Every form calls the domain function the command line uses, in
 its own transaction; a refusal writes nothing and says what to fix. Applicants' names and
-contacts are shown to request handlers only (leaders see them masked).
+contacts, and the receipt's attachments, are shown to request handlers only (leaders see them
+masked, the attachments only counted); an attachment downloads as a file, never inline. The
+signer is shown the 答复告知书 as it will be sent, and the 签发 form carries its SHA-256.
 """
 
 from __future__ import annotations
 
+import contextlib
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -39,6 +42,7 @@ from pubreview.requests import (
     correction,
     documents,
     extension,
+    files,
     importer,
     outcome,
     receipt,
@@ -49,6 +53,8 @@ from pubreview.requests import (
     years,
 )
 from pubreview.requests.outcome import CLOSE_WITHOUT_REPLY, OUTCOME_ROWS, outcome_label
+from pubreview.review.drafts import allowed_extensions
+from pubreview.review.submission import AttachmentFile
 from pubreview.web.auth import CurrentUser, check_csrf, current_user
 from pubreview.web.common import (
     NOTHING_CHANGED,
@@ -58,6 +64,7 @@ from pubreview.web.common import (
     snapshot,
     transaction,
 )
+from pubreview.web.draft_form import FormUnreadable, read_form
 
 router = APIRouter(prefix="/requests")
 SignedIn = Annotated[CurrentUser, Depends(current_user)]
@@ -98,6 +105,7 @@ def _choices() -> dict[str, Any]:
         "close_outcomes": [(k, outcome_label(k)) for k in CLOSE_WITHOUT_REPLY],
         "case_kinds": [k.value for k in CaseKind],
         "case_results": [r.value for r in CaseResult],
+        "allowed_attachments": allowed_extensions(),
     }
 
 
@@ -313,7 +321,7 @@ async def import_list(request: Request, user: SignedIn) -> Response:
     return _import_page(user, loaded=done, filename=filename)
 
 
-def _register(user: CurrentUser, form: dict[str, str]) -> int:
+def _register(user: CurrentUser, form: dict[str, str], attachments: list[AttachmentFile]) -> int:
     with transaction() as session:
         req = receipt.receive(
             session,
@@ -326,6 +334,7 @@ def _register(user: CurrentUser, form: dict[str, str]) -> int:
             content=form.get("content", ""),
             applicant_name=form.get("applicant_name"),
             applicant_contact=form.get("applicant_contact"),
+            attachments=attachments,
         )
         return req.id
 
@@ -338,10 +347,23 @@ async def _form(request: Request, user: CurrentUser) -> dict[str, str]:
 
 @router.post("", response_class=HTMLResponse)
 async def register(request: Request, user: SignedIn) -> Response:
-    """登记: register a request, then show it with its deadline."""
-    form = await _form(request, user)
+    """登记: register a request with its attachments, then show it with its deadline."""
     try:
-        request_id = await run_in_threadpool(_register, user, form)
+        raw = await read_form(request)
+    except FormUnreadable:
+        return message(
+            400,
+            "无法读取提交的内容",
+            "表单过大或格式不对，请返回重新填写。" + NOTHING_CHANGED,
+            links=[("返回申请列表", "/requests")],
+            user=user,
+        )
+    form = raw.flat()
+    check_csrf(user, form)
+    uploads = [(u.filename, u.content) for u in raw.files.get("attachments", [])]
+    try:
+        attachments = await run_in_threadpool(files.check_uploads, uploads)  # before the write
+        request_id = await run_in_threadpool(_register, user, form, attachments)
     except Forbidden:
         raise
     except PubreviewError as exc:  # a bad field, or a deadline in a year nobody described
@@ -387,6 +409,14 @@ def request_page(request_id: int, user: SignedIn, done: str | None = None) -> HT
             person, handles = _who(session, user)
             view = views.detail(session, request_id, personal=handles)
             letters = documents.available(session, request_id) if handles else []
+            to_sign = None
+            if view["reply"] and view["reply"]["next_step"] == "sign":
+                # The letter as the 签发 will fix it: the signer reads it, the form binds it.
+                # A broken template leaves it unset: the 签发 itself then says what is wrong.
+                with contextlib.suppress(ValidationError):
+                    to_sign = documents.fingerprint(
+                        documents.render_now(session, request_id, "reply")[0]
+                    )
     except NotFound as exc:
         return message(
             404, "找不到该申请", f"{exc}。", links=[("返回申请列表", "/requests")], user=user
@@ -400,38 +430,69 @@ def request_page(request_id: int, user: SignedIn, done: str | None = None) -> HT
         me=person.username,
         done=DONE.get(done or ""),
         letters=letters,
+        to_sign=to_sign,
         **_choices(),
     )
 
 
-@router.get("/{request_id}/documents/{key}")
-def letter(request_id: int, key: str, user: SignedIn) -> Response:
-    """A letter of the request as DOCX (it names the applicant: request handlers only)."""
-    try:
-        with snapshot() as session:
-            _, handles = _who(session, user)
-            if not handles:
-                raise Forbidden("文书载有申请人信息，只有办理政府信息公开申请的人员可以下载")
-            data, name = documents.render(session, request_id, key)
-    except Forbidden:
-        raise
-    except PubreviewError as exc:
-        back = [("返回该申请", f"/requests/{request_id}")]
-        return message(
-            404 if isinstance(exc, NotFound) else 409,
-            "无法生成文书",
-            f"{exc}。",
-            links=back,
-            user=user,
-        )
+def _download(data: bytes, name: str, media_type: str) -> Response:
+    """A file to save, never to open in the page (it may be anything an applicant sent)."""
     return Response(
         data,
-        media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        media_type=media_type,
         headers={
             **SECURITY_HEADERS,
             "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
         },
     )
+
+
+def _cannot(exc: PubreviewError, request_id: int, title: str, user: CurrentUser) -> HTMLResponse:
+    return message(
+        404 if isinstance(exc, NotFound) else 409,
+        title,
+        f"{exc}。",
+        links=[("返回该申请", f"/requests/{request_id}")],
+        user=user,
+    )
+
+
+@router.get("/{request_id}/documents/{key}")
+def letter(request_id: int, key: str, user: SignedIn) -> Response:
+    """A letter of the request as DOCX (it names the applicant: request handlers only, and the
+    signer for the reply they sign)."""
+    try:
+        with snapshot() as session:
+            person, handles = _who(session, user)
+            if not handles and not (key == "reply" and access.may_approve(session, person)):
+                raise Forbidden("文书载有申请人信息，只有办理政府信息公开申请的人员可以下载")
+            data, name = documents.render(session, request_id, key)
+    except Forbidden:
+        raise
+    except PubreviewError as exc:
+        return _cannot(exc, request_id, "无法生成文书", user)
+    return _download(
+        data, name, "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    )
+
+
+@router.get("/{request_id}/attachments/{file_id}")
+def receipt_attachment(request_id: int, file_id: int, user: SignedIn) -> Response:
+    """One attachment of the receipt (personal data: request handlers only), as a download."""
+    try:
+        with snapshot() as session:
+            _, handles = _who(session, user)
+            if not handles:
+                raise Forbidden(
+                    "登记附件属于申请人的个人信息，只有办理政府信息公开申请的人员可以下载"
+                )
+            found = files.receipt_file(session, request_id, file_id)
+            data, name = found.content, found.filename
+    except Forbidden:
+        raise
+    except PubreviewError as exc:
+        return _cannot(exc, request_id, "找不到该附件", user)
+    return _download(data, name, "application/octet-stream")
 
 
 def _act(user: CurrentUser, request_id: int, action: str, form: dict[str, str]) -> None:
@@ -499,8 +560,14 @@ def _act(user: CurrentUser, request_id: int, action: str, form: dict[str, str]) 
                 note=form.get("note"),
             )
         elif action == "decide":
-            approve = form.get("verdict") == "approve"
-            reply.decide(session, request_id, actor=actor, approve=approve, note=form.get("note"))
+            reply.decide(
+                session,
+                request_id,
+                actor=actor,
+                approve=form.get("verdict") == "approve",
+                note=form.get("note"),
+                letter_seen=form.get("letter") or None,
+            )
         elif action == "send":
             reply.send(session, request_id, actor=actor, sent_on=_day(form, "sent_on", "发出日期"))
         elif action == "close":

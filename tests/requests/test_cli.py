@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pytest
@@ -136,3 +137,49 @@ def test_a_letter_is_written_for_a_handler(cli, tmp_path) -> None:
     )  # fmt: skip
     assert code == 1 and err["error"] == "Forbidden"
     assert not (tmp_path / "x.docx").exists()
+
+
+def test_receive_keeps_each_attach_file_and_the_signer_fixes_the_letter(
+    cli, engine: Engine, tmp_path
+) -> None:
+    scan, form = tmp_path / "申请书扫描件.pdf", tmp_path / "网上申请表.txt"
+    scan.write_bytes(b"%PDF-1.4\n%%EOF\n")
+    form.write_text("申请人：王五\n", encoding="utf-8")
+    code, made, _ = cli(
+        "request", "receive", "--as", "zhou.min", "--channel", "网上", "--applicant-type", "自然人",
+        "--arrived-on", "2025-03-03", "--content", "某文件", "--applicant", "王五",
+        "--attach", str(scan), "--attach", str(form), "--json",
+    )  # fmt: skip
+    assert code == 0
+    assert [a["filename"] for a in made["attachments"]] == ["申请书扫描件.pdf", "网上申请表.txt"]
+    assert made["attachments"][0]["sha256"] == hashlib.sha256(scan.read_bytes()).hexdigest()
+    code, masked, _ = cli("request", "show", str(made["id"]), "--json")
+    assert masked["attachments"] == [] and masked["attachment_count"] == 2
+    code, _, text = cli("request", "show", str(made["id"]))
+    assert "附件 2 个（申请人的个人信息" in text and "申请书扫描件" not in text
+    rid = str(made["id"])
+    assert cli("request", "reply", rid, "--as", "zhou.min", "--outcome", "三（一）",
+               "--basis", "条例第三十六条")[0] == 0  # fmt: skip
+    assert cli("request", "reply", rid, "--as", "wu.gang", "--approve")[0] == 0
+    code, _, text = cli("request", "reply", rid, "--as", "zeng.xiang", "--approve")
+    assert code == 0 and "答复告知书已固定（SHA-256 " in text
+    before = _entry_count(engine)
+    bad = tmp_path / "照片.png"
+    bad.write_bytes(b"not a picture")
+    code, err, _ = cli(
+        "request", "receive", "--as", "zhou.min", "--channel", "当面", "--applicant-type", "其他",
+        "--arrived-on", "2025-03-03", "--content", "某文件", "--attach", str(bad), "--json",
+    )  # fmt: skip
+    assert code == 1 and "附件“照片.png”的内容与扩展名 .png 不符" in err["message"]
+    code, err, _ = cli(
+        "request", "receive", "--as", "zhou.min", "--channel", "当面", "--applicant-type", "其他",
+        "--arrived-on", "2025-03-03", "--content", "某文件",
+        "--attach", str(tmp_path / "没有.pdf"), "--json",
+    )  # fmt: skip
+    assert code == 1 and "无法读取" in err["message"]
+    assert _entry_count(engine) == before
+
+
+def _entry_count(engine: Engine) -> int:
+    with db.transaction(engine) as s:
+        return s.scalar(select(func.count()).select_from(LedgerEntry))

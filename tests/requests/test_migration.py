@@ -1,4 +1,5 @@
-"""Migration 0005 creates exactly the request tables the models declare, and comes off again."""
+"""Migrations 0005 and 0009 create exactly the request tables the models declare, and come off
+again."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pubreview import db
 from pubreview.settings import PROJECT_ROOT
 
 TABLES = {"disclosure_requests", "request_consultations", "disclosure_cases"}
+FILES = {"request_files"}
 
 
 def _config(url: str) -> Config:
@@ -22,7 +24,7 @@ def _config(url: str) -> Config:
     return config
 
 
-def _request_diffs(url: str) -> list:
+def _request_diffs(url: str, tables: set[str] = TABLES | FILES) -> list:
     engine = db.make_engine(url)
     with engine.connect() as conn:
         diffs = compare_metadata(MigrationContext.configure(conn), Base.metadata)
@@ -35,11 +37,11 @@ def _request_diffs(url: str) -> list:
             table = getattr(part, "table", None)
             if table is not None:
                 return table.name
-            if name in TABLES:
+            if name in tables:
                 return name
         return None
 
-    return [d for d in diffs if table_of(d) in TABLES]
+    return [d for d in diffs if table_of(d) in tables]
 
 
 def test_0005_matches_the_models_and_downgrades(database_url: str) -> None:
@@ -53,3 +55,19 @@ def test_0005_matches_the_models_and_downgrades(database_url: str) -> None:
     engine.dispose()
     command.upgrade(_config(database_url), "head")
     assert _request_diffs(database_url) == []
+
+
+def _tables(url: str) -> set[str]:
+    engine = db.make_engine(url)
+    names = set(inspect(engine).get_table_names())
+    engine.dispose()
+    return names
+
+
+def test_0009_adds_the_request_files_and_downgrades(database_url: str) -> None:
+    assert _tables(database_url) >= FILES
+    assert _request_diffs(database_url, FILES) == []
+    command.downgrade(_config(database_url), "0008")
+    assert not FILES & _tables(database_url) and _tables(database_url) >= TABLES
+    command.upgrade(_config(database_url), "head")
+    assert _request_diffs(database_url, FILES) == []

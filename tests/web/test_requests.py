@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import io
 import re
@@ -347,3 +348,100 @@ def test_a_2020_year_shows_the_60_hao_rows_and_drills_down_the_same(
     cell = client.get("/requests/tables/2020/cell", params={"row": "三（六）", "column": "自然人"})
     assert re.findall(r'<tr id="request-(\d+)"', cell.text) == [str(rid)]
     assert 'id="row-三（六）2"' in client.get("/requests/tables?year=2025").text
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 17
+REGISTER = {
+    "channel": "当面",
+    "applicant_type": "自然人",
+    "arrived_on": "2025-09-26",
+    "content": "请公开某项目环评批复",
+    "applicant_name": "张三",
+}
+
+
+def _register_with(client: TestClient, *uploads: tuple[str, bytes, str]):
+    token = form_token(client.get("/requests").text)
+    return client.post(
+        "/requests",
+        data={"csrf": token, **REGISTER},
+        files=[("attachments", u) for u in uploads],
+        follow_redirects=False,
+    )
+
+
+def test_receipt_attachments_are_downloads_for_request_handlers_only(
+    client: TestClient, engine
+) -> None:
+    _as(client, "zhou.min")
+    done = _register_with(
+        client, ("张三申请书.pdf", PDF, "application/pdf"), ("张三身份证.png", PNG, "image/png")
+    )
+    assert done.status_code == 303, done.text
+    rid = int(re.search(r"/requests/(\d+)", done.headers["location"]).group(1))
+    page = client.get(f"/requests/{rid}").text
+    links = re.findall(rf'href="(/requests/{rid}/attachments/\d+)" download', page)
+    assert len(links) == 2 and "张三身份证.png" in page
+    got = client.get(links[1])
+    assert got.status_code == 200 and got.content == PNG
+    assert got.headers["content-type"] == "application/octet-stream"
+    assert got.headers["content-disposition"] == (
+        "attachment; filename*=UTF-8''%E5%BC%A0%E4%B8%89%E8%BA%AB%E4%BB%BD%E8%AF%81.png"
+    )
+    assert got.headers["x-content-type-options"] == "nosniff"
+    _as(client, "zeng.xiang")  # a leader: counted, not named, not linked
+    masked = client.get(f"/requests/{rid}").text
+    assert "2 个（申请人的个人信息，仅办理人员可见）" in masked
+    assert "张三" not in masked and "/attachments/" not in masked
+    refused = client.get(links[0])
+    assert refused.status_code == 403 and PDF not in refused.content
+
+
+def test_a_bad_receipt_attachment_is_refused_by_name_and_nothing_is_written(
+    client: TestClient, engine
+) -> None:
+    _as(client, "zhou.min")
+    before = ledger_size(engine)
+    refused = _register_with(
+        client,
+        ("申请书.pdf", PDF, "application/pdf"),
+        ("身份证.pdf", b"MZ\x90\x00" + b"\x00" * 60, "application/pdf"),
+    )
+    assert refused.status_code == 422
+    text = html.unescape(refused.text)
+    assert "附件“身份证.pdf”的内容与扩展名 .pdf 不符" in text and "Traceback" not in text
+    assert "请公开某项目环评批复" in text  # what was typed is shown again
+    assert ledger_size(engine) == before
+
+
+def test_the_signer_reads_the_letter_and_signs_exactly_that(client: TestClient, engine) -> None:
+    _as(client, "zhou.min")
+    rid = _register(client)
+    page = f"/requests/{rid}"
+    drafted = _post(client, f"{page}/draft", page, outcome="三（一）", legal_basis="条例第三十六条")
+    assert drafted.status_code == 303
+    _as(client, "wu.gang")
+    assert _post(client, f"{page}/decide", page, verdict="approve").status_code == 303
+    _as(client, "zeng.xiang")
+    view = client.get(page).text
+    shown = client.get(f"{page}/documents/reply")  # the signer may read the letter they sign
+    assert shown.status_code == 200 and 'id="letter-preview"' in view
+    seen = hashlib.sha256(shown.content).hexdigest()
+    assert f'name="letter" value="{seen}"' in view
+    token = form_token(view)
+    stale = client.post(
+        f"{page}/decide",
+        data={"csrf": token, "verdict": "approve", "letter": "0" * 64},
+        follow_redirects=False,
+    )
+    assert stale.status_code == 409 and "在您查看之后有了变化" in stale.text
+    signed = client.post(
+        f"{page}/decide",
+        data={"csrf": token, "verdict": "approve", "letter": seen},
+        follow_redirects=False,
+    )
+    assert signed.status_code == 303
+    assert f"SHA-256 <code>{seen[:12]}" in client.get(page).text
+    _as(client, "zhou.min")
+    assert client.get(f"{page}/documents/reply").content == shown.content
