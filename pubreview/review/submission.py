@@ -19,6 +19,7 @@ from pubreview.chains.definitions import Chain
 from pubreview.errors import DecisionRefused, NotFound, ValidationError
 from pubreview.labels import STATUS_LABEL
 from pubreview.publishing import catalog as catalog_mod
+from pubreview.review.entries import Submitted, revision_key, screened_key
 from pubreview.screening import screen_document
 
 MAX_TITLE = 200
@@ -281,11 +282,10 @@ def submit(
         revision=1,
         stage=chain.first.id,
         actor=person.username,
-        payload={
-            **_revision_payload(publication, revision, draft.attachments, unit.code),
-            "chain": chain.to_dict(),
-        },
-        dedupe_key=f"revision:{publication.id}:1",
+        payload=_revision_payload(
+            publication, revision, draft.attachments, unit.code, chain=chain.to_dict()
+        ).to_payload(),
+        dedupe_key=revision_key(publication.id, 1),
     )
     binding.remember(session, publication.id, chain)
     record_screening(session, publication, revision, draft.attachments, screened)
@@ -365,13 +365,17 @@ def resubmit(
         step_id(chain.first.id),
         now,
     )
-    payload = _revision_payload(publication, revision, attachments, unit.code)
-    if changed:
-        payload["changed"] = changed
-    if chain.version != bound.version or chain.name != bound.name:
-        # Recorded here, the new chain is the item's from now on (binding.chain_of reads it).
-        payload["chain"] = chain.to_dict()
-        payload["chain_replaced"] = {"name": bound.name, "version": bound.version}
+    # A new chain recorded here is the item's from now on (binding.chain_of reads it).
+    replaced = chain.version != bound.version or chain.name != bound.name
+    payload = _revision_payload(
+        publication,
+        revision,
+        attachments,
+        unit.code,
+        changed=changed or None,
+        chain=chain.to_dict() if replaced else None,
+        chain_replaced={"name": bound.name, "version": bound.version} if replaced else None,
+    )
     ledger.append(
         session,
         kind=LedgerKind.RESUBMITTED,
@@ -379,8 +383,8 @@ def resubmit(
         revision=number,
         stage=chain.first.id,
         actor=person.username,
-        payload=payload,
-        dedupe_key=f"revision:{publication.id}:{number}",
+        payload=payload.to_payload(),
+        dedupe_key=revision_key(publication.id, number),
     )
     binding.remember(session, publication.id, chain)
     record_screening(session, publication, revision, attachments, screened)
@@ -389,7 +393,7 @@ def resubmit(
 
 def attributes_of(session: Session, publication_id: int, number: int) -> Attributes | None:
     """The attributes a revision was (re)submitted with, as its ledger entry records them."""
-    entry = ledger.find_by_key(session, f"revision:{publication_id}:{number}")
+    entry = ledger.find_by_key(session, revision_key(publication_id, number))
     return Attributes.from_payload(entry.payload) if entry is not None else None
 
 
@@ -428,33 +432,39 @@ def record_screening(
         actor="system",
         outcome="blocked" if result["blocked"] else "clear",
         payload=result,
-        dedupe_key=f"screened:{publication.id}:{revision.number}",
+        dedupe_key=screened_key(publication.id, revision.number),
     )
     return result
 
 
 def screening_of(session: Session, publication_id: int, revision: int) -> dict | None:
     """The screening result recorded for a revision, if any."""
-    entry = ledger.find_by_key(session, f"screened:{publication_id}:{revision}")
+    entry = ledger.find_by_key(session, screened_key(publication_id, revision))
     return entry.payload if entry is not None else None
 
 
 def _revision_payload(
-    publication: Publication, revision: Revision, attachments: list[AttachmentFile], unit_code: str
-) -> dict:
-    return {
-        "title": revision.title,
-        "category": publication.category,
-        "channels": publication.channels,
-        "unit": unit_code,
-        "disclosure": publication.disclosure.value,
-        "disclosure_reason": publication.disclosure_reason,
-        "fingerprint": revision.fingerprint,
-        "attachments": [
+    publication: Publication,
+    revision: Revision,
+    attachments: list[AttachmentFile],
+    unit_code: str,
+    **parts: dict | None,
+) -> Submitted:
+    """The (re)submission entry of a revision; `parts` are its chain and what it changed."""
+    return Submitted(
+        title=revision.title,
+        category=publication.category,
+        channels=publication.channels,
+        unit=unit_code,
+        disclosure=publication.disclosure.value,
+        disclosure_reason=publication.disclosure_reason,
+        fingerprint=revision.fingerprint,
+        attachments=[
             {"filename": a.filename, "sha256": a.sha256, "size": len(a.content)}
             for a in attachments
         ],
-    }
+        **parts,
+    )
 
 
 def get(session: Session, publication_id: int, for_update: bool = False) -> Publication:
