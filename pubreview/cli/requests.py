@@ -118,6 +118,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     verdict.add_argument("--return", dest="send_back", action="store_true", help="send it back")
     p.add_argument("--note", help="a note (required to send back)")
     p.add_argument("--sent-on", type=_day, help="the signed reply went out on this day")
+    p.add_argument(
+        "--letter",
+        metavar="SHA256",
+        help="签发: the SHA-256 of the 答复告知书 you read (request document --kind reply); "
+        "refused if the letter has changed since",
+    )
     p.set_defaults(handler=_reply)
 
     p = _request_parser(actions, "close", "close under a （六）其他处理 row (no reply document)")
@@ -334,7 +340,12 @@ def _reply(session: Session, args: argparse.Namespace) -> str:
         return "答复已发出，申请办结"
     if args.approve or args.send_back:
         step = reply.decide(
-            session, args.request, actor=args.user, approve=args.approve, note=args.note
+            session,
+            args.request,
+            actor=args.user,
+            approve=args.approve,
+            note=args.note,
+            letter_seen=args.letter,
         )
         if step.returned:
             return "答复稿已退回承办人"
@@ -423,12 +434,17 @@ def _show(args: argparse.Namespace) -> int:
 
 def _document(args: argparse.Namespace) -> int:
     with db.transaction() as session:
-        if not _personal(session, args.user):
+        if not access.may_read_letter(session, org.person(session, args.user), args.kind):
             raise Forbidden("文书载有申请人信息，只有办理政府信息公开申请的人员可以生成")
         data, name = documents.render(session, args.request, args.kind)
     out = args.out or Path(name)
     out.write_bytes(data)
-    emit(args, {"request": args.request, "kind": args.kind, "file": str(out)}, f"已写出 {out}")
+    sha256 = documents.fingerprint(data)
+    emit(
+        args,
+        {"request": args.request, "kind": args.kind, "file": str(out), "sha256": sha256},
+        f"已写出 {out}（SHA-256 {sha256}）",
+    )
     return 0
 
 

@@ -28,6 +28,12 @@ def may_approve(session: Session, person: Person) -> bool:
     return any(org.holds(session, person.id, role) for role in APPROVER_ROLES)
 
 
+def may_read_letter(session: Session, person: Person, key: str) -> bool:
+    """Whether the person may have a letter of a request (it names the applicant): handlers,
+    and the signer for the 答复告知书, which they read before they sign it."""
+    return may_handle(session, person) or (key == "reply" and may_approve(session, person))
+
+
 def handler(session: Session, username: str) -> Person:
     """The person, who must handle requests; Forbidden otherwise."""
     person = org.person(session, username)

@@ -463,8 +463,8 @@ def letter(request_id: int, key: str, user: SignedIn) -> Response:
     signer for the reply they sign)."""
     try:
         with snapshot() as session:
-            person, handles = _who(session, user)
-            if not handles and not (key == "reply" and access.may_approve(session, person)):
+            person, _ = _who(session, user)
+            if not access.may_read_letter(session, person, key):
                 raise Forbidden("文书载有申请人信息，只有办理政府信息公开申请的人员可以下载")
             data, name = documents.render(session, request_id, key)
     except Forbidden:

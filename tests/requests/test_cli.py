@@ -161,8 +161,19 @@ def test_receive_keeps_each_attach_file_and_the_signer_fixes_the_letter(
     assert cli("request", "reply", rid, "--as", "zhou.min", "--outcome", "三（一）",
                "--basis", "条例第三十六条")[0] == 0  # fmt: skip
     assert cli("request", "reply", rid, "--as", "wu.gang", "--approve")[0] == 0
-    code, _, text = cli("request", "reply", rid, "--as", "zeng.xiang", "--approve")
-    assert code == 0 and "答复告知书已固定（SHA-256 " in text
+    code, read, _ = cli(
+        "request", "document", rid, "--as", "zeng.xiang", "--kind", "reply",
+        "--out", str(tmp_path / "答复.docx"), "--json",
+    )  # fmt: skip
+    assert code == 0  # the signer reads the letter they sign
+    code, err, _ = cli(
+        "request", "reply", rid, "--as", "zeng.xiang", "--approve", "--letter", "0" * 64, "--json"
+    )
+    assert code == 1 and "在您查看之后有了变化" in err["message"]
+    code, _, text = cli(
+        "request", "reply", rid, "--as", "zeng.xiang", "--approve", "--letter", read["sha256"]
+    )
+    assert code == 0 and f"答复告知书已固定（SHA-256 {read['sha256']}）" in text
     before = _entry_count(engine)
     bad = tmp_path / "照片.png"
     bad.write_bytes(b"not a picture")
