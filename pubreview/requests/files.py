@@ -153,7 +153,10 @@ def problems(session: Session) -> list[str]:
         if step.letter_sha256:
             stated[(step.request_id, RequestFileKind.REPLY, step.round)] = step.letter_sha256
     found = []
-    for row in session.scalars(select(RequestFile).order_by(RequestFile.id)):
+    # A few at a time: the bytes of every kept file together could be large.
+    for row in session.scalars(
+        select(RequestFile).order_by(RequestFile.id).execution_options(yield_per=20)
+    ):
         what = _what(row.request_id, row.kind, row.number)
         expected = stated.pop((row.request_id, row.kind, row.number), None)
         if expected is None:
