@@ -86,20 +86,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_json_flag(rotate)
     rotate.set_defaults(handler=_rotate)
-    bak = led_sub.add_parser(
-        "backup", help="copy the database, checkpoint log and site into a new folder, verified"
-    )
-    bak.add_argument("folder", type=Path)
-    bak.add_argument("--site", type=Path, help="the site folder to include (default: data/site)")
-    add_json_flag(bak)
-    bak.set_defaults(handler=_backup)
-    res = led_sub.add_parser(
-        "restore", help="restore a backup folder into the (empty) database, then verify it"
-    )
-    res.add_argument("folder", type=Path)
-    res.add_argument("--checkpoints", action="append", metavar="FILE|URL")
-    add_json_flag(res)
-    res.set_defaults(handler=_restore)
+    # `pubreview backup DIR` / `restore DIR` are the same commands, as an office names them.
+    for where in (led_sub, sub):
+        _add_backup_commands(where)
     imp = led_sub.add_parser("import", help="bring an old 台帐 (CSV or XLSX) in as published items")
     imp.add_argument("file", type=Path)
     imp.add_argument("--as", dest="actor", default="import", help="who is importing")
@@ -109,6 +98,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     hist.add_argument("publication", type=int)
     add_json_flag(hist)
     hist.set_defaults(handler=_history)
+
+
+def _add_backup_commands(sub: argparse._SubParsersAction) -> None:
+    """`backup FOLDER` and `restore FOLDER`, under `ledger` and at the top level alike."""
+    bak = sub.add_parser(
+        "backup", help="copy the database, checkpoint log and site into a new folder, verified"
+    )
+    bak.add_argument("folder", type=Path)
+    bak.add_argument("--site", type=Path, help="the site folder to include (default: data/site)")
+    add_json_flag(bak)
+    bak.set_defaults(handler=_backup)
+    res = sub.add_parser(
+        "restore", help="restore a backup folder into the (empty) database, then verify it"
+    )
+    res.add_argument("folder", type=Path)
+    res.add_argument("--checkpoints", action="append", metavar="FILE|URL")
+    add_json_flag(res)
+    res.set_defaults(handler=_restore)
 
 
 def _verify(args: argparse.Namespace) -> int:

@@ -28,6 +28,8 @@ COMMAND_OWNER = {
     "delegate": "delegation",
     "ledger": "ledger",
     "history": "ledger",
+    "backup": "ledger",
+    "restore": "ledger",
     "worker": "flows",
     "reconcile": "flows",
     "screen": "screen",

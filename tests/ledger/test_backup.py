@@ -224,7 +224,10 @@ def test_backup_and_restore_commands(
     assert cli("ledger", "key").returncode == 0
     made = cli("ledger", "backup", str(tmp_path / "b"))
     assert made.returncode == 0 and "ledger verified: 4 entries" in made.stdout, made.stderr
-    restored = cli("ledger", "restore", str(tmp_path / "b"), url=empty_url)
+    # `pubreview backup DIR` / `restore DIR` are the same commands at the top level.
+    top = cli("backup", str(tmp_path / "c"))
+    assert top.returncode == 0 and "ledger verified: 4 entries" in top.stdout, top.stderr
+    restored = cli("restore", str(tmp_path / "c"), url=empty_url)
     assert restored.returncode == 0 and "restored from" in restored.stdout, restored.stderr
     again = cli("ledger", "restore", str(tmp_path / "b"), url=empty_url)
     assert again.returncode == 1 and "只能恢复到空数据库" in again.stderr
