@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, Timestamp, utcnow
@@ -69,7 +70,10 @@ class LedgerEntry(Base):
     comment: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
     flow_run_id: Mapped[str | None] = mapped_column(String(64))
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # jsonb on PostgreSQL (migration 0008): the roll-up reads fields without parsing text again.
+    payload: Mapped[dict[str, Any]] = mapped_column(
+        JSON().with_variant(JSONB(), "postgresql"), default=dict
+    )
     dedupe_key: Mapped[str | None] = mapped_column(
         String(255), unique=True, comment="makes a repeated step a no-op (one decision per stage)"
     )

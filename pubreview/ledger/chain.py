@@ -79,6 +79,21 @@ def find_by_key(session: Session, dedupe_key: str) -> LedgerEntry | None:
     return session.scalars(select(LedgerEntry).where(LedgerEntry.dedupe_key == dedupe_key)).first()
 
 
+def _as_stored(value: Any) -> Any:
+    """A payload value as every database reads it back, so its hash still verifies.
+
+    PostgreSQL's jsonb (migration 0008) keeps numbers as decimals: a whole float that JSON
+    writes in exponent form (1e+20) comes back as an integer, and -0.0 as 0.0.
+    """
+    if isinstance(value, float) and (value == 0 or (value.is_integer() and "e" in repr(value))):
+        return 0.0 if value == 0 else int(value)
+    if isinstance(value, dict):
+        return {k: _as_stored(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_as_stored(v) for v in value]
+    return value
+
+
 def _with_operator(payload: dict[str, Any]) -> dict[str, Any]:
     operator = _operator.get()
     if operator is None or "os_user" in payload:
@@ -120,7 +135,7 @@ def append(
         comment=comment,
         created_at=utcnow(),
         flow_run_id=flow_run_id,
-        payload=_with_operator(payload or {}),
+        payload=_with_operator(_as_stored(payload or {})),
         dedupe_key=dedupe_key,
         prev_hash=head.hash if head else GENESIS_HASH,
     )
