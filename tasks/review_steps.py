@@ -19,6 +19,7 @@ from pubreview.ledger import checkpoints
 from pubreview.notify.records import failed_deliveries
 from pubreview.orchestration import waiting_key
 from pubreview.publishing.holding import hold
+from pubreview.review import entries
 from pubreview.review.status import format_history, history_rows
 from pubreview.review.submission import get, screening_of
 from pubreview.review.workflow import TERMINAL
@@ -85,8 +86,8 @@ def open_step(position: Position, flow_run_id: str) -> bool:
                 actor="system",
                 outcome="waiting",
                 flow_run_id=flow_run_id,
-                payload={"waiting_key": position.waiting_key},
-                dedupe_key=f"opened:{pub.id}:{position.waiting_key}",
+                payload=entries.StageOpened(position.waiting_key).to_payload(),
+                dedupe_key=entries.opened_key(pub.id, position.waiting_key),
             )
         except ledger.DuplicateEntry:
             return False

@@ -138,3 +138,23 @@ def test_a_countersign_vote_and_a_changed_resubmission_read_back(
         (1, "return", 2),
     ]
     assert entries.Submitted.from_payload(again.payload).changed
+
+
+def test_the_review_runs_stage_opened_entry_reads_back_as_written(
+    engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tasks.review_steps import open_step, read_position
+
+    monkeypatch.setenv("PUBREVIEW_DATABASE_URL", database_url)
+    position = read_position(submitted(engine))
+    assert open_step.fn(position, "run-1") is True
+    assert open_step.fn(position, "run-1") is False  # each wait is recorded once
+    with db.snapshot(engine) as session:
+        opened = session.scalars(
+            select(LedgerEntry).where(LedgerEntry.kind == LedgerKind.STAGE_OPENED)
+        ).all()
+    assert len(opened) == 1
+    written = {k: v for k, v in opened[0].payload.items() if k != "os_user"}
+    assert entries.StageOpened.from_payload(opened[0].payload).to_payload() == written
+    assert written == {"waiting_key": position.waiting_key}
+    assert opened[0].dedupe_key == entries.opened_key(position.publication_id, position.waiting_key)
