@@ -33,6 +33,8 @@ run has completed (or `--recover-timeout`), and then the ledger is checked:
               (must be 0); a published item whose run crashed after its last side effect is
               shown beside it (nothing is left for a run to do, so reconcile leaves it)
   orphans     publications without their `submitted` entry, revisions without their entry
+  untold      deliveries that failed and never went out later; published items whose
+              submitter was never sent the "published" message (both must be 0)
   twice       side effects done twice: `published` entries per item and channel, messages sent
               (ledger) per delivery, identical messages in the outbox per person
   verify      `pubreview ledger verify` exit status (must be 0)
@@ -634,6 +636,22 @@ def audit(c: Campaign) -> dict[str, int]:
         if e.kind == LedgerKind.NOTIFIED and e.outcome == "sent"
     )
     failed = sum(1 for e in entries if e.kind == LedgerKind.NOTIFIED and e.outcome == "failed")
+    failed_keys = {
+        (e.payload or {}).get("delivery")
+        for e in entries
+        if e.kind == LedgerKind.NOTIFIED and e.outcome == "failed"
+    }
+    announced = {
+        e.publication_id
+        for e in entries
+        if e.kind == LedgerKind.NOTIFIED
+        and e.outcome == "sent"
+        and (e.payload or {}).get("event") == "published"
+    }
+    with db.snapshot(c.engine) as session:
+        published_items = set(
+            session.scalars(select(Publication.id).where(Publication.status == Status.PUBLISHED))
+        )
     from pubreview.notify.outbox import read_outbox
 
     os.environ["PUBREVIEW_DATA_DIR"] = c.stack.env["PUBREVIEW_DATA_DIR"]
@@ -648,6 +666,8 @@ def audit(c: Campaign) -> dict[str, int]:
         "sent_twice": sum(n - 1 for d, n in sent.items() if d and n > 1),
         "outbox_twice": sum(n - 1 for n in outbox.values() if n > 1),
         "deliveries_failed": failed,
+        "deliveries_never_sent": sum(1 for k in failed_keys if k and k not in sent),
+        "published_not_announced": len(published_items - announced),
     }
 
 
@@ -760,6 +780,8 @@ def print_campaign(f: dict) -> None:
         ("message sent twice (ledger, per delivery)", f["sent_twice"], "0"),
         ("identical message twice in the outbox", f["outbox_twice"], "0 (at-least-once)"),
         ("failed delivery attempts recorded", f["deliveries_failed"], ""),
+        ("deliveries that failed and were never sent after", f["deliveries_never_sent"], "0"),
+        ("published items whose submitter was never told", f["published_not_announced"], "0"),
         ("answers neither a result nor a clear refusal", len(f["unclear"]), "0"),
         ("`ledger verify` exit", f["verify_exit"], "0"),
         ("time to recover after the faults (reconcile)", f"{f['recover_after_faults_s']} s", ""),
