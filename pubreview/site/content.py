@@ -28,6 +28,7 @@ from models import (
 from models.base import as_utc
 from pubreview.publishing import OFFICE_TIMEZONE
 from pubreview.publishing.catalog import Catalog
+from pubreview.publishing.entries import Retracted
 
 SITE_KIND = "site"
 # Only these schemes may appear in a link or image on a page; javascript: and data: never do.
@@ -248,13 +249,14 @@ def load(session: Session, catalog: Catalog) -> SiteContent:
         if status is Status.RETRACTED:
             entry = retracted.get(pub_id)
             if site_entry is not None and entry is not None:
+                why = Retracted.from_payload(entry.payload)
                 withdrawals.append(
                     Withdrawal(
                         pub_id,
                         revision.title,
                         as_utc(entry.created_at).astimezone(OFFICE_TIMEZONE),
-                        entry.payload.get("reason") or "",
-                        bool(entry.payload.get("confidentiality")),
+                        why.reason or "",
+                        bool(why.confidentiality),
                     )
                 )
             continue

@@ -28,6 +28,7 @@ from pubreview.labels import ADOPTION_LEVEL_LABEL, STATUS_LABEL
 from pubreview.publishing import OFFICE_TIMEZONE, adoption, retraction, search
 from pubreview.publishing import catalog as catalog_mod
 from pubreview.publishing import channels as channels_mod
+from pubreview.publishing.entries import Adopted, Retracted
 from pubreview.publishing.record import publish_at
 from pubreview.review.submission import get
 from pubreview.site import default_out_dir, render_publication
@@ -237,9 +238,9 @@ def item_console(session: Session, publication_id: int) -> dict:
     retracted = retraction_of(session, pub.id)
     adoptions = [
         {
-            "level": ADOPTION_LEVEL_LABEL.get(e.payload.get("level"), e.payload.get("level")),
-            "outlet": e.payload.get("outlet"),
-            "url": e.payload.get("url"),
+            "level": ADOPTION_LEVEL_LABEL.get(a.level, a.level),
+            "outlet": a.outlet,
+            "url": a.url,
             "at": local_time(e.created_at),
         }
         for e in session.scalars(
@@ -247,6 +248,7 @@ def item_console(session: Session, publication_id: int) -> dict:
             .where(LedgerEntry.publication_id == pub.id, LedgerEntry.kind == LedgerKind.ADOPTED)
             .order_by(LedgerEntry.id)
         )
+        for a in [Adopted.from_payload(e.payload)]
     ]
     when = publish_at(session, pub) if pub.status is Status.SCHEDULED else None
     return {
@@ -279,11 +281,12 @@ def retraction_of(session: Session, publication_id: int) -> dict | None:
     ).first()
     if entry is None:
         return None
+    retracted = Retracted.from_payload(entry.payload)
     return {
         "actor": entry.actor,
         "at": local_time(entry.created_at),
-        "reason": entry.payload.get("reason"),
-        "confidentiality": entry.payload.get("confidentiality"),
+        "reason": retracted.reason,
+        "confidentiality": retracted.confidentiality,
     }
 
 

@@ -20,7 +20,7 @@ from pubreview.accounts import authz
 from pubreview.chains.binding import chain_of
 from pubreview.clock import local_time
 from pubreview.errors import DecisionRefused, NotFound, ValidationError
-from pubreview.review import deciders, delegation
+from pubreview.review import deciders, delegation, entries
 from pubreview.review.reassignment import Reassigned, reassign
 from pubreview.web.auth import CurrentUser, SignedIn, check_csrf
 from pubreview.web.common import (
@@ -81,16 +81,17 @@ def _item(session: Session, pub_id: int) -> dict:
         return view
     step = chain_of(session, pub).step(pub.stage)
     given = deciders.assignment(session, pub)
+    given_to = entries.Reassigned.from_payload(given.payload).to if given else None
     view.update(
         step=step.label,
         countersign=step.group is not None,
         since=local_time(pub.waiting_since),
         waiting_on="、".join(_who(p) for p in deciders.eligible(session, pub)) or "（无人可决定）",
-        assigned=(given.payload["to"], given.actor, given.comment) if given else None,
+        assigned=(given_to, given.actor, given.comment) if given else None,
         candidates=[
             (p.username, _who(p))
             for p in deciders.eligible(session, pub, honour_assignment=False)
-            if given is None or p.username != given.payload["to"]
+            if p.username != given_to
         ],
     )
     return view
