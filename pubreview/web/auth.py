@@ -16,6 +16,7 @@ from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -105,7 +106,13 @@ def _load_user(session_id: str | None) -> tuple[CurrentUser | None, str]:
         if reason is None and row.stage != sessions.ACTIVE:
             reason = "pending"
         elif reason is None:
-            account = session.get(Account, row.person_id)
+            # The account and its person in one query (_user_of then finds the person loaded).
+            found = session.execute(
+                select(Account, Person)
+                .join(Person, Person.id == Account.person_id)
+                .where(Account.person_id == row.person_id)
+            ).first()
+            account = found[0] if found else None
             if account is None or account.disabled:
                 reason = "disabled"
             else:
