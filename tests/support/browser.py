@@ -52,3 +52,21 @@ def chromium(profile_dir: Path, **options: Any) -> Iterator[Any]:
             yield context
         finally:
             context.close()
+
+
+@contextmanager
+def chromium_browser() -> Iterator[Any]:
+    """One headless chromium for a module: each test opens its own contexts (JavaScript on or
+    off, fresh cookies) with `browser.new_context(...)`; Playwright gives it a fresh profile."""
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
