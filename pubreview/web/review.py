@@ -34,6 +34,7 @@ from pubreview.labels import (
     STEP_OUTCOME_LABEL,
     VIA_LABEL,
 )
+from pubreview.notify.entries import Notified
 from pubreview.publishing import catalog as catalog_mod
 from pubreview.review import deciders
 from pubreview.review.status import history_rows
@@ -157,7 +158,14 @@ def _revisions(session: Session, pub_id: int, numbers: list[int]) -> dict[int, R
 def _history(session: Session, pub_id: int, names: dict[str, str]) -> list[dict]:
     """Every ledger step of the item in Chinese, with who was notified of what."""
     rows = []
-    for r in history_rows(session, pub_id):
+    entries = history_rows(session, pub_id)
+    settled = {
+        _delivery_of(r) for r in entries if r["kind"] == "notified" and r["outcome"] != "claimed"
+    }
+    for r in entries:
+        # A claim is the sender's bookkeeping: shown only while no send or failure followed it.
+        if r["kind"] == "notified" and r["outcome"] == "claimed" and _delivery_of(r) in settled:
+            continue
         payload = r["payload"] or {}
         recipient = payload.get("recipient") or "" if r["kind"] == "notified" else ""
         outcome = r["outcome"]
@@ -183,6 +191,11 @@ def _history(session: Session, pub_id: int, names: dict[str, str]) -> list[dict]
             }
         )
     return rows
+
+
+def _delivery_of(row: dict) -> str:
+    """Which message a notified entry is about (its delivery's key)."""
+    return Notified.from_payload(row["payload"] or {}).delivery
 
 
 def _closed_reason(

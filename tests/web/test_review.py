@@ -97,7 +97,7 @@ def test_review_page_shows_what_is_approved(engine: Engine, client: TestClient) 
     ):
         assert expected in html, expected
     # The screening finding quotes the bad link as text; no page may make it a live link.
-    assert "<script>" not in html and "href=\"javascript:" not in html
+    assert "<script>" not in html and 'href="javascript:' not in html
     assert "script-src" not in page.headers["content-security-policy"]  # default-src 'none'
     assert page.headers["x-frame-options"] == "DENY"
     assert page.headers["referrer-policy"] == "no-referrer"
@@ -367,3 +367,25 @@ def test_every_error_is_a_chinese_page_with_the_security_headers(client: TestCli
     assert health.text == "ok" and "default-src 'none'" in health.headers["content-security-policy"]
     # The address of the app leads to the login page, or home once logged in.
     assert client.get("/", follow_redirects=False).headers["location"] == "/login"
+
+
+def test_history_shows_a_sent_message_once_without_its_claim(
+    engine: Engine, client: TestClient
+) -> None:
+    from pubreview.orchestration.after_commit import tell_next
+
+    pub = submitted(engine)
+    tell_next(pub)
+    with db.snapshot(engine) as session:
+        outcomes = [
+            e.outcome
+            for e in session.scalars(
+                select(LedgerEntry).where(
+                    LedgerEntry.publication_id == pub, LedgerEntry.kind == LedgerKind.NOTIFIED
+                )
+            )
+        ]
+    assert "claimed" in outcomes and "sent" in outcomes  # the ledger keeps both
+    html = client.get(link("li.na", pub, "prereview")).text
+    assert "已发送" in html and "李娜" in html
+    assert "准备发送" not in html  # the sender's bookkeeping, settled by the send
