@@ -81,13 +81,17 @@ KIND_LABEL: dict[str, str] = {
 }
 SCREEN_LABEL = {"clear": "未发现阻断问题", "blocked": "发现阻断问题"}
 SEVERITY_LABEL = {"block": "阻断", "warn": "提示"}
-# The outcome column of a stage_opened entry, and of a notified entry.
+# The outcome column of the entries that are neither decisions nor screenings.
 STEP_OUTCOME_LABEL = {
     "waiting": "等待处理",
     "sent": "已发送",
     "failed": "发送失败",
     "claimed": "准备发送",
     "withdrawn": "已撤销",
+    "published": "已发布",
+    "retracted": "已撤回",
+    "held": "暂停发布",
+    "imported": "自旧台帐导入",
 }
 
 # 公开属性 (models.publication.Disclosure values).

@@ -24,6 +24,7 @@ from pubreview.chains.binding import chain_of, step_label
 from pubreview.clock import local_time
 from pubreview.errors import NotFound
 from pubreview.labels import (
+    ADOPTION_LEVEL_LABEL,
     DISCLOSURE_LABEL,
     FIELD_LABEL,
     KIND_LABEL,
@@ -173,6 +174,8 @@ def _history(session: Session, pub_id: int, names: dict[str, str]) -> list[dict]
             outcome = OUTCOME_LABEL.get(outcome, outcome)
         elif r["kind"] == "screened":
             outcome = SCREEN_LABEL.get(outcome, outcome)
+        elif r["kind"] == "adopted":
+            outcome = ADOPTION_LEVEL_LABEL.get(outcome or "", outcome)
         else:
             outcome = STEP_OUTCOME_LABEL.get(outcome or "", outcome)
         rows.append(

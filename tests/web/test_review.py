@@ -150,6 +150,7 @@ def test_whole_chain_through_the_pages(
     ]
     closed = client.get(link("li.na", pub, "prereview"))
     assert "初审环节已结束：李娜" in closed.text and 'name="csrf"' not in closed.text
+    assert "：已发布" in closed.text and "：published" not in closed.text  # the 微博 entry
 
 
 def test_return_with_comment_then_diff_of_the_resubmission(
