@@ -220,7 +220,8 @@ def reconcile(session: Session, stale_after_s: float = 120.0) -> list[ReconcileA
     """Make Prefect match the ledger: one live run per open item, waiting on the right step.
 
     A run stuck Running or Pending longer than `stale_after_s` (its process was killed) is
-    marked Crashed; an open item with no live run gets a new one; a suspended run waiting on
+    marked Crashed; an open item with no live run gets a new one, and so does an item whose run
+    died after its last decision (to finish it); a suspended run waiting on
     something the ledger has moved past (a decision recorded but its resume lost) is resumed.
     """
     from prefect.states import Crashed
@@ -244,6 +245,7 @@ def reconcile(session: Session, stale_after_s: float = 120.0) -> list[ReconcileA
         now = datetime.now(UTC)
         for pub_id, pub in sorted(pubs.items()):
             live = []
+            crashed = False
             for run in by_pub.get(pub_id, []):
                 state = run.state
                 age = (now - state.timestamp).total_seconds()
@@ -258,6 +260,7 @@ def reconcile(session: Session, stale_after_s: float = 120.0) -> list[ReconcileA
                             pub_id, "crashed", str(run.id), f"{state.type.value} for {age:.0f} s"
                         )
                     )
+                    crashed = True
                 else:
                     live.append(run)
             key = waiting_key(pub)
@@ -267,6 +270,16 @@ def reconcile(session: Session, stale_after_s: float = 120.0) -> list[ReconcileA
                 )
                 actions.append(
                     ReconcileAction(pub_id, "started", str(run.id), f"no live run; waits on {key}")
+                )
+                continue
+            if not live and crashed:
+                # The run died after the item's last decision, before it had finished (put it
+                # on the site, told the people): a new run does what is left, and only that.
+                run = client.create_flow_run_from_deployment(
+                    deployment.id, parameters={"publication_id": pub_id}
+                )
+                actions.append(
+                    ReconcileAction(pub_id, "started", str(run.id), f"finishes {pub.status.value}")
                 )
                 continue
             for run in live:

@@ -95,6 +95,31 @@ def test_killed_worker_and_lost_resume_recover(stack: PrefectStack) -> None:
     verify(stack)
 
 
+def test_a_run_killed_after_the_last_decision_is_finished_by_reconcile(
+    stack: PrefectStack,
+) -> None:
+    """The worker dies while the run puts the item on the site: a new run finishes it, once."""
+    pub_id = submit(stack, "发布环节中断的检验")
+    decide_at(stack, pub_id, "prereview:r1", "li.na", "--attest-no-secrets")
+    decide_at(stack, pub_id, "signoff:r1", "zeng.xiang")
+    decide_at(stack, pub_id, "publication:r1", "zhou.min", "--url", "微博=https://weibo.example/9")
+    stack.crash_worker_mid_run(pub_id)  # kill -9, restart, reconcile --stale-after 0
+    stack.wait_completed(pub_id)
+
+    kinds = Counter(e.kind for e in entries_of(stack, pub_id))
+    assert kinds[LedgerKind.PUBLISHED] == 2  # 微博 at the decision, 网站 by the run
+    told = Counter(
+        e.payload["recipient"]
+        for e in entries_of(stack, pub_id)
+        if e.kind == LedgerKind.NOTIFIED
+        and e.outcome == "sent"
+        and e.payload["event"] == "published"
+    )
+    assert told and set(told.values()) == {1}, told  # everyone told of it, once
+    assert decisions(stack, pub_id) == EACH_STEP_ONCE
+    verify(stack)
+
+
 def test_a_second_run_for_the_same_item_repeats_nothing(stack: PrefectStack) -> None:
     """Two review runs of one item (a duplicate trigger, a manual rerun): no step twice."""
     pub_id = submit(stack, "重复运行的检验")
