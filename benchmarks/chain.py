@@ -206,7 +206,7 @@ def main() -> None:
         nxt = {"prereview": "signoff", "signoff": "publication"}
         told: dict[tuple[int, str], object] = {}
         for e in entries:
-            if e.kind == LedgerKind.NOTIFIED:
+            if e.kind == LedgerKind.NOTIFIED and e.outcome == "sent":
                 told.setdefault((e.publication_id, e.stage), e.created_at)
         to_message = [
             (told[(pub, following)] - at).total_seconds()

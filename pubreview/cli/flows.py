@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from pubreview import db, orchestration, settings
+from pubreview import orchestration, settings
 from pubreview.cli.output import add_json_flag, emit
 
 
@@ -35,8 +35,7 @@ def _worker(args: argparse.Namespace) -> int:
 
 
 def _reconcile(args: argparse.Namespace) -> int:
-    with db.transaction() as session:
-        actions = orchestration.reconcile(session, stale_after_s=args.stale_after)
+    actions = orchestration.reconcile_pass(args.stale_after)
     emit(
         args,
         [a.__dict__ for a in actions],

@@ -13,6 +13,7 @@ from pubreview.orchestration.client import (
     needs_resume,
     prefect_reachable,
     reconcile,
+    reconcile_pass,
     resume,
     waiting_key,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "needs_resume",
     "prefect_reachable",
     "reconcile",
+    "reconcile_pass",
     "resume",
     "waiting_key",
 ]

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Publication, Status
-from pubreview import settings
+from pubreview import db, settings
 from pubreview.review.workflow import OPEN, TERMINAL
 
 if TYPE_CHECKING:
@@ -297,4 +297,22 @@ def reconcile(session: Session, stale_after_s: float = 120.0) -> list[ReconcileA
                             f"ledger says {key or pub.status.value}",
                         )
                     )
+    return actions
+
+
+def reconcile_pass(stale_after_s: float = 120.0) -> list[ReconcileAction]:
+    """One pass, as the scheduled flow and `pubreview reconcile` both run it.
+
+    Prefect is made to match the ledger, then every message whose sender died holding its
+    claim goes out once the claim's lease has lapsed.
+    """
+    from pubreview.notify.dispatch import resend_unsent
+
+    with db.transaction() as session:
+        actions = reconcile(session, stale_after_s=stale_after_s)
+    actions += [
+        ReconcileAction(pub_id, "resent", None, "a message its sender never sent went out")
+        for pub_id, report in resend_unsent().items()
+        if report.attempts
+    ]
     return actions
