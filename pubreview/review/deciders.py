@@ -39,7 +39,7 @@ from pubreview.chains import countersign
 from pubreview.chains.binding import chain_of, chains_of
 from pubreview.chains.definitions import Step
 from pubreview.labels import ROLE_LABEL
-from pubreview.review import delegation
+from pubreview.review import delegation, entries
 
 __all__ = [
     "ROLE_LABEL",
@@ -84,9 +84,12 @@ def _decided_other_steps(session: Session, pub: Publication, stage: str) -> set[
         )
     ).all()
     # A decision taken by delegation counts for the delegate and for the one signed for.
-    return {r.actor for r in rows} | {
-        (r.payload or {}).get("acting_for") for r in rows if (r.payload or {}).get("acting_for")
-    }
+    return {r.actor for r in rows} | {n for r in rows if (n := _signed_for(r.payload))}
+
+
+def _signed_for(payload: dict | None) -> str | None:
+    """Whom a decision was taken for under 代签 (None: the decider themself)."""
+    return entries.Decided.from_payload(payload or {}).acting_for
 
 
 def _in_group(step: Step, username: str) -> bool:
@@ -152,7 +155,7 @@ def _assigned_away(session: Session, pub: Publication, person: Person) -> Ledger
     given = assignment(session, pub)
     if given is None:
         return None
-    to = given.payload["to"]
+    to = entries.Reassigned.from_payload(given.payload).to
     if person.username == to:
         return None
     givers = {d.delegator for d in delegation.held_by(session, person.username) if d.active()}
@@ -329,11 +332,7 @@ class _Facts:
         step = chain_of(session, pub).step(pub.stage)
         decisions = self.decisions.get(pub.id, [])
         others = [e for e in decisions if e.stage is not None and e.stage != str(step.id)]
-        decided = {e.actor for e in others} | {
-            (e.payload or {}).get("acting_for")
-            for e in others
-            if (e.payload or {}).get("acting_for")
-        }
+        decided = {e.actor for e in others} | {n for e in others if (n := _signed_for(e.payload))}
         if step.group is not None:
             decided |= _used(countersign.current_round(decisions, step.id)[1])
         holders = [
@@ -355,7 +354,7 @@ class _Facts:
         turn = self.latest_turn.get(pub.id)
         if turn is None or turn.kind != LedgerKind.REASSIGNED or turn.stage != str(pub.stage):
             return everyone
-        to = turn.payload["to"]
+        to = entries.Reassigned.from_payload(turn.payload).to
         return [p for p in everyone if p.username == to or to in self._givers(p.username)]
 
     def _givers(self, username: str) -> set[str]:
@@ -399,8 +398,9 @@ def refusal(
     who = f"{person.name}（{person.username}）"
     given = _assigned_away(session, pub, person) if honour_assignment else None
     if given is not None:
+        to = entries.Reassigned.from_payload(given.payload).to
         return (
-            f"第 {pub.id} 号信息的{label}已由管理员 {given.actor} 改派给 {given.payload['to']}"
+            f"第 {pub.id} 号信息的{label}已由管理员 {given.actor} 改派给 {to}"
             f"（{given.comment}），不由您决定"
         )
     if not _holds_step(session, pub, step, person):
