@@ -8,39 +8,24 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from prefect import flow, get_run_logger
-from prefect.artifacts import create_markdown_artifact
+from prefect import flow
 from prefect.runtime import flow_run
 
+from flows.deadline_notices import Wording, report
 from pubreview import db
-from pubreview.notify.reminders import ReminderRun, send_reminders
+from pubreview.notify.reminders import send_reminders
 
 ARTIFACT_KEY = "request-deadlines"
 
 
-def summary_markdown(run: ReminderRun) -> str:
-    """The run's artifact: what was sent to whom, what was skipped and why, what went wrong."""
-    lines = [
-        f"# 依申请公开答复期限提醒 · {run.today.isoformat()}",
-        "",
-        f"提前 {run.within} 个工作日提醒承办人，到期当天再提醒一次，逾期报负责人；"
-        "同一提醒只发一次。",
-        "",
-    ]
-    if run.skipped:
-        lines += [f"**未发送：** {run.skipped}", ""]
-    rows = run.rows()
-    if rows:
-        header = list(rows[0])
-        lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        lines += ["| " + " | ".join(str(r[h]) for h in header) + " |" for r in rows]
-        lines += ["", f"本次发出 {run.sent} 条。"]
-    elif not run.skipped:
-        lines.append("没有临近或已过答复期限的申请。")
-    if run.problems:
-        lines += ["", "## 需要处理", ""]
-        lines += [f"- {p}".replace("\n", "\n  ") for p in run.problems]
-    return "\n".join(lines) + "\n"
+def wording(within: int) -> Wording:
+    """This flow's words in its artifact."""
+    return Wording(
+        "依申请公开答复期限提醒",
+        f"提前 {within} 个工作日提醒承办人，到期当天再提醒一次，逾期报负责人；同一提醒只发一次。",
+        "没有临近或已过答复期限的申请。",
+        "request deadlines",
+    )
 
 
 @flow(name="request-deadlines")
@@ -53,12 +38,7 @@ def request_deadlines(
     """
     engine = db.engine_for(database_url) if database_url else None
     run = send_reminders(engine, now=at, within=within, flow_run_id=flow_run.get_id())
-    logger = get_run_logger()
-    logger.info("request deadlines %s: %d sent", run.today.isoformat(), run.sent)
-    for problem in run.problems:
-        logger.warning(problem)
-    create_markdown_artifact(key=ARTIFACT_KEY, markdown=summary_markdown(run))
-    return run.to_dict()
+    return report(run, wording(run.within), ARTIFACT_KEY)
 
 
 if __name__ == "__main__":

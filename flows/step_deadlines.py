@@ -8,39 +8,25 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from prefect import flow, get_run_logger
-from prefect.artifacts import create_markdown_artifact
+from prefect import flow
 from prefect.runtime import flow_run
 
+from flows.deadline_notices import Wording, report
 from pubreview import db
-from pubreview.notify.step_reminders import StepReminderRun, send_step_reminders
+from pubreview.notify.step_reminders import send_step_reminders
 
 ARTIFACT_KEY = "step-deadlines"
 
 
-def summary_markdown(run: StepReminderRun) -> str:
-    """The run's artifact: what was sent to whom, what was skipped and why, what went wrong."""
-    lines = [
-        f"# 审核环节期限提醒 · {run.today.isoformat()}",
-        "",
-        f"提前 {run.within} 个工作日提醒可决定该环节的人员，到期当天再提醒一次，"
+def wording(within: int) -> Wording:
+    """This flow's words in its artifact."""
+    return Wording(
+        "审核环节期限提醒",
+        f"提前 {within} 个工作日提醒可决定该环节的人员，到期当天再提醒一次，"
         "逾期报分管领导（没有则报管理员）；同一提醒只发一次。",
-        "",
-    ]
-    if run.skipped:
-        lines += [f"**未发送：** {run.skipped}", ""]
-    rows = run.rows()
-    if rows:
-        header = list(rows[0])
-        lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        lines += ["| " + " | ".join(str(r[h]) for h in header) + " |" for r in rows]
-        lines += ["", f"本次发出 {run.sent} 条。"]
-    elif not run.skipped:
-        lines.append("没有临近或已过审核期限的环节。")
-    if run.problems:
-        lines += ["", "## 需要处理", ""]
-        lines += [f"- {p}".replace("\n", "\n  ") for p in run.problems]
-    return "\n".join(lines) + "\n"
+        "没有临近或已过审核期限的环节。",
+        "step deadlines",
+    )
 
 
 @flow(name="step-deadlines")
@@ -53,12 +39,7 @@ def step_deadlines(
     """
     engine = db.engine_for(database_url) if database_url else None
     run = send_step_reminders(engine, now=at, within=within, flow_run_id=flow_run.get_id())
-    logger = get_run_logger()
-    logger.info("step deadlines %s: %d sent", run.today.isoformat(), run.sent)
-    for problem in run.problems:
-        logger.warning(problem)
-    create_markdown_artifact(key=ARTIFACT_KEY, markdown=summary_markdown(run))
-    return run.to_dict()
+    return report(run, wording(run.within), ARTIFACT_KEY)
 
 
 if __name__ == "__main__":
