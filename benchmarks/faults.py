@@ -702,9 +702,16 @@ def _campaign(args: argparse.Namespace, tmp: Path) -> dict:
         def all_decided() -> bool:
             with c.record.lock:
                 done = len(c.items) == args.items and not c.record.busy
-            return done and not c.decidable(ready_only=False)
+            # The stream also lasts until every fault is injected: a fast stream of a few
+            # items would otherwise end before its faults, and test nothing.
+            return done and not c.decidable(ready_only=False) and not killer.is_alive()
 
-        wait_until(all_decided, args.max_minutes * 60, "every item decided", every=1)
+        wait_until(
+            all_decided,
+            args.max_minutes * 60,
+            "every item decided and every fault injected",
+            every=1,
+        )
         c.stop.set()
         for t in [*threads, killer, reconciler]:
             t.join(300)
