@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -23,7 +24,7 @@ from models.requests import RequestStatus
 from pubreview import clock, db, settings
 from pubreview.errors import ValidationError
 from pubreview.labels import DELIVERY_LABEL, REMINDER_LABEL, REQUEST_STATUS_LABEL
-from pubreview.notify.config import load_routing
+from pubreview.notify.config import Routing, load_routing
 from pubreview.notify.delivery import (
     Delivery,
     DeliveryResult,
@@ -230,10 +231,7 @@ def send_reminders(
         return run
     with db.transaction(engine) as session:
         due, run.problems = due_requests(session, today=run.today, within=run.within, cal=cal)
-        try:
-            routing, problem = load_routing(session), None
-        except ValidationError as exc:
-            routing, problem = None, str(exc)
+        routing, problem = routing_or_problem(session)
         planned = [
             (
                 d,
@@ -246,14 +244,38 @@ def send_reminders(
             for d in due
             for p in d.recipients
         ]
+    send_planned(run, planned, problem, engine=engine, policy=policy, flow_run_id=flow_run_id)
+    return run
+
+
+def routing_or_problem(session: Session) -> tuple[Routing | None, str | None]:
+    """The notification routing, or why it cannot be loaded (the notices are then recorded)."""
+    try:
+        return load_routing(session), None
+    except ValidationError as exc:
+        return None, str(exc)
+
+
+def send_planned(
+    run: Any,
+    planned: list[tuple[Any, Any, Message, list]],
+    problem: str | None,
+    *,
+    engine: Engine | None,
+    policy: RetryPolicy | None,
+    flow_run_id: str | None,
+) -> None:
+    """Send each planned notice once (or record it unroutable), adding it to `run.notices`.
+
+    `run` is a ReminderRun or a StepReminderRun: both keep `problems` and `notices`.
+    """
     if problem is not None:
         run.problems.append(f"通知配置有误，提醒未能发出：{problem}")
-    for d, delivery, message, services in planned:
+    for due, delivery, message, services in planned:
         if problem is not None:
             results = [record_unroutable(delivery, problem, engine=engine, flow_run_id=flow_run_id)]
         else:
             results = deliver(
                 delivery, message, services, engine=engine, policy=policy, flow_run_id=flow_run_id
             )
-        run.notices.append((d, delivery.recipient, results))
-    return run
+        run.notices.append((due, delivery.recipient, results))

@@ -24,19 +24,23 @@ from pubreview import clock, db, settings
 from pubreview.accounts import org
 from pubreview.chains import deadlines
 from pubreview.chains.deadlines import StepDeadline
-from pubreview.errors import ValidationError
 from pubreview.labels import DELIVERY_LABEL, REMINDER_LABEL
-from pubreview.notify.config import load_routing
 from pubreview.notify.delivery import (
     Delivery,
     DeliveryResult,
     RetryPolicy,
-    deliver,
-    record_unroutable,
 )
 from pubreview.notify.entries import delivery_key
 from pubreview.notify.messages import Message, render
-from pubreview.notify.reminders import OVERDUE, UPCOMING, days_text, kind_of, why_silent
+from pubreview.notify.reminders import (
+    OVERDUE,
+    UPCOMING,
+    days_text,
+    kind_of,
+    routing_or_problem,
+    send_planned,
+    why_silent,
+)
 from pubreview.requests import calendar
 from pubreview.requests.calendar import WorkCalendar
 from pubreview.web.links import review_link
@@ -192,10 +196,7 @@ def send_step_reminders(
         return run
     with db.transaction(engine) as session:
         due, run.problems = due_steps(session, today=run.today, within=run.within, cal=cal)
-        try:
-            routing, problem = load_routing(session), None
-        except ValidationError as exc:
-            routing, problem = None, str(exc)
+        routing, problem = routing_or_problem(session)
         planned = [
             (
                 d,
@@ -213,14 +214,5 @@ def send_step_reminders(
             for d in due
             for p in d.recipients
         ]
-    if problem is not None:
-        run.problems.append(f"通知配置有误，提醒未能发出：{problem}")
-    for d, delivery, message, services in planned:
-        if problem is not None:
-            results = [record_unroutable(delivery, problem, engine=engine, flow_run_id=flow_run_id)]
-        else:
-            results = deliver(
-                delivery, message, services, engine=engine, policy=policy, flow_run_id=flow_run_id
-            )
-        run.notices.append((d, delivery.recipient, results))
+    send_planned(run, planned, problem, engine=engine, policy=policy, flow_run_id=flow_run_id)
     return run
