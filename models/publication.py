@@ -74,6 +74,14 @@ class Disclosure(enum.StrEnum):
     NOT_PUBLIC = "not_public"  # 不予公开
 
 
+class Grade(enum.StrEnum):
+    """Grade (信息等级): the chains file may give higher grades a longer chain."""
+
+    ORDINARY = "ordinary"  # 一般
+    IMPORTANT = "important"  # 重要
+    SENSITIVE = "sensitive"  # 敏感
+
+
 class Publication(Base):
     """An item submitted for publication; one review flow run follows it."""
 
@@ -99,6 +107,12 @@ class Publication(Base):
     )
     disclosure_reason: Mapped[str | None] = mapped_column(
         Text, comment="why the item is not 主动公开 (required then)"
+    )
+    grade: Mapped[Grade] = mapped_column(
+        enum_by_value(Grade, "grade"),
+        default=Grade.ORDINARY,
+        server_default=Grade.ORDINARY.value,
+        comment="信息等级: ordinary 一般, important 重要, sensitive 敏感",
     )
     waiting_since: Mapped[datetime] = mapped_column(Timestamp, comment="since this status/stage")
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)

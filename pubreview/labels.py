@@ -101,6 +101,13 @@ DISCLOSURE_LABEL: dict[str, str] = {
     "not_public": "不予公开",
 }
 
+# 信息等级 (models.publication.Grade values): the chains file may choose a chain by grade.
+GRADE_LABEL: dict[str, str] = {
+    "ordinary": "一般",
+    "important": "重要",
+    "sensitive": "敏感",
+}
+
 VIA_LABEL = {"cli": "命令行", "web": "审核链接", "web-session": "登录后网页"}
 # 媒体采用 (publishing.adoption.Level values), as the annual report counts them.
 ADOPTION_LEVEL_LABEL: dict[str, str] = {"central": "中央级", "provincial": "省级"}
