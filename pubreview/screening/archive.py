@@ -19,9 +19,11 @@ import zlib
 from pubreview import settings
 from pubreview.errors import ArchiveRefused
 
-# Below this expanded size the ratio does not matter: nothing small can exhaust the machine,
-# and a short, repetitive document legitimately compresses very well.
-RATIO_FLOOR_BYTES = 8 * 1024 * 1024
+# Below this expanded size only the absolute cap counts, not the ratio: a real document whose
+# paragraphs or table rows repeat compresses 150–300 times (150,000 identical paragraphs: 85 KB
+# that inflate to 15 MB, 178 times), while what could exhaust the machine is held off by the
+# cap. Above it a high ratio is what a bomb looks like (zeros compress about 1000 times).
+RATIO_FLOOR_BYTES = 32 * 1024 * 1024
 # A zip with more members than this is not an office document (and listing it costs memory).
 MAX_MEMBERS = 10_000
 # The file itself is level 1; a workbook embedded in a .docx is level 2.

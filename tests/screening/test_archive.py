@@ -83,9 +83,41 @@ def test_an_xlsx_bomb_is_refused_by_the_ratio_limit():
     book.active["A1"] = "统计表"
     out = io.BytesIO()
     book.save(out)
-    # 20 MB is under the size limit but far past 100:1.
-    with pytest.raises(ArchiveRefused, match="压缩比"):
-        screen_document("标题", "正文", [("统计.xlsx", bomb(20 * MB, out.getvalue()))])
+    # 40 MB is under the size limit but far past 100:1.
+    with pytest.raises(ArchiveRefused, match=r"压缩比 \d+ 倍"):
+        screen_document("标题", "正文", [("统计.xlsx", bomb(40 * MB, out.getvalue()))])
+
+
+def repetitive_docx(paragraphs: int) -> bytes:
+    """A real Word file whose one paragraph repeats: the shape of a long form or register."""
+    base = small_docx("本单位召开工作会议，研究部署下一阶段工作。")
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(base)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "word/document.xml":
+                xml = data.decode()
+                start, end = xml.index("<w:p>"), xml.index("</w:p>") + len("</w:p>")
+                data = (xml[:start] + xml[start:end] * paragraphs + xml[end:]).encode()
+            target.writestr(item, data, zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
+def test_a_repetitive_real_document_passes_and_a_bomb_of_its_size_does_not():
+    # About 80 KB inflating to 15 MB (some 180 times): what a register of identical rows does.
+    real = repetitive_docx(150_000)
+    with zipfile.ZipFile(io.BytesIO(real)) as package:
+        expanded = sum(m.file_size for m in package.infolist())
+    assert expanded > 12 * MB and expanded / len(real) > 150
+    check_archive("登记表.docx", real)
+    assert check_attachment("登记表.docx", real).filename == "登记表.docx"
+    # The same inflated size as zeros is no worse, and passes too; above the floor it is refused.
+    check_archive("登记表.docx", bomb(15 * MB))
+    with pytest.raises(ArchiveRefused, match="登记表.docx"):
+        check_archive("登记表.docx", bomb(40 * MB))
 
 
 def test_small_or_ordinary_files_pass(monkeypatch):
