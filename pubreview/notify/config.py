@@ -8,11 +8,12 @@ configuration is used so the demo works with no mail server.
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from io import StringIO
 
 import apprise
@@ -46,8 +47,13 @@ class Routing:
     source: str  # where it came from, safe to show (a path or a variable name)
 
     def targets(self, username: str) -> list[NotifyBase]:
-        """The services tagged with this person's username (none means misrouted)."""
-        return list(self.apprise.find(tag=username))
+        """The services tagged with this person's username (none means misrouted).
+
+        Each a copy: the loaded ones are kept for later calls (see `load_routing`) and never
+        send, so a copy starts without Apprise's per-instance throttle state (mail waits 5.5 s
+        after a send through the same instance), as a freshly loaded service did.
+        """
+        return [copy.copy(s) for s in self.apprise.find(tag=username)]
 
 
 @contextmanager
@@ -124,14 +130,23 @@ def _declared(text: str, source: str) -> tuple[tuple[str, ...], ...]:
     return tuple(tuple(tags) for tags in entries)
 
 
-def _person_grants(session: Session) -> dict[str, set[tuple[str, str]]]:
+OrgKey = tuple[tuple[tuple[str, str | None, str | None], ...], tuple[str, ...]]
+
+
+def _org_key(session: Session) -> OrgKey:
+    """Everything `problems` reads of the organisation, in two small queries (the cache's key)."""
     rows = session.execute(
         select(Person.username, RoleGrant.role, Unit.code)
         .join(RoleGrant, RoleGrant.person_id == Person.id, isouter=True)
         .join(Unit, Unit.id == RoleGrant.unit_id, isouter=True)
     )
+    grants = tuple(sorted((u, r, c) for u, r, c in rows))
+    return grants, tuple(sorted(session.scalars(select(Unit.code))))
+
+
+def _person_grants(org: OrgKey) -> dict[str, set[tuple[str, str]]]:
     grants: dict[str, set[tuple[str, str]]] = {}
-    for username, role, unit in rows:
+    for username, role, unit in org[0]:
         people = grants.setdefault(username.lower(), set())
         if role is not None:
             people.add((Role(role).value, unit))
@@ -144,7 +159,7 @@ def _person_grants(session: Session) -> dict[str, set[tuple[str, str]]]:
 UNREACHED = ": nobody could notify them"
 
 
-def problems(routing: Routing, declared: list[list[str]], session: Session) -> list[str]:
+def problems(routing: Routing, declared: list[list[str]], org: OrgKey) -> list[str]:
     """Everything wrong with a configuration, each naming the person or tag concerned."""
     services = list(routing.apprise)
     if not services:
@@ -159,10 +174,10 @@ def problems(routing: Routing, declared: list[list[str]], session: Session) -> l
                 f"urls[{i}] (tags: {', '.join(tags) or 'none'}) did not load: "
                 "unknown schema or malformed URL"
             )
-    grants = _person_grants(session)
+    grants = _person_grants(org)
     roles = {r.value for r in Role}
     units = {code for held in grants.values() for _, code in held if code}
-    units |= set(session.scalars(select(Unit.code)))
+    units |= set(org[1])
     reached: set[str] = set()
     for service in services:
         tags = sorted(str(t).lower() for t in service.tags)
@@ -203,6 +218,22 @@ def load_routing(session: Session, *, strict: bool = False) -> Routing:
     Not `strict`: people without a target do not stop the others' messages.
     """
     source, text = config_source()
+    # Building Apprise's services and checking them against the org costs about 150 ms; both
+    # depend only on the configuration's text and the org's grants, which are read afresh
+    # (two small queries) as the key, so an edited file or a changed org is never served stale.
+    routing, found = _checked(source, text, _org_key(session))
+    blocking = found if strict else tuple(f for f in found if not f.endswith(UNREACHED))
+    if blocking:
+        raise ValidationError(
+            f"Apprise configuration {source} has {len(found)} problem(s):\n  - "
+            + "\n  - ".join(found)
+        )
+    return routing
+
+
+@lru_cache(maxsize=8)
+def _checked(source: str, text: str, org: OrgKey) -> tuple[Routing, tuple[str, ...]]:
+    """The routing built from the text and its problems against the org (cached by all three)."""
     declared = declared_entries(text, source)
     config = apprise.AppriseConfig()
     with quiet_apprise():
@@ -211,11 +242,4 @@ def load_routing(session: Session, *, strict: bool = False) -> Routing:
         routing.apprise.add(config)
         # Materialise the services now, inside the quiet block: Apprise loads lazily.
         list(routing.apprise)
-    found = problems(routing, declared, session)
-    blocking = found if strict else [f for f in found if not f.endswith(UNREACHED)]
-    if blocking:
-        raise ValidationError(
-            f"Apprise configuration {source} has {len(found)} problem(s):\n  - "
-            + "\n  - ".join(found)
-        )
-    return routing
+    return routing, tuple(problems(routing, declared, org))

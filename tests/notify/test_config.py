@@ -88,3 +88,30 @@ def test_notify_check_command(engine: Engine, monkeypatch, capsys) -> None:
     assert main(["notify", "check"]) == 1
     err = capsys.readouterr().err
     assert "no target for zhou.min" in err and SMTP_PASSWORD not in err
+
+
+def test_a_kept_routing_follows_the_org_and_hands_out_fresh_services(
+    engine: Engine, monkeypatch
+) -> None:
+    """The built services are kept between loads, but a changed grant is seen at the next one."""
+    from sqlalchemy import delete, select
+
+    from models import Person, Role, RoleGrant
+
+    monkeypatch.delenv(ENV_FILE, raising=False)
+    monkeypatch.setenv(ENV_YAML, apprise_yaml(2525))
+    first = load(engine)
+    again = load(engine)
+    assert again.apprise is first.apprise
+    one, two = first.targets("zhao.lei"), first.targets("zhao.lei")
+    assert one[0] is not two[0] and one[0].url() == two[0].url()
+    with db.transaction(engine) as session:
+        who = session.scalar(select(Person).where(Person.username == "zhao.lei"))
+        session.execute(
+            delete(RoleGrant).where(
+                RoleGrant.person_id == who.id, RoleGrant.role == Role.SUBMITTER
+            )
+        )
+    assert "zhao.lei's target is tagged role:submitter, but zhao.lei holds no such role" in (
+        refused(engine)
+    )
