@@ -52,6 +52,32 @@ class Group:
 
 
 @dataclass(frozen=True)
+class Escalation:
+    """Who hears that a step's deadline passed: a role's holders, scoped as a step's deciders are.
+
+    Without one, a step escalates as it always has: to the 分管领导 of the submitting unit (and of
+    the unit the step names), else the administrators (`chains.deadlines.escalation_to`).
+    """
+
+    role: Role
+    scope: str = UNIT  # UNIT (the submitting unit), OFFICE, or a unit code
+
+    @property
+    def named_unit(self) -> str | None:
+        """The code of the one unit whose role holders hear, if it names one."""
+        return None if self.scope in (UNIT, OFFICE) else self.scope
+
+    def to_dict(self) -> dict:
+        """Plain data, as the ledger records it."""
+        return {"role": self.role.value, "scope": self.scope}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Escalation:
+        """The escalation as the ledger recorded it."""
+        return cls(Role(data["role"]), data.get("scope", UNIT))
+
+
+@dataclass(frozen=True)
 class Step:
     """One step of a chain."""
 
@@ -63,6 +89,7 @@ class Step:
     deadline_days: int | None = None  # working days
     return_to: str = TO_SUBMITTER
     group: Group | None = None  # 会签
+    escalate_to: Escalation | None = None  # None: the unit's 分管领导, else the administrators
 
     @property
     def unit_scoped(self) -> bool:
@@ -78,11 +105,13 @@ class Step:
         """Plain data, as the ledger records it."""
         out = asdict(self)
         out["role"] = self.role.value
-        # A step without 会签 is written as before, so existing chains keep their version.
-        if self.group is None:
-            del out["group"]
-        else:
-            out["group"] = self.group.to_dict()
+        # A step without 会签 (or escalation) is written as before: existing chains keep their
+        # version.
+        for name, part in (("group", self.group), ("escalate_to", self.escalate_to)):
+            if part is None:
+                del out[name]
+            else:
+                out[name] = part.to_dict()
         return out
 
     @classmethod
@@ -96,6 +125,9 @@ class Step:
             deadline_days=data.get("deadline_days"),
             return_to=data.get("return_to", TO_SUBMITTER),
             group=Group.from_dict(data["group"]) if data.get("group") else None,
+            escalate_to=(
+                Escalation.from_dict(data["escalate_to"]) if data.get("escalate_to") else None
+            ),
         )
 
 
@@ -171,6 +203,13 @@ class Rule:
     units: frozenset[str] = frozenset()
     channels: frozenset[str] = frozenset()
     line: int = 0  # where the rule is written, for messages
+    grades: frozenset[str] = frozenset()  # 信息等级 (Grade values)
+
+    @property
+    def conditional(self) -> bool:
+        """Whether the rule has any condition (one without selects every item)."""
+        conditions = (self.categories, self.disclosures, self.units, self.channels, self.grades)
+        return any(conditions)
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,19 @@ def configured() -> ChainSet:
     return read(settings.load().chains_file)
 
 
-def matches(rule: Rule, *, category: str, disclosure: str, unit: str, channels: list[str]) -> bool:
+def matches(
+    rule: Rule,
+    *,
+    category: str,
+    disclosure: str,
+    unit: str,
+    channels: list[str],
+    grade: str = "ordinary",
+) -> bool:
     """Whether an item with these attributes meets every condition of the rule."""
     return (
         (not rule.categories or category in rule.categories)
+        and (not rule.grades or grade in rule.grades)
         and (not rule.disclosures or disclosure in rule.disclosures)
         and (not rule.units or unit in rule.units)
         and (not rule.channels or bool(rule.channels & set(channels)))
@@ -23,10 +32,17 @@ def matches(rule: Rule, *, category: str, disclosure: str, unit: str, channels: 
 
 
 def choose(
-    chain_set: ChainSet, *, category: str, disclosure: str, unit: str, channels: list[str]
+    chain_set: ChainSet,
+    *,
+    category: str,
+    disclosure: str,
+    unit: str,
+    channels: list[str],
+    grade: str = "ordinary",
 ) -> Chain:
     """The chain for an item: the first matching rule's, else the default."""
+    item = {"category": category, "disclosure": disclosure, "unit": unit, "channels": channels}
     for rule in chain_set.rules:
-        if matches(rule, category=category, disclosure=disclosure, unit=unit, channels=channels):
+        if matches(rule, **item, grade=grade):
             return chain_set.chains[rule.chain]
     return chain_set.default_chain

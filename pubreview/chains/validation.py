@@ -26,12 +26,13 @@ from pubreview.chains.definitions import (
     UNIT,
     Chain,
     ChainSet,
+    Escalation,
     Group,
     Rule,
     Step,
 )
 from pubreview.errors import ValidationError
-from pubreview.labels import DISCLOSURE_LABEL, ROLE_LABEL
+from pubreview.labels import DISCLOSURE_LABEL, GRADE_LABEL, ROLE_LABEL
 
 STEP_ID = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 CHAIN_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
@@ -41,6 +42,7 @@ DISCLOSURE_BY_NAME = {
     **{v: v for v in DISCLOSURE_LABEL},
     **{k: v for v, k in DISCLOSURE_LABEL.items()},
 }
+GRADE_BY_NAME = {**{v: v for v in GRADE_LABEL}, **{k: v for v, k in GRADE_LABEL.items()}}
 
 
 class _Doc:
@@ -125,7 +127,7 @@ def parse(text: str, source: Path | str = "chains.yaml") -> ChainSet:
         for i, node in enumerate(doc.sequence(top["rules"], "rules") if "rules" in top else [])
     )
     for i, rule in enumerate(rules[:-1]):
-        if not (rule.categories or rule.disclosures or rule.units or rule.channels):
+        if not rule.conditional:
             raise ValidationError(
                 f"{source}：第 {rule.line} 行：rules[{i}]：此规则没有条件，选中所有信息，"
                 "其后的规则永远不会被选中；请把它移到最后或改为 default",
@@ -157,7 +159,9 @@ def _chain(doc: _Doc, name: str, node: yaml.Node) -> tuple[Chain, list[yaml.Node
 
 def _step(doc: _Doc, field: str, node: yaml.Node, before: list[Step]) -> Step:
     f = doc.mapping(
-        node, field, {"id", "label", "role", "unit", "deadline_days", "return_to", "group"}
+        node,
+        field,
+        {"id", "label", "role", "unit", "deadline_days", "return_to", "group", "escalate_to"},
     )
     for required in ("id", "label", "role"):
         if required not in f:
@@ -175,10 +179,7 @@ def _step(doc: _Doc, field: str, node: yaml.Node, before: list[Step]) -> Step:
             f"{field}.id",
             f"环节「{step_id}」在本链中重复出现（会形成循环），每个环节只能出现一次",
         )
-    role = doc.text(f["role"], f"{field}.role")
-    if role not in {r.value for r in DECIDING_ROLES}:
-        choices = "、".join(f"{r.value}（{ROLE_LABEL[r.value]}）" for r in DECIDING_ROLES)
-        raise doc.fail(f["role"], f"{field}.role", f"未知角色「{role}」（可选：{choices}）")
+    role = _role(doc, f["role"], f"{field}.role")
     group = _group(doc, f"{field}.group", f["group"]) if "group" in f else None
     scope = doc.text(f["unit"], f"{field}.unit") if "unit" in f else UNIT
     if group is not None and group.members:
@@ -211,15 +212,38 @@ def _step(doc: _Doc, field: str, node: yaml.Node, before: list[Step]) -> Step:
             raise doc.fail(
                 f["return_to"], f"{field}.return_to", "第一个环节没有上一环节，只能退回报送人"
             )
+    escalate_to = None
+    if "escalate_to" in f:
+        escalate_to = _escalation(doc, f"{field}.escalate_to", f["escalate_to"])
     return Step(
         id=step_id,
         label=doc.text(f["label"], f"{field}.label"),
-        role=Role(role),
+        role=role,
         scope=scope,
         deadline_days=deadline,
         return_to=return_to,
         group=group,
+        escalate_to=escalate_to,
     )
+
+
+def _role(doc: _Doc, node: yaml.Node, field: str) -> Role:
+    """A role that decides (or hears of) a step; unknown roles are named with the choices."""
+    role = doc.text(node, field)
+    if role not in {r.value for r in DECIDING_ROLES}:
+        choices = "、".join(f"{r.value}（{ROLE_LABEL[r.value]}）" for r in DECIDING_ROLES)
+        raise doc.fail(node, field, f"未知角色「{role}」（可选：{choices}）")
+    return Role(role)
+
+
+def _escalation(doc: _Doc, field: str, node: yaml.Node) -> Escalation:
+    """Who hears of an overdue step: {role: R, unit: unit|office|CODE} (unit as for a step)."""
+    f = doc.mapping(node, field, {"role", "unit"})
+    if "role" not in f:
+        raise doc.fail(node, f"{field}.role", "缺少（逾期时通知哪个角色，如 leader、admin）")
+    role = _role(doc, f["role"], f"{field}.role")
+    scope = doc.text(f["unit"], f"{field}.unit") if "unit" in f else UNIT
+    return Escalation(role=role, scope=scope)
 
 
 def _group(doc: _Doc, field: str, node: yaml.Node) -> Group:
@@ -266,7 +290,7 @@ def _group(doc: _Doc, field: str, node: yaml.Node) -> Group:
 
 
 def _rule(doc: _Doc, field: str, node: yaml.Node, chains: dict[str, Chain]) -> Rule:
-    f = doc.mapping(node, field, {"chain", "category", "disclosure", "unit", "channel"})
+    f = doc.mapping(node, field, {"chain", "category", "disclosure", "unit", "channel", "grade"})
     if "chain" not in f:
         raise doc.fail(node, f"{field}.chain", "缺少（规则须指明选用的审核链）")
     chain = doc.text(f["chain"], f"{field}.chain")
@@ -287,6 +311,16 @@ def _rule(doc: _Doc, field: str, node: yaml.Node, chains: dict[str, Chain]) -> R
                 f"未知公开属性「{value}」（可选：{'、'.join(DISCLOSURE_LABEL.values())}）",
             )
         disclosures.append(DISCLOSURE_BY_NAME[value])
+    grades = []
+    for value, vnode in doc.texts(f["grade"], f"{field}.grade") if "grade" in f else []:
+        if value not in GRADE_BY_NAME:
+            raise doc.fail(
+                vnode,
+                f"{field}.grade",
+                f"未知信息等级「{value}」（可选：{'、'.join(GRADE_LABEL.values())}，"
+                f"或 {'、'.join(GRADE_LABEL)}）",
+            )
+        grades.append(GRADE_BY_NAME[value])
 
     def values(key: str) -> frozenset[str]:
         return (
@@ -302,6 +336,7 @@ def _rule(doc: _Doc, field: str, node: yaml.Node, chains: dict[str, Chain]) -> R
         units=values("unit"),
         channels=values("channel"),
         line=node.start_mark.line + 1,
+        grades=frozenset(grades),
     )
 
 
@@ -360,6 +395,11 @@ def check_org(session: Session, chain_set: ChainSet) -> list[str]:
             line = chain_set.lines.get(f"{name}.{step.id}", 0)
             where = f"{_at(chain_set, line)}chains.{name}.{step.id}"
             role = ROLE_LABEL[step.role.value]
+            escalation = step.escalate_to
+            if escalation is not None and escalation.named_unit not in (None, *units):
+                errors.append(
+                    f"{where}.escalate_to.unit：未知单位「{escalation.named_unit}」（组织架构中没有）"
+                )
             if step.group is not None:
                 errors += _check_group(session, step, where, units, reach)
                 errors += _check_recusal(session, chain, step, where, units, reach)

@@ -18,7 +18,7 @@ from pubreview.cli.output import add_json_flag, emit
 from pubreview.clock import local_time
 from pubreview.errors import CheckpointUnavailable, ValidationError
 from pubreview.inputs import printable, read_text_file
-from pubreview.labels import DISCLOSURE_LABEL
+from pubreview.labels import DISCLOSURE_LABEL, GRADE_LABEL
 from pubreview.orchestration.after_commit import after_commit
 from pubreview.review.decisions import DecisionRequest, decide
 from pubreview.review.status import describe, item_status, list_status
@@ -27,6 +27,7 @@ from pubreview.review.submission import (
     Draft,
     current_revision,
     get,
+    parse_grade,
     read_attachments,
     resubmit,
     screen,
@@ -35,6 +36,8 @@ from pubreview.review.submission import (
 from pubreview.review.workflow import Outcome
 
 DISCLOSURE_BY_LABEL = {label: Disclosure(value) for value, label in DISCLOSURE_LABEL.items()}
+# 信息等级 as typed: its Chinese label or its value.
+GRADE_CHOICES = [*GRADE_LABEL.values(), *GRADE_LABEL]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -62,6 +65,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="公开属性 (default 主动公开)",
     )
     p.add_argument("--disclosure-reason", help="why, when not 主动公开 (required then)")
+    p.add_argument("--grade", choices=GRADE_CHOICES, default="一般", help="信息等级 (default 一般)")
     add_json_flag(p)
     p.set_defaults(handler=_submit)
 
@@ -86,6 +90,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--disclosure", choices=list(DISCLOSURE_BY_LABEL), help="a new 公开属性 (default: keep it)"
     )
     p.add_argument("--disclosure-reason", help="why, when not 主动公开 (default: keep it)")
+    p.add_argument("--grade", choices=GRADE_CHOICES, help="a new 信息等级 (default: keep it)")
     add_json_flag(p)
     p.set_defaults(handler=_resubmit)
 
@@ -152,6 +157,7 @@ def _submit(args: argparse.Namespace) -> int:
         attachments=_attachments(args.attach),
         disclosure=DISCLOSURE_BY_LABEL[args.disclosure],
         disclosure_reason=args.disclosure_reason,
+        grade=parse_grade(args.grade),
     )
     # Screened before the write transaction: a slow file must not hold the ledger's lock.
     screened = screen(draft.title, draft.body, draft.attachments)
@@ -186,6 +192,7 @@ def _resubmit(args: argparse.Namespace) -> int:
             channels=args.channels,
             disclosure=DISCLOSURE_BY_LABEL[args.disclosure] if args.disclosure else None,
             disclosure_reason=args.disclosure_reason,
+            grade=parse_grade(args.grade) if args.grade else None,
         )
         revision = pub.current_revision
         chain = chain_of(session, pub).name

@@ -35,12 +35,13 @@ class Submitted:
     # Only on a resubmission: what it changed, and the chain it replaced.
     changed: dict[str, Any] | None = None
     chain_replaced: dict[str, Any] | None = None
+    grade: str | None = None  # 信息等级 (a Grade value); None in entries older than it
     # Whatever else the entry records, kept as it is (newer or older writers).
     details: dict[str, Any] = field(default_factory=dict)
 
     _FIELDS = ("title", "category", "channels", "unit", "disclosure", "disclosure_reason")
     _FIELDS += ("fingerprint", "attachments")
-    _OPTIONAL = ("chain", "changed", "chain_replaced")
+    _OPTIONAL = ("chain", "changed", "chain_replaced", "grade")
 
     def to_payload(self) -> dict[str, Any]:
         """Plain data for the ledger (optional parts only when present)."""
@@ -66,8 +67,14 @@ class Submitted:
             chain=payload.get("chain"),
             changed=payload.get("changed"),
             chain_replaced=payload.get("chain_replaced"),
+            grade=payload.get("grade"),
             details={k: v for k, v in payload.items() if k not in known},
         )
+
+    @property
+    def grade_value(self) -> str:
+        """The revision's grade; an entry older than grades was an ordinary (一般) item."""
+        return self.grade or "ordinary"
 
 
 @dataclass(frozen=True)

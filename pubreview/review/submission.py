@@ -11,13 +11,13 @@ from sqlalchemy.orm import Session, selectinload
 
 from models import Attachment, LedgerKind, Publication, Revision, Role, Stage, Status, Unit
 from models.base import utcnow
-from models.publication import Disclosure, step_id
+from models.publication import Disclosure, Grade, step_id
 from pubreview import ledger
 from pubreview.accounts import org
 from pubreview.chains import binding, selection
 from pubreview.chains.definitions import Chain
 from pubreview.errors import DecisionRefused, NotFound, ValidationError
-from pubreview.labels import STATUS_LABEL
+from pubreview.labels import GRADE_LABEL, STATUS_LABEL
 from pubreview.publishing import catalog as catalog_mod
 from pubreview.review.entries import Submitted, revision_key, screened_key
 from pubreview.screening import screen_document
@@ -51,6 +51,7 @@ class Draft:
     attachments: list[AttachmentFile] = field(default_factory=list)
     disclosure: Disclosure = Disclosure.ACTIVE  # 公开属性
     disclosure_reason: str | None = None  # required unless 主动公开
+    grade: Grade = Grade.ORDINARY  # 信息等级
 
 
 def read_attachments(paths: list[Path]) -> list[AttachmentFile]:
@@ -112,14 +113,39 @@ def _check_disclosure(disclosure: Disclosure, disclosure_reason: str | None) -> 
     return reason if disclosure is not Disclosure.ACTIVE else None
 
 
+def _check_grade(grade: Grade) -> Grade:
+    """信息等级: one of 一般, 重要, 敏感."""
+    if not isinstance(grade, Grade):
+        raise ValidationError(
+            f"信息等级：请选择{'、'.join(GRADE_LABEL.values())}之一", field="grade"
+        )
+    return grade
+
+
+def parse_grade(value: str | None) -> Grade:
+    """A grade as typed (ordinary/important/sensitive or 一般/重要/敏感; empty: 一般)."""
+    text = (value or "").strip()
+    if not text:
+        return Grade.ORDINARY
+    by_label = {label: Grade(v) for v, label in GRADE_LABEL.items()}
+    try:
+        return by_label.get(text) or Grade(text)
+    except ValueError as exc:
+        raise ValidationError(
+            f"信息等级：“{text}”不是可选的等级（可选：{'、'.join(GRADE_LABEL.values())}）",
+            field="grade",
+        ) from exc
+
+
 @dataclass(frozen=True)
 class Attributes:
-    """What an item is besides its content: 内容类别, 发布渠道, 公开属性 and its reason."""
+    """What an item is besides its content: 类别, 渠道, 公开属性 (and its reason), 信息等级."""
 
     category: str
     channels: tuple[str, ...]
     disclosure: Disclosure
     disclosure_reason: str | None = None
+    grade: Grade = Grade.ORDINARY
 
     @classmethod
     def of(cls, publication: Publication) -> Attributes:
@@ -129,6 +155,7 @@ class Attributes:
             tuple(publication.channels),
             publication.disclosure,
             publication.disclosure_reason,
+            publication.grade,
         )
 
     @classmethod
@@ -139,6 +166,8 @@ class Attributes:
             tuple(payload.get("channels") or ()),
             Disclosure(payload.get("disclosure") or Disclosure.ACTIVE.value),
             payload.get("disclosure_reason"),
+            # Entries older than grades were all reviewed as ordinary items.
+            Grade(payload.get("grade") or Grade.ORDINARY.value),
         )
 
     def to_payload(self) -> dict:
@@ -148,13 +177,14 @@ class Attributes:
             "channels": list(self.channels),
             "disclosure": self.disclosure.value,
             "disclosure_reason": self.disclosure_reason,
+            "grade": self.grade.value,
         }
 
     def normalised(self) -> Attributes:
         """The reason trimmed, and dropped for 主动公开 (as submission records it)."""
         reason = (self.disclosure_reason or "").strip() or None
         keep = reason if self.disclosure is not Disclosure.ACTIVE else None
-        return Attributes(self.category, self.channels, self.disclosure, keep)
+        return Attributes(self.category, self.channels, self.disclosure, keep, self.grade)
 
     def changes(self, after: Attributes) -> dict[str, dict]:
         """Each field that differs in `after`: {field: {"before": …, "after": …}}."""
@@ -181,6 +211,7 @@ def check_attributes(attributes: Attributes, catalog: catalog_mod.Catalog) -> At
         tuple(dict.fromkeys(attributes.channels)),
         attributes.disclosure,
         reason,
+        _check_grade(attributes.grade),
     )
 
 
@@ -224,6 +255,7 @@ def _choose_chain(attributes: Attributes, unit_code: str) -> Chain:
         disclosure=attributes.disclosure.value,
         unit=unit_code,
         channels=list(attributes.channels),
+        grade=attributes.grade.value,
     )
 
 
@@ -243,7 +275,11 @@ def submit(
     title, body = _check_content(draft.title, draft.body)
     attributes = check_attributes(
         Attributes(
-            draft.category, tuple(draft.channels), draft.disclosure, draft.disclosure_reason
+            draft.category,
+            tuple(draft.channels),
+            draft.disclosure,
+            draft.disclosure_reason,
+            draft.grade,
         ),
         catalog,
     )
@@ -269,6 +305,7 @@ def submit(
         current_revision=1,
         disclosure=attributes.disclosure,
         disclosure_reason=attributes.disclosure_reason,
+        grade=attributes.grade,
         waiting_since=now,
         created_at=now,
     )
@@ -305,12 +342,13 @@ def resubmit(
     channels: list[str] | None = None,
     disclosure: Disclosure | None = None,
     disclosure_reason: str | None = None,
+    grade: Grade | None = None,
 ) -> Publication:
     """Record a new revision of a returned item; review starts again at the first step.
 
     Any argument left None keeps what the returned revision had. Changed attributes (内容类别,
-    发布渠道, 公开属性) are checked as at a first submission, and the chain is chosen again
-    under the current rules: the item then follows the chain its new attributes call for
+    发布渠道, 公开属性, 信息等级) are checked as at a first submission, and the chain is chosen
+    again under the current rules: the item then follows the chain its new attributes call for
     (review starts again at its first step anyway). Unchanged attributes keep the chain the
     item was bound to, whatever the rules say now. The entry records what changed.
     """
@@ -334,6 +372,7 @@ def resubmit(
         before.channels if channels is None else tuple(dict.fromkeys(channels)),
         before.disclosure if disclosure is None else disclosure,
         before.disclosure_reason if disclosure_reason is None else disclosure_reason,
+        before.grade if grade is None else grade,
     ).normalised()
     unit = session.get(Unit, publication.unit_id)
     bound = binding.chain_of(session, publication)
@@ -350,7 +389,7 @@ def resubmit(
     if revision.fingerprint == previous.fingerprint and not changed:
         raise ValidationError(
             "修改稿与退回稿完全相同：请按退回意见修改标题、正文、附件、内容类别、"
-            "发布渠道或公开属性后再提交",
+            "发布渠道、公开属性或信息等级后再提交",
             field="body",
         )
     now = utcnow()
@@ -360,6 +399,7 @@ def resubmit(
         after.disclosure,
         after.disclosure_reason,
     )
+    publication.grade = after.grade
     publication.status, publication.stage, publication.waiting_since = (
         Status.IN_REVIEW,
         step_id(chain.first.id),
@@ -458,6 +498,7 @@ def _revision_payload(
         unit=unit_code,
         disclosure=publication.disclosure.value,
         disclosure_reason=publication.disclosure_reason,
+        grade=publication.grade.value,
         fingerprint=revision.fingerprint,
         attachments=[
             {"filename": a.filename, "sha256": a.sha256, "size": len(a.content)}

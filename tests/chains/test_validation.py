@@ -84,6 +84,25 @@ def chains(*steps: str, rules: str = "") -> str:
             "此规则没有条件",
         ),
         ("default: missing\n" + chains(PUBLISH), 1, "default：默认链「missing」未定义"),
+        (
+            chains(
+                "      - {id: prereview, label: 初审, role: section_head}\n",
+                PUBLISH,
+                rules="  - {category: 政务公开, chain: web}\n"
+                "  - {grade: [重要, 绝密], chain: web}\n",
+            ),
+            8,
+            "rules[1].grade：未知信息等级「绝密」（可选：一般、重要、敏感",
+        ),
+        (
+            chains(
+                "      - {id: prereview, label: 初审, role: section_head,"
+                " escalate_to: {role: boss}}\n",
+                PUBLISH,
+            ),
+            4,
+            "chains.web.steps[0].escalate_to.role：未知角色「boss」",
+        ),
     ],
     ids=[
         "duplicate-step",
@@ -95,6 +114,8 @@ def chains(*steps: str, rules: str = "") -> str:
         "unknown-disclosure",
         "rule-shadows-the-rest",
         "unknown-default",
+        "unknown-grade",
+        "unknown-escalation-role",
     ],
 )
 def test_a_mistake_names_its_line_and_field(text: str, line: int, message: str) -> None:

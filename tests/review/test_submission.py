@@ -8,17 +8,19 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from models import LedgerEntry, LedgerKind, Publication, Stage, Status
-from models.publication import Disclosure
+from models.publication import Disclosure, Grade
 from pubreview import db
 from pubreview.accounts.org import load_org
 from pubreview.chains.binding import chain_of
 from pubreview.chains.definitions import DEFAULT_CHAIN
 from pubreview.errors import NotFound, ValidationError
 from pubreview.ledger import cache
+from pubreview.review.entries import Submitted
 from pubreview.review.submission import (
     Attributes,
     attributes_of,
     fingerprint,
+    parse_grade,
     read_attachments,
     resubmit,
     submit,
@@ -179,7 +181,7 @@ def test_unchanged_content_and_attributes_are_refused(engine: Engine) -> None:
     pub = returned(engine)
     before = counts(engine)
     with pytest.raises(
-        ValidationError, match="修改稿与退回稿完全相同.*内容类别、发布渠道或公开属性"
+        ValidationError, match="修改稿与退回稿完全相同.*内容类别、发布渠道、公开属性或信息等级"
     ):
         resubmitted(engine, pub, category="工作动态", channels=["网站"])
     assert counts(engine) == before
@@ -294,3 +296,46 @@ def test_a_text_only_resubmission_is_not_rechecked_against_a_changed_catalog(
         disclosure_reason="",
     )
     assert "changed" not in resubmission(engine, pub).payload
+
+
+def test_grade_is_recorded_and_a_changed_grade_chooses_the_chain_again(
+    engine: Engine, chains: Path
+) -> None:
+    pub = returned(engine)  # 一般 by default: the default chain
+    with db.transaction(engine) as session:
+        first = session.scalars(
+            select(LedgerEntry).where(
+                LedgerEntry.publication_id == pub, LedgerEntry.kind == LedgerKind.SUBMITTED
+            )
+        ).one()
+        assert Submitted.from_payload(first.payload).grade == "ordinary"
+    resubmitted(engine, pub, grade=Grade.SENSITIVE)  # the sample chains: 敏感 → 保密审查
+    entry = resubmission(engine, pub)
+    assert entry.payload["grade"] == "sensitive"
+    assert entry.payload["changed"] == {"grade": {"before": "ordinary", "after": "sensitive"}}
+    assert (entry.payload["chain"]["name"], entry.payload["chain_replaced"]["name"]) == (
+        "secrecy",
+        "default",
+    )
+    decided(engine, pub, "li.na", Outcome.APPROVE, attest=True)
+    with db.transaction(engine) as session:
+        item = session.get(Publication, pub)
+        assert (item.grade, item.stage.value) == (Grade.SENSITIVE, "secrecy")
+        assert attributes_of(session, pub, 2).grade is Grade.SENSITIVE
+        assert cache.check(session) == []
+
+
+def test_an_entry_older_than_grades_reads_as_ordinary() -> None:
+    old = {"title": "旧稿", "category": "工作动态", "channels": ["网站"], "unit": "zonghe"}
+    read = Submitted.from_payload(old)
+    assert (read.grade, read.grade_value) == (None, "ordinary")
+    assert {k: v for k, v in read.to_payload().items() if k in old} == old
+    assert "grade" not in read.to_payload()  # read back as written: the chain's hash holds
+    assert Attributes.from_payload(old).grade is Grade.ORDINARY
+
+
+def test_an_unknown_grade_is_refused_naming_it() -> None:
+    assert parse_grade("重要") is Grade.IMPORTANT and parse_grade("") is Grade.ORDINARY
+    with pytest.raises(ValidationError, match="信息等级：“绝密”不是可选的等级") as refused:
+        parse_grade("绝密")
+    assert refused.value.field == "grade"
