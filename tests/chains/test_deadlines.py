@@ -188,3 +188,28 @@ def test_an_overdue_leader_step_goes_to_the_administrators(
     assert [(r["环节"], r["收件人"]) for r in run.rows()] == [("审签", "wu.gang")]
     (told,) = read_outbox("wu.gang")
     assert f"admin/reassign/{pub}" in told.body and "曾翔（zeng.xiang）" in told.body
+
+
+def test_escalate_to_names_who_hears_of_an_overdue_step(
+    chain_engine: Engine, chains_env: Path
+) -> None:
+    # 初审 overdue goes to the 保密办's head the step names, not to the unit's 分管领导.
+    chains_env.write_text(
+        "chains:\n  default:\n    steps:\n"
+        "      - id: prereview\n        label: 初审\n        role: section_head\n"
+        "        deadline_days: 1\n        escalate_to: {role: section_head, unit: baomi}\n"
+        "      - {id: signoff, label: 审签, role: leader}\n"
+        "      - {id: publication, label: 中心发布, role: center, unit: office}\n",
+        encoding="utf-8",
+    )
+    pub = submitted(chain_engine)
+    with db.transaction(chain_engine) as session:
+        arrived = clock.local(session.get(Publication, pub).waiting_since).date()
+    cal = calendar_from(arrived)
+    run = step_reminders.send_step_reminders(
+        chain_engine, now=morning(cal.add(arrived, 2)), cal=cal
+    )
+    assert [(r["环节"], r["提醒"], r["收件人"]) for r in run.rows()] == [
+        ("初审", "已逾期，报上级", "bao.an")
+    ]
+    assert read_outbox("zeng.xiang") == []
