@@ -139,4 +139,4 @@ def test_a_zip_bomb_named_xlsx_is_refused_before_it_is_unpacked() -> None:
     from tests.screening.test_archive import bomb
 
     with pytest.raises(ArchiveRefused, match="list.xlsx"):
-        importer.parse("list.xlsx", bomb(16 * 1024 * 1024))
+        importer.parse("list.xlsx", bomb(40 * 1024 * 1024))
