@@ -3,7 +3,8 @@
 The deployments are declared once, in deployments/prefect.yaml, which `prefect deploy` also
 reads for a work pool; this module turns the same declarations into served deployments.
 `pubreview worker` runs this. Several can run at once, on several machines, against one
-Prefect server and one ledger database: each picks up runs as they become due.
+Prefect server and one ledger database: each picks up runs as they become due. With
+PUBREVIEW_STEP_WORKER on, it also runs the step worker (flows/step_worker.py) on a thread.
 """
 
 from __future__ import annotations
@@ -55,16 +56,24 @@ def _schedules(spec: dict[str, Any]) -> list[CronSchedule | IntervalSchedule]:
     return [schedule(s) for s in spec.get("schedules") or []]
 
 
+def _triggers(spec: dict[str, Any]) -> list[Any]:
+    adapter = TypeAdapter(DeploymentTriggerTypes)
+    if spec["name"] == "review-publication" and settings.load().step_worker:
+        # The step worker starts each item's run itself, in its own process: a trigger would
+        # start a second one, in a new process.
+        return []
+    return [adapter.validate_python(t) for t in spec.get("triggers") or []]
+
+
 def to_runner(spec: dict[str, Any]) -> RunnerDeployment:
     """One prefect.yaml deployment as a deployment served from this process."""
-    adapter = TypeAdapter(DeploymentTriggerTypes)
     return load_flow(spec["entrypoint"]).to_deployment(
         name=spec["name"],
         description=spec.get("description"),
         tags=spec.get("tags"),
         parameters=spec.get("parameters"),
         schedules=_schedules(spec),
-        triggers=[adapter.validate_python(t) for t in spec.get("triggers") or []],
+        triggers=_triggers(spec),
     )
 
 
@@ -74,8 +83,13 @@ def deployments() -> list[RunnerDeployment]:
 
 
 def main() -> None:
-    """Serve every deployment until interrupted."""
-    serve(*deployments(), limit=settings.load().worker_limit)
+    """Serve every deployment until interrupted (and move review runs on, if so configured)."""
+    config = settings.load()
+    if config.step_worker:
+        from flows import step_worker
+
+        step_worker.start()
+    serve(*deployments(), limit=config.worker_limit)
 
 
 if __name__ == "__main__":

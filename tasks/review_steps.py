@@ -94,8 +94,7 @@ def open_step(position: Position, flow_run_id: str) -> bool:
     return True
 
 
-@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
-def render_site(publication_id: int) -> str | None:
+def put_on_site(publication_id: int, flow_run_id: str | None) -> str | None:
     """Put a published item on the public site, then sign and publish a ledger checkpoint.
 
     Safe to repeat. Returns why no checkpoint was signed (None: one was); the publication
@@ -106,20 +105,36 @@ def render_site(publication_id: int) -> str | None:
             render_publication(session, None, publication_id)
     except ContentTampered as exc:
         # Held: the ledger says why and the center hears of it; the run fails where it shows.
-        hold(publication_id, str(exc), flow_run_id=flow_run.id and str(flow_run.id))
+        hold(publication_id, str(exc), flow_run_id=flow_run_id)
         raise
     with db.transaction() as session:
         _, missing = checkpoints.make_if_possible(session, create_key=True)
         publish_checkpoints(session, default_out_dir())
-    if missing:
-        get_run_logger().warning(missing)
-        create_markdown_artifact(key="ledger-checkpoint", markdown=f"# 台帐检查点\n\n{missing}")
     return missing
 
 
-@task(cache_policy=NO_CACHE)
-def history_artifact(publication_id: int) -> None:
-    """Leave the item's ledger history on the run's Artifacts tab."""
+def checkpoint_markdown(missing: str) -> str:
+    """The run's artifact when no checkpoint could be signed."""
+    return f"# 台帐检查点\n\n{missing}"
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
+def render_site(publication_id: int) -> str | None:
+    """The review run's `put_on_site`, saying on the run what is missing."""
+    missing = put_on_site(publication_id, flow_run.id and str(flow_run.id))
+    if missing:
+        get_run_logger().warning(missing)
+        create_markdown_artifact(key="ledger-checkpoint", markdown=checkpoint_markdown(missing))
+    return missing
+
+
+def history_key(publication_id: int) -> str:
+    """The key of the item's history artifact (one, versioned, per item)."""
+    return f"publication-{publication_id}-history"
+
+
+def history_markdown(publication_id: int) -> tuple[str, str]:
+    """The item's ledger history as the run's artifact: its markdown and its description."""
     with db.transaction() as session:
         pub = get(session, publication_id)
         rows = history_rows(session, publication_id)
@@ -163,8 +178,13 @@ def history_artifact(publication_id: int) -> None:
             else ""
         )
     )
+    return markdown, format_history(rows[-3:])
+
+
+@task(cache_policy=NO_CACHE)
+def history_artifact(publication_id: int) -> None:
+    """Leave the item's ledger history on the run's Artifacts tab."""
+    markdown, description = history_markdown(publication_id)
     create_markdown_artifact(
-        markdown=markdown,
-        key=f"publication-{publication_id}-history",
-        description=format_history(rows[-3:]),
+        markdown=markdown, key=history_key(publication_id), description=description
     )

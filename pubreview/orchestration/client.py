@@ -132,6 +132,15 @@ def needs_resume(pause_key: str | None, waits_on: str | None) -> bool:
 
 
 def resume(flow_run_id: str | None, waits_on: str | None, settle_s: float = 15.0) -> str:
+    """After a decision: wake the item's run (`resume_run`), unless the step worker moves it on."""
+    if flow_run_id and settings.load().step_worker:
+        # The step worker reads the decision from the ledger and moves the run on itself:
+        # a resume here would start a flow-run process for a step it has already taken.
+        return f"review run {flow_run_id} is moved on by the step worker"
+    return resume_run(flow_run_id, waits_on, settle_s)
+
+
+def resume_run(flow_run_id: str | None, waits_on: str | None, settle_s: float = 15.0) -> str:
     """Wake the run waiting for this item, if it waits on a step the ledger has moved past.
 
     A run that has just opened a step is still Running for a moment before it suspends; a
@@ -168,6 +177,79 @@ def resume(flow_run_id: str | None, waits_on: str | None, settle_s: float = 15.0
                 "`pubreview reconcile` will set it right if needed"
             )
         time.sleep(0.2)
+
+
+def flow_run(flow_run_id: str, deadline_s: float = 15.0) -> dict[str, Any]:
+    """The flow run as Prefect's API reads it (its `state` with `state_details`)."""
+    return _call("GET", f"/flow_runs/{flow_run_id}", time.monotonic() + deadline_s).json()
+
+
+def deployment(name: str) -> dict[str, Any]:
+    """A deployment by its `flow/deployment` name."""
+    return _call("GET", f"/deployments/name/{name}", time.monotonic() + 15.0).json()
+
+
+def create_run(deployment_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Create a run of a deployment (parameters, name, tags, state, idempotency key)."""
+    return _call(
+        "POST",
+        f"/deployments/{deployment_id}/create_flow_run",
+        time.monotonic() + 15.0,
+        json=body,
+    ).json()
+
+
+def propose_state(flow_run_id: str, state: dict[str, Any], deadline_s: float = 15.0) -> bool:
+    """Ask Prefect to move a run to `state` under its own rules; whether it accepted."""
+    answer = _call(
+        "POST",
+        f"/flow_runs/{flow_run_id}/set_state",
+        time.monotonic() + deadline_s,
+        json={"state": state, "force": False},
+    ).json()
+    return answer.get("status") in ("ACCEPT", "ACCEPTED")
+
+
+def suspended_state(key: str, message: str) -> dict[str, Any]:
+    """The state `suspend_flow_run` proposes: paused on `key`, rescheduled when resumed."""
+    timeout = datetime.now(UTC).timestamp() + settings.load().suspend_timeout_s
+    return {
+        "type": "PAUSED",
+        "name": "Suspended",
+        "message": message,
+        "state_details": {
+            "pause_key": key,
+            "pause_reschedule": True,
+            "pause_timeout": datetime.fromtimestamp(timeout, UTC).isoformat(),
+        },
+    }
+
+
+def run_log(flow_run_id: str, message: str, level: int = logging.INFO) -> None:
+    """One line on the run's Logs tab; a line that cannot be sent is only logged here."""
+    line = {
+        "name": "pubreview.step_worker",
+        "level": level,
+        "message": message,
+        "timestamp": datetime.now(UTC).isoformat(),
+        "flow_run_id": flow_run_id,
+    }
+    try:
+        _call("POST", "/logs/", time.monotonic() + 15.0, json=[line])
+    except httpx.HTTPError as exc:
+        logger.warning("run %s: log line not sent (%s): %s", flow_run_id, exc, message)
+
+
+def run_artifact(flow_run_id: str, key: str, markdown: str, description: str | None = None) -> None:
+    """A markdown artifact on the run (a new version of `key`), as `create_markdown_artifact`."""
+    body = {
+        "key": key,
+        "type": "markdown",
+        "data": markdown,
+        "description": description,
+        "flow_run_id": flow_run_id,
+    }
+    _call("POST", "/artifacts/", time.monotonic() + 15.0, json=body)
 
 
 @dataclass(frozen=True)

@@ -71,3 +71,12 @@ def test_scheduled_flows_run_in_office_time(monkeypatch: pytest.MonkeyPatch) -> 
     elsewhere = by_name(monkeypatch, PUBREVIEW_TIMEZONE="Asia/Urumqi")
     for name in SCHEDULED:
         assert elsewhere[name].schedules[0].schedule.timezone == "Asia/Urumqi", name
+
+
+def test_with_the_step_worker_no_trigger_starts_a_review_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """PUBREVIEW_STEP_WORKER: the worker starts each review run itself, so no trigger does."""
+    served = by_name(monkeypatch, PUBREVIEW_STEP_WORKER="1")
+    assert served["review-publication"].triggers == []
+    assert served["review-publication"].entrypoint == "flows/review.py:review_publication"

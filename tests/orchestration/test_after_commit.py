@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 
 from pubreview.notify.config import ENV_YAML
 from pubreview.notify.dispatch import notify_publication
+from pubreview.orchestration import resume
 from pubreview.orchestration.after_commit import after_commit
 from pubreview.review.workflow import Outcome
 from tests.support.factories import decided, submitted
@@ -61,3 +62,16 @@ def test_a_decision_reaches_the_leader_and_a_publication_waits_for_the_run(
     after_commit("publication.published", pub, actor="zhou.min", resume=True)
     # "已发布" goes out only once the review run has put the item on the site.
     assert len(smtp.mails()) == before
+
+
+def test_with_the_step_worker_a_decision_starts_no_flow_run_process(
+    engine: Engine, smtp: SmtpServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The step worker moves the run on from the ledger: the decision's hand-off resumes nothing."""
+    monkeypatch.setenv("PUBREVIEW_STEP_WORKER", "1")
+    pub = submitted(engine)
+    decided(engine, pub, "li.na", Outcome.APPROVE, attest=True)
+    assert resume("a-run-id", "signoff:r1") == "review run a-run-id is moved on by the step worker"
+    after_commit("publication.prereview.approved", pub, actor="li.na", resume=True)
+    (mail,) = smtp.to(email_of("zeng.xiang"))  # the next person is still told at once
+    assert "审签" in mail.subject
