@@ -12,7 +12,7 @@ Prefect server, in the same run:
 
 Ends with one JSON line.
 
-    .venv/bin/python benchmarks/task_worker.py [--n 40] [--concurrent 20] [--cold 5]
+    .venv/bin/python benchmarks/task_worker.py [--n 40] [--concurrent 20] [--cold 5] [--limit 10]
 """
 
 from __future__ import annotations
@@ -55,11 +55,11 @@ def _task():  # noqa: ANN202 - a Prefect task object
     return task(name="bench-open-step", persist_result=True)(open_step)
 
 
-def serve() -> None:
-    """The task worker process: serve the one task until killed."""
+def serve(limit: int | None) -> None:
+    """The task worker process: serve the one task until killed, `limit` at a time."""
     from prefect.task_worker import serve as serve_tasks
 
-    serve_tasks(_task())
+    serve_tasks(_task(), limit=limit)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -68,27 +68,38 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _locked(stack: PrefectStack) -> int:
+    """How many requests the server has answered "database is locked" so far."""
+    log = stack.logs / "server.log"
+    return log.read_text(errors="replace").count("database is locked") if log.exists() else 0
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def main() -> None:
-    if sys.argv[1:] == ["--serve"]:
-        serve()
+    if sys.argv[1:2] == ["--serve"]:
+        serve(int(sys.argv[2]) or None)
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=40, help="tasks one after another")
     parser.add_argument("--concurrent", type=int, default=20, help="tasks at the same moment")
     parser.add_argument("--cold", type=int, default=5, help="fresh-interpreter flow runs")
+    parser.add_argument(
+        "--limit", type=int, default=10, help="task worker concurrency (Prefect: 10; 0: none)"
+    )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="pubreview-taskworker-"))
     stack = PrefectStack(tmp, f"sqlite:///{tmp / 'unused.db'}")
     print(f"starting a Prefect server in {tmp} …", flush=True)
+    # Count the server's "database is locked" answers (503s its clients retry after a backoff).
+    stack.env["PREFECT_SERVER_LOG_RETRYABLE_ERRORS"] = "true"
     stack.start_server()
     os.environ.update(stack.env)
     worker = subprocess.Popen(
-        [sys.executable, __file__, "--serve"],
+        [sys.executable, __file__, "--serve", str(args.limit)],
         env=stack.env,
         stdout=open(stack.logs / "task-worker.log", "ab"),  # noqa: SIM115 - kept for the process
         stderr=subprocess.STDOUT,
@@ -111,10 +122,14 @@ def main() -> None:
             assert step.delay(i).result(timeout=120) == i
             return time.perf_counter() - t0
 
+        locked0 = _locked(stack)
+        cpu1 = cpu_seconds(worker.pid)
         t_burst = time.perf_counter()
         with ThreadPoolExecutor(args.concurrent) as pool:
             burst = list(pool.map(one, range(args.concurrent)))
         burst_wall = time.perf_counter() - t_burst
+        burst_cpu = cpu_seconds(worker.pid) - cpu1
+        burst_locked = _locked(stack) - locked0
 
         cold: list[float] = []
         cold_cpu: list[float] = []
@@ -151,6 +166,11 @@ def main() -> None:
         f"  all done in {burst_wall:.2f} s"
     )
     print(
+        f"  task worker limit {args.limit or 'none'}; worker CPU in the burst {burst_cpu:.2f} s"
+        f" ({burst_cpu / burst_wall * 100:.0f} % of one core); server answered"
+        f" 'database is locked' {burst_locked} times"
+    )
+    print(
         json.dumps(
             {
                 "benchmark": "task_worker",
@@ -160,6 +180,9 @@ def main() -> None:
                 "burst": args.concurrent,
                 "burst_p95_s": round(pct(burst, 0.95), 4),
                 "burst_wall_s": round(burst_wall, 3),
+                "burst_worker_cpu_s": round(burst_cpu, 3),
+                "burst_db_locked": burst_locked,
+                "limit": args.limit,
                 "cold_p50_s": round(cold_p50, 3),
                 "cold_cpu_s": round(pct(cold_cpu, 0.5), 3),
                 "ratio": round(cold_p50 / warm_p50, 1),
