@@ -178,9 +178,11 @@ def _take(publication_id: int, position: Position, settle_s: float) -> tuple[str
     pause_key = (state.get("state_details") or {}).get("pause_key")
     if not orchestration.needs_resume(pause_key, position.waiting_key):
         return None, f"run {run_id} already waits on {position.waiting_key}"
-    if not prefect_api.propose_state(
-        run_id, {"type": "RUNNING", "name": "Running", "message": MOVED_ON}
-    ):
+    # Taking the run out of this pause is one transition, whoever asks: a second step worker
+    # asking the same is refused by Prefect (a repeated transition id), so only one walks it.
+    taking = {"transition_id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{run_id}:{pause_key}"))}
+    running = {"type": "RUNNING", "name": "Running", "message": MOVED_ON, "state_details": taking}
+    if not prefect_api.propose_state(run_id, running):
         return None, f"run {run_id} was taken by another process"
     return run_id, "taken"
 

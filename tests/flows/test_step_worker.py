@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 
 from models import LedgerKind
-from tests.support.prefect_stack import PrefectStack
+from tests.support.prefect_stack import PrefectStack, wait_until
 from tests.support.review_flow import approve_through, decide_at, decisions, entries_of, submit
 from tests.support.review_flow import verify as verify_ledger
 
@@ -27,6 +27,13 @@ def warm(stack: PrefectStack):
         del stack.env["PUBREVIEW_STEP_WORKER"]
         stack.kill_worker()
         stack.start_worker()
+        # The tests after these start their runs from the submission trigger again.
+        dep = stack.api("GET", "/deployments/name/review-publication/review-publication")
+        wait_until(
+            lambda: stack.api("GET", f"/automations/related-to/prefect.deployment.{dep['id']}"),
+            60,
+            "the submission trigger to be back",
+        )
 
 
 def _states(stack: PrefectStack, run_id: str) -> list[dict]:
