@@ -120,6 +120,9 @@ class Settings:
     # Scheduled backups: where they go (None: <data dir>/backups) and how many days are kept.
     backup_dir: Path | None = None
     backup_keep_days: int = 14
+    # Uploads kept while a form is shown again (None: <data dir>/uploads). Web processes that
+    # serve one office share it, so a form posted to another process still has its files.
+    upload_staging_dir: Path | None = None
     # The office's leader list (领导名单) and its additions to the shipped 错敏 lexicon; the
     # administrator edits both on /admin/lists (a missing additions file: none yet).
     leaders_file: Path = PROJECT_ROOT / "config" / "sample-leaders.yaml"
@@ -144,6 +147,11 @@ class Settings:
     def backups(self) -> Path:
         """Where the scheduled backup deployment writes one folder per backup."""
         return self.backup_dir or self.data_dir / "backups"
+
+    @property
+    def upload_staging(self) -> Path:
+        """Where a form's checked uploads wait until it is sent (shared by the web processes)."""
+        return self.upload_staging_dir or self.data_dir / "uploads"
 
     def quiet(self, hour: int) -> bool:
         """Whether an office-time hour falls in the quiet hours (they may wrap past midnight)."""
@@ -231,6 +239,7 @@ def _read() -> Settings:
         quiet_hours=_hours("PUBREVIEW_QUIET_HOURS", (20, 8)),
         backup_dir=_path("PUBREVIEW_BACKUP_DIR"),
         backup_keep_days=_int("PUBREVIEW_BACKUP_KEEP_DAYS", 14),
+        upload_staging_dir=_path("PUBREVIEW_UPLOAD_STAGING_DIR"),
         leaders_file=Path(
             env("PUBREVIEW_LEADERS") or PROJECT_ROOT / "config" / "sample-leaders.yaml"
         ),

@@ -24,6 +24,7 @@ from starlette.datastructures import UploadFile
 
 from models import Person
 from models.requests import ApplicantType, CaseKind, CaseResult, RequestChannel
+from pubreview import inputs
 from pubreview.accounts import org
 from pubreview.errors import Forbidden, NotFound, PubreviewError, ValidationError
 from pubreview.report import formats
@@ -54,7 +55,8 @@ from pubreview.requests import (
 )
 from pubreview.requests.outcome import CLOSE_WITHOUT_REPLY, OUTCOME_ROWS, outcome_label
 from pubreview.review.drafts import allowed_extensions
-from pubreview.review.submission import AttachmentFile
+from pubreview.review.submission import AttachmentFile, check_distinct_names
+from pubreview.web import staging
 from pubreview.web.auth import CurrentUser, check_csrf, current_user
 from pubreview.web.common import (
     NOTHING_CHANGED,
@@ -127,6 +129,7 @@ def request_list(user: SignedIn, status: str | None = None, overdue: str | None 
         status_filter=status or "",
         overdue=bool(overdue),
         form={},
+        staged=[],
         error=None,
         **_choices(),
     )
@@ -345,6 +348,44 @@ async def _form(request: Request, user: CurrentUser) -> dict[str, str]:
     return form
 
 
+def _stage(
+    person_id: int, tokens: list[str], dropped: list[str], uploads: list[tuple[str, bytes]]
+) -> tuple[list[staging.StagedFile], PubreviewError | None]:
+    """The files a receipt form carries: those staged before, less the removed, plus the new
+    uploads checked (before the write) and staged, so a refused form shows them again."""
+    staged, expired = staging.carry(person_id, tokens, dropped)
+    problem: PubreviewError | None = None
+    if expired:
+        problem = ValidationError(f"有 {expired} 个此前上传的附件已过期，请重新选择")
+    try:  # a flood of files is refused before any is kept
+        inputs.check_attachment_count(len(staged) + len(uploads), files.FIELD)
+    except ValidationError as exc:
+        return staged, exc
+    for name, data in uploads:
+        try:
+            (checked,) = files.check_uploads([(name, data)])
+        except ValidationError as exc:
+            problem = problem or exc
+            continue
+        staged.append(staging.stage(person_id, checked))
+    try:  # the whole set: two files of one name would be one in the request's list
+        check_distinct_names([AttachmentFile(s.filename, b"") for s in staged])
+    except ValidationError as exc:
+        problem = problem or exc
+    return staged, problem
+
+
+def _staged_files(user: CurrentUser, staged: list[staging.StagedFile]) -> list[AttachmentFile]:
+    """The staged files' contents; one that expired meanwhile refuses the receipt, naming it."""
+    loaded = []
+    for item in staged:
+        found = staging.load(user.person_id, item.token)
+        if found is None:
+            raise ValidationError(f"附件“{item.filename}”已过期，请重新选择")
+        loaded.append(found)
+    return loaded
+
+
 @router.post("", response_class=HTMLResponse)
 async def register(request: Request, user: SignedIn) -> Response:
     """登记: register a request with its attachments, then show it with its deadline."""
@@ -361,13 +402,18 @@ async def register(request: Request, user: SignedIn) -> Response:
     form = raw.flat()
     check_csrf(user, form)
     uploads = [(u.filename, u.content) for u in raw.files.get("attachments", [])]
+    staged, problem = await run_in_threadpool(
+        _stage, user.person_id, raw.fields.get("staged", []), raw.fields.get("drop", []), uploads
+    )
     try:
-        attachments = await run_in_threadpool(files.check_uploads, uploads)  # before the write
+        if problem:
+            raise problem
+        attachments = await run_in_threadpool(_staged_files, user, staged)
         request_id = await run_in_threadpool(_register, user, form, attachments)
     except Forbidden:
         raise
     except PubreviewError as exc:  # a bad field, or a deadline in a year nobody described
-        with transaction() as session:
+        with snapshot() as session:
             _, handles = _who(session, user)
             rows = views.listing(session, personal=handles)
         return page(
@@ -379,9 +425,11 @@ async def register(request: Request, user: SignedIn) -> Response:
             status_filter="",
             overdue=False,
             form=form,
+            staged=staged,
             error=f"{exc}。{NOTHING_CHANGED}",
             **_choices(),
         )
+    staging.discard(user.person_id, [s.token for s in staged])
     return _see_other(f"/requests/{request_id}?done=registered")
 
 

@@ -415,6 +415,50 @@ def test_a_bad_receipt_attachment_is_refused_by_name_and_nothing_is_written(
     assert ledger_size(engine) == before
 
 
+def test_a_refused_receipt_keeps_its_files_for_the_next_post_and_another_process(
+    client: TestClient, engine, tmp_path: Path, monkeypatch
+) -> None:
+    """A receipt refused for a date keeps its checked files, listed and removable; the post
+    that follows may reach another web process: it finds them in the shared staging folder."""
+    monkeypatch.setenv("PUBREVIEW_UPLOAD_STAGING_DIR", str(tmp_path / "shared-uploads"))
+    _as(client, "zhou.min")
+    before = ledger_size(engine)
+    token = form_token(client.get("/requests").text)
+    refused = client.post(
+        "/requests",
+        data={"csrf": token, **REGISTER, "arrived_on": "2025-13-40"},
+        files=[
+            ("attachments", ("张三申请书.pdf", PDF, "application/pdf")),
+            ("attachments", ("张三身份证.png", PNG, "image/png")),
+        ],
+        follow_redirects=False,
+    )
+    assert refused.status_code == 422 and ledger_size(engine) == before
+    staged = re.findall(r'name="staged" value="([0-9a-f]{32})"', refused.text)
+    assert len(staged) == 2 and "张三申请书.pdf" in refused.text and "已上传" in refused.text
+    # Another web process: its own data folder, the same staging folder.
+    monkeypatch.setenv("PUBREVIEW_DATA_DIR", str(tmp_path / "second-process"))
+    done = client.post(
+        "/requests",
+        data={"csrf": token, **REGISTER, "staged": staged, "drop": [staged[1]]},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303, done.text
+    rid = int(re.search(r"/requests/(\d+)", done.headers["location"]).group(1))
+    page = client.get(f"/requests/{rid}").text
+    (link,) = re.findall(rf'href="(/requests/{rid}/attachments/\d+)" download', page)
+    assert "张三申请书.pdf" in page and "张三身份证.png" not in page
+    assert client.get(link).content == PDF
+    assert not any((tmp_path / "shared-uploads").glob("*/*"))  # sent or removed: none kept
+    # A token that names nothing (expired, or someone else's) refuses the receipt and says so.
+    again = client.post(
+        "/requests",
+        data={"csrf": token, **REGISTER, "staged": staged[0]},
+        follow_redirects=False,
+    )
+    assert again.status_code == 422 and "已过期，请重新选择" in html.unescape(again.text)
+
+
 def test_the_signer_reads_the_letter_and_signs_exactly_that(client: TestClient, engine) -> None:
     _as(client, "zhou.min")
     rid = _register(client)
