@@ -79,7 +79,9 @@ def _reassign(args: argparse.Namespace) -> int:
 
     with db.transaction() as session:
         delegation.require_may_reassign(session, args.user)
-        done = reassign(session, args.publication, to=args.to, reason=args.reason, actor=args.user)
+        done = reassign(
+            session, args.publication, to=args.to, reason=args.reason, actor=args.user, via="cli"
+        )
     # The new person is told now; the review run keeps waiting on the same step.
     tell_next(done.publication_id)
     emit(args, done.to_dict(), done.message)

@@ -171,19 +171,26 @@ class Decided:
 
 @dataclass(frozen=True)
 class Reassigned:
-    """REASSIGNED (改派): the step given to one person; the reason is the entry's comment."""
+    """REASSIGNED (改派): the step given to one person; the reason is the entry's comment.
+
+    At a 会签 step, `seat` is the member whose place in the current round `to` takes.
+    """
 
     to: str
     previous: str | None  # whom it had been reassigned to before, if anyone
+    via: str | None = None  # cli or web-session (as a decision's via); None in older entries
+    seat: str | None = None  # 会签 only: the member whose seat `to` takes
 
     def to_payload(self) -> dict[str, Any]:
-        """Plain data for the ledger."""
-        return asdict(self)
+        """Plain data for the ledger (via and seat only when present, as older entries read)."""
+        payload: dict[str, Any] = {"to": self.to, "previous": self.previous}
+        payload |= {k: v for k, v in (("via", self.via), ("seat", self.seat)) if v is not None}
+        return payload
 
     @classmethod
     def from_payload(cls, payload: dict[str, Any]) -> Reassigned:
         """Read the entry's payload back."""
-        return cls(payload["to"], payload.get("previous"))
+        return cls(payload["to"], payload.get("previous"), payload.get("via"), payload.get("seat"))
 
 
 @dataclass(frozen=True)

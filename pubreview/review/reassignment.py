@@ -39,8 +39,20 @@ class Reassigned:
         return dict(self.__dict__)
 
 
-def reassign(session: Session, pub_id: int, *, to: str, reason: str, actor: str) -> Reassigned:
-    """Give the step the item waits on to `to` (caller commits); refused unless they may decide."""
+def reassign(
+    session: Session,
+    pub_id: int,
+    *,
+    to: str,
+    reason: str,
+    actor: str,
+    via: str | None = None,
+) -> Reassigned:
+    """Give the step the item waits on to `to` (caller commits); refused unless they may decide.
+
+    `via`: where the administrator did it, cli or web-session, recorded as a decision's is
+    (None: not said, as in entries older than it).
+    """
     if not (reason or "").strip():
         raise ValidationError("改派须填写理由", field="reason")
     pub = get(session, pub_id, for_update=True)
@@ -76,7 +88,7 @@ def reassign(session: Session, pub_id: int, *, to: str, reason: str, actor: str)
         stage=step.id,
         actor=actor,
         comment=reason.strip(),
-        payload=entries.Reassigned(person.username, previous).to_payload(),
+        payload=entries.Reassigned(person.username, previous, via=via).to_payload(),
     )
     return Reassigned(
         publication_id=pub.id,

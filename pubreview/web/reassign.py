@@ -155,8 +155,9 @@ def _reassign(user: CurrentUser, pub_id: int, fields: dict[str, str]) -> Reassig
             raise ValidationError("改派：请选择改由谁决定", field="to")
         if session.scalars(select(Person.id).where(Person.username == to)).first() is None:
             raise ValidationError(f"改派：没有用户名为「{to}」的人员", field="to")
+        reason = fields.get("reason", "")
         return reassign(
-            session, pub_id, to=to, reason=fields.get("reason", ""), actor=user.username
+            session, pub_id, to=to, reason=reason, actor=user.username, via="web-session"
         )
 
 

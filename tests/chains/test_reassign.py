@@ -52,7 +52,7 @@ def test_reassign_from_the_command_line_gives_the_step_to_one_person(
     with db.transaction(engine) as session:
         entry = session.get(LedgerEntry, done["entry_id"])
         assert (entry.kind, entry.stage, entry.comment) == ("reassigned", "prereview", "李娜出差")
-        assert entry.payload["to"] == "wang.fang"
+        assert (entry.payload["to"], entry.payload["via"]) == ("wang.fang", "cli")
         # The administrator named, and the operating-system account that ran the command.
         assert (entry.actor, entry.payload["os_user"]) == ("wu.gang", os_user())
     with pytest.raises(

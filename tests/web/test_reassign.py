@@ -79,6 +79,10 @@ def test_an_administrator_reassigns_a_waiting_step(office, engine: Engine) -> No
             "李娜出差",
             "wang.fang",
         )
+        assert entry.payload["via"] == "web-session"
+    # The item's history says where it was done, as for a decision.
+    (line,) = [li for li in client.get(f"/items/{pub}").text.splitlines() if "改派 · 初审" in li]
+    assert "（登录后网页）" in line
     # The new person is told at once.
     assert [m for m in read_outbox("wang.fang") if f"{pub}" in m.title]
 
