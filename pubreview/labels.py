@@ -130,6 +130,15 @@ def outcome_label(value: str | None) -> str:
     return OUTCOME_LABEL.get(value or "", value or "")
 
 
+def days_text(days_left: int) -> str:
+    """Working days left before a deadline, as a person reads them (negative: overdue)."""
+    if days_left < 0:
+        return f"已逾期 {-days_left} 个工作日"
+    if days_left == 0:
+        return "今天到期"
+    return f"还剩 {days_left} 个工作日"
+
+
 # 依申请公开 (models.requests.RequestStatus values) and the reply's approval steps.
 REQUEST_STATUS_LABEL: dict[str, str] = {
     "open": "办理中",

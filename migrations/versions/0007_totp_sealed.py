@@ -44,7 +44,7 @@ def upgrade() -> None:
         return
     # Imported only when there is something to seal: the key comes from the app's settings.
     from pubreview.accounts import totp
-    from pubreview.web.links import secret_key
+    from pubreview.links import secret_key
 
     key = totp.sealing_key(secret_key())
     for person_id, secret in rows:
@@ -61,7 +61,7 @@ def downgrade() -> None:
     ).all()
     if rows:
         from pubreview.accounts import totp
-        from pubreview.web.links import secret_key
+        from pubreview.links import secret_key
 
         key = totp.sealing_key(secret_key())
         for person_id, stored in rows:

@@ -13,8 +13,7 @@ from pubreview import clock, ledger
 from pubreview.chains import countersign, deadlines
 from pubreview.chains.binding import chain_of
 from pubreview.chains.definitions import Step
-from pubreview.labels import OUTCOME_LABEL, ROLE_LABEL, STATUS_LABEL
-from pubreview.notify.reminders import days_text
+from pubreview.labels import OUTCOME_LABEL, ROLE_LABEL, STATUS_LABEL, days_text
 from pubreview.requests.calendar import CalendarGap, WorkCalendar
 from pubreview.requests.deadlines import days_left
 from pubreview.review import deciders

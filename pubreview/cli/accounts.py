@@ -94,7 +94,7 @@ def _set_password(args: argparse.Namespace) -> int:
 
 def _password_link(args: argparse.Namespace) -> int:
     from pubreview.accounts.password_links import issue_password_link
-    from pubreview.web.links import secret_key, web_url
+    from pubreview.links import secret_key, web_url
 
     with db.transaction() as session:
         person = org.person(session, args.username)

@@ -18,8 +18,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from pubreview.links import secret_key, web_url
     from pubreview.web.app import create_app
-    from pubreview.web.links import secret_key, web_url
 
     try:
         secret_key()  # fail here, not on the first page, if the secret cannot be read or made

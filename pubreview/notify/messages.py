@@ -18,12 +18,12 @@ from models import Person, Publication, Unit
 from pubreview import publishing
 from pubreview.chains.binding import chain_of
 from pubreview.labels import OUTCOME_LABEL, STATUS_LABEL
+from pubreview.links import review_link
 from pubreview.notify.recipients import Notice, Recipient
 from pubreview.publishing import catalog as catalog_mod
 from pubreview.rendering import environment
 from pubreview.review.submission import screening_of
 from pubreview.review.workflow import Outcome, publishes, screens
-from pubreview.web.links import review_link
 
 
 @dataclass(frozen=True)

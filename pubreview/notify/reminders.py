@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -23,7 +23,7 @@ from models.base import utcnow
 from models.requests import RequestStatus
 from pubreview import clock, db, settings
 from pubreview.errors import ValidationError
-from pubreview.labels import DELIVERY_LABEL, REMINDER_LABEL, REQUEST_STATUS_LABEL
+from pubreview.labels import DELIVERY_LABEL, REMINDER_LABEL, REQUEST_STATUS_LABEL, days_text
 from pubreview.notify.config import Routing, load_routing
 from pubreview.notify.delivery import (
     Delivery,
@@ -80,15 +80,6 @@ def kind_of(days_left: int, within: int) -> str | None:
     if days_left == 0:
         return DUE_TODAY
     return UPCOMING if days_left <= within else None
-
-
-def days_text(days_left: int) -> str:
-    """The days left as a person reads them."""
-    if days_left < 0:
-        return f"已逾期 {-days_left} 个工作日"
-    if days_left == 0:
-        return "今天到期"
-    return f"还剩 {days_left} 个工作日"
 
 
 def _handlers_of(session: Session, req: DisclosureRequest) -> tuple[Person, ...]:
@@ -169,14 +160,20 @@ def why_silent(local: datetime, cal: WorkCalendar) -> tuple[str | None, str | No
     return None, None
 
 
+Due = TypeVar("Due")  # what a notice is about: a DueRequest, or a DueStep
+
+
 @dataclass
-class ReminderRun:
-    """What one pass did: each notice and how its sends ended, or why nothing was sent."""
+class ReminderRun(Generic[Due]):
+    """What one pass did: each notice and how its sends ended, or why nothing was sent.
+
+    The request reminders' report; the step reminders' is the same with a step's columns.
+    """
 
     today: date
     within: int
     skipped: str | None = None  # why the pass sent nothing (a day off, the quiet hours)
-    notices: list[tuple[DueRequest, str, list[DeliveryResult]]] = field(default_factory=list)
+    notices: list[tuple[Due, str, list[DeliveryResult]]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -187,16 +184,30 @@ class ReminderRun:
     def rows(self) -> list[dict[str, object]]:
         """One row per notice and recipient, as the run's artifact shows it."""
         return [
-            {
-                "申请": f"第 {due.request_id} 号",
-                "提醒": REMINDER_LABEL[due.kind],
-                "答复期限": due.due_on.isoformat(),
-                "剩余": days_text(due.days_left),
+            self.columns(due)
+            | {
                 "收件人": recipient,
                 "结果": "、".join(DELIVERY_LABEL.get(r.outcome, r.outcome) for r in results) or "—",
             }
             for due, recipient, results in self.notices
         ]
+
+    def stays_silent(self, local: datetime, cal: WorkCalendar) -> bool:
+        """Whether this pass sends nothing now (a day off, the quiet hours, a calendar gap),
+        noting why; the gap is a problem to report."""
+        self.skipped, problem = why_silent(local, cal)
+        if problem is not None:
+            self.problems.append(problem)
+        return bool(self.skipped or problem)
+
+    def columns(self, due: Due) -> dict[str, object]:
+        """A notice's own columns, before its recipient and result."""
+        return {
+            "申请": f"第 {due.request_id} 号",
+            "提醒": REMINDER_LABEL[due.kind],
+            "答复期限": due.due_on.isoformat(),
+            "剩余": days_text(due.days_left),
+        }
 
     def to_dict(self) -> dict[str, object]:
         """Plain data (the flow's return value)."""
@@ -224,10 +235,7 @@ def send_reminders(
     local = clock.local(now or utcnow())
     run = ReminderRun(local.date(), current.reminder_days if within is None else within)
     cal = cal or calendar.load()
-    run.skipped, problem = why_silent(local, cal)
-    if problem is not None:
-        run.problems.append(problem)
-    if run.skipped or problem:
+    if run.stays_silent(local, cal):
         return run
     with db.transaction(engine) as session:
         due, run.problems = due_requests(session, today=run.today, within=run.within, cal=cal)

@@ -12,7 +12,7 @@ in the quiet hours.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import Engine
@@ -24,10 +24,10 @@ from pubreview import clock, db, settings
 from pubreview.accounts import org
 from pubreview.chains import deadlines
 from pubreview.chains.deadlines import StepDeadline
-from pubreview.labels import DELIVERY_LABEL, REMINDER_LABEL
+from pubreview.labels import REMINDER_LABEL, days_text
+from pubreview.links import review_link
 from pubreview.notify.delivery import (
     Delivery,
-    DeliveryResult,
     RetryPolicy,
 )
 from pubreview.notify.entries import delivery_key
@@ -35,15 +35,13 @@ from pubreview.notify.messages import Message, render
 from pubreview.notify.reminders import (
     OVERDUE,
     UPCOMING,
-    days_text,
+    ReminderRun,
     kind_of,
     routing_or_problem,
     send_planned,
-    why_silent,
 )
 from pubreview.requests import calendar
 from pubreview.requests.calendar import WorkCalendar
-from pubreview.web.links import review_link
 
 
 @dataclass(frozen=True)
@@ -130,44 +128,17 @@ def message_for(session: Session, due: DueStep, to: Person) -> Message:
 
 
 @dataclass
-class StepReminderRun:
+class StepReminderRun(ReminderRun[DueStep]):
     """What one pass did: each notice and how its sends ended, or why nothing was sent."""
 
-    today: date
-    within: int
-    skipped: str | None = None
-    notices: list[tuple[DueStep, str, list[DeliveryResult]]] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-
-    @property
-    def sent(self) -> int:
-        """Messages that went out in this pass."""
-        return sum(r.outcome == "sent" for _, _, results in self.notices for r in results)
-
-    def rows(self) -> list[dict[str, object]]:
-        """One row per notice and recipient, as the run's artifact shows it."""
-        return [
-            {
-                "信息": f"第 {due.deadline.publication_id} 号",
-                "环节": due.deadline.label,
-                "提醒": STEP_REMINDER_LABEL[due.kind],
-                "期限": due.deadline.due_on.isoformat(),
-                "剩余": days_text(due.deadline.days_left),
-                "收件人": recipient,
-                "结果": "、".join(DELIVERY_LABEL.get(r.outcome, r.outcome) for r in results) or "—",
-            }
-            for due, recipient, results in self.notices
-        ]
-
-    def to_dict(self) -> dict[str, object]:
-        """Plain data (the flow's return value)."""
+    def columns(self, due: DueStep) -> dict[str, object]:
+        """A notice's own columns: the item, its step and the step's deadline."""
         return {
-            "today": self.today.isoformat(),
-            "within": self.within,
-            "skipped": self.skipped,
-            "sent": self.sent,
-            "notices": self.rows(),
-            "problems": self.problems,
+            "信息": f"第 {due.deadline.publication_id} 号",
+            "环节": due.deadline.label,
+            "提醒": STEP_REMINDER_LABEL[due.kind],
+            "期限": due.deadline.due_on.isoformat(),
+            "剩余": days_text(due.deadline.days_left),
         }
 
 
@@ -189,10 +160,7 @@ def send_step_reminders(
     within = settings.load().step_reminder_days if within is None else within
     run = StepReminderRun(local.date(), within)
     cal = cal or calendar.load()
-    run.skipped, problem = why_silent(local, cal)
-    if problem is not None:
-        run.problems.append(problem)
-    if run.skipped or problem:
+    if run.stays_silent(local, cal):
         return run
     with db.transaction(engine) as session:
         due, run.problems = due_steps(session, today=run.today, within=run.within, cal=cal)

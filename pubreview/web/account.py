@@ -19,6 +19,7 @@ from pubreview import settings
 from pubreview.accounts import audit, login, passwords, sessions, totp
 from pubreview.accounts.password_links import link_person
 from pubreview.errors import CsrfRefused, LinkRefused, LoginRequired, PasswordRejected
+from pubreview.links import secret_key, web_url
 from pubreview.web import csrf
 from pubreview.web.auth import (
     CurrentUser,
@@ -32,7 +33,6 @@ from pubreview.web.auth import (
     totp_key,
 )
 from pubreview.web.common import NOTHING_CHANGED, message, page, snapshot, transaction
-from pubreview.web.links import secret_key, web_url
 
 router = APIRouter()
 

@@ -35,6 +35,7 @@ from pubreview.errors import NotFound, PubreviewError, ValidationError
 from pubreview.labels import STATUS_LABEL
 from pubreview.ledger import checkpoints, retention
 from pubreview.ledger.verification import verify_all
+from pubreview.links import secret_key, web_url
 from pubreview.publishing import local_now
 from pubreview.report import formats, supplement
 from pubreview.report.build import build_report, choose_edition, tables_from_ledger
@@ -49,7 +50,6 @@ from pubreview.web.common import (
     snapshot,
     transaction,
 )
-from pubreview.web.links import secret_key, web_url
 from pubreview.web.review import local_time
 
 log = logging.getLogger(__name__)

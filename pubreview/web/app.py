@@ -38,6 +38,13 @@ from pubreview.errors import (
     ValidationError,
 )
 from pubreview.labels import FIELD_LABEL, OUTCOME_LABEL, STAGE_LABEL
+from pubreview.links import (
+    ReviewGrant,
+    queue_link,
+    verify_queue_token,
+    verify_review_token,
+    web_url,
+)
 from pubreview.orchestration import after_commit as actions
 from pubreview.web import account, admin, admin_lists, auth, center, clerk, csrf, reviewer, slip
 from pubreview.web import delegation as delegation_pages
@@ -47,13 +54,6 @@ from pubreview.web.common import NOTHING_CHANGED, SECURITY_HEADERS, message, pag
 from pubreview.web.deciding import record_decision, request_from_form
 from pubreview.web.draft_form import MAX_TEXT_FIELD
 from pubreview.web.hand_off import HandOff
-from pubreview.web.links import (
-    ReviewGrant,
-    queue_link,
-    verify_queue_token,
-    verify_review_token,
-    web_url,
-)
 from pubreview.web.review import attachment_of, queue_page, review_page
 
 log = logging.getLogger(__name__)

@@ -25,6 +25,7 @@ from models import Account, LoginSession, Person, Role
 from pubreview.accounts import audit, authz, login, sessions, totp
 from pubreview.accounts.audit import AccessEvent
 from pubreview.errors import CsrfRefused, Forbidden, LoginRequired, TotpSecretUnreadable
+from pubreview.links import secret_key, web_url
 from pubreview.web import csrf
 from pubreview.web.common import (
     NOTHING_CHANGED,
@@ -34,7 +35,6 @@ from pubreview.web.common import (
     snapshot,
     transaction,
 )
-from pubreview.web.links import secret_key, web_url
 
 __all__ = [
     "COOKIE",

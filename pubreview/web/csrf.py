@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import secrets
 
-from pubreview.web.links import secret_key
+from pubreview.links import secret_key
 
 COOKIE = "pubreview_csrf"
 _NONCE_BYTES = 24

@@ -35,6 +35,7 @@ from pubreview.labels import (
     STEP_OUTCOME_LABEL,
     VIA_LABEL,
 )
+from pubreview.links import ReviewGrant, review_link
 from pubreview.notify.entries import Notified
 from pubreview.publishing import catalog as catalog_mod
 from pubreview.review import deciders
@@ -42,7 +43,6 @@ from pubreview.review.status import history_rows
 from pubreview.review.submission import Attributes, attributes_of, get, screening_of
 from pubreview.review.workflow import OPEN
 from pubreview.site.content import BodyRenderer
-from pubreview.web.links import ReviewGrant, review_link
 
 
 def _catalog() -> catalog_mod.Catalog:

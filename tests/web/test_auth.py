@@ -20,9 +20,9 @@ from pubreview import db, ledger
 from pubreview.accounts import audit, authz, manage, org, totp
 from pubreview.accounts.audit import AccessEvent
 from pubreview.accounts.password_links import issue_password_link
+from pubreview.links import secret_key, web_url
 from pubreview.web.auth import COOKIE, SignedIn, check_csrf, totp_key
 from pubreview.web.common import transaction
-from pubreview.web.links import secret_key, web_url
 from tests.support.accounts import form_token, login, set_password
 from tests.support.web import AfterCommitRecorder, ledger_size, make_app, point_at
 

@@ -19,8 +19,8 @@ from sqlalchemy import Engine, select
 from models import LedgerEntry, LedgerKind, Publication, Revision, Status
 from pubreview import db
 from pubreview.clock import local_time
+from pubreview.links import review_link
 from pubreview.review.workflow import Outcome
-from pubreview.web.links import review_link
 from tests.support.accounts import form_token, login
 from tests.support.factories import attachment, decided, submitted
 from tests.support.web import AfterCommitRecorder, ledger_size

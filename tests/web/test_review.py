@@ -13,11 +13,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
 from models import LedgerEntry, LedgerKind
-from pubreview import db
+from pubreview import db, links
 from pubreview.cli import build_parser
 from pubreview.review.submission import get, resubmit
 from pubreview.review.workflow import Outcome
-from pubreview.web import links
 from tasks.review_steps import open_step, read_position
 from tests.support.factories import attachment, decided, submitted
 from tests.support.web import (

@@ -19,11 +19,10 @@ import uvicorn
 from sqlalchemy import Engine, select
 
 from models import LedgerEntry, LedgerKind
-from pubreview import db
+from pubreview import db, links
 from pubreview.notify.config import ENV_YAML
 from pubreview.notify.dispatch import notify_publication
 from pubreview.review.submission import get, resubmit
-from pubreview.web import links
 from tests.support.browser import SHOTS, chromium
 from tests.support.factories import attachment, submitted
 from tests.support.notify import SmtpServer, apprise_yaml, email_of

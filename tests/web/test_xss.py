@@ -16,8 +16,8 @@ from sqlalchemy import update
 
 from models import Person
 from pubreview import db
+from pubreview.links import queue_link, review_link
 from pubreview.review.workflow import Outcome
-from pubreview.web.links import queue_link, review_link
 from tests.support.factories import decided, submitted
 from tests.support.hostile import XSS_PAYLOADS, signed_in_office
 from tests.support.requests import receive

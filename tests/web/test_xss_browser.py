@@ -19,9 +19,8 @@ from collections.abc import Iterator
 import docx
 import pytest
 
-from pubreview import db
+from pubreview import db, links
 from pubreview.site.build import build_site
-from pubreview.web import links
 from tests.support.browser import SHOTS, chromium_browser
 from tests.support.served import ServedOffice, logged_in, served_office
 

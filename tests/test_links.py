@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from pubreview.web import links
+from pubreview import links
 
 # Every write past 0 bytes fails (EFBIG), as on a full disk; SIGXFSZ ignored so write() errors.
 FULL_DISK = """
 import resource, signal
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
-from pubreview.web import links
+from pubreview import links
 try:
     links.secret_key()
 except OSError as exc:

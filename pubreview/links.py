@@ -1,7 +1,9 @@
 """Personal signed links: a review link per (person, publication, stage, revision), a queue link.
 
 A link carries its own expiry inside the signed payload, so it can be checked without a
-database; whether the stage it names is still open is the review page's business.
+database; whether the stage it names is still open is the review page's business. Below both
+the web (which checks links and signs sessions with the same secret) and the messages (which
+carry links), so neither imports the other.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ log = logging.getLogger(__name__)
 
 SECRET_FILE = "web-secret"
 
+# The salts keep the names they had when this module lived in pubreview/web: links already
+# sent stay valid.
 _REVIEW_SALT = "pubreview.web.review"
 _QUEUE_SALT = "pubreview.web.queue"
 
