@@ -135,6 +135,11 @@ def _submit(app, tasks: BackgroundTasks, user: CurrentUser, raw: RawForm) -> Res
     except ValidationError as exc:
         form.fail(exc)
         disclosure = None
+    try:
+        grade = form.grade_enum()
+    except ValidationError as exc:
+        form.fail(exc)
+        grade = None
     files = staged_files(form, user.person_id)
     shown = preview(form.title, form.body, files)
     form.checked, seen = shown.fingerprint, form.checked == shown.fingerprint
@@ -153,6 +158,7 @@ def _submit(app, tasks: BackgroundTasks, user: CurrentUser, raw: RawForm) -> Res
         attachments=files,
         disclosure=disclosure,
         disclosure_reason=form.disclosure_reason,
+        grade=grade,
     )
     try:
         with transaction() as session:
@@ -188,7 +194,7 @@ def my(user: SignedIn) -> HTMLResponse:
 def _proposed(form: DraftForm) -> Attributes | None:
     """The attributes a resubmit form proposes, as resubmission would record them."""
     try:
-        disclosure = form.disclosure_enum()
+        disclosure, grade = form.disclosure_enum(), form.grade_enum()
     except ValidationError:
         return None
     reason = form.disclosure_reason.strip() or None
@@ -197,6 +203,7 @@ def _proposed(form: DraftForm) -> Attributes | None:
         tuple(dict.fromkeys(form.channels)),
         disclosure,
         reason if disclosure is not Disclosure.ACTIVE else None,
+        grade,
     )
 
 
@@ -208,12 +215,13 @@ def _with_attributes(
     diff, extra = view["diff"], {}
     if view["may_resubmit"]:
         choices = submit_choices(session, user.person_id)
-        extra = {k: choices[k] for k in ("categories", "channels", "disclosures")}
+        extra = {k: choices[k] for k in ("categories", "channels", "disclosures", "grades")}
         if form is None:
             shown = view["resubmit"]
             shown.category, shown.channels = pub.category, list(pub.channels)
             shown.disclosure = pub.disclosure.value
             shown.disclosure_reason = pub.disclosure_reason or ""
+            shown.grade = pub.grade.value
         elif diff is not None:
             diff.fields = attribute_changes(Attributes.of(pub), _proposed(form))
             return extra
@@ -295,7 +303,7 @@ def _resubmit(app, tasks: BackgroundTasks, user: CurrentUser, pub_id: int, raw: 
         form.notes.append(SCREENING_FIRST.replace("提交", "重新提交"))
         return _item(user, pub_id, **again)
     try:
-        disclosure = form.disclosure_enum()
+        disclosure, grade = form.disclosure_enum(), form.grade_enum()
         with transaction() as session:
             resubmit(
                 session,
@@ -309,6 +317,7 @@ def _resubmit(app, tasks: BackgroundTasks, user: CurrentUser, pub_id: int, raw: 
                 channels=form.channels,
                 disclosure=disclosure,
                 disclosure_reason=form.disclosure_reason,
+                grade=grade,
             )
     except ValidationError as exc:
         form.fail(exc)

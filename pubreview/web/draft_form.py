@@ -14,12 +14,12 @@ from fastapi import Request
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 
-from models.publication import Disclosure
+from models.publication import Disclosure, Grade
 from pubreview import inputs, settings
 from pubreview.errors import LimitExceeded, ValidationError
 from pubreview.labels import SEVERITY_LABEL
 from pubreview.review.drafts import check_attachment, docx_to_markdown
-from pubreview.review.submission import AttachmentFile, Screened, screen
+from pubreview.review.submission import AttachmentFile, Screened, parse_grade, screen
 from pubreview.web import staging
 from pubreview.web.review import body_html
 
@@ -87,6 +87,7 @@ class DraftForm:
     unit: str = ""
     disclosure: str = Disclosure.ACTIVE.value
     disclosure_reason: str = ""
+    grade: str = Grade.ORDINARY.value  # 信息等级
     staged: list[staging.StagedFile] = field(default_factory=list)
     keep: list[int] = field(default_factory=list)  # resubmit: attachment ids kept
     checked: str = ""  # fingerprint of the content whose screening the person has seen
@@ -113,6 +114,10 @@ class DraftForm:
                 "公开属性：请选择主动公开、依申请公开或不予公开", field="disclosure"
             ) from exc
 
+    def grade_enum(self) -> Grade:
+        """The 信息等级 chosen, or ValidationError."""
+        return parse_grade(self.grade)
+
 
 def parse(raw: RawForm, person_id: int) -> DraftForm:
     """Read the posted draft; new uploads are checked and staged, a .docx body converted."""
@@ -124,6 +129,7 @@ def parse(raw: RawForm, person_id: int) -> DraftForm:
         unit=raw.text("unit"),
         disclosure=raw.text("disclosure") or Disclosure.ACTIVE.value,
         disclosure_reason=raw.text("disclosure_reason"),
+        grade=raw.text("grade") or Grade.ORDINARY.value,
         checked=raw.text("checked"),
         action=raw.text("action"),
         keep=[int(v) for v in raw.fields.get("keep", []) if v.isdigit()],

@@ -31,6 +31,7 @@ from pubreview.chains.binding import step_label
 from pubreview.clock import local_time
 from pubreview.labels import (
     DISCLOSURE_LABEL,
+    GRADE_LABEL,
     STATUS_LABEL,
     outcome_label,
 )
@@ -63,13 +64,14 @@ def submitter_units(session: Session, person_id: int) -> list[Unit]:
 
 
 def submit_choices(session: Session, person_id: int) -> dict:
-    """The choices of the submit form: units, categories, channels, 公开属性."""
+    """The choices of the submit form: units, categories, channels, 公开属性, 信息等级."""
     catalog = catalog_mod.load()
     return {
         "units": [{"code": u.code, "name": u.name} for u in submitter_units(session, person_id)],
         "categories": list(catalog.categories),
         "channels": list(catalog.channels),
         "disclosures": DISCLOSURE_LABEL,
+        "grades": GRADE_LABEL,
     }
 
 
@@ -195,6 +197,7 @@ def item_page(
             "channels": list(pub.channels),
             "disclosure": DISCLOSURE_LABEL[pub.disclosure.value],
             "disclosure_reason": pub.disclosure_reason or "",
+            "grade": GRADE_LABEL[pub.grade.value],
             "fingerprint": revision.fingerprint,
             "revision": revision.number,
             **_where(session, pub, people),
