@@ -15,25 +15,27 @@ EACH_STEP_ONCE = {(1, "prereview"): 1, (1, "signoff"): 1, (1, "publication"): 1}
 MOVED_ON = "the step worker moves it on"
 
 
+def _trigger_is(stack: PrefectStack, present: bool) -> None:
+    """Wait until the restarted worker has applied its deployments: the trigger gone or back."""
+    dep = stack.api("GET", "/deployments/name/review-publication/review-publication")
+    path = f"/automations/related-to/prefect.deployment.{dep['id']}"
+    wait_until(lambda: bool(stack.api("GET", path)) == present, 120, "the worker's deployments")
+
+
 @pytest.fixture(scope="module")
 def warm(stack: PrefectStack):
     """The session's stack, its worker restarted with the step worker on (and back off after)."""
     stack.env["PUBREVIEW_STEP_WORKER"] = "1"
     stack.kill_worker()
     stack.start_worker()
+    _trigger_is(stack, present=False)  # else a submission could still start a process
     try:
         yield stack
     finally:
         del stack.env["PUBREVIEW_STEP_WORKER"]
         stack.kill_worker()
         stack.start_worker()
-        # The tests after these start their runs from the submission trigger again.
-        dep = stack.api("GET", "/deployments/name/review-publication/review-publication")
-        wait_until(
-            lambda: stack.api("GET", f"/automations/related-to/prefect.deployment.{dep['id']}"),
-            60,
-            "the submission trigger to be back",
-        )
+        _trigger_is(stack, present=True)  # the tests after these start runs from it
 
 
 def _states(stack: PrefectStack, run_id: str) -> list[dict]:
