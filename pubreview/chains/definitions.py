@@ -21,6 +21,9 @@ TO_SUBMITTER = "submitter"
 TO_PREVIOUS = "previous"
 # The step that publishes: the center console and the channel records look for this id.
 PUBLICATION_STEP = "publication"
+# What a chain applies to (the chains file's `applies_to`): a publication, or a request's reply.
+PUBLICATION = "publication"
+REPLY = "reply"
 
 
 @dataclass(frozen=True)
@@ -221,11 +224,19 @@ class ChainSet:
     default: str = "default"
     source: str = "（内置默认）"
     lines: dict[str, int] = field(default_factory=dict)  # chain name → line, for messages
+    # The chain a disclosure request's reply goes through (`applies_to: reply`); None: the file
+    # declares none, and replies go through DEFAULT_REPLY_CHAIN.
+    reply: Chain | None = None
 
     @property
     def default_chain(self) -> Chain:
         """The chain an item gets when no rule matches."""
         return self.chains[self.default]
+
+    @property
+    def reply_chain(self) -> Chain:
+        """The chain a new reply draft goes through."""
+        return self.reply or DEFAULT_REPLY_CHAIN
 
 
 DEFAULT_CHAIN = Chain(
@@ -238,3 +249,13 @@ DEFAULT_CHAIN = Chain(
     ),
 )
 BUILT_IN = ChainSet(chains={DEFAULT_CHAIN.name: DEFAULT_CHAIN})
+# The reply to a disclosure request: 承办 drafts (the draft is the reply's "submission"), then
+# 审核 by the center, then 签发 by a 分管领导 — anyone in the office holding the role.
+DEFAULT_REPLY_CHAIN = Chain(
+    name="reply",
+    label="承办 → 审核 → 签发",
+    steps=(
+        Step("review", "审核", Role.CENTER, OFFICE),
+        Step("sign", "签发", Role.LEADER, OFFICE),
+    ),
+)

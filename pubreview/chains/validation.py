@@ -20,7 +20,9 @@ from pubreview.chains.definitions import (
     BUILT_IN,
     DEFAULT_CHAIN,
     OFFICE,
+    PUBLICATION,
     PUBLICATION_STEP,
+    REPLY,
     TO_PREVIOUS,
     TO_SUBMITTER,
     UNIT,
@@ -102,15 +104,27 @@ def parse(text: str, source: Path | str = "chains.yaml") -> ChainSet:
         raise doc.fail(top["chains"], "chains", "应为键值表（链名: 定义），至少定义一条审核链")
     chains: dict[str, Chain] = {}
     lines: dict[str, int] = {}
+    reply: Chain | None = None  # the one chain that applies to a request's reply, if declared
     for key, value in top["chains"].value:
         name = doc.text(key, "chains")
         if not CHAIN_NAME.match(name):
             raise doc.fail(key, f"chains.{name}", "链名须以字母开头，由字母、数字、- 或 _ 组成")
-        if name in chains:
+        if name in chains or (reply is not None and reply.name == name):
             raise doc.fail(key, f"chains.{name}", f"审核链「{name}」重复定义")
-        chains[name], step_nodes = _chain(doc, name, value)
+        applies = _applies_to(doc, name, value)
+        chain, step_nodes = _chain(doc, name, value, applies)
+        if applies == REPLY:
+            if reply is not None:
+                raise doc.fail(
+                    key,
+                    f"chains.{name}.applies_to",
+                    f"已定义答复审批链「{reply.name}」，依申请公开的答复只能有一条审批链",
+                )
+            reply = chain
+        else:
+            chains[name] = chain
         lines[name] = key.start_mark.line + 1
-        for step, snode in zip(chains[name].steps, step_nodes, strict=True):
+        for step, snode in zip(chain.steps, step_nodes, strict=True):
             lines[f"{name}.{step.id}"] = snode.start_mark.line + 1
     default = DEFAULT_CHAIN.name
     if "default" in top:
@@ -133,21 +147,52 @@ def parse(text: str, source: Path | str = "chains.yaml") -> ChainSet:
                 "其后的规则永远不会被选中；请把它移到最后或改为 default",
                 field=f"rules[{i}]",
             )
-    return ChainSet(chains=chains, rules=rules, default=default, source=str(source), lines=lines)
+    return ChainSet(
+        chains=chains, rules=rules, default=default, source=str(source), lines=lines, reply=reply
+    )
 
 
-def _chain(doc: _Doc, name: str, node: yaml.Node) -> tuple[Chain, list[yaml.Node]]:
+def _applies_to(doc: _Doc, name: str, node: yaml.Node) -> str:
+    """What a chain applies to: publication (the default) or reply (a request's reply)."""
+    if not isinstance(node, yaml.MappingNode):
+        return PUBLICATION  # _chain reports the malformed definition
+    found = next((v for k, v in node.value if k.value == "applies_to"), None)
+    if found is None:
+        return PUBLICATION
+    value = doc.text(found, f"chains.{name}.applies_to")
+    if value not in (PUBLICATION, REPLY):
+        raise doc.fail(
+            found,
+            f"chains.{name}.applies_to",
+            f"未知适用对象「{value}」（可选：{PUBLICATION} 信息发布、{REPLY} 依申请公开答复）",
+        )
+    return value
+
+
+def _chain(
+    doc: _Doc, name: str, node: yaml.Node, applies: str = PUBLICATION
+) -> tuple[Chain, list[yaml.Node]]:
     field = f"chains.{name}"
-    f = doc.mapping(node, field, {"label", "steps"})
+    f = doc.mapping(node, field, {"label", "steps", "applies_to"})
     if "steps" not in f:
         raise doc.fail(node, f"{field}.steps", "缺少（审核链须列出环节）")
     nodes = doc.sequence(f["steps"], f"{field}.steps")
     if not nodes:
         raise doc.fail(f["steps"], f"{field}.steps", "至少须有一个环节")
     steps: list[Step] = []
+    reply = applies == REPLY
     for i, snode in enumerate(nodes):
-        steps.append(_step(doc, f"{field}.steps[{i}]", snode, steps))
-    if steps[-1].id != PUBLICATION_STEP:
+        steps.append(_step(doc, f"{field}.steps[{i}]", snode, steps, reply=reply))
+    if reply:
+        published = next((i for i, s in enumerate(steps) if s.id == PUBLICATION_STEP), None)
+        if published is not None:
+            raise doc.fail(
+                nodes[published],
+                f"{field}.steps[{published}].id",
+                f"答复审批链不发布信息，不能有中心发布环节（id: {PUBLICATION_STEP}）；"
+                "最后一个环节即签发",
+            )
+    elif steps[-1].id != PUBLICATION_STEP:
         raise doc.fail(
             nodes[-1],
             f"{field}.steps[{len(steps) - 1}].id",
@@ -157,7 +202,9 @@ def _chain(doc: _Doc, name: str, node: yaml.Node) -> tuple[Chain, list[yaml.Node
     return Chain(name=name, steps=tuple(steps), label=label), nodes
 
 
-def _step(doc: _Doc, field: str, node: yaml.Node, before: list[Step]) -> Step:
+def _step(
+    doc: _Doc, field: str, node: yaml.Node, before: list[Step], *, reply: bool = False
+) -> Step:
     f = doc.mapping(
         node,
         field,
@@ -193,6 +240,14 @@ def _step(doc: _Doc, field: str, node: yaml.Node, before: list[Step]) -> Step:
             )
     if group is not None and step_id == PUBLICATION_STEP:
         raise doc.fail(f["group"], f"{field}.group", "中心发布环节不能设为会签")
+    if reply and "unit" not in f:
+        scope = OFFICE  # a request is the office's: no submitting unit to follow
+    elif reply and scope == UNIT:
+        raise doc.fail(
+            f["unit"],
+            f"{field}.unit",
+            "答复不属于某个报送单位：请写 unit: office 或决定此环节的单位代码",
+        )
     deadline = None
     if "deadline_days" in f:
         raw = doc.text(f["deadline_days"], f"{field}.deadline_days")
@@ -212,6 +267,12 @@ def _step(doc: _Doc, field: str, node: yaml.Node, before: list[Step]) -> Step:
             raise doc.fail(
                 f["return_to"], f"{field}.return_to", "第一个环节没有上一环节，只能退回报送人"
             )
+    if reply and return_to == TO_PREVIOUS:
+        raise doc.fail(
+            f["return_to"],
+            f"{field}.return_to",
+            "答复审批链的退回一律回到承办（重新承办答复稿），不能退回上一环节",
+        )
     escalate_to = None
     if "escalate_to" in f:
         escalate_to = _escalation(doc, f"{field}.escalate_to", f["escalate_to"])
@@ -421,6 +482,33 @@ def check_org(session: Session, chain_set: ChainSet) -> list[str]:
                             f"{where}：{units[code].name}目前没有{role}，"
                             f"该单位报送的信息在{step.label}环节无人可决定"
                         )
+    if chain_set.reply is not None:
+        errors += _check_reply(session, chain_set, units)
+    return errors
+
+
+def _check_reply(session: Session, chain_set: ChainSet, units: dict[str, Unit]) -> list[str]:
+    """Every step of the reply chain has someone to decide it (a reply is the office's)."""
+    chain = chain_set.reply
+    errors: list[str] = []
+    for step in chain.steps:
+        line = chain_set.lines.get(f"{chain.name}.{step.id}", 0)
+        where = f"{_at(chain_set, line)}chains.{chain.name}.{step.id}"
+        role = ROLE_LABEL[step.role.value]
+        if step.group is not None:
+            errors += _check_group(session, step, where, units, [])
+            if step.group.members:
+                continue
+        if step.named_unit is not None:
+            unit = units.get(step.named_unit)
+            if unit is None:
+                errors.append(f"{where}.unit：未知单位「{step.named_unit}」（组织架构中没有）")
+            elif not org.holders(session, step.role, unit.id):
+                errors.append(
+                    f"{where}：{unit.name}目前没有{role}，答复的{step.label}环节无人可决定"
+                )
+        elif not org.holders(session, step.role):
+            errors.append(f"{where}：全办目前没有{role}，答复的{step.label}环节无人可决定")
     return errors
 
 

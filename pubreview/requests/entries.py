@@ -141,18 +141,46 @@ class Extended(Payload):
 
 @dataclass(frozen=True)
 class ReplyStep(Payload):
-    """One step of the reply's approval: 承办 drafts, 审核 checks, 签发 signs."""
+    """One step of the reply's approval: 承办 drafts, then each step of its chain decides.
+
+    The parts added with configurable reply chains (代签, 会签, the chain, the signing day) are
+    written only when present, so an entry of the built-in chain reads as it always did and
+    older entries read back with them None.
+    """
 
     kind: ClassVar[LedgerKind] = LedgerKind.REQUEST_REPLY_STEP
     key_format: ClassVar[str] = "request:{request_id}:reply:{round}:{step}"
     request_id: int
     round: int  # a returned draft starts a new round
-    step: str  # draft / review / sign
+    step: str  # draft, or the id of a step of the round's chain (review / sign built in)
     approved: bool
     outcome: str | None = None  # the Table 三 row the draft proposes (承办 only)
     legal_basis: str | None = None
     fee_yuan: str | None = None
     letter_sha256: str | None = None  # 签发: the 答复告知书 signed, exactly as it will be sent
+    acting_for: str | None = None  # 代签: the username signed for
+    countersign: dict[str, Any] | None = None  # 会签: as review's CountersignVote records it
+    member: str | None = None  # 会签: whom the vote counts for (one vote per member)
+    chain: dict[str, Any] | None = None  # 承办: the chain the draft goes through (Chain.to_dict)
+    signed_on: date | None = None  # 签发: the day it was signed
+
+    _OPTIONAL: ClassVar[tuple[str, ...]] = (
+        "acting_for",
+        "countersign",
+        "member",
+        "chain",
+        "signed_on",
+    )
+
+    def to_payload(self) -> dict[str, Any]:
+        """Plain data for the ledger; the later parts only when present."""
+        payload = super().to_payload()
+        return {k: v for k, v in payload.items() if k not in self._OPTIONAL or v is not None}
+
+    def dedupe_key(self) -> str:
+        """Once per step of a round; in a 会签, once per member."""
+        key = super().dedupe_key()
+        return f"{key}:{self.member}" if self.member else key
 
 
 @dataclass(frozen=True)

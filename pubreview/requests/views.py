@@ -124,10 +124,13 @@ def overdue(session: Session, *, today: date | None = None) -> list[dict[str, An
     return listing(session, personal=False, overdue_only=True, today=today)
 
 
-def _describe(entry) -> str:
+def _describe(entry, step_labels: dict[tuple[int, str], str] | None = None) -> str:
     match entries.read(entry):
         case entries.ReplyStep() as p:
-            word = REPLY_STEP_LABEL.get(p.step, p.step)
+            # A step of the round's own chain in its words (the built-in ones as labels has them).
+            word = (step_labels or {}).get((p.round, p.step)) or REPLY_STEP_LABEL.get(
+                p.step, p.step
+            )
             verdict = "" if p.step == "draft" else ("：同意" if p.approved else "：退回")
             proposed = f"（拟：{outcome_label(p.outcome)}）" if p.outcome else ""
             return f"答复{word}{verdict}{proposed}"
@@ -182,12 +185,15 @@ def detail(
     view["deadline_text"] = found.text()
     view["deadline_lines"] = found.lines
     view["waiting"] = found.waiting
+    step_labels = {
+        (r.number, s.id): s.label for r in reply.rounds(session, req.id) for s in r.chain.steps
+    }
     view["history"] = [
         {
             "entry": e.id,
             "at": clock.local_time(e.created_at),
             "actor": e.actor,
-            "what": _describe(e),
+            "what": _describe(e, step_labels),
             "comment": e.comment,
         }
         for e in entries.history(session, req.id)
@@ -201,13 +207,21 @@ def detail(
             "outcome_label": outcome_label(last.draft.outcome),
             "legal_basis": last.draft.legal_basis,
             "fee_yuan": last.draft.fee_yuan,
+            "chain": last.chain.label or last.chain.name,
             "steps": [
-                {"step": REPLY_STEP_LABEL[s.step], "actor": a, "approved": s.approved}
+                {
+                    "step": last.label_of(s.step),
+                    "actor": a,
+                    "approved": s.approved,
+                    "acting_for": s.acting_for,
+                }
                 for a, s in last.steps
             ],
             "next_step": last.next_step,
-            "next_label": REPLY_STEP_LABEL[last.next_step] if last.next_step else None,
+            "next_label": last.label_of(last.next_step) if last.next_step else None,
+            "signs": last.signs,
             "signed": last.signed,
+            "signed_on": last.signed_on.isoformat() if last.signed_on else None,
             "letter_sha256": last.sign_step.letter_sha256 if last.sign_step else None,
             "returned": last.returned,
         }

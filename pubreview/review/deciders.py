@@ -12,6 +12,8 @@ holder of its role in scope); a member counts once per round, whether they decid
 or their delegate did, and a person decides once per round whoever they decide for.
 改派: a waiting single-person step an administrator reassigned to one eligible person is theirs
 (and their delegates') alone until it is decided; the rule above still holds for them.
+The thing decided is a `chains.subject.Subject`: a publication (the functions take one as it is)
+or a disclosure request's reply, whose drafter stands where a publication's submitter does.
 """
 
 from __future__ import annotations
@@ -33,11 +35,11 @@ from models import (
     Unit,
 )
 from models.publication import StepId, step_id
-from pubreview import ledger
 from pubreview.accounts import org
 from pubreview.chains import countersign
 from pubreview.chains.binding import chain_of, chains_of
 from pubreview.chains.definitions import Step
+from pubreview.chains.subject import Subject, subject
 from pubreview.labels import ROLE_LABEL
 from pubreview.review import delegation, entries
 
@@ -60,7 +62,7 @@ _NO_UNIT = -1
 _CHUNK = 500
 
 
-def step_scope(session: Session, pub: Publication, step: Step) -> int | None:
+def step_scope(session: Session, pub: Publication | Subject, step: Step) -> int | None:
     """The unit whose role holders decide the step for this item (None: anyone in the office)."""
     if step.unit_scoped:
         return pub.unit_id
@@ -70,19 +72,12 @@ def step_scope(session: Session, pub: Publication, step: Step) -> int | None:
     return _NO_UNIT if unit is None else unit
 
 
-def _decided_other_steps(session: Session, pub: Publication, stage: str) -> set[str]:
+def _decided_other_steps(session: Session, pub: Subject, stage: str) -> set[str]:
     """Usernames that already decided another step of the item's current revision.
 
     The same step decided again (after a return to it from the next step) is not another step.
     """
-    rows = session.execute(
-        select(LedgerEntry.actor, LedgerEntry.payload).where(
-            LedgerEntry.publication_id == pub.id,
-            LedgerEntry.revision == pub.current_revision,
-            LedgerEntry.kind == LedgerKind.DECIDED,
-            LedgerEntry.stage != str(stage),
-        )
-    ).all()
+    rows = [e for e in pub.decisions(session) if e.stage is not None and e.stage != str(stage)]
     # A decision taken by delegation counts for the delegate and for the one signed for.
     return {r.actor for r in rows} | {n for r in rows if (n := _signed_for(r.payload))}
 
@@ -97,18 +92,18 @@ def _in_group(step: Step, username: str) -> bool:
     return step.group is None or not step.group.members or username in step.group.members
 
 
-def _holds_step(session: Session, pub: Publication, step: Step, person: Person) -> bool:
+def _holds_step(session: Session, pub: Subject, step: Step, person: Person) -> bool:
     """Whether the person decides the step in their own right: its role in scope, a member."""
     return _in_group(step, person.username) and org.holds(
         session, person.id, step.role, step_scope(session, pub, step)
     )
 
 
-def round_votes(session: Session, pub: Publication, step: Step) -> list[LedgerEntry]:
+def round_votes(session: Session, pub: Publication | Subject, step: Step) -> list[LedgerEntry]:
     """The decisions of the current round of a 会签 step (empty for a single-person step)."""
     if step.group is None:
         return []
-    decided = ledger.decisions_on(session, pub.id, pub.current_revision)
+    decided = subject(pub).decisions(session)
     return countersign.current_round(decided, step.id)[1]
 
 
@@ -117,8 +112,9 @@ def _used(votes: list[LedgerEntry]) -> set[str]:
     return {e.actor for e in votes} | {countersign.counted(e) for e in votes}
 
 
-def group_members(session: Session, pub: Publication, step: Step) -> list[Person]:
+def group_members(session: Session, pub: Publication | Subject, step: Step) -> list[Person]:
     """The members of a 会签 step for this item: those in scope whom separation of duties allows."""
+    pub = subject(pub)
     decided = _decided_other_steps(session, pub, step.id)
     return [
         p
@@ -127,30 +123,22 @@ def group_members(session: Session, pub: Publication, step: Step) -> list[Person
     ]
 
 
-def assignment(session: Session, pub: Publication) -> LedgerEntry | None:
+def assignment(session: Session, pub: Publication | Subject) -> LedgerEntry | None:
     """The reassignment in force for the step the item waits on now, if any.
 
     The latest `reassigned` entry at this step of this revision, unless a decision came after it
     (the step was decided, and a later return to it opens it to everyone again).
     """
-    if pub.status is not Status.IN_REVIEW:
+    pub = subject(pub)
+    if not pub.waiting:
         return None
-    rows = session.scalars(
-        select(LedgerEntry)
-        .where(
-            LedgerEntry.publication_id == pub.id,
-            LedgerEntry.revision == pub.current_revision,
-            LedgerEntry.kind.in_([LedgerKind.REASSIGNED, LedgerKind.DECIDED]),
-        )
-        .order_by(LedgerEntry.id.desc())
-        .limit(1)
-    ).first()
+    rows = pub.latest_turn(session)
     if rows is None or rows.kind != LedgerKind.REASSIGNED or rows.stage != str(pub.stage):
         return None
     return rows
 
 
-def _assigned_away(session: Session, pub: Publication, person: Person) -> LedgerEntry | None:
+def _assigned_away(session: Session, pub: Subject, person: Person) -> LedgerEntry | None:
     """The reassignment that gives the step to someone other than this person (or their giver)."""
     given = assignment(session, pub)
     if given is None:
@@ -164,7 +152,7 @@ def _assigned_away(session: Session, pub: Publication, person: Person) -> Ledger
 
 def _delegators(
     session: Session,
-    pub: Publication,
+    pub: Subject,
     step: Step,
     person: Person,
     held: list[delegation.Delegation] | None = None,
@@ -182,17 +170,18 @@ def _delegators(
     ]
 
 
-def _clear(pub: Publication, person: Person, decided: set[str]) -> bool:
+def _clear(pub: Subject, person: Person, decided: set[str]) -> bool:
     """Separation of duties for one person: not the submitter, no other step decided."""
     return person.id != pub.submitter_id and person.username not in decided
 
 
-def acting_for(session: Session, pub: Publication, person: Person) -> Person | None:
+def acting_for(session: Session, pub: Publication | Subject, person: Person) -> Person | None:
     """The person signed for when this person decides the open step by delegation (代签).
 
     None when they decide in their own right (or may not decide at all).
     """
-    step = chain_of(session, pub).step(pub.stage)
+    pub = subject(pub)
+    step = pub.chain(session).step(pub.stage)
     if _holds_step(session, pub, step, person):
         return None
     decided = _decided_other_steps(session, pub, step.id) | _used(round_votes(session, pub, step))
@@ -201,16 +190,19 @@ def acting_for(session: Session, pub: Publication, person: Person) -> Person | N
     )
 
 
-def eligible(session: Session, pub: Publication, *, honour_assignment: bool = True) -> list[Person]:
+def eligible(
+    session: Session, pub: Publication | Subject, *, honour_assignment: bool = True
+) -> list[Person]:
     """The people who may decide the step the item waits on now (the submitter when returned).
 
     `honour_assignment=False`: who could, were the step not reassigned (改派 asks this).
     """
-    if pub.status is Status.RETURNED:
+    pub = subject(pub)
+    if pub.returned:
         return [session.get(Person, pub.submitter_id)]
-    if pub.status is not Status.IN_REVIEW:
+    if not pub.waiting:
         return []
-    step = chain_of(session, pub).step(pub.stage)
+    step = pub.chain(session).step(pub.stage)
     # In a 会签, whoever has had their say this round is passed over, as a decided step is.
     decided = _decided_other_steps(session, pub, step.id) | _used(round_votes(session, pub, step))
     holders = [
@@ -362,8 +354,11 @@ class _Facts:
         return {d.delegator for d in self.delegations if d.delegate == username and d.active()}
 
 
-def steps_held(session: Session, pub: Publication, person: Person) -> list[Stage | StepId]:
+def steps_held(
+    session: Session, pub: Publication | Subject, person: Person
+) -> list[Stage | StepId]:
     """The steps of this item's chain whose role the person holds (for its unit where scoped)."""
+    pub = subject(pub)
     held = delegation.held_by(session, person.username)
     # The person's grants read once for every step (as org.holds would read them per step).
     grants = set(
@@ -383,16 +378,17 @@ def steps_held(session: Session, pub: Publication, person: Person) -> list[Stage
 
     return [
         step_id(step.id)
-        for step in chain_of(session, pub).steps
+        for step in pub.chain(session).steps
         if holds(step) or _delegators(session, pub, step, person, held)
     ]
 
 
 def refusal(
-    session: Session, pub: Publication, person: Person, *, honour_assignment: bool = True
+    session: Session, pub: Publication | Subject, person: Person, *, honour_assignment: bool = True
 ) -> str | None:
     """Why this person may not decide the open step, in words for them; None when they may."""
-    step = chain_of(session, pub).step(pub.stage)
+    pub = subject(pub)
+    step = pub.chain(session).step(pub.stage)
     label = step.label
     scope = step_scope(session, pub, step)
     who = f"{person.name}（{person.username}）"
@@ -400,7 +396,7 @@ def refusal(
     if given is not None:
         to = entries.Reassigned.from_payload(given.payload).to
         return (
-            f"第 {pub.id} 号信息的{label}已由管理员 {given.actor} 改派给 {to}"
+            f"{pub.noun}的{label}已由管理员 {given.actor} 改派给 {to}"
             f"（{given.comment}），不由您决定"
         )
     if not _holds_step(session, pub, step, person):
@@ -415,17 +411,17 @@ def refusal(
         if lapsed:
             d = lapsed[0]
             lapse = d.why_not()
-            return f"{who}受 {d.delegator} 委托的代签{lapse}，第 {pub.id} 号信息的{label}不能代签"
+            return f"{who}受 {d.delegator} 委托的代签{lapse}，{pub.noun}的{label}不能代签"
         if org.holds(session, person.id, step.role, scope):
-            return f"{who}不在{label}环节的会签成员之列，第 {pub.id} 号信息的{label}不由您决定"
+            return f"{who}不在{label}环节的会签成员之列，{pub.noun}的{label}不由您决定"
         role = ROLE_LABEL[step.role.value]
         unit = session.get(Unit, scope) if scope not in (None, _NO_UNIT) else None
         where = f"{unit.name}的" if unit is not None else ""
         if scope == _NO_UNIT:
             where = f"单位「{step.named_unit}」的"
-        return f"{who}不是{where}{role}，第 {pub.id} 号信息的{label}不由您决定"
+        return f"{who}不是{where}{role}，{pub.noun}的{label}不由您决定"
     if person.id == pub.submitter_id:
-        return f"{who}是第 {pub.id} 号信息的报送人，不能审核自己报送的信息"
+        return pub.own_work_refusal(who, label)
     if person.username in _decided_other_steps(session, pub, step.id):
         return f"您已决定过本稿的另一个环节，{label}须由另一人决定"
     return _counted_refusal(round_votes(session, pub, step), person, label)
@@ -441,15 +437,15 @@ def _counted_refusal(votes: list[LedgerEntry], person: Person, label: str) -> st
 
 
 def _delegated_refusal(
-    session: Session, pub: Publication, person: Person, givers: list[Person], label: str
+    session: Session, pub: Subject, person: Person, givers: list[Person], label: str
 ) -> str | None:
     """Separation of duties for a decision by delegation: it must hold for both people."""
     decided = _decided_other_steps(session, pub, str(pub.stage))
     if not _clear(pub, person, decided):
         if person.id == pub.submitter_id:
-            return f"{person.name}（{person.username}）是第 {pub.id} 号信息的报送人，不能代签"
+            return f"{person.name}（{person.username}）是{pub.noun}的{pub.author}，不能代签"
         return f"您已决定过本稿的另一个环节，{label}须由另一人决定（代签亦然）"
-    votes = round_votes(session, pub, chain_of(session, pub).step(pub.stage))
+    votes = round_votes(session, pub, pub.chain(session).step(pub.stage))
     counted = _counted_refusal(votes, person, label)
     if counted:
         return counted
@@ -459,5 +455,5 @@ def _delegated_refusal(
         return f"委托人{names}已在{label}环节本轮会签中决定过，每人只计一次，不能再代签"
     if not any(_clear(pub, g, decided) for g in givers):
         names = "、".join(f"{g.name}（{g.username}）" for g in givers)
-        return f"委托人{names}已决定过本稿的另一个环节或是报送人，{label}不能由其代签"
+        return f"委托人{names}已决定过本稿的另一个环节或是{pub.author}，{label}不能由其代签"
     return None

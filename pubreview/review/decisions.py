@@ -19,6 +19,8 @@ from pubreview import ledger, publishing, settings
 from pubreview.accounts import org
 from pubreview.chains import countersign
 from pubreview.chains.binding import chain_of
+from pubreview.chains.definitions import Step
+from pubreview.chains.subject import Subject, subject
 from pubreview.errors import DecisionRefused, ValidationError
 from pubreview.labels import DISCLOSURE_LABEL, OUTCOME_LABEL, STATUS_LABEL
 from pubreview.ledger import content
@@ -291,34 +293,15 @@ def _record(
         else {}
     )
     override = (request.override_reason or "").strip() or None
-    # 代签: the decision names the person signed for beside the one who decided.
-    signed_for = deciders.acting_for(session, pub, person)
     step = chain.step(stage)
-    key = _decision_key(session, pub.id, revision.number, stage.value)
-    group, settles = None, outcome
-    if step.group is not None:
-        # 会签: this member's decision counts once (the key is per round and member); the step
-        # moves only when the group's rule is met by it.
-        round_no, votes = countersign.current_round(
-            ledger.decisions_on(session, pub.id, revision.number), stage.value
-        )
-        member = signed_for or person
-        members = [p.username for p in deciders.group_members(session, pub, step)]
-        standing = countersign.tally(
-            step.group,
-            members,
-            [(countersign.counted(e), e.outcome) for e in votes]
-            + [(member.username, outcome.value)],
-        )
-        settles = Outcome(standing.settles) if standing.settles else None
-        group = {
-            "round": round_no,
-            "settles": standing.settles,
-            "approvals": standing.approvals,
-            "need": standing.need,
-            "members": members,
-        }
-        key = countersign_key(pub.id, revision.number, stage.value, round_no, member.username)
+    counted = count(session, pub, person, step, outcome.value)
+    signed_for, group, standing = counted.signed_for, counted.group, counted.standing
+    settles = Outcome(counted.settles) if counted.settles else None
+    key = (
+        _decision_key(session, pub.id, revision.number, stage.value)
+        if group is None
+        else countersign_key(pub.id, revision.number, stage.value, counted.round, counted.member)
+    )
     entry = ledger.append(
         session,
         kind=LedgerKind.DECIDED,
@@ -377,6 +360,51 @@ def _record(
         ),
         countersign=group,
     )
+
+
+@dataclass(frozen=True)
+class Counted:
+    """How one person's decision on a step counts: for whom, and what it settles."""
+
+    signed_for: Person | None  # 代签: the person signed for (None: in their own right)
+    member: str  # the username the decision counts for
+    settles: str | None  # the step's outcome now; None while a 会签 round goes on
+    round: int | None = None  # 会签: the step's round
+    group: dict | None = None  # 会签: the round's standing, as CountersignVote records it
+    standing: countersign.Tally | None = None
+
+
+def count(
+    session: Session, item: Publication | Subject, person: Person, step: Step, outcome: str
+) -> Counted:
+    """How this decision counts on the subject's step: 代签 and 会签 alike for every subject.
+
+    A publication's decision and a reply's step are both counted here, after
+    `deciders.refusal` has let the person decide.
+    """
+    item = subject(item)
+    # 代签: the decision names the person signed for beside the one who decided.
+    signed_for = deciders.acting_for(session, item, person)
+    member = (signed_for or person).username
+    if step.group is None:
+        return Counted(signed_for, member, outcome)
+    # 会签: this member's decision counts once (the key is per round and member); the step
+    # moves only when the group's rule is met by it.
+    round_no, votes = countersign.current_round(item.decisions(session), step.id)
+    members = [p.username for p in deciders.group_members(session, item, step)]
+    standing = countersign.tally(
+        step.group,
+        members,
+        [(countersign.counted(e), e.outcome) for e in votes] + [(member, outcome)],
+    )
+    group = {
+        "round": round_no,
+        "settles": standing.settles,
+        "approvals": standing.approvals,
+        "need": standing.need,
+        "members": members,
+    }
+    return Counted(signed_for, member, standing.settles, round_no, group, standing)
 
 
 def _by(person: Person, signed_for: Person | None) -> str:

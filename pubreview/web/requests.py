@@ -458,7 +458,9 @@ def request_page(request_id: int, user: SignedIn, done: str | None = None) -> HT
             view = views.detail(session, request_id, personal=handles)
             letters = documents.available(session, request_id) if handles else []
             to_sign = None
-            if view["reply"] and view["reply"]["next_step"] == "sign":
+            # Who may decide the step the reply awaits: review.deciders' rule, as on 待我审核.
+            decides = reply.may_decide(session, request_id, person)
+            if view["reply"] and view["reply"]["signs"]:
                 # The letter as the 签发 will fix it: the signer reads it, the form binds it.
                 # A broken template leaves it unset: the 签发 itself then says what is wrong.
                 with contextlib.suppress(ValidationError):
@@ -479,6 +481,7 @@ def request_page(request_id: int, user: SignedIn, done: str | None = None) -> HT
         done=DONE.get(done or ""),
         letters=letters,
         to_sign=to_sign,
+        decides=decides,
         **_choices(),
     )
 
@@ -613,6 +616,7 @@ def _act(user: CurrentUser, request_id: int, action: str, form: dict[str, str]) 
                 request_id,
                 actor=actor,
                 approve=form.get("verdict") == "approve",
+                signed_on=_day(form, "signed_on", "签发日期", required=False),
                 note=form.get("note"),
                 letter_seen=form.get("letter") or None,
             )

@@ -80,7 +80,7 @@ def test_every_letter_of_a_request_fills_its_template(engine) -> None:
             fee_yuan="12.5",
         )
         reply.decide(s, rid, actor=REVIEWER, approve=True)
-        reply.decide(s, rid, actor=SIGNER, approve=True)
+        reply.decide(s, rid, actor=SIGNER, approve=True, signed_on=date(2025, 11, 20))
         reply.send(s, rid, actor=HANDLER, sent_on=date(2025, 11, 20))
         letter = _text(documents.render(s, rid, "reply")[0])
     assert "不予公开的情形（保护第三方合法权益）" in letter

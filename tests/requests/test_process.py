@@ -298,7 +298,7 @@ def test_reply_goes_through_draft_review_and_sign_by_different_people(engine) ->
     with pytest.raises(Forbidden, match="不是分管领导"), db.transaction(engine) as s:
         reply.decide(s, rid, actor="wu.gang", approve=True)
     with db.transaction(engine) as s:
-        reply.decide(s, rid, actor=SIGNER, approve=True)
+        reply.decide(s, rid, actor=SIGNER, approve=True, signed_on=date(2025, 7, 9))
         reply.send(s, rid, actor=HANDLER, sent_on=date(2025, 7, 10))
         req = store.get(s, rid)
         assert (req.outcome, req.closed_on, req.legal_basis) == (

@@ -47,7 +47,7 @@ def answer(engine: Engine, request_id: int, key: str, on: date, basis: str = "Êù
             correction.corrected(s, request_id, actor=HANDLER, corrected_on=asked)
         reply.draft(s, request_id, actor=HANDLER, outcome_key=key, legal_basis=basis)
         reply.decide(s, request_id, actor=REVIEWER, approve=True)
-        reply.decide(s, request_id, actor=SIGNER, approve=True)
+        reply.decide(s, request_id, actor=SIGNER, approve=True, signed_on=on)
         reply.send(s, request_id, actor=HANDLER, sent_on=on)
 
 

@@ -92,8 +92,16 @@ def test_register_and_answer_a_request_through_the_chain(client: TestClient, eng
     leader_view = client.get(page).text
     assert "签发答复稿" in leader_view
     assert "某某科技有限公司" not in leader_view and "某＊＊＊" in leader_view
-    assert _post(client, f"/requests/{rid}/decide", page, verdict="approve").status_code == 303
+    signing = _post(
+        client, f"/requests/{rid}/decide", page, verdict="approve", signed_on="2025-10-17"
+    )
+    assert signing.status_code == 303
     _as(client, "zhou.min")
+    before = ledger_size(engine)
+    early = _post(client, f"/requests/{rid}/send", page, sent_on="2025-10-16")
+    assert early.status_code == 409, early.text
+    assert "发出日期 2025-10-16 早于签发日期 2025-10-17" in html.unescape(early.text)
+    assert ledger_size(engine) == before  # nothing written
     sent = _post(client, f"/requests/{rid}/send", page, sent_on="2025-10-20")
     assert sent.status_code == 303
     final = client.get(page).text

@@ -95,11 +95,13 @@ def test_a_request_registered_and_answered_through_the_chain(
         page.goto(request_url)
         assert "某环保协会" not in page.content()  # a leader sees the applicant masked
         page.screenshot(path=str(SHOTS / "requests-sign-phone.png"), full_page=True)
+        page.fill("#decide-signed-on", "2025-10-16")
         page.click("#decide-approve")
         assert "已签发，待发出" in page.inner_text("#reply")
 
         page = _page_as(context, web, "zhou.min")
         page.goto(request_url)
+        assert "2025-10-16 签发" in page.inner_text("#signed-on")  # sending cannot predate it
         page.fill("#send-on", "2025-10-20")
         page.click("#send-submit")
         assert "已办结：（一）予以公开（2025-10-20）" in page.inner_text("#status")
