@@ -117,7 +117,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     verdict.add_argument("--approve", action="store_true", help="审核/签发: agree")
     verdict.add_argument("--return", dest="send_back", action="store_true", help="send it back")
     p.add_argument("--note", help="a note (required to send back)")
-    p.add_argument("--sent-on", type=_day, help="the signed reply went out on this day")
+    p.add_argument(
+        "--sent-on", type=_day, help="the signed reply went out on this day (not before 签发)"
+    )
+    p.add_argument("--signed-on", type=_day, help="签发: the day it was signed (default today)")
     p.add_argument(
         "--letter",
         metavar="SHA256",
@@ -346,6 +349,7 @@ def _reply(session: Session, args: argparse.Namespace) -> str:
             approve=args.approve,
             note=args.note,
             letter_seen=args.letter,
+            signed_on=args.signed_on,
         )
         if step.returned:
             return "答复稿已退回承办人"

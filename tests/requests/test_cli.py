@@ -27,7 +27,7 @@ def cli(engine: Engine, database_url: str, tmp_path, monkeypatch: pytest.MonkeyP
     return run
 
 
-def test_a_request_from_receipt_to_reply(cli) -> None:
+def test_a_request_from_receipt_to_reply(cli, engine: Engine) -> None:
     code, made, _ = cli(
         "request", "receive", "--as", "zhou.min", "--channel", "邮寄",
         "--applicant-type", "自然人", "--arrived-on", "2025-09-26", "--signed-on", "2025-09-28",
@@ -55,7 +55,14 @@ def test_a_request_from_receipt_to_reply(cli) -> None:
     ]
     assert cli("request", "reply", str(rid), "--as", "zhou.min", *steps[0])[0] == 0
     assert cli("request", "reply", str(rid), "--as", "wu.gang", *steps[1])[0] == 0
-    assert cli("request", "reply", str(rid), "--as", "zeng.xiang", *steps[1])[0] == 0
+    assert cli("request", "reply", str(rid), "--as", "zeng.xiang", *steps[1],
+               "--signed-on", "2025-11-04")[0] == 0  # fmt: skip
+    before = _entry_count(engine)
+    code, err, _ = cli(
+        "request", "reply", str(rid), "--as", "zhou.min", "--sent-on", "2025-11-03", "--json"
+    )
+    assert code == 1 and "发出日期 2025-11-03 早于签发日期 2025-11-04" in err["message"]
+    assert _entry_count(engine) == before  # nothing written
     code, done, _ = cli(
         "request", "reply", str(rid), "--as", "zhou.min", "--sent-on", "2025-11-05", "--json"
     )
