@@ -45,8 +45,8 @@ def _step_commands(session: Session, notice: Notice, to: Recipient, pub: Publica
     if screens(notice.event, chain_of(session, pub)):
         approve = _decide(pub_id, user, "approve", " --attest-no-secrets")
     elif publishes(notice.event):
-        channels = catalog_mod.load().channels
-        hand = [c for c in pub.channels if c not in channels or channels[c].kind != "site"]
+        catalog = catalog_mod.load()
+        hand = [c for c in pub.channels if not catalog.is_site(c)]
         approve = _decide(pub_id, user, "approve", "".join(f" --url {c}=URL" for c in hand))
     else:
         approve = _decide(pub_id, user, "approve")

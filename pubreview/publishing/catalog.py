@@ -18,6 +18,7 @@ from pubreview import settings
 from pubreview.errors import ValidationError
 
 WHERE = "（内容分类在目录文件 {path} 中配置，文件位置由 PUBREVIEW_CATALOG 设置）"
+SITE_KIND = "site"  # a channel's kind when pubreview's own site renders it
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,11 @@ class Channel:
     kind: str  # "site" or "manual"
     max_length: int | None = None
     own_categories: tuple[str, ...] | None = None  # None: the catalog's; (): none at all
+
+    @property
+    def is_site(self) -> bool:
+        """Whether pubreview's site renders it (else the center posts it by hand, with a URL)."""
+        return self.kind == SITE_KIND
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,11 @@ class Catalog:
     def per_channel(self) -> bool:
         """Whether some channel has categories of its own (or none), not the catalog's."""
         return any(c.own_categories is not None for c in self.channels.values())
+
+    def is_site(self, channel: str) -> bool:
+        """Whether `channel` is the site; one missing from the catalog is posted by hand."""
+        spec = self.channels.get(channel)
+        return spec is not None and spec.is_site
 
     def categories_of(self, channel: str) -> tuple[str, ...]:
         """The categories an item on `channel` may have (empty: the channel has none)."""

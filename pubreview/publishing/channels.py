@@ -16,7 +16,7 @@ from pubreview.labels import STATUS_LABEL
 from pubreview.publishing import catalog as catalog_mod
 from pubreview.publishing.entries import Published
 from pubreview.review.submission import current_revision, get
-from pubreview.site.content import SITE_KIND, BodyRenderer, safe_url
+from pubreview.site.content import BodyRenderer, safe_url
 
 ELLIPSIS = "…"
 
@@ -112,11 +112,7 @@ def post_text(
     if channel not in publication.channels:
         raise ValidationError(f"第 {publication.id} 号信息不在{channel}发布")
     revision = current_revision(session, publication)
-    site = [
-        c
-        for c in publication.channels
-        if catalog.channels.get(c) and catalog.channels[c].kind == SITE_KIND
-    ]
+    site = [c for c in publication.channels if catalog.is_site(c)]
     link = (
         publishing.published_channels(session, publication.id).get(site[0], {}).get("url")
         if site
@@ -134,7 +130,7 @@ def _manual_channel(catalog: catalog_mod.Catalog, channel: str) -> catalog_mod.C
     spec = catalog.channels.get(channel)
     if spec is None:
         raise ValidationError(f"没有「{channel}」这一渠道（可选：{'、'.join(catalog.channels)}）")
-    if spec.kind == SITE_KIND:
+    if spec.is_site:
         raise ValidationError(f"{channel}在中心同意发布时由系统自动发布，无需手工登记")
     return spec
 

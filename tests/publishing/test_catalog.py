@@ -24,3 +24,12 @@ def test_a_changed_catalog_file_is_read_again(tmp_path: Path) -> None:
     second = catalog.load(path)
     assert second.categories == ("工作动态", "通知公告")
     assert list(second.channels) == ["网站", "微信"]
+
+
+def test_the_site_and_the_hand_channels(tmp_path: Path) -> None:
+    path = tmp_path / "catalog.yaml"
+    path.write_text(TWO, encoding="utf-8")
+    read = catalog.load(path)
+    assert read.channels["网站"].is_site and not read.channels["微信"].is_site
+    # A channel the catalog does not list is posted by hand, as the 中心发布 step asks.
+    assert [read.is_site(c) for c in ("网站", "微信", "抖音")] == [True, False, False]
