@@ -11,8 +11,8 @@ from pubreview import db, settings
 from pubreview.cli.output import add_json_flag, emit
 from pubreview.errors import NotFound
 from pubreview.ledger import backup, checkpoints, keys, proofs
-from pubreview.ledger.importer import import_file
 from pubreview.ledger.verification import verify_all
+from pubreview.publishing.importer import import_file
 from pubreview.review.status import format_history, history_rows
 from pubreview.review.submission import get
 from pubreview.site import default_out_dir

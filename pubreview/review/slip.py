@@ -180,7 +180,7 @@ def _fingerprint(entry: LedgerEntry) -> str | None:
         return Decided.from_payload(payload).fingerprint or None
     if entry.kind == LedgerKind.PUBLISHED:
         return Published.from_payload(payload).fingerprint
-    # An imported item's entry (ledger.importer) records the fingerprint of its 台帐 row.
+    # An imported item's entry (publishing.importer) records the fingerprint of its 台帐 row.
     return payload.get("fingerprint") if entry.kind == LedgerKind.IMPORTED else None
 
 

@@ -9,8 +9,8 @@ from sqlalchemy import Engine
 
 from pubreview import db
 from pubreview.errors import ValidationError
-from pubreview.ledger.importer import import_file
 from pubreview.publishing import catalog
+from pubreview.publishing.importer import import_file
 from pubreview.report import claims, document, formats
 from pubreview.report.build import build_report
 from pubreview.report.checks import facts_for

@@ -13,7 +13,7 @@ from prefect.testing.utilities import prefect_test_harness
 from flows.annual_report import annual_report, last_year
 from pubreview import db, migrate, publishing
 from pubreview.accounts.org import load_org
-from pubreview.ledger.importer import import_file
+from pubreview.publishing.importer import import_file
 from tests.conftest import SAMPLE_ORG
 from tests.support.report import national_supplement, seed_rows, write_csv
 

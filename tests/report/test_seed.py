@@ -10,7 +10,7 @@ from sqlalchemy import Engine, func, select
 
 from models import LedgerEntry, LedgerKind
 from pubreview import cli, db, ledger
-from pubreview.ledger.importer import import_file
+from pubreview.publishing.importer import import_file
 from pubreview.report.build import build_report
 from tests.support.report import SEED_SUPPLEMENT, seed_rows, write_csv
 

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, func, select
 from models import LedgerEntry, LedgerKind, Publication, Status
 from pubreview import cli, db, ledger
 from pubreview.errors import ValidationError
-from pubreview.ledger.importer import import_file
+from pubreview.publishing.importer import import_file
 from tests.support.report import HEADER, write_csv
 
 
