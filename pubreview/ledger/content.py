@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -33,6 +34,54 @@ class ContentMismatch:
 
     def __str__(self) -> str:
         return f"第 {self.publication_id} 号信息第 {self.revision} 稿：{self.reason}"
+
+
+class Named(Protocol):
+    """An attachment as the fingerprint reads it: its file name and the SHA-256 of its bytes."""
+
+    @property
+    def filename(self) -> str: ...
+
+    @property
+    def sha256(self) -> str: ...
+
+
+def fingerprint(title: str, body: str, attachments: Iterable[Named]) -> str:
+    """SHA-256 over title, body and each attachment's name and hash: what a reviewer approves.
+
+    Submission records it; this module recomputes it from what is stored.
+    """
+    digest = hashlib.sha256()
+    for part in (
+        title,
+        body,
+        *(f"{a.filename}\0{a.sha256}" for a in sorted(attachments, key=lambda a: a.filename)),
+    ):
+        digest.update(part.encode())
+        digest.update(b"\x1e")
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Bound:
+    """The part of an entry's payload that binds a revision to its content: the fingerprint
+    and, where the entry lists them, each attachment's SHA-256 by file name.
+
+    Written by review.entries (Submitted, Decided) and the 台帐 import under these keys; the
+    tests read entries those writers made back through this class.
+    """
+
+    fingerprint: str | None
+    attachments: dict[str, str] | None  # None: the entry lists no attachments
+
+    @classmethod
+    def from_payload(cls, payload: dict) -> Bound:
+        """Read the binding part of any entry's payload (missing parts read as None)."""
+        listed = payload.get("attachments")
+        return cls(
+            payload.get("fingerprint"),
+            {a["filename"]: a["sha256"] for a in listed} if isinstance(listed, list) else None,
+        )
 
 
 @dataclass
@@ -70,14 +119,13 @@ def _stated(session: Session, publication_ids: Collection[int] | None) -> dict[t
         query = query.where(LedgerEntry.publication_id.in_(list(publication_ids)))
     stated: dict[tuple, _Stated] = defaultdict(_Stated)
     for entry_id, kind, pub_id, rev, stage, payload in session.execute(query):
-        payload = payload if isinstance(payload, dict) else {}
+        bound = Bound.from_payload(payload if isinstance(payload, dict) else {})
         one = stated[(pub_id, rev)]
         if kind == LedgerKind.DECIDED:
-            one.decisions.append((entry_id, stage, payload.get("fingerprint")))
+            one.decisions.append((entry_id, stage, bound.fingerprint))
         elif one.entry_id is None:
-            one.entry_id, one.fingerprint = entry_id, payload.get("fingerprint")
-            if isinstance(payload.get("attachments"), list):
-                one.attachments = {a["filename"]: a["sha256"] for a in payload["attachments"]}
+            one.entry_id = entry_id
+            one.fingerprint, one.attachments = bound.fingerprint, bound.attachments
     return stated
 
 
@@ -111,10 +159,6 @@ def _revision_problems(
     attachments: list[tuple[str, str, str]],
     stated: _Stated,
 ) -> list[str]:
-    # The rule lives with submission; imported here because submission's own imports
-    # (screening, then the site) lead back to this module.
-    from pubreview.review.submission import fingerprint
-
     if stated.entry_id is None:
         return ["台帐中没有这一稿的提交记录（这一稿不是经报送进入系统的）"]
     problems = []

@@ -23,9 +23,10 @@ from sqlalchemy.orm import Session
 from models import LedgerKind, Person, Publication, Revision, Status, Unit
 from pubreview import ledger, publishing
 from pubreview.errors import ValidationError
+from pubreview.ledger.content import fingerprint
 from pubreview.publishing import catalog as catalog_mod
 from pubreview.publishing.adoption import adopt
-from pubreview.review.submission import MAX_TITLE, fingerprint
+from pubreview.review.submission import MAX_TITLE
 from pubreview.site.content import safe_url
 
 # Header names an office may use, per column; the first is the one errors use.

@@ -18,6 +18,7 @@ from pubreview.chains import binding, selection
 from pubreview.chains.definitions import Chain
 from pubreview.errors import DecisionRefused, NotFound, ValidationError
 from pubreview.labels import GRADE_LABEL, STATUS_LABEL
+from pubreview.ledger.content import fingerprint
 from pubreview.publishing import catalog as catalog_mod
 from pubreview.review.entries import Submitted, revision_key, screened_key
 from pubreview.screening import screen_document
@@ -74,19 +75,6 @@ def check_distinct_names(files: list[AttachmentFile]) -> None:
         raise ValidationError(
             f"附件：有两个文件同名（{'、'.join(twice)}），请改名后再上传", field="attachments"
         )
-
-
-def fingerprint(title: str, body: str, attachments: list[AttachmentFile]) -> str:
-    """SHA-256 over title, body and each attachment's name and hash: what a reviewer approves."""
-    digest = hashlib.sha256()
-    for part in (
-        title,
-        body,
-        *(f"{a.filename}\0{a.sha256}" for a in sorted(attachments, key=lambda a: a.filename)),
-    ):
-        digest.update(part.encode())
-        digest.update(b"\x1e")
-    return digest.hexdigest()
 
 
 def _check_content(title: str, body: str) -> tuple[str, str]:

@@ -7,16 +7,17 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text
 
-from models import Publication, Status
+from models import LedgerEntry, LedgerKind, Publication, Revision, Status
 from models.base import utcnow
 from pubreview import db
 from pubreview.errors import ContentTampered
 from pubreview.ledger import content
 from pubreview.ledger.verification import verify_all
+from pubreview.review.entries import Decided, Submitted
 from pubreview.site import build_site, render_publication
-from tests.support.factories import decided, submitted
+from tests.support.factories import attachment, decided, submitted
 from tests.support.site import publish_through_chain, tree
 
 
@@ -152,3 +153,23 @@ def test_scheduled_release_holds_an_edited_item(
         publish_if_due.fn(pub)
     with db.transaction(engine) as session:
         assert session.get(Publication, pub).status is Status.SCHEDULED
+
+
+def test_the_binding_is_read_as_review_wrote_it(engine: Engine) -> None:
+    # The writers are review.entries' Submitted and Decided; this reads their entries back.
+    pub = submitted(engine, attachments=[attachment("a.txt", "a")])
+    decided(engine, pub, "li.na", attest=True)
+    with db.transaction(engine) as session:
+        sub, dec = session.scalars(
+            select(LedgerEntry)
+            .where(LedgerEntry.publication_id == pub)
+            .where(LedgerEntry.kind.in_([LedgerKind.SUBMITTED, LedgerKind.DECIDED]))
+            .order_by(LedgerEntry.id)
+        )
+        stored = session.scalar(select(Revision.fingerprint).where(Revision.publication_id == pub))
+        assert content.Bound.from_payload(sub.payload) == content.Bound(
+            Submitted.from_payload(sub.payload).fingerprint,
+            {"a.txt": hashlib.sha256(b"a").hexdigest()},
+        )
+        assert content.Bound.from_payload(dec.payload) == content.Bound(stored, None)
+        assert Decided.from_payload(dec.payload).fingerprint == stored
