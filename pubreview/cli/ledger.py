@@ -149,14 +149,22 @@ def _checkpoint(args: argparse.Namespace) -> int:
     return 0
 
 
-def _prove(args: argparse.Namespace) -> int:
+def _checkpoints(
+    args: argparse.Namespace,
+) -> tuple[list[checkpoints.Checkpoint], dict[str, keys.TrustedKey]]:
+    """The checkpoints of the local log and of every --checkpoints source, and the keys trusted
+    to have signed them (--public-key, else the key list, with the keys the sources publish)."""
     found = checkpoints.read_log()
     published = []
     for source in args.checkpoints or []:
         bundle = checkpoints.load_bundle(source)
         found += bundle.checkpoints
         published += bundle.keys
-    trusted = keys.trusted_keys(args.public_key, published)
+    return found, keys.trusted_keys(args.public_key, published)
+
+
+def _prove(args: argparse.Namespace) -> int:
+    found, trusted = _checkpoints(args)
     with db.transaction() as session:
         proof = proofs.prove(session, args.publication, found, trusted)
     problems = proofs.check(proof, trusted)
@@ -186,13 +194,7 @@ def _pick(found: list, size: int | None, newest: bool, what: str):
 
 
 def _consistency(args: argparse.Namespace) -> int:
-    found = checkpoints.read_log()
-    published = []
-    for source in args.checkpoints or []:
-        bundle = checkpoints.load_bundle(source)
-        found += bundle.checkpoints
-        published += bundle.keys
-    trusted = keys.trusted_keys(args.public_key, published)
+    found, trusted = _checkpoints(args)
     if args.proof:
         try:
             proof = json.loads(args.proof.read_text(encoding="utf-8"))

@@ -41,11 +41,21 @@ def _day(text: str) -> date:
         raise argparse.ArgumentTypeError(f"「{text}」不是日期，应为 YYYY-MM-DD") from None
 
 
-def _request_parser(actions, name: str, help_text: str, *, user_required: bool = True):
-    p = actions.add_parser(name, help=help_text, description=help_text)
-    if name not in ("receive", "list"):
+def _request_parser(
+    actions,
+    name: str,
+    help_text: str,
+    *,
+    description: str | None = None,
+    numbered: bool = True,
+    user_required: bool = True,
+    user_help: str = "your username",
+):
+    """An action's parser with what every action takes: the request's number, --as, --json."""
+    p = actions.add_parser(name, help=help_text, description=description or help_text)
+    if numbered:
         p.add_argument("request", type=int, help="the request's number")
-    p.add_argument("--as", dest="user", required=user_required, help="your username")
+    p.add_argument("--as", dest="user", required=user_required, help=user_help)
     add_json_flag(p)
     return p
 
@@ -59,7 +69,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     actions = top.add_subparsers(dest="action", required=True, metavar="ACTION")
 
-    p = _request_parser(actions, "receive", "register a request; prints its number")
+    p = _request_parser(actions, "receive", "register a request; prints its number", numbered=False)
     p.add_argument("--channel", required=True, help="当面|邮寄|平邮|网上|传真|电邮")
     p.add_argument(
         "--applicant-type",
@@ -135,29 +145,32 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reason", help="why (required except for 三（六）1)")
     p.set_defaults(handler=_close)
 
-    p = actions.add_parser(
+    p = _request_parser(
+        actions,
         "close-year",
-        help="年度结转: close a year once every request has an outcome or is carried over",
+        "年度结转: close a year once every request has an outcome or is carried over",
         description="年度结转: refused, listing the requests that block it, while a request of "
         "the year is past its deadline without an outcome.",
+        numbered=False,
+        user_help="your username (分管领导 or admin)",
     )
     p.add_argument("year", type=int, help="the year to close, e.g. 2025")
-    p.add_argument("--as", dest="user", required=True, help="your username (分管领导 or admin)")
-    add_json_flag(p)
     p.set_defaults(handler=_close_year)
 
-    p = actions.add_parser(
+    p = _request_parser(
+        actions,
         "import",
-        help="load a request list kept elsewhere (CSV or XLSX) so Table 三 counts it",
+        "load a request list kept elsewhere (CSV or XLSX) so Table 三 counts it",
         description="Columns 收到日期, 渠道, 申请人类型, 办理结果, 答复日期 (申请内容 optional); "
         "every row is checked first, and nothing is loaded if any is wrong.",
+        numbered=False,
     )
     p.add_argument("file", type=Path, help="the .csv or .xlsx file")
-    p.add_argument("--as", dest="user", required=True, help="your username")
-    add_json_flag(p)
     p.set_defaults(handler=_import)
 
-    p = _request_parser(actions, "list", "requests with their deadlines", user_required=False)
+    p = _request_parser(
+        actions, "list", "requests with their deadlines", numbered=False, user_required=False
+    )
     p.add_argument("--status", choices=["open", "correction", "consulting", "closed"])
     p.add_argument("--overdue", action="store_true", help="only those past their deadline")
     p.set_defaults(handler=_list)
