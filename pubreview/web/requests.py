@@ -72,11 +72,19 @@ router = APIRouter(prefix="/requests")
 SignedIn = Annotated[CurrentUser, Depends(current_user)]
 
 
-def _who(session: Session, user: CurrentUser) -> tuple[Person, bool]:
-    """The person and whether they handle requests; Forbidden for anyone else."""
+def _who(session: Session, user: CurrentUser, request_id: int | None = None) -> tuple[Person, bool]:
+    """The person and whether they handle requests; Forbidden for anyone else.
+
+    With `request_id`, whoever may decide the step that request's reply awaits (an office's
+    own reply chain may name other roles; a delegate signs for a leader) may see it too.
+    """
     person = org.person(session, user.username)
     handles = access.may_handle(session, person)
-    if not handles and not access.may_approve(session, person):
+    if (
+        not handles
+        and not access.may_approve(session, person)
+        and not (request_id is not None and reply.may_decide(session, request_id, person))
+    ):
         raise Forbidden("只有办理政府信息公开申请的人员和分管领导可以查看依申请公开页面")
     return person, handles
 
@@ -454,7 +462,7 @@ def request_page(request_id: int, user: SignedIn, done: str | None = None) -> HT
     """One request: its deadline explained, its steps, and the forms for the next ones."""
     try:
         with snapshot() as session:
-            person, handles = _who(session, user)
+            person, handles = _who(session, user, request_id)
             view = views.detail(session, request_id, personal=handles)
             letters = documents.available(session, request_id) if handles else []
             to_sign = None
@@ -550,7 +558,7 @@ def _act(user: CurrentUser, request_id: int, action: str, form: dict[str, str]) 
     """Run one step on the request in its own transaction."""
     actor = user.username
     with transaction() as session:
-        _who(session, user)
+        _who(session, user, request_id if action == "decide" else None)
         if action == "correct":
             correction.ask(
                 session,

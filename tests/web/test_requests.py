@@ -15,15 +15,17 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from models.base import utcnow
 from pubreview import db
-from pubreview.requests import cases, outcome, store, tables, views
+from pubreview.requests import cases, outcome, reply, store, tables, views
+from pubreview.review import delegation
 from tests.support.accounts import form_token, login, set_password
 from tests.support.requests import HANDLER, answer, receive
 from tests.support.web import AfterCommitRecorder, ledger_size, make_app, point_at
 
 BASE = "http://testserver"
 PASSWORD = "Rb7-secure-pw"
-PEOPLE = ("zhang.wei", "zhou.min", "wu.gang", "zeng.xiang")
+PEOPLE = ("zhang.wei", "zhou.min", "wu.gang", "zeng.xiang", "li.na")
 
 
 @pytest.fixture
@@ -108,6 +110,33 @@ def test_register_and_answer_a_request_through_the_chain(client: TestClient, eng
     assert "已办结：（三）不予公开4.保护第三方合法权益（2025-10-20）" in final
     with db.transaction(engine) as s:
         assert store.get(s, rid).outcome == "三（三）4"
+
+
+def test_a_delegate_signs_the_reply_on_the_page(client: TestClient, engine) -> None:
+    rid = receive(engine, date(2025, 10, 9))
+    with db.transaction(engine) as s:
+        reply.draft(s, rid, actor=HANDLER, outcome_key="三（一）", legal_basis="条例第三十六条")
+        reply.decide(s, rid, actor="wu.gang", approve=True)
+    page = f"/requests/{rid}"
+    _as(client, "li.na")
+    assert client.get(page).status_code == 403  # a section head: not hers to sign
+    with db.transaction(engine) as s:
+        delegation.grant(
+            s,
+            delegator="zeng.xiang",
+            delegate="li.na",
+            ends=utcnow() + timedelta(days=1),
+            actor="zeng.xiang",
+            reason="出差",
+        )
+    view = client.get(page)
+    assert view.status_code == 200 and 'id="decide-signed-on"' in view.text
+    signed = _post(client, f"{page}/decide", page, verdict="approve", signed_on="2025-10-10")
+    assert signed.status_code == 303
+    with db.transaction(engine) as s:
+        assert reply.current(s, rid).sign_step.acting_for == "zeng.xiang"
+    _as(client, "zhou.min")
+    assert "签发：li.na（代 zeng.xiang）（同意）" in client.get(page).text
 
 
 def test_correction_and_bad_input_on_the_page(client: TestClient, engine) -> None:
