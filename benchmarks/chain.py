@@ -29,58 +29,28 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import select  # noqa: E402
 
+from benchmarks.common import DECIDERS, bare_chain, fresh_ledger, pct  # noqa: E402
 from models import LedgerEntry, LedgerKind, Publication, Status  # noqa: E402
-from pubreview import db, migrate  # noqa: E402
-from pubreview.accounts.org import load_org  # noqa: E402
+from pubreview import db  # noqa: E402
 from pubreview.review.submission import Draft, submit  # noqa: E402
 from pubreview.review.workflow import Outcome  # noqa: E402
+from tests.support import factories  # noqa: E402
 from tests.support.prefect_stack import PrefectStack, wait_until  # noqa: E402
-
-SAMPLE_ORG = ROOT / "config" / "sample-org.yaml"
-DECIDERS = {"prereview": "li.na", "signoff": "zeng.xiang", "publication": "zhou.min"}
-
-
-def pct(values: list[float], q: float) -> float:
-    """The q-quantile (0..1) of values, nearest rank."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
 def fresh_db(path: Path) -> str:
-    url = f"sqlite:///{path}"
-    migrate.upgrade(url)
-    with db.transaction(db.make_engine(url)) as session:
-        load_org(session, SAMPLE_ORG)
-    return url
+    """A migrated SQLite ledger at path with the sample organisation: its URL."""
+    return fresh_ledger(path.parent, path.stem)
 
 
 def draft(i: int) -> Draft:
-    return Draft(
-        title=f"基准测试信息 {i}",
-        body=f"第 {i} 条信息的正文。",
-        category="工作动态",
-        channels=["网站"],
-        unit="zonghe",
-        submitter="zhang.wei",
-    )
+    """The i-th item of the run."""
+    return factories.draft(title=f"基准测试信息 {i}", body=f"第 {i} 条信息的正文。")
 
 
 def baseline(n: int, tmp: Path) -> float:
     """Submit and decide n items as bare ledger writes; return seconds."""
-    from pubreview.review.decisions import DecisionRequest, decide
-
-    engine = db.make_engine(fresh_db(tmp / "baseline.db"))
-    start = time.perf_counter()
-    for i in range(n):
-        with db.transaction(engine) as session:
-            pub_id = submit(session, draft(i)).id
-        for stage, user in DECIDERS.items():
-            with db.transaction(engine) as session:
-                decide(
-                    session,
-                    DecisionRequest(pub_id, user, Outcome.APPROVE, attest=stage == "prereview"),
-                )
-    return time.perf_counter() - start
+    return bare_chain(fresh_db(tmp / "baseline.db"), n, draft)
 
 
 def waiting(engine, pub_ids: list[int]) -> list[tuple[int, str]]:

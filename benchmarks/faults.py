@@ -78,19 +78,18 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, select  # noqa: E402
 
+from benchmarks.common import DECIDERS, bare_chain, fresh_ledger, pct  # noqa: E402
 from models import LedgerEntry, LedgerKind, Publication, Revision, Status  # noqa: E402
 from models.base import as_utc, utcnow  # noqa: E402
-from pubreview import db, migrate  # noqa: E402
+from pubreview import db  # noqa: E402
 from pubreview.accounts import passwords, sessions  # noqa: E402
-from pubreview.accounts.org import load_org, person  # noqa: E402
+from pubreview.accounts.org import person  # noqa: E402
 from pubreview.review.submission import Draft, submit  # noqa: E402
-from pubreview.review.workflow import Outcome  # noqa: E402
+from tests.support import factories  # noqa: E402
 from tests.support.prefect_stack import BIN, PrefectStack, free_port, wait_until  # noqa: E402
 
-SAMPLE_ORG = ROOT / "config" / "sample-org.yaml"
 SAMPLE_APPRISE = ROOT / "config" / "apprise-sample.yaml"
 STEPS = ("prereview", "signoff", "publication")
-DECIDERS = {"prereview": "li.na", "signoff": "zeng.xiang", "publication": "zhou.min"}
 COOKIE = "pubreview_session"
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 # PostgreSQL's view of its connections, to end the ledger's (as a database restart would).
@@ -98,59 +97,18 @@ _activity = Table("pg_stat_activity", MetaData(), Column("pid", Integer), Column
 TARGETS = ("worker", "flow-run", "server", "web", "writer", "locked", "smtp-dead")
 
 
-def pct(values: list[float], q: float) -> float:
-    """The q-quantile (0..1) of values, nearest rank; 0 for none."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
-
-
 def draft(i: int, submitter: str = "zhang.wei") -> Draft:
     """An ordinary item for the 网站 channel."""
-    return Draft(
+    return factories.draft(
         title=f"故障演练信息 {i}",
         body=f"第 {i} 条信息的正文：经科室负责人初审、分管领导审签后交中心发布。",
-        category="工作动态",
-        channels=["网站"],
-        unit="zonghe",
         submitter=submitter,
     )
 
 
-def fresh_ledger(backend: str, tmp: Path, name: str) -> str:
-    """A migrated ledger with the sample organisation: its URL."""
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp / f'{name}.db'}"
-    else:
-        from tests.conftest import create_pg_database
-
-        url = create_pg_database()
-    migrate.upgrade(url)
-    engine = db.make_engine(url)
-    with db.transaction(engine) as session:
-        load_org(session, SAMPLE_ORG)
-    engine.dispose()
-    return url
-
-
 def baseline(backend: str, n: int, tmp: Path) -> float:
     """Submit and decide n items as bare ledger writes; seconds per decision."""
-    from pubreview.review.decisions import DecisionRequest, decide
-
-    engine = db.make_engine(fresh_ledger(backend, tmp, "baseline"))
-    start = time.perf_counter()
-    for i in range(n):
-        with db.transaction(engine) as session:
-            pub_id = submit(session, draft(i)).id
-        for stage, user in DECIDERS.items():
-            with db.transaction(engine) as session:
-                decide(
-                    session,
-                    DecisionRequest(pub_id, user, Outcome.APPROVE, attest=stage == "prereview"),
-                )
-    engine.dispose()
-    return (time.perf_counter() - start) / (3 * n)
+    return bare_chain(fresh_ledger(tmp, "baseline", backend), n, draft) / (3 * n)
 
 
 def signed_in(engine, usernames: list[str]) -> dict[str, tuple[str, str]]:
@@ -255,7 +213,7 @@ class Campaign:
     def __init__(self, args: argparse.Namespace, tmp: Path) -> None:
         self.args = args
         self.tmp = tmp
-        self.url = fresh_ledger(args.backend, tmp, "ledger")
+        self.url = fresh_ledger(tmp, "ledger", args.backend)
         self.engine = db.make_engine(self.url)
         self.apprise = tmp / "apprise.yaml"
         self.apprise.write_text(SAMPLE_APPRISE.read_text(encoding="utf-8"), encoding="utf-8")

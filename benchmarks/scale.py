@@ -22,7 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.chain import baseline, fresh_db, pct  # noqa: E402
+from benchmarks.chain import baseline, fresh_db  # noqa: E402
+from benchmarks.common import pct  # noqa: E402
 from tests.support import work_pool  # noqa: E402
 
 SETUPS = "sqlite:1,sqlite:2,postgresql:1,postgresql:2"
