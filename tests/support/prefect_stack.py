@@ -39,6 +39,24 @@ def wait_until(predicate: Callable[[], Any], timeout: float, what: str, every: f
         time.sleep(every)
 
 
+def rest_api(
+    api_url: str, *, attempts: int = 20, timeout: float = 10
+) -> Callable[[str, str, dict | None], Any]:
+    """A caller of the Prefect REST API at `api_url` (method, path, JSON body → JSON answer)
+    that retries the 503 a busy SQLite-backed server answers, every half second."""
+
+    def call(method: str, path: str, body: dict | None = None) -> Any:
+        for _ in range(attempts):
+            r = httpx.request(method, f"{api_url}{path}", json=body, timeout=timeout)
+            if r.status_code != 503:
+                r.raise_for_status()
+                return r.json() if r.content else None
+            time.sleep(0.5)
+        r.raise_for_status()
+
+    return call
+
+
 class PrefectStack:
     """`prefect server start` plus `pubreview worker`, bound to one ledger database."""
 
@@ -192,13 +210,7 @@ class PrefectStack:
 
     def api(self, method: str, path: str, body: dict | None = None) -> Any:
         """Call the Prefect REST API, retrying the 503 SQLite answers under load."""
-        for _ in range(20):
-            r = httpx.request(method, f"{self.api_url}{path}", json=body, timeout=10)
-            if r.status_code != 503:
-                r.raise_for_status()
-                return r.json() if r.content else None
-            time.sleep(0.5)
-        r.raise_for_status()
+        return rest_api(self.api_url)(method, path, body)
 
     def _deployment_ready(self) -> bool:
         try:
@@ -206,15 +218,6 @@ class PrefectStack:
             return True
         except httpx.HTTPError:
             return False
-
-    def runs_for(self, publication_id: int) -> list[dict]:
-        """Every review run whose parameter names this publication."""
-        runs = self.api(
-            "POST",
-            "/flow_runs/filter",
-            {"flow_runs": {"tags": {"all_": [f"publication:{publication_id}"]}}, "limit": 50},
-        )
-        return [r for r in runs if r["parameters"].get("publication_id") == publication_id]
 
     def all_review_runs(self) -> list[dict]:
         """Every run of the review deployment."""

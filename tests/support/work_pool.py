@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 from sqlalchemy import Engine, select
 
 from models import LedgerEntry, LedgerKind, Publication, Stage, Status
@@ -32,7 +31,8 @@ from pubreview.review.decisions import DecisionRequest, decide
 from pubreview.review.submission import Draft, resubmit, submit
 from pubreview.review.workflow import TERMINAL, Outcome
 from pubreview.settings import PROJECT_ROOT
-from tests.support.prefect_stack import BIN, PrefectStack, wait_until
+from tests.support import factories
+from tests.support.prefect_stack import BIN, PrefectStack, rest_api, wait_until
 
 POOL = "pubreview"
 PREFECT_FILE = "deployments/prefect.yaml"
@@ -40,21 +40,6 @@ DECIDERS = {"prereview": "li.na", "signoff": "zeng.xiang", "publication": "zhou.
 
 # How the driver calls Prefect's REST API: PrefectStack.api, or Api in the driver process.
 Api = Callable[..., Any]
-
-
-def rest_api(api_url: str) -> Api:
-    """A REST caller for `api_url` that retries the 503 a busy SQLite server answers."""
-
-    def call(method: str, path: str, body: dict | None = None) -> Any:
-        for _ in range(40):
-            r = httpx.request(method, f"{api_url}{path}", json=body, timeout=30)
-            if r.status_code != 503:
-                r.raise_for_status()
-                return r.json() if r.content else None
-            time.sleep(0.5)
-        r.raise_for_status()
-
-    return call
 
 
 class PoolStack(PrefectStack):
@@ -129,14 +114,7 @@ class PoolStack(PrefectStack):
 
 def draft(i: int) -> Draft:
     """The i-th draft of a bulk run."""
-    return Draft(
-        title=f"批量审核信息 {i}",
-        body=f"第 {i} 条信息的正文。",
-        category="工作动态",
-        channels=["网站"],
-        unit="zonghe",
-        submitter="zhang.wei",
-    )
+    return factories.draft(title=f"批量审核信息 {i}", body=f"第 {i} 条信息的正文。")
 
 
 def plan(i: int) -> str:
@@ -393,7 +371,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--watch", default="", help="pids whose process tree to measure")
     args = parser.parse_args()
-    api = rest_api(os.environ["PREFECT_API_URL"])
+    # The driver process is on its own under load: longer waits than the tests' calls.
+    api = rest_api(os.environ["PREFECT_API_URL"], attempts=40, timeout=30)
     engine = db.make_engine(os.environ["PUBREVIEW_DATABASE_URL"])
 
     def say(text: str) -> None:
