@@ -78,8 +78,9 @@ class Stack:
         os.environ["PREFECT_SERVER_API_PORT"] = str(self.prefect_port)
         self.site_port = self.settings.site_port
         self.web_port = self.settings.web_port
-        # Messages sent by the worker carry links to the web app we start here.
-        os.environ.setdefault("PUBREVIEW_WEB_URL", f"http://127.0.0.1:{self.web_port}/")
+        # Messages sent by the worker carry links to the web app we start here: the children
+        # get the address these settings give (by default, this web port's).
+        os.environ.setdefault("PUBREVIEW_WEB_URL", self.settings.web_url)
         # Prefect's runner keeps per-run storage under $TMPDIR: keep that in the data folder.
         self.tmp_dir = self.settings.data_dir / "tmp"
         # Names of the services this Stack started, as soon as each process exists.
@@ -94,7 +95,7 @@ class Stack:
     @property
     def web_url(self) -> str:
         """Where reviewers open their personal links (review pages, queues)."""
-        return os.environ["PUBREVIEW_WEB_URL"]
+        return self.settings.web_url
 
     @property
     def site_url(self) -> str:
