@@ -34,7 +34,7 @@ def consult(
     req = store.get(session, request_id, for_update=True)
     if req.status is not RequestStatus.OPEN:
         raise DecisionRefused(f"第 {req.id} 号申请当前不能征求第三方意见（{status_word(req)}）")
-    third_party = store.text_of(third_party, "第三方", limit=200)
+    third_party = store.text_of(third_party, "第三方", limit=store.THIRD_PARTY_LIMIT, one_line=True)
     store.check_day(sent_on, "征求意见发出日期", not_before=req.clock_from, after="起算日")
     if req.due_on is not None and sent_on > req.due_on:
         raise ValidationError(

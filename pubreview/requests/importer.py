@@ -158,7 +158,9 @@ def check_row(line: int, raw: dict[str, str]) -> tuple[Row | None, list[str]]:
     applicant = field(APPLICANT, lambda t: receipt.applicant_type_of(required(t)))
     key = field(OUTCOME, lambda t: outcome.outcome_row(t).key if t else None)
     replied_on = field(REPLIED, lambda t: store.check_day(_date(t), "答复日期") if t else None)
-    content = field(CONTENT, lambda t: store.text_of(t, "申请内容", required=False, limit=20000))
+    content = field(
+        CONTENT, lambda t: store.text_of(t, "申请内容", required=False, limit=store.CONTENT_LIMIT)
+    )
     has_outcome = (raw.get(OUTCOME) or "").strip() != ""
     has_reply = (raw.get(REPLIED) or "").strip() != ""
     if has_outcome != has_reply:

@@ -99,9 +99,14 @@ def receive(
     person = access.handler(session, actor)
     kind = channel_of(channel)
     applicant = applicant_type_of(applicant_type)
-    content = store.text_of(content, "申请内容", limit=20000)
-    name = store.text_of(applicant_name, "申请人姓名或名称", required=False, limit=200) or None
-    contact = store.text_of(applicant_contact, "联系方式", required=False, limit=200) or None
+    content = store.text_of(content, "申请内容", limit=store.CONTENT_LIMIT)
+    name = store.text_of(
+        applicant_name, "申请人姓名或名称", required=False, limit=store.NAME_LIMIT, one_line=True
+    )
+    contact = store.text_of(
+        applicant_contact, "联系方式", required=False, limit=store.CONTACT_LIMIT
+    )
+    name, contact = name or None, contact or None  # blank is not given
     store.check_day(arrived_on, "收到日期")
     if signed_on is not None and kind is not RequestChannel.MAIL:
         raise ValidationError("只有邮寄（需签收）的申请有签收日期", field="signed_on")

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from models import DisclosureRequest, RequestConsultation
 from models.base import utcnow
-from pubreview import clock
+from pubreview import clock, inputs
 from pubreview.errors import NotFound, ValidationError
 from pubreview.requests import calendar, deadlines
 from pubreview.requests.calendar import WorkCalendar
@@ -82,11 +82,37 @@ def check_day(on: date, label: str, *, not_before: date | None = None, after: st
     return on
 
 
-def text_of(value: str | None, label: str, *, required: bool = True, limit: int = 4000) -> str:
-    """Trimmed text a person gave; required unless said otherwise; at most `limit` characters."""
+# Limits in characters. A field with a column of bounded length takes the column's, so the
+# rule is the same on SQLite (which would store anything) and PostgreSQL (which would raise
+# StringDataRightTruncation); a `Text` column is held to a length any letter or note fits.
+NAME_LIMIT = DisclosureRequest.__table__.c.applicant_name.type.length
+CONTACT_LIMIT = DisclosureRequest.__table__.c.applicant_contact.type.length
+THIRD_PARTY_LIMIT = RequestConsultation.__table__.c.third_party.type.length
+CONTENT_LIMIT = 20000
+NOTE_LIMIT = 4000
+
+
+def text_of(
+    value: str | None,
+    label: str,
+    *,
+    required: bool = True,
+    limit: int = NOTE_LIMIT,
+    one_line: bool = False,
+) -> str:
+    """Trimmed text a person gave, checked the same way whichever way it came in.
+
+    Required unless said otherwise; at most `limit` characters; no NUL, control or bidi
+    characters (the input boundary's rule, here too for the imported lists); `one_line` (a
+    name) refuses line breaks.
+    """
     value = (value or "").strip()
     if required and not value:
         raise ValidationError(f"请填写{label}", field=label)
     if len(value) > limit:
-        raise ValidationError(f"{label}最多 {limit} 个字", field=label)
+        raise ValidationError(
+            f"{label}有 {len(value)} 个字，最多 {limit} 个字，请删减后再提交", field=label
+        )
+    if problem := inputs.text_problem(value, one_line=one_line):
+        raise ValidationError(f"{label}{problem}", field=label)
     return value
