@@ -8,6 +8,7 @@ PostgreSQL a snapshot is a READ ONLY transaction.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -116,3 +117,15 @@ def _readers(engine: Engine) -> sessionmaker:
 
 # Where an engine keeps its read-only session factory (it goes with the engine).
 _READERS = "_pubreview_readers"
+
+
+# PostgreSQL's SQLSTATE disk_full (SQLite's is SQLITE_FULL, "database or disk is full").
+_PG_DISK_FULL = "53100"
+
+
+def disk_full(exc: BaseException) -> bool:
+    """Whether a database error is the disk (or its quota) being full, not the database down."""
+    orig = getattr(exc, "orig", exc)
+    if getattr(orig, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+        return True
+    return getattr(orig, "sqlstate", None) == _PG_DISK_FULL

@@ -10,7 +10,7 @@ import sys
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from pubreview import inputs, ledger
+from pubreview import db, inputs, ledger
 from pubreview.cli.output import os_user
 from pubreview.errors import PubreviewError, ValidationError
 
@@ -84,8 +84,15 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.close()
         return 0
     except OperationalError as exc:
-        # The database is down or locked: the transaction rolled back, so nothing was written.
+        # The database is down, locked or out of space: the transaction rolled back, so
+        # nothing was written.
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        if db.disk_full(exc):
+            return _fail(
+                args,
+                "DiskFull",
+                f"磁盘空间已满，台帐数据库无法写入（{reason}），未作任何更改，请腾出空间后重试",
+            )
         return _fail(
             args,
             "DatabaseUnavailable",

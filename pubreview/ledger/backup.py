@@ -10,8 +10,10 @@ database that is not empty. After either, the copy is verified against the check
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -117,10 +119,34 @@ def _dump_verified(engine: Engine, url: str, folder: Path) -> Verification:
 
 
 def backup(folder: Path, url: str, site_dir: Path | None = None) -> BackupSummary:
-    """Sign a checkpoint, copy database, checkpoint log and site into `folder`, verify the copy."""
+    """Sign a checkpoint, copy database, checkpoint log and site into `folder`, verify the copy.
+
+    The copy is made in a hidden folder beside `folder` and renamed into place once complete,
+    so a backup that fails half-way (a full disk) leaves no half backup that looks whole.
+    """
     if folder.exists() and any(folder.iterdir()):
         raise BackupRefused(f"备份目录 {folder} 不是空的：请换一个新目录")
-    folder.mkdir(parents=True, exist_ok=True)
+    partial = folder.with_name(f".{folder.name}.partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    try:
+        partial.mkdir(parents=True)
+        summary = _write(partial, folder, url, site_dir)
+        if folder.exists():
+            folder.rmdir()  # empty, as checked above
+        partial.rename(folder)
+    except sqlite3.Error as exc:
+        shutil.rmtree(partial, ignore_errors=True)
+        if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(folder)) from exc
+        raise
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    return summary
+
+
+def _write(folder: Path, named: Path, url: str, site_dir: Path | None) -> BackupSummary:
+    """The backup written into `folder`; its summary and manifest name it `named`."""
     engine = db.make_engine(url)
     dialect = engine.dialect.name
     try:
@@ -154,7 +180,7 @@ def backup(folder: Path, url: str, site_dir: Path | None = None) -> BackupSummar
     if check is None:
         check = _verify(f"sqlite:///{folder / SQLITE_COPY}", _logs_in(folder))
     summary = BackupSummary(
-        str(folder),
+        str(named),
         dialect,
         check.chain.entries,
         check.chain.head,

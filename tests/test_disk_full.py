@@ -1,0 +1,113 @@
+"""A full disk, for real: the ledger, the site and a backup on a small tmpfs that is filled up.
+
+Each command says so in one line (磁盘空间已满), leaves nothing partial behind (the site as it
+was, no half backup, no ledger entry) and works again once space returns.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from models import LedgerEntry
+from pubreview import db
+from tests.conftest import _copy_sqlite, skip_or_fail
+from tests.support.site import publish_through_chain
+
+SUBMIT = [
+    "submit", "--as", "zhang.wei", "--unit", "zonghe", "--category", "工作动态",
+    "--channel", "网站", "--title", "磁盘满时的报送", "--body", "正文",
+]  # fmt: skip
+
+
+@pytest.fixture
+def disk(tmp_path: Path) -> Iterator[Path]:
+    """A 6 MB tmpfs, unmounted afterwards (mounting needs root, as on the test machine)."""
+    where = tmp_path / "disk"
+    where.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs", str(where)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        skip_or_fail(f"cannot mount a tmpfs: {mounted.stderr.decode().strip()}")
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+def fill(disk: Path) -> Path:
+    """Take every free byte of the disk; the filler file, to delete when space is to return."""
+    filler = disk / "filler"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
+    try:
+        for size in (65536, 4096, 1):
+            with contextlib.suppress(OSError):
+                while os.write(fd, bytes(size)):
+                    pass
+    finally:
+        os.close(fd)
+    return filler
+
+
+def pubreview(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """The command as a separate process, as an operator runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "pubreview.cli", *args], env=env, capture_output=True, text=True
+    )
+
+
+def entries(engine) -> int:
+    with db.snapshot(engine) as s:
+        return s.scalar(select(func.count()).select_from(LedgerEntry))
+
+
+def test_a_full_disk_is_one_line_leaves_nothing_partial_and_passes(
+    disk: Path, tmp_path: Path, _sqlite_template: Path
+) -> None:
+    from pubreview.cli.parser import main  # noqa: F401 - the package imports cleanly first
+    from tests.conftest import SAMPLE_ORG, load_org
+
+    ledger = disk / "pubreview.db"
+    _copy_sqlite(_sqlite_template, ledger)
+    url = f"sqlite:///{ledger}"
+    engine = db.make_engine(url)
+    with db.transaction(engine) as s:
+        load_org(s, SAMPLE_ORG)
+    publish_through_chain(engine, "通知", "正文" * 4000)
+    env = {**os.environ, "PUBREVIEW_DATABASE_URL": url, "PUBREVIEW_DATA_DIR": str(disk / "data")}
+    site = disk / "site"
+    assert pubreview("site", "build", "--out", str(site), env=env).returncode == 0
+    before_site = sorted(p.relative_to(site) for p in site.rglob("*"))
+    before = entries(engine)
+    filler = fill(disk)
+
+    refused = {
+        "site build": pubreview("site", "build", "--out", str(site), env=env),
+        "submit": pubreview(*SUBMIT, env=env),
+        "backup": pubreview("backup", str(disk / "backup"), "--site", str(site), env=env),
+    }
+    for what, done in refused.items():
+        lines = done.stderr.strip().splitlines()
+        assert done.returncode == 1, (what, done.stderr)
+        assert len(lines) == 1 and "磁盘空间已满" in lines[0], (what, done.stderr)
+    assert sorted(p.relative_to(site) for p in site.rglob("*")) == before_site
+    assert not (disk / "backup").exists()
+    assert sorted(p.name for p in disk.iterdir() if p.name.startswith(".")) == []
+    assert entries(engine) == before
+
+    filler.unlink()
+    assert pubreview(*SUBMIT, env=env).returncode == 0
+    assert entries(engine) > before
+    assert pubreview("site", "build", "--out", str(site), env=env).returncode == 0
+    done = pubreview("backup", str(disk / "backup"), "--site", str(site), env=env)
+    assert done.returncode == 0, done.stderr
+    assert pubreview("ledger", "verify", env=env).returncode == 0
+    engine.dispose()
