@@ -1,9 +1,10 @@
-"""The scheduled flows called as functions (reminders, checkpoint, backup, re-scan, columns)."""
+"""The scheduled flows called as functions (reminders, step deadlines, checkpoint, backup,
+re-scan, columns), on one temporary Prefect server."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,16 +18,28 @@ from flows.column_health import column_health_flow
 from flows.ledger_backup import ledger_backup
 from flows.ledger_checkpoint import ledger_checkpoint
 from flows.request_deadlines import request_deadlines
-from pubreview import db, migrate
+from flows.step_deadlines import ARTIFACT_KEY as STEP_ARTIFACT
+from flows.step_deadlines import step_deadlines
+from models import Publication
+from pubreview import clock, db, migrate
 from pubreview.accounts.org import load_org
 from pubreview.ledger import checkpoints, retention
 from pubreview.notify.outbox import read_outbox
+from pubreview.requests import calendar
 from pubreview.screening import results
 from tests.conftest import SAMPLE_ORG
+from tests.support.factories import submitted
 from tests.support.requests import HANDLER, SIGNER, receive
 
 pytestmark = pytest.mark.prefect
 MORNING = datetime(2026, 11, 5, 1, 30, tzinfo=UTC)  # 09:30 in Asia/Shanghai, a Thursday
+# 初审 within one working day; the rest as the built-in chain.
+DEADLINE_CHAINS = (
+    "chains:\n  default:\n    steps:\n"
+    "      - {id: prereview, label: 初审, role: section_head, deadline_days: 1}\n"
+    "      - {id: signoff, label: 审签, role: leader}\n"
+    "      - {id: publication, label: 中心发布, role: center, unit: office}\n"
+)
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +61,7 @@ def ledger(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
         "PUBREVIEW_APPRISE_YAML",
         "PUBREVIEW_QUIET_HOURS",
         "PUBREVIEW_REMINDER_DAYS",
+        "PUBREVIEW_STEP_REMINDER_DAYS",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("PUBREVIEW_NOTIFY_ATTEMPTS", "1")
@@ -57,6 +71,20 @@ def ledger(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     with db.transaction(engine) as session:
         load_org(session, SAMPLE_ORG)
     return url
+
+
+@pytest.fixture
+def deadline_chain(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A chain whose 初审 has a deadline, and a plain calendar for this year and the next."""
+    (tmp_path / "chains.yaml").write_text(DEADLINE_CHAINS, encoding="utf-8")
+    monkeypatch.setenv("PUBREVIEW_CHAINS", str(tmp_path / "chains.yaml"))
+    # Weekdays worked, weekends off: the test does not hit a year gap.
+    year = datetime.now(UTC).year
+    workdays = tmp_path / "workdays.yaml"
+    workdays.write_text(
+        f"holidays: []\nworkdays: []\ndescribed_years: [{year}, {year + 1}]\n", encoding="utf-8"
+    )
+    monkeypatch.setenv("PUBREVIEW_WORKDAYS", str(workdays))
 
 
 def artifact(key: str) -> str:
@@ -118,3 +146,25 @@ def test_rescan_and_column_health_flows_keep_their_last_result(
     kept = results.load(results.COLUMNS)
     assert kept["counts"] == health["counts"] and kept["flow_run_id"]
     assert "栏目更新情况（2026-12-01）" in artifact("column-health")
+
+
+def test_step_deadlines_flow_escalates_once_and_summarises(
+    prefect_api: None, deadline_chain: None, ledger: str
+) -> None:
+    engine = db.engine_for(ledger)
+    pub = submitted(engine)
+    with db.transaction(engine) as session:
+        arrived = clock.local(session.get(Publication, pub).waiting_since).date()
+    late = calendar.load().add(arrived, 2)
+    at = datetime(late.year, late.month, late.day, 1, 30, tzinfo=UTC)  # 09:30 office time
+    first = step_deadlines(at=at, database_url=ledger)
+    assert first["sent"] == 1 and first["skipped"] is None and first["problems"] == []
+    (row,) = first["notices"]
+    assert (row["信息"], row["环节"], row["收件人"]) == (f"第 {pub} 号", "初审", "zeng.xiang")
+    assert step_deadlines(at=at, database_url=ledger)["sent"] == 0
+    (told,) = read_outbox("zeng.xiang")
+    assert "审核已逾期" in told.title
+    summary = artifact(STEP_ARTIFACT)
+    assert f"第 {pub} 号" in summary and "此前已发送" in summary
+    night = step_deadlines(at=at + timedelta(hours=12), database_url=ledger)
+    assert "免打扰" in night["skipped"] and "免打扰" in artifact(STEP_ARTIFACT)
