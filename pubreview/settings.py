@@ -71,6 +71,10 @@ class Settings:
     session_idle_s: int = 30 * 60
     session_max_s: int = 12 * 3600
     password_link_ttl_s: int = 72 * 3600
+    # Argon2id cost of a password hash (OWASP's and pwdlib's recommendation by default); the test
+    # suite lowers it, since each hash otherwise costs a quarter second of CPU.
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
     # The largest attachment (or .docx body) a submitter may upload.
     max_attachment_bytes: int = 20 * 1024 * 1024
     # What a .docx/.xlsx (a zip inside) may expand to, in all and as a multiple of its size:
@@ -208,6 +212,8 @@ def _read() -> Settings:
         session_idle_s=_int("PUBREVIEW_SESSION_IDLE_S", 30 * 60),
         session_max_s=_int("PUBREVIEW_SESSION_MAX_S", 12 * 3600),
         password_link_ttl_s=_int("PUBREVIEW_PASSWORD_LINK_TTL_S", 72 * 3600),
+        argon2_time_cost=max(1, _int("PUBREVIEW_ARGON2_TIME_COST", 3)),
+        argon2_memory_kib=max(1024, _int("PUBREVIEW_ARGON2_MEMORY_KIB", 65536)),
         max_attachment_bytes=_int("PUBREVIEW_MAX_ATTACHMENT_BYTES", 20 * 1024 * 1024),
         max_expanded_bytes=_int("PUBREVIEW_MAX_EXPANDED_BYTES", 100 * 1024 * 1024),
         max_expansion_ratio=_int("PUBREVIEW_MAX_EXPANSION_RATIO", 100),

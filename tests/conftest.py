@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,11 @@ from pubreview.settings import PROJECT_ROOT
 PG_ADMIN_URL = os.environ.get("PUBREVIEW_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 SAMPLE_ORG = PROJECT_ROOT / "config" / "sample-org.yaml"
 IN_CI = os.environ.get("CI", "").lower() == "true"
+# Argon2 at its production cost takes a quarter second of CPU per hash or check; the suite logs
+# in hundreds of times, so it hashes with the same algorithm at the lowest cost (inherited by the
+# stacks it starts). tests/accounts/test_passwords.py checks the production default.
+os.environ.setdefault("PUBREVIEW_ARGON2_TIME_COST", "1")
+os.environ.setdefault("PUBREVIEW_ARGON2_MEMORY_KIB", "1024")
 
 
 def skip_or_fail(reason: str) -> None:
@@ -55,17 +61,55 @@ def drop_pg_database(url: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite ledger, copied for each test instead of migrating each time."""
+    path = tmp_path_factory.mktemp("template") / "ledger.db"
+    migrate.upgrade(f"sqlite:///{path}")
+    db.engine_for.cache_clear()
+    return path
+
+
+@pytest.fixture(scope="session")
+def _pg_template() -> Iterator[str]:
+    """One migrated PostgreSQL database that each test's database is created from."""
+    url = create_pg_database()
+    migrate.upgrade(url)
+    db.engine_for.cache_clear()
+    name = url.rsplit("/", 1)[1]
+    with _pg_admin() as conn:
+        # No connection may be open on a template while it is copied; refuse them all.
+        conn.execute(f'ALTER DATABASE "{name}" WITH IS_TEMPLATE true ALLOW_CONNECTIONS false')
+    yield name
+    with _pg_admin() as conn:
+        conn.execute(f'ALTER DATABASE "{name}" WITH IS_TEMPLATE false')
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _copy_sqlite(template: Path, target: Path) -> None:
+    """Copy a SQLite database through its backup API (consistent whatever the journal mode)."""
+    src, dst = sqlite3.connect(template), sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        src.close()
+        dst.close()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, migrated ledger database: a SQLite file, then a PostgreSQL database."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'ledger.db'}"
-        migrate.upgrade(url)
-        yield url
+        path = tmp_path / "ledger.db"
+        _copy_sqlite(request.getfixturevalue("_sqlite_template"), path)
+        yield f"sqlite:///{path}"
         return
-    url = create_pg_database()
+    template = request.getfixturevalue("_pg_template")
+    name = f"pubreview_t_{uuid.uuid4().hex[:12]}"
+    with _pg_admin() as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     try:
-        migrate.upgrade(url)
         yield url
     finally:
         drop_pg_database(url)

@@ -9,11 +9,13 @@ from pathlib import Path
 import yaml
 from pwdlib import PasswordHash
 from pwdlib.exceptions import UnknownHashError
+from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Account, Person
 from models.base import utcnow
+from pubreview import settings
 from pubreview.accounts import audit, sessions
 from pubreview.accounts.audit import AccessEvent
 from pubreview.errors import PasswordRejected
@@ -30,9 +32,14 @@ _CLASS_LABEL = {
 }
 
 
-@cache
 def _hasher() -> PasswordHash:
-    return PasswordHash.recommended()
+    config = settings.load()
+    return _hasher_for(config.argon2_time_cost, config.argon2_memory_kib)
+
+
+@cache
+def _hasher_for(time_cost: int, memory_kib: int) -> PasswordHash:
+    return PasswordHash((Argon2Hasher(time_cost=time_cost, memory_cost=memory_kib),))
 
 
 def _classes(password: str) -> set[str]:

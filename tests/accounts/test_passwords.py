@@ -44,6 +44,16 @@ def test_hash_is_argon2_and_verifies_only_the_right_password() -> None:
     assert passwords.verify_password("anything", "not-a-hash") == (False, None)
 
 
+
+def test_production_cost_is_argon2id_m64mib_t3(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The suite hashes at the lowest cost (tests/conftest.py); an office gets the recommended one.
+    monkeypatch.delenv("PUBREVIEW_ARGON2_TIME_COST")
+    monkeypatch.delenv("PUBREVIEW_ARGON2_MEMORY_KIB")
+    hashed = passwords.hash_password("Demo-zw-2026")
+    assert hashed.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert passwords.verify_password("Demo-zw-2026", hashed) == (True, None)
+
+
 def test_setting_a_password_ends_the_persons_sessions(engine: Engine) -> None:
     with db.transaction(engine) as session:
         person = org.person(session, "zhang.wei")
