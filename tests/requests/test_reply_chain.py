@@ -188,3 +188,33 @@ def test_a_reply_decided_the_old_way_still_reads_and_verifies(engine) -> None:
             "签发",
         ]
         assert ledger.verify(s).ok
+
+
+def test_a_countersigned_reply_step(engine, monkeypatch, tmp_path: Path) -> None:
+    chains = tmp_path / "chains.yaml"
+    chains.write_text(
+        "chains:\n  reply:\n    applies_to: reply\n    steps:\n"
+        "      - {id: review, label: 审核, role: center}\n"
+        "      - id: heads\n        label: 科室会签\n        role: section_head\n"
+        "        unit: zonghe\n        group: {members: [li.na, wang.fang], rule: all}\n"
+        "      - {id: sign, label: 签发, role: leader}\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("PUBREVIEW_CHAINS", str(chains))
+    rid = receive(engine, date(2025, 7, 1))
+    _draft(engine, rid)
+    with db.transaction(engine) as s:
+        reply.decide(s, rid, actor=REVIEWER, approve=True)
+        assert reply.decide(s, rid, actor="li.na", approve=True).next_step == "heads"
+        reply.decide(s, rid, actor="li.na", approve=True)  # the same vote again: a no-op
+        assert [p.username for p in deciders.eligible(s, reply.subject(s, rid))] == ["wang.fang"]
+    with pytest.raises(DecisionRefused, match="会签"), db.transaction(engine) as s:
+        reply.decide(s, rid, actor="li.na", approve=False, note="改主意")
+    with db.transaction(engine) as s:
+        assert reply.decide(s, rid, actor="wang.fang", approve=True).next_step == "sign"
+        votes = [e for e in entries.history(s, rid) if e.stage == "heads"]
+        assert ledger.verify(s).ok
+    assert [(e.actor, e.payload["countersign"]["settles"]) for e in votes] == [
+        ("li.na", None),
+        ("wang.fang", "approve"),
+    ]
