@@ -267,6 +267,15 @@ def _step(
             raise doc.fail(
                 f["return_to"], f"{field}.return_to", "第一个环节没有上一环节，只能退回报送人"
             )
+    for unsupported in ("deadline_days", "escalate_to") if reply else ():
+        if unsupported in f:
+            # The step-deadlines flow watches publications only; a reply's deadline is the
+            # request's own (request-deadlines). Refused rather than silently not enforced.
+            raise doc.fail(
+                f[unsupported],
+                f"{field}.{unsupported}",
+                "答复审批环节暂不支持环节期限与逾期上报；答复按申请的法定期限提醒和上报",
+            )
     if reply and return_to == TO_PREVIOUS:
         raise doc.fail(
             f["return_to"],

@@ -130,6 +130,7 @@ def test_a_reply_step_nobody_can_decide_is_refused_at_chain_check(engine, tmp_pa
             "- {id: b, label: 签发, role: leader, return_to: previous}",
             "退回一律回到承办",
         ),
+        ("- {id: a, label: 审核, role: center, deadline_days: 3}", "暂不支持环节期限"),
     ],
 )
 def test_reply_chain_definitions_are_checked(steps: str, message: str, database_url) -> None:
