@@ -170,6 +170,7 @@ FIELD_LABEL: dict[str, str] = {
     "unit": "单位",
     "disclosure": "公开属性",
     "disclosure_reason": "公开属性理由",
+    "grade": "信息等级",
     "attachments": "附件",
     "body_docx": "正文文件",
     "comment": "意见",

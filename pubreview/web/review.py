@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -19,14 +19,17 @@ from sqlalchemy.orm import Session, selectinload
 from models import Person, Publication, Revision, Status, Unit
 from models.base import as_utc, utcnow
 from models.publication import step_id
-from pubreview import settings
+from pubreview import clock, settings
+from pubreview.chains import deadlines
 from pubreview.chains.binding import chain_of, step_label
+from pubreview.chains.definitions import Chain
 from pubreview.clock import local_time
 from pubreview.errors import NotFound
 from pubreview.labels import (
     ADOPTION_LEVEL_LABEL,
     DISCLOSURE_LABEL,
     FIELD_LABEL,
+    GRADE_LABEL,
     KIND_LABEL,
     OUTCOME_LABEL,
     SCREEN_LABEL,
@@ -34,10 +37,13 @@ from pubreview.labels import (
     STATUS_LABEL,
     STEP_OUTCOME_LABEL,
     VIA_LABEL,
+    days_text,
 )
 from pubreview.links import ReviewGrant, review_link
 from pubreview.notify.entries import Notified
 from pubreview.publishing import catalog as catalog_mod
+from pubreview.requests import calendar
+from pubreview.requests.calendar import CalendarGap, WorkCalendar
 from pubreview.review import deciders
 from pubreview.review.status import history_rows
 from pubreview.review.submission import Attributes, attributes_of, get, screening_of
@@ -109,6 +115,8 @@ def _shown(name: str, value) -> str:
         value = "、".join(value)
     elif name == "disclosure":
         value = DISCLOSURE_LABEL.get(value, value)
+    elif name == "grade":
+        value = GRADE_LABEL.get(value, value)
     return value or "（空）"
 
 
@@ -223,6 +231,26 @@ def _closed_reason(
     return f"{label}环节目前未开放（当前状态：{STATUS_LABEL[pub.status]}）。"
 
 
+def step_deadline(pub: Publication, chain: Chain, today: date, cal: WorkCalendar) -> dict | None:
+    """The waiting step's deadline as the pages show it (None: the step has none)."""
+    try:
+        due = deadlines.due_of(pub, chain, today=today, cal=cal)
+    except CalendarGap as exc:
+        return {"due_on": None, "text": f"期限无法计算：{exc}", "overdue": False}
+    if due is None:
+        return None
+    return {
+        "due_on": due.due_on.isoformat(),
+        "text": days_text(due.days_left),
+        "overdue": due.overdue,
+    }
+
+
+def _today() -> date:
+    """Today in the office's time zone (deadlines are office dates)."""
+    return clock.local(utcnow()).date()
+
+
 def review_page(session: Session, grant: ReviewGrant) -> dict:
     """Everything the review page shows for one signed link."""
     pub = get(session, grant.publication_id)
@@ -264,6 +292,7 @@ def review_page(session: Session, grant: ReviewGrant) -> dict:
             "submitter": f"{submitter.name}（{submitter.username}）",
             "category": pub.category,
             "channels": list(pub.channels),
+            "grade": GRADE_LABEL[pub.grade.value],
             "status": STATUS_LABEL[pub.status],
             "since": local_time(pub.waiting_since),
             "waited": waited(pub.waiting_since),
@@ -272,6 +301,10 @@ def review_page(session: Session, grant: ReviewGrant) -> dict:
         "reviewer": reviewer.name if reviewer else grant.username,
         "stage": stage.value,
         "stage_label": label,
+        # The deadline of the step awaited now (the link's step, while it is open).
+        "deadline": step_deadline(pub, chain_of(session, pub), _today(), calendar.load())
+        if closed is None
+        else None,
         "revision": grant.revision,
         "body_html": body_html(revision.body),
         "attachments": [
@@ -321,15 +354,24 @@ def queue_page(session: Session, username: str) -> dict:
     units = dict(session.execute(select(Unit.id, Unit.name)).all())
     # Oldest first (to the second, then by number, as the status view's times read).
     mine.sort(key=lambda p: (as_utc(p.waiting_since).replace(microsecond=0), p.id))
+    today, cal = _today(), calendar.load()
     return {
         "person": f"{person.name}（{username}）" if person else username,
-        "items": [_queued(session, pub, units, username) for pub in mine],
+        "items": [_queued(session, pub, units, username, today, cal) for pub in mine],
     }
 
 
-def _queued(session: Session, pub: Publication, units: dict[int, str], username: str) -> dict:
+def _queued(
+    session: Session,
+    pub: Publication,
+    units: dict[int, str],
+    username: str,
+    today: date,
+    cal: WorkCalendar,
+) -> dict:
     """One line of a person's queue."""
-    label = chain_of(session, pub).label_of(pub.stage) if pub.stage else None
+    chain = chain_of(session, pub)
+    label = chain.label_of(pub.stage) if pub.stage else None
     return {
         "id": pub.id,
         "title": pub.title,
@@ -339,6 +381,7 @@ def _queued(session: Session, pub: Publication, units: dict[int, str], username:
         "what": f"待{label}" if label else "退回修改：待您修改后重新提交",
         "since": local_time(pub.waiting_since),
         "waited": waited(pub.waiting_since),
+        "deadline": step_deadline(pub, chain, today, cal),
         "link": review_link(username, pub.id, pub.stage.value, pub.current_revision)
         if pub.stage
         else None,

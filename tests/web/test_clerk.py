@@ -188,7 +188,12 @@ def test_a_refused_field_is_named_and_nothing_is_lost(
 def test_submit_records_the_item_and_hands_it_to_prefect(
     engine: Engine, client: TestClient, recorder: AfterCommitRecorder
 ) -> None:
-    fields = {**CLEAN, "disclosure": "not_public", "disclosure_reason": "内部管理信息"}
+    fields = {
+        **CLEAN,
+        "disclosure": "not_public",
+        "disclosure_reason": "内部管理信息",
+        "grade": "important",
+    }
     first = post_submit(
         client, "preview", fields, files=[("attachments", ("日程.txt", "九点开会".encode()))]
     )
@@ -200,14 +205,17 @@ def test_submit_records_the_item_and_hands_it_to_prefect(
     [pub] = publications(engine)
     assert done.headers["location"] == f"/items/{pub.id}?done=submitted"
     assert pub.disclosure.value == "not_public" and pub.disclosure_reason == "内部管理信息"
+    assert pub.grade.value == "important"
     [entry] = entries(engine, pub.id, LedgerKind.SUBMITTED)
     assert entry.actor == "zhang.wei"
     assert entry.payload["disclosure"] == "not_public"
     assert entry.payload["disclosure_reason"] == "内部管理信息"
+    assert entry.payload["grade"] == "important"
     assert [a["filename"] for a in entry.payload["attachments"]] == ["日程.txt"]
     assert recorder.calls == [("publication.submitted", pub.id, "zhang.wei")]
     page = client.get(done.headers["location"])
     assert "已提交" in page.text and "不予公开" in page.text and "内部管理信息" in page.text
+    assert "<dt>信息等级</dt><dd>重要</dd>" in page.text
 
 
 def test_a_screening_finding_is_shown_before_it_can_be_submitted(
@@ -445,6 +453,7 @@ def test_a_resubmission_changes_category_channels_and_disclosure_with_the_diff_s
         "channels": ["网站", "微博"],
         "disclosure": "on_request",
         "disclosure_reason": "涉及第三方",
+        "grade": "sensitive",
     }
     shown = post_resubmit(client, pub, "preview", fields)
     assert shown.status_code == 200, shown.text
@@ -455,11 +464,12 @@ def test_a_resubmission_changes_category_channels_and_disclosure_with_the_diff_s
         '发布渠道：<span class="del">网站</span> → <span class="add">网站、微博</span>',
         '公开属性：<span class="del">主动公开</span> → <span class="add">依申请公开</span>',
         '公开属性理由：<span class="del">（空）</span> → <span class="add">涉及第三方</span>',
+        '信息等级：<span class="del">一般</span> → <span class="add">敏感</span>',
     ):
         assert line in html, line
     # The preview keeps what was chosen, and wrote nothing.
     assert '<option value="政务公开" selected>' in html and 'value="微博" checked' in html
-    assert 'value="on_request" checked' in html
+    assert 'value="on_request" checked' in html and 'value="sensitive" checked' in html
     assert len(entries(engine, pub, LedgerKind.RESUBMITTED)) == 0
     done = post_resubmit(client, pub, "resubmit", fields, checked=hidden(html, "checked")[0])
     assert done.status_code == 303, done.text
@@ -477,6 +487,7 @@ def test_a_resubmission_changes_category_channels_and_disclosure_with_the_diff_s
         "channels",
         "disclosure",
         "disclosure_reason",
+        "grade",
     }
     assert recorder.calls[-1] == ("publication.resubmitted", pub, "zhang.wei")
     # The head's page for revision 2 shows the same lines, on the item page and the signed link.
@@ -490,6 +501,7 @@ def test_a_resubmission_changes_category_channels_and_disclosure_with_the_diff_s
     assert '发布渠道：<span class="del">网站</span> → <span class="add">网站、微博</span>' in (
         review_html
     )
+    assert "<dt>信息等级</dt><dd>敏感</dd>" in review_html
 
 
 @pytest.mark.parametrize(
@@ -499,6 +511,7 @@ def test_a_resubmission_changes_category_channels_and_disclosure_with_the_diff_s
         ({"category": "八卦"}, "内容类别：“八卦”不在目录中", "category"),
         ({"disclosure": "not_public"}, "公开属性：选择依申请公开或不予公开时，须填写理由", None),
         ({"disclosure": "secret"}, "公开属性：请选择主动公开、依申请公开或不予公开", None),
+        ({"grade": "secret"}, "信息等级：“secret”不是可选的等级", None),
         ({"body": "会议内容如下。"}, "修改稿与退回稿完全相同", "body"),
     ],
 )
