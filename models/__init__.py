@@ -2,7 +2,7 @@
 
 from models.account import Account, LoginSession
 from models.base import Base
-from models.ledger import GENESIS_HASH, LedgerEntry, LedgerKind
+from models.ledger import GENESIS_HASH, ItemSummary, LedgerEntry, LedgerKind
 from models.org import Person, Role, RoleGrant, Unit, UnitKind
 from models.publication import Attachment, Publication, Revision, Stage, Status
 from models.requests import (
@@ -20,6 +20,7 @@ __all__ = [
     "Base",
     "DisclosureCase",
     "DisclosureRequest",
+    "ItemSummary",
     "LedgerEntry",
     "LedgerKind",
     "LoginSession",

@@ -83,3 +83,28 @@ class LedgerEntry(Base):
         comment="hash of the previous entry; unique so the chain cannot fork",
     )
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class ItemSummary(Base):
+    """One item's roll-up facts, kept with the entries they come from (a cache of the ledger).
+
+    Written in the same transaction as the item's `published` and `adopted` entries, so the
+    annual roll-up reads one row per item of the year instead of scanning the ledger;
+    `ledger verify` rebuilds every row from the entries and names any that differ.
+    """
+
+    __tablename__ = "item_summaries"
+    __table_args__ = (Index("ix_item_summaries_year", "year"),)
+
+    publication_id: Mapped[int] = mapped_column(
+        ForeignKey("publications.id"), primary_key=True, autoincrement=False
+    )
+    # The earliest `published_at` of its published entries (ISO 8601, office time), and its
+    # first four characters: the item's report year.
+    first_published_at: Mapped[str | None] = mapped_column(Text)
+    year: Mapped[str | None] = mapped_column(String(4))
+    # The distinct channels it went out on: a JSON array, sorted (canonical JSON).
+    channels: Mapped[str] = mapped_column(Text, default="[]")
+    with_url: Mapped[bool] = mapped_column(default=False, comment="a URL on at least one channel")
+    adopted_central: Mapped[int] = mapped_column(Integer, default=0)
+    adopted_provincial: Mapped[int] = mapped_column(Integer, default=0)

@@ -23,17 +23,18 @@ from pubreview.review.workflow import Outcome, next_position
 
 @dataclass(frozen=True)
 class CacheMismatch:
-    """One field of one `publications` row that the ledger does not justify."""
+    """One field of one cache row (`publications`, `item_summaries`) the ledger does not justify."""
 
     publication_id: int
     column: str
     stored: str | None
     expected: str | None
+    table: str = "publications"
 
     def __str__(self) -> str:
         stored, expected = self.stored or "（空）", self.expected or "（空）"
         return (
-            f"第 {self.publication_id} 号信息：publications.{self.column} 为「{stored}」，"
+            f"第 {self.publication_id} 号信息：{self.table}.{self.column} 为「{stored}」，"
             f"按台帐应为「{expected}」"
         )
 

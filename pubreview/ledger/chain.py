@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from models import GENESIS_HASH, LedgerEntry, LedgerKind
 from models.base import as_utc, utcnow
+from pubreview.ledger import summary
 
 # Any constant will do: it names the lock that serialises appends on PostgreSQL.
 _PG_APPEND_LOCK = 7_201_801
@@ -148,6 +149,8 @@ def append(
         if dedupe_key is not None and (existing := find_by_key(session, dedupe_key)) is not None:
             raise DuplicateEntry(existing) from None
         raise
+    # The roll-up's per-item row moves with the entry, in the same transaction.
+    summary.record(session, entry)
     return entry
 
 

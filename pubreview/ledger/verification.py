@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from pubreview.errors import CheckpointUnavailable
-from pubreview.ledger import cache, chain, checkpoints, content, guards, keys
+from pubreview.ledger import cache, chain, checkpoints, content, guards, keys, summary
 from pubreview.requests import files as request_files
 
 
@@ -106,6 +106,7 @@ def verify_all(
         result.content = [str(m) for m in content.check(session)]
         result.content += request_files.problems(session)  # request attachments, signed letters
         result.cache = [str(m) for m in cache.check(session)]
+        result.cache += [str(m) for m in summary.check(session)]
     except (ValueError, TypeError):
         if result.chain.ok:
             raise

@@ -9,9 +9,11 @@ Counting rules (stated in the report too):
   which item was picked up; imported adoptions carry no date of their own.
 - Retractions and leak incidents (retractions with a confidentiality reason) are counted in
   the year the retraction was recorded.
-- The year's items are found in one pass over the published entries and kept, for the rest of
-  the session, in a temporary table; every other figure then reads only the year's entries
-  through the (kind, publication_id) index instead of scanning the ledger again.
+- Each item's first `published_at`, channels, URL given and adoptions are kept in its
+  `item_summaries` row, written with its published and adopted entries and rebuilt from them
+  by `ledger verify` (pubreview.ledger.summary): the year's figures are one GROUP BY over the
+  year's rows (by category, channel set and URL given) and sums over its few result rows, and
+  the retractions one count over the year's retraction entries (the kind index).
 - The management annex's stage times are the one thing computed in Python: the database
   pairs each decision with the entry that opened its stage (a window function), and the
   median and 90th percentile are taken over those durations, since SQLite has no percentile.
@@ -25,23 +27,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import (
-    Column,
-    Integer,
-    MetaData,
     Select,
-    Table,
     and_,
     case,
     func,
-    insert,
     select,
-    text,
 )
 from sqlalchemy.orm import Session
 
-from models import LedgerEntry, LedgerKind, Publication, Stage, Unit
+from models import ItemSummary, LedgerEntry, LedgerKind, Publication, Stage, Unit
 from models.base import as_utc
-from pubreview.ledger import checkpoints
+from pubreview.ledger import checkpoints, summary
 from pubreview.ledger.checkpoints import Checkpoint
 from pubreview.publishing import OFFICE_TIMEZONE
 from pubreview.publishing import catalog as catalog_mod
@@ -112,49 +108,9 @@ def _in_year(column, year: int):
     return and_(column >= start, column < end)
 
 
-def items_of_year(year: int) -> Select:
+def year_items(year: int) -> Select:
     """SELECT the ids of the items whose first publication falls in `year`."""
-    published_at = LedgerEntry.payload["published_at"].as_string()
-    first = (
-        select(LedgerEntry.publication_id.label("pid"), func.min(published_at).label("first_at"))
-        .where(LedgerEntry.kind == LedgerKind.PUBLISHED)
-        .group_by(LedgerEntry.publication_id)
-        .subquery("first_published")
-    )
-    # published_at is ISO 8601 in office time, so its first four characters are the year.
-    return select(first.c.pid).where(func.substr(first.c.first_at, 1, 4) == f"{year:04d}")
-
-
-# The year's item ids, one row each (a temporary table: it lives with the connection only).
-YEAR_ITEMS = Table(
-    "report_year_items",
-    MetaData(),
-    Column("pid", Integer, primary_key=True, autoincrement=False),
-    prefixes=["TEMPORARY"],
-)
-
-
-def year_items(session: Session, year: int) -> Select:
-    """SELECT the year's item ids from a temporary table filled once per session and year."""
-    if session.info.get(YEAR_ITEMS.name) != year:
-        conn = session.connection()
-        # A pooled connection may still hold the table from an earlier report.
-        conn.execute(text(f"DROP TABLE IF EXISTS {YEAR_ITEMS.name}"))
-        YEAR_ITEMS.create(conn)
-        if conn.dialect.name == "postgresql":
-            # PostgreSQL scans in parallel for a SELECT but never for INSERT … SELECT: read
-            # the ids (one parallel pass), then insert them as one array.
-            pids = list(session.scalars(items_of_year(year)))
-            conn.execute(
-                text(
-                    f"INSERT INTO {YEAR_ITEMS.name} (pid) SELECT unnest(CAST(:pids AS integer[]))"
-                ),
-                {"pids": pids},
-            )
-        else:
-            conn.execute(insert(YEAR_ITEMS).from_select(["pid"], items_of_year(year)))
-        session.info[YEAR_ITEMS.name] = year
-    return select(YEAR_ITEMS.c.pid)
+    return select(ItemSummary.publication_id).where(ItemSummary.year == f"{year:04d}")
 
 
 def in_catalog_order(counts: dict[str, int], order: tuple[str, ...]) -> dict[str, int]:
@@ -164,58 +120,38 @@ def in_catalog_order(counts: dict[str, int], order: tuple[str, ...]) -> dict[str
 
 
 def year_figures(session: Session, year: int) -> YearFigures:
-    """Roll the ledger up into the year's figures: one pass for the year's items, then its rows."""
-    items = year_items(session, year)
-    total = session.scalar(select(func.count()).select_from(YEAR_ITEMS)) or 0
-    by_category = dict(
-        session.execute(
-            select(Publication.category, func.count())
-            .where(Publication.id.in_(items))
-            .group_by(Publication.category)
-        ).all()
-    )
-    channel = LedgerEntry.payload["channel"].as_string()
-    url = LedgerEntry.payload["url"].as_string()
-    # One row per (item, channel) of the year's items, read from the year's items outward
-    # through the index; by channel, multi-channel and full text are counted from it.
-    has_url = func.max(case((func.coalesce(url, "") != "", 1), else_=0))
-    per_channel = session.execute(
-        select(LedgerEntry.publication_id, channel, has_url)
-        .select_from(YEAR_ITEMS)
-        .join(
-            LedgerEntry,
-            and_(
-                LedgerEntry.kind == LedgerKind.PUBLISHED,
-                LedgerEntry.publication_id == YEAR_ITEMS.c.pid,
-            ),
+    """Roll the ledger up into the year's figures: one GROUP BY over the year's item rows."""
+    # One row per (category, channel set, URL given) over the year's items, from the items'
+    # summary rows (kept with their entries, checked by `ledger verify`); every figure is a
+    # sum over these few rows.
+    rows = session.execute(
+        select(
+            Publication.category,
+            ItemSummary.channels,
+            ItemSummary.with_url,
+            func.count(),
+            func.sum(ItemSummary.adopted_central),
+            func.sum(ItemSummary.adopted_provincial),
         )
-        .group_by(LedgerEntry.publication_id, channel)
+        .join(Publication, Publication.id == ItemSummary.publication_id)
+        .where(ItemSummary.year == f"{year:04d}")
+        .group_by(Publication.category, ItemSummary.channels, ItemSummary.with_url)
     ).all()
+    total = multi_channel = with_full_text = adopted_central = adopted_provincial = 0
+    by_category: dict[str, int] = {}
     by_channel: dict[str, int] = {}
-    channels_of: dict[int, int] = {}
-    with_url: set[int] = set()
-    for pid, name, url_given in per_channel:
-        by_channel[name] = by_channel.get(name, 0) + 1
-        channels_of[pid] = channels_of.get(pid, 0) + 1
-        if url_given:
-            with_url.add(pid)
-    multi_channel = sum(1 for n in channels_of.values() if n > 1)
-    with_full_text = len(with_url)
-    level = LedgerEntry.payload["level"].as_string()
-    adopted = dict(
-        session.execute(
-            select(level, func.count())
-            .select_from(YEAR_ITEMS)
-            .join(
-                LedgerEntry,
-                and_(
-                    LedgerEntry.kind == LedgerKind.ADOPTED,
-                    LedgerEntry.publication_id == YEAR_ITEMS.c.pid,
-                ),
-            )
-            .group_by(level)
-        ).all()
-    )
+    channel_category: dict[tuple[str, str], int] = {}
+    for category, channels, url_given, n, central, provincial in rows:
+        names = summary.channels_of(channels)
+        total += n
+        by_category[category] = by_category.get(category, 0) + n
+        for name in names:
+            by_channel[name] = by_channel.get(name, 0) + n
+            channel_category[name, category] = channel_category.get((name, category), 0) + n
+        multi_channel += n if len(names) > 1 else 0
+        with_full_text += n if url_given else 0
+        adopted_central += central or 0
+        adopted_provincial += provincial or 0
     confidential = LedgerEntry.payload["confidentiality"].as_boolean()
     retractions, leaks = session.execute(
         select(func.count(), func.coalesce(func.sum(case((confidential, 1), else_=0)), 0)).where(
@@ -225,17 +161,17 @@ def year_figures(session: Session, year: int) -> YearFigures:
     catalog = catalog_mod.load()
     uncategorised = by_category.pop("", 0)
     by_channel_category = (
-        _by_channel_category(session, catalog, by_channel) if catalog.per_channel else {}
+        _by_channel_category(catalog, by_channel, channel_category) if catalog.per_channel else {}
     )
     return YearFigures(
         year=year,
         total=total,
         by_category=in_catalog_order(by_category, catalog.categories),
         by_channel=in_catalog_order(by_channel, tuple(catalog.channels)),
-        multi_channel=multi_channel or 0,
-        with_full_text=with_full_text or 0,
-        adopted_central=adopted.get("central", 0),
-        adopted_provincial=adopted.get("provincial", 0),
+        multi_channel=multi_channel,
+        with_full_text=with_full_text,
+        adopted_central=adopted_central,
+        adopted_provincial=adopted_provincial,
         retractions=retractions,
         leak_incidents=int(leaks),
         by_channel_category=by_channel_category,
@@ -244,28 +180,16 @@ def year_figures(session: Session, year: int) -> YearFigures:
 
 
 def _by_channel_category(
-    session: Session, catalog: catalog_mod.Catalog, by_channel: dict[str, int]
+    catalog: catalog_mod.Catalog,
+    by_channel: dict[str, int],
+    counts: dict[tuple[str, str], int],
 ) -> dict[str, dict[str, int]]:
     """Each channel with categories of its own: its items by category, in the catalog's order."""
-    channel = LedgerEntry.payload["channel"].as_string()
-    counts = session.execute(
-        select(channel, Publication.category, func.count(LedgerEntry.publication_id.distinct()))
-        .select_from(YEAR_ITEMS)
-        .join(
-            LedgerEntry,
-            and_(
-                LedgerEntry.kind == LedgerKind.PUBLISHED,
-                LedgerEntry.publication_id == YEAR_ITEMS.c.pid,
-            ),
-        )
-        .join(Publication, Publication.id == YEAR_ITEMS.c.pid)
-        .group_by(channel, Publication.category)
-    ).all()
     out: dict[str, dict[str, int]] = {}
     for name in in_catalog_order(by_channel, tuple(catalog.channels)):
         own = catalog.categories_of(name)
         if own:
-            found = {cat: n for ch, cat, n in counts if ch == name and cat}
+            found = {cat: n for (ch, cat), n in counts.items() if ch == name and cat}
             out[name] = in_catalog_order(found, own)
     return out
 
@@ -312,18 +236,21 @@ def _stage_durations(session: Session, year: int) -> dict[str, list[float]]:
     return durations
 
 
-def _items_with(*conditions) -> Select:
+def _items_with(year: int, *conditions) -> Select:
     """How many of the year's items have an entry meeting `conditions` (read item by item)."""
     return (
-        select(func.count(YEAR_ITEMS.c.pid.distinct()))
-        .select_from(YEAR_ITEMS)
-        .join(LedgerEntry, and_(LedgerEntry.publication_id == YEAR_ITEMS.c.pid, *conditions))
+        select(func.count(ItemSummary.publication_id.distinct()))
+        .select_from(ItemSummary)
+        .join(
+            LedgerEntry, and_(LedgerEntry.publication_id == ItemSummary.publication_id, *conditions)
+        )
+        .where(ItemSummary.year == f"{year:04d}")
     )
 
 
 def management_annex(session: Session, year: int) -> ManagementAnnex:
     """Items per unit, the returned-for-revision rate and the time spent at each stage."""
-    items = year_items(session, year)
+    items = year_items(year)
     by_unit = [
         (code, name, count)
         for code, name, count in session.execute(
@@ -334,9 +261,9 @@ def management_annex(session: Session, year: int) -> ManagementAnnex:
             .order_by(func.count(Publication.id).desc(), Unit.code)
         )
     ]
-    reviewed = session.scalar(_items_with(LedgerEntry.kind == LedgerKind.SUBMITTED))
+    reviewed = session.scalar(_items_with(year, LedgerEntry.kind == LedgerKind.SUBMITTED))
     returned = session.scalar(
-        _items_with(LedgerEntry.kind == LedgerKind.DECIDED, LedgerEntry.outcome == "return")
+        _items_with(year, LedgerEntry.kind == LedgerKind.DECIDED, LedgerEntry.outcome == "return")
     )
     durations = _stage_durations(session, year)
     stages = []
