@@ -1,4 +1,5 @@
-"""A four-step chain (初审 → 保密审查 → 审签 → 中心发布) through a real Prefect server and worker.
+"""A four-step chain (初审 → 保密审查 → 审签 → 中心发布) through a real Prefect server and worker,
+chosen by category and by grade (信息等级 敏感).
 
 The worker is started without PUBREVIEW_CHAINS: it follows the chain the ledger recorded at
 submission, which is the point — only the submitting command reads the chains file.
@@ -52,6 +53,14 @@ def test_secrecy_chain_end_to_end(chain_stack: PrefectStack) -> None:
         channels=("网站",),
         chains=SAMPLE_CHAINS,
     )
+    # A 工作动态 would take the default chain; graded 敏感 it takes the 保密审查 too.
+    graded = submit(
+        stack,
+        "关于敏感事项的说明",
+        channels=("网站",),
+        chains=SAMPLE_CHAINS,
+        grade="敏感",
+    )
     decide_at(stack, pub_id, "prereview:r1", "li.na", "--attest-no-secrets")
     stack.wait_paused(pub_id, "secrecy:r1")
     assert stack.cli_json("status", str(pub_id))["waiting_on"] == ["bao.an"]
@@ -76,6 +85,12 @@ def test_secrecy_chain_end_to_end(chain_stack: PrefectStack) -> None:
     opened, told = settled(stack, pub_id, "secrecy")
     assert opened == ["prereview", "secrecy", "signoff", "publication"]
     assert told <= {"bao.an"}
+
+    # The graded item: its run follows the chain its grade chose, past 初审 to the 保密审查.
+    assert stack.cli_json("chain", "show", str(graded))["chain"] == "secrecy"
+    decide_at(stack, graded, "prereview:r1", "li.na", "--attest-no-secrets")
+    stack.wait_paused(graded, "secrecy:r1")
+    assert stack.cli_json("status", str(graded))["waiting_on"] == ["bao.an"]
     verify(stack)
 
 

@@ -22,8 +22,9 @@ def submit(
     category: str = "工作动态",
     channels: tuple[str, ...] = ("网站", "微博"),
     chains: Path | None = None,
+    grade: str | None = None,
 ) -> int:
-    """Submit through the CLI (a 工作动态 for 网站 and 微博 unless told); its publication id.
+    """Submit through the CLI (a 工作动态 for 网站 and 微博, 一般, unless told); its publication id.
 
     `chains` is a chains file for the submitting command only: the worker follows the chain
     the ledger recorded at submission.
@@ -32,6 +33,8 @@ def submit(
     args += ["--body", body or f"{title}的正文。", "--category", category]
     for channel in channels:
         args += ["--channel", channel]
+    if grade is not None:
+        args += ["--grade", grade]
     if chains is not None:
         stack.env["PUBREVIEW_CHAINS"] = str(chains)
     try:
