@@ -11,7 +11,9 @@ for both of them (neither submitted the item, neither decided another step of th
 holder of its role in scope); a member counts once per round, whether they decided themselves
 or their delegate did, and a person decides once per round whoever they decide for.
 改派: a waiting single-person step an administrator reassigned to one eligible person is theirs
-(and their delegates') alone until it is decided; the rule above still holds for them.
+(and their delegates') alone until it is decided; the rule above still holds for them. In a 会签
+an administrator moves one member's seat for the round to a person who holds the step's role in
+scope and is not a member already (`seat_refusal`); the member is then out, the new person in.
 The thing decided is a `chains.subject.Subject`: a publication (the functions take one as it is)
 or a disclosure request's reply, whose drafter stands where a publication's submitter does.
 """
@@ -19,6 +21,7 @@ or a disclosure request's reply, whose drafter stands where a publication's subm
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -39,7 +42,7 @@ from pubreview.accounts import org
 from pubreview.chains import countersign
 from pubreview.chains.binding import chain_of, chains_of
 from pubreview.chains.definitions import Step
-from pubreview.chains.subject import Subject, subject
+from pubreview.chains.subject import PublicationSubject, Subject, subject
 from pubreview.labels import ROLE_LABEL
 from pubreview.review import delegation, entries
 
@@ -51,6 +54,7 @@ __all__ = [
     "group_members",
     "refusal",
     "round_votes",
+    "seat_refusal",
     "step_scope",
     "steps_held",
     "waiting_on",
@@ -87,14 +91,70 @@ def _signed_for(payload: dict | None) -> str | None:
     return entries.Decided.from_payload(payload or {}).acting_for
 
 
-def _in_group(step: Step, username: str) -> bool:
-    """Whether the step's 会签 (if it names its members) lists this person."""
+@dataclass(frozen=True)
+class Seats:
+    """会签 seats moved by 改派 in the step's current round: who gave theirs up, who took one."""
+
+    given: dict[str, LedgerEntry] = field(default_factory=dict)  # member → the entry moving it
+    taken: frozenset[str] = frozenset()
+
+
+NO_SEATS = Seats()
+
+
+def _seats_from(reassigned: list[LedgerEntry], decided: list[LedgerEntry], step: Step) -> Seats:
+    """The seats moved at this step since its last settled round (entries oldest first)."""
+    if step.group is None:
+        return NO_SEATS
+    settled = [e.id for e in decided if e.stage == step.id and countersign.settles(e)]
+    after = max(settled, default=0)
+    given: dict[str, LedgerEntry] = {}
+    taken: set[str] = set()
+    for e in reassigned:
+        moved = entries.Reassigned.from_payload(e.payload or {})
+        if e.stage != step.id or e.id < after or moved.seat is None:
+            continue
+        # A seat passed on again leaves its first owner out; one given back restores them.
+        if moved.seat in taken:
+            taken.discard(moved.seat)
+        else:
+            given[moved.seat] = e
+        if moved.to in given:
+            del given[moved.to]
+        else:
+            taken.add(moved.to)
+    return Seats(given, frozenset(taken))
+
+
+def _seats(session: Session, pub: Subject, step: Step) -> Seats:
+    """The seats moved in the current round of the step (a publication's 会签 only)."""
+    if step.group is None or not isinstance(pub, PublicationSubject):
+        return NO_SEATS
+    reassigned = session.scalars(
+        select(LedgerEntry)
+        .where(
+            LedgerEntry.publication_id == pub.id,
+            LedgerEntry.revision == pub.current_revision,
+            LedgerEntry.kind == LedgerKind.REASSIGNED,
+            LedgerEntry.stage == step.id,
+        )
+        .order_by(LedgerEntry.id)
+    ).all()
+    return _seats_from(list(reassigned), pub.decisions(session), step) if reassigned else NO_SEATS
+
+
+def _in_group(step: Step, username: str, seats: Seats = NO_SEATS) -> bool:
+    """Whether the step's 会签 (if it names its members) counts this person, seats moved aside."""
+    if username in seats.taken:
+        return True
+    if username in seats.given:
+        return False
     return step.group is None or not step.group.members or username in step.group.members
 
 
 def _holds_step(session: Session, pub: Subject, step: Step, person: Person) -> bool:
     """Whether the person decides the step in their own right: its role in scope, a member."""
-    return _in_group(step, person.username) and org.holds(
+    return _in_group(step, person.username, _seats(session, pub, step)) and org.holds(
         session, person.id, step.role, step_scope(session, pub, step)
     )
 
@@ -116,11 +176,41 @@ def group_members(session: Session, pub: Publication | Subject, step: Step) -> l
     """The members of a 会签 step for this item: those in scope whom separation of duties allows."""
     pub = subject(pub)
     decided = _decided_other_steps(session, pub, step.id)
+    seats = _seats(session, pub, step)
     return [
         p
         for p in org.holders(session, step.role, step_scope(session, pub, step))
-        if _in_group(step, p.username) and _clear(pub, p, decided)
+        if _in_group(step, p.username, seats) and _clear(pub, p, decided)
     ]
+
+
+def seat_refusal(
+    session: Session, pub: Publication | Subject, step: Step, member: Person, to: Person
+) -> str | None:
+    """Why `to` may not take `member`'s seat in the 会签 round now (None: they may).
+
+    The member must still be to decide; the new person must hold the step's role in its scope,
+    be clear of the item (separation of duties) and not be a member already: nobody counts twice.
+    """
+    pub = subject(pub)
+    label, who = step.label, f"{to.name}（{to.username}）"
+    members = {p.username for p in group_members(session, pub, step)}
+    used = _used(round_votes(session, pub, step))
+    if member.username not in members:
+        return f"{member.name}（{member.username}）不在{label}本轮会签的成员之列"
+    if member.username in used:
+        return f"{member.name}（{member.username}）已在{label}本轮会签中决定过，其席位不能再改派"
+    if to.username in members or to.username in used:
+        return f"{who}已是{label}本轮会签的成员，每人只计一次，不能再占一个席位"
+    scope = step_scope(session, pub, step)
+    if not org.holds(session, to.id, step.role, scope):
+        unit = session.get(Unit, scope) if scope not in (None, _NO_UNIT) else None
+        return f"{who}不是{unit.name + '的' if unit else ''}{ROLE_LABEL[step.role.value]}"
+    if to.id == pub.submitter_id:
+        return pub.own_work_refusal(who, label)
+    if to.username in _decided_other_steps(session, pub, step.id):
+        return f"{who}已决定过本稿的另一个环节，不能再会签{label}"
+    return None
 
 
 def assignment(session: Session, pub: Publication | Subject) -> LedgerEntry | None:
@@ -135,7 +225,8 @@ def assignment(session: Session, pub: Publication | Subject) -> LedgerEntry | No
     rows = pub.latest_turn(session)
     if rows is None or rows.kind != LedgerKind.REASSIGNED or rows.stage != str(pub.stage):
         return None
-    return rows
+    # A 会签 seat moved is not the step given to one person (`_seats` reads those).
+    return rows if entries.Reassigned.from_payload(rows.payload).seat is None else None
 
 
 def _assigned_away(session: Session, pub: Subject, person: Person) -> LedgerEntry | None:
@@ -205,10 +296,11 @@ def eligible(
     step = pub.chain(session).step(pub.stage)
     # In a 会签, whoever has had their say this round is passed over, as a decided step is.
     decided = _decided_other_steps(session, pub, step.id) | _used(round_votes(session, pub, step))
+    seats = _seats(session, pub, step)
     holders = [
         p
         for p in org.holders(session, step.role, step_scope(session, pub, step))
-        if _in_group(step, p.username) and _clear(pub, p, decided)
+        if _in_group(step, p.username, seats) and _clear(pub, p, decided)
     ]
     # Delegates in force of a holder who may decide, themselves clear of the item.
     names = {p.username for p in holders}
@@ -266,6 +358,7 @@ class _Facts:
         self.delegations: list[delegation.Delegation] = []
         self.decisions: dict[int, list[LedgerEntry]] = {}
         self.latest_turn: dict[int, LedgerEntry] = {}
+        self.reassigned: dict[int, list[LedgerEntry]] = {}
 
     @classmethod
     def read(cls, session: Session, pubs: list[Publication]) -> _Facts:
@@ -301,6 +394,8 @@ class _Facts:
                 facts.latest_turn[e.publication_id] = e
                 if e.kind == LedgerKind.DECIDED:
                     facts.decisions.setdefault(e.publication_id, []).append(e)
+                else:
+                    facts.reassigned.setdefault(e.publication_id, []).append(e)
         return facts
 
     def _scope(self, pub: Publication, step: Step) -> int | None:
@@ -327,10 +422,11 @@ class _Facts:
         decided = {e.actor for e in others} | {n for e in others if (n := _signed_for(e.payload))}
         if step.group is not None:
             decided |= _used(countersign.current_round(decisions, step.id)[1])
+        seats = _seats_from(self.reassigned.get(pub.id, []), decisions, step)
         holders = [
             p
             for p in self._holders(step.role, self._scope(pub, step))
-            if _in_group(step, p.username) and _clear(pub, p, decided)
+            if _in_group(step, p.username, seats) and _clear(pub, p, decided)
         ]
         names = {p.username for p in holders}
         delegates = [
@@ -346,7 +442,10 @@ class _Facts:
         turn = self.latest_turn.get(pub.id)
         if turn is None or turn.kind != LedgerKind.REASSIGNED or turn.stage != str(pub.stage):
             return everyone
-        to = entries.Reassigned.from_payload(turn.payload).to
+        moved = entries.Reassigned.from_payload(turn.payload)
+        if moved.seat is not None:
+            return everyone  # a 会签 seat, already in `seats`
+        to = moved.to
         return [p for p in everyone if p.username == to or to in self._givers(p.username)]
 
     def _givers(self, username: str) -> set[str]:
@@ -398,6 +497,13 @@ def refusal(
         return (
             f"{pub.noun}的{label}已由管理员 {given.actor} 改派给 {to}"
             f"（{given.comment}），不由您决定"
+        )
+    seat = _seats(session, pub, step).given.get(person.username)
+    if seat is not None:
+        to = entries.Reassigned.from_payload(seat.payload).to
+        return (
+            f"{pub.noun}的{label}中您的会签席位已由管理员 {seat.actor} 改派给 {to}"
+            f"（{seat.comment}），不由您决定"
         )
     if not _holds_step(session, pub, step, person):
         givers = _delegators(session, pub, step, person)

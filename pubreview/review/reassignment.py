@@ -2,8 +2,10 @@
 
 The reassignment is a ledger entry at the step (who did it, to whom, why); from then until the
 step is decided only that person (or their delegate in force) may decide it — the rule is in
-`deciders`. The item does not move: the review run keeps waiting on the same step, and the
-caller tells the new person after commit.
+`deciders`. At a 会签 step one member's seat for the current round moves to another person
+(`seat`): the member is out of the round, the new person in, and nobody counts twice. The
+item does not move: the review run keeps waiting on the same step, and the caller tells the
+new person after commit.
 """
 
 from __future__ import annotations
@@ -12,10 +14,11 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from models import LedgerKind, Status
+from models import LedgerKind, Publication, Status
 from pubreview import ledger
 from pubreview.accounts import org
 from pubreview.chains.binding import chain_of
+from pubreview.chains.definitions import Step
 from pubreview.errors import DecisionRefused, ValidationError
 from pubreview.labels import STATUS_LABEL
 from pubreview.review import deciders, entries
@@ -32,6 +35,7 @@ class Reassigned:
     to: str
     previous: str | None  # whom the step was reassigned to before, if it was
     entry_id: int
+    seat: str | None  # 会签: the member whose seat moved
     message: str
 
     def to_dict(self) -> dict:
@@ -47,11 +51,13 @@ def reassign(
     reason: str,
     actor: str,
     via: str | None = None,
+    seat: str | None = None,
 ) -> Reassigned:
     """Give the step the item waits on to `to` (caller commits); refused unless they may decide.
 
     `via`: where the administrator did it, cli or web-session, recorded as a decision's is
-    (None: not said, as in entries older than it).
+    (None: not said, as in entries older than it). `seat`: at a 会签 step, the member whose
+    place in the current round `to` takes.
     """
     if not (reason or "").strip():
         raise ValidationError("改派须填写理由", field="reason")
@@ -62,10 +68,9 @@ def reassign(
         )
     step = chain_of(session, pub).step(pub.stage)
     if step.group is not None:
-        raise DecisionRefused(
-            f"{step.label}是会签环节，由全体成员各自决定，不能改派给一人；"
-            "成员不在时可为其设代签（pubreview delegate grant）"
-        )
+        return _move_seat(session, pub, step, to=to, seat=seat, reason=reason, actor=actor, via=via)
+    if seat is not None:
+        raise ValidationError(f"{step.label}不是会签环节，无需指明会签成员", field="seat")
     person = org.person(session, to)
     before = deciders.assignment(session, pub)
     previous = entries.Reassigned.from_payload(before.payload).to if before is not None else None
@@ -97,8 +102,60 @@ def reassign(
         to=person.username,
         previous=previous,
         entry_id=entry.id,
+        seat=None,
         message=(
             f"已改派：第 {pub.id} 号信息第 {pub.current_revision} 稿的{step.label}"
             f"改由 {person.name}（{person.username}）决定（台帐第 {entry.id} 条）"
+        ),
+    )
+
+
+def _move_seat(
+    session: Session,
+    pub: Publication,
+    step: Step,
+    *,
+    to: str,
+    seat: str | None,
+    reason: str,
+    actor: str,
+    via: str | None,
+) -> Reassigned:
+    """会签: `seat`'s place in the current round goes to `to`, if `deciders` allows it."""
+    if not seat:
+        raise ValidationError(
+            f"{step.label}是会签环节：请指明把哪位成员的席位改派给 {to}", field="seat"
+        )
+    member, person = org.person(session, seat), org.person(session, to)
+    refused = deciders.seat_refusal(session, pub, step, member, person)
+    if refused:
+        raise DecisionRefused(
+            f"不能把 {member.name}（{member.username}）的会签席位改派给 "
+            f"{person.name}（{person.username}）：{refused}"
+        )
+    entry = ledger.append(
+        session,
+        kind=LedgerKind.REASSIGNED,
+        publication_id=pub.id,
+        revision=pub.current_revision,
+        stage=step.id,
+        actor=actor,
+        comment=reason.strip(),
+        payload=entries.Reassigned(
+            person.username, None, via=via, seat=member.username
+        ).to_payload(),
+    )
+    return Reassigned(
+        publication_id=pub.id,
+        revision=pub.current_revision,
+        stage=step.id,
+        to=person.username,
+        previous=None,
+        entry_id=entry.id,
+        seat=member.username,
+        message=(
+            f"已改派：第 {pub.id} 号信息第 {pub.current_revision} 稿的{step.label}中"
+            f" {member.name}（{member.username}）的会签席位改由 {person.name}"
+            f"（{person.username}）担任（台帐第 {entry.id} 条）"
         ),
     )

@@ -15,8 +15,10 @@ from pubreview.cli.parser import main
 from pubreview.errors import DecisionRefused, ValidationError
 from pubreview.ledger import cache
 from pubreview.review import deciders
+from pubreview.review.entries import Reassigned
 from pubreview.review.reassignment import reassign
 from pubreview.review.slip import approval_slip
+from tests.chains.conftest import FIXTURES
 from tests.support.factories import decided, submitted
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -107,13 +109,64 @@ def test_only_someone_the_rule_allows_and_with_a_reason(
     assert "没有待决定的环节可改派" in capsys.readouterr().err
 
 
-def test_a_countersign_step_is_not_reassigned(chain_engine: Engine, chains_env) -> None:
+def test_a_countersign_seat_is_reassigned_and_nobody_counts_twice(
+    chain_engine: Engine, chains_env
+) -> None:
     chains_env.write_text(
-        "default: web\nchains:\n  web:\n    steps:\n"
-        "      - {id: huiqian, label: 部门会签, role: section_head, group: {rule: all}}\n"
-        "      - {id: publication, label: 中心发布, role: center, unit: office}\n",
-        encoding="utf-8",
+        (FIXTURES / "countersign.yaml").read_text(encoding="utf-8"), encoding="utf-8"
     )
     pub = submitted(chain_engine)
-    with pytest.raises(DecisionRefused, match="部门会签是会签环节.*不能改派给一人"):
-        moved(chain_engine, pub, "wang.fang")
+    decided(chain_engine, pub, "li.na", attest=True)  # now 部门会签: 2 of chen.jing, sun.li, bao.an
+    assert waiting_on(chain_engine, pub) == ["bao.an", "chen.jing", "sun.li"]
+
+    def seat(member: str | None, to: str):
+        with db.transaction(chain_engine) as session:
+            return reassign(
+                session, pub, to=to, reason="陈静休假", actor="wu.gang", via="cli", seat=member
+            )
+
+    with pytest.raises(ValidationError, match="请指明把哪位成员的席位改派给 wang.fang"):
+        seat(None, "wang.fang")
+    for member, to, words in [
+        ("chen.jing", "li.na", "已决定过本稿的另一个环节"),  # SoD: 初审 was hers
+        ("chen.jing", "sun.li", "已是部门会签本轮会签的成员，每人只计一次"),
+        ("chen.jing", "zeng.xiang", "不是科室负责人"),
+        ("zeng.xiang", "wang.fang", "不在部门会签本轮会签的成员之列"),
+    ]:
+        with pytest.raises(DecisionRefused, match=words):
+            seat(member, to)
+    decided(chain_engine, pub, "sun.li")
+    with pytest.raises(DecisionRefused, match="sun.li）已在部门会签本轮会签中决定过"):
+        seat("sun.li", "wang.fang")
+
+    done = seat("chen.jing", "wang.fang")
+    assert (done.seat, done.to) == ("chen.jing", "wang.fang")
+    assert waiting_on(chain_engine, pub) == ["bao.an", "wang.fang"]
+    with db.transaction(chain_engine) as session:
+        item = session.get(Publication, pub)
+        # The queue's one-pass rule agrees with eligible() on the moved seat.
+        assert [p.username for p in deciders.eligible_all(session, [item])[pub]] == [
+            "bao.an",
+            "wang.fang",
+        ]
+        entry = session.get(LedgerEntry, done.entry_id)
+        assert Reassigned.from_payload(entry.payload) == Reassigned(
+            "wang.fang", None, via="cli", seat="chen.jing"
+        )
+    with pytest.raises(DecisionRefused, match="您的会签席位已由管理员 wu.gang 改派给 wang.fang"):
+        decided(chain_engine, pub, "chen.jing")
+    decided(chain_engine, pub, "wang.fang")  # the second approval of two
+    with db.transaction(chain_engine) as session:
+        item = session.get(Publication, pub)
+        assert item.stage.value == "signoff"
+        vote = session.scalars(
+            select(LedgerEntry).where(
+                LedgerEntry.kind == LedgerKind.DECIDED, LedgerEntry.actor == "wang.fang"
+            )
+        ).one()
+        part = vote.payload["countersign"]
+        assert (part["settles"], sorted(part["members"])) == (
+            "approve",
+            ["bao.an", "sun.li", "wang.fang"],
+        )
+        assert cache.check(session) == []
