@@ -37,6 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     moved.add_argument("--as", dest="user", required=True, help="the administrator reassigning it")
     moved.add_argument("--to", required=True, help="username of the person to decide it")
     moved.add_argument("--reason", required=True, help="why (recorded in the ledger)")
+    moved.add_argument("--seat", help="会签: the member whose seat in this round --to takes")
     add_json_flag(moved)
     moved.set_defaults(handler=_reassign)
 
@@ -80,7 +81,13 @@ def _reassign(args: argparse.Namespace) -> int:
     with db.transaction() as session:
         delegation.require_may_reassign(session, args.user)
         done = reassign(
-            session, args.publication, to=args.to, reason=args.reason, actor=args.user, via="cli"
+            session,
+            args.publication,
+            to=args.to,
+            reason=args.reason,
+            actor=args.user,
+            via="cli",
+            seat=args.seat,
         )
     # The new person is told now; the review run keeps waiting on the same step.
     tell_next(done.publication_id)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from models import Person, Publication, Status, Unit
-from pubreview.accounts import authz
+from pubreview.accounts import authz, org
 from pubreview.chains.binding import chain_of
 from pubreview.clock import local_time
 from pubreview.errors import DecisionRefused, NotFound, ValidationError
@@ -82,6 +82,17 @@ def _item(session: Session, pub_id: int) -> dict:
     step = chain_of(session, pub).step(pub.stage)
     given = deciders.assignment(session, pub)
     given_to = entries.Reassigned.from_payload(given.payload).to if given else None
+    if step.group is not None:
+        # 会签: a seat of a member still to decide, to someone `deciders` lets take it.
+        still = {p.username for p in deciders.eligible(session, pub)}
+        members = [p for p in deciders.group_members(session, pub, step) if p.username in still]
+        takers = org.holders(session, step.role, deciders.step_scope(session, pub, step))
+        view["seats"] = [(p.username, _who(p)) for p in members]
+        view["takers"] = [
+            (p.username, _who(p))
+            for p in takers
+            if members and deciders.seat_refusal(session, pub, step, members[0], p) is None
+        ]
     view.update(
         step=step.label,
         countersign=step.group is not None,
@@ -115,7 +126,7 @@ def _page(
         status,
         user=user,
         item=item,
-        form={k: (form or {}).get(k, "") for k in ("to", "reason")},
+        form={k: (form or {}).get(k, "") for k in ("to", "reason", "seat")},
         error=error,
         bad=bad,
         done=done,
@@ -155,9 +166,15 @@ def _reassign(user: CurrentUser, pub_id: int, fields: dict[str, str]) -> Reassig
             raise ValidationError("改派：请选择改由谁决定", field="to")
         if session.scalars(select(Person.id).where(Person.username == to)).first() is None:
             raise ValidationError(f"改派：没有用户名为「{to}」的人员", field="to")
-        reason = fields.get("reason", "")
+        reason, seat = fields.get("reason", ""), fields.get("seat") or None
         return reassign(
-            session, pub_id, to=to, reason=reason, actor=user.username, via="web-session"
+            session,
+            pub_id,
+            to=to,
+            reason=reason,
+            actor=user.username,
+            via="web-session",
+            seat=seat,
         )
 
 

@@ -10,10 +10,12 @@ from sqlalchemy import Engine, select
 
 from models import LedgerEntry, LedgerKind, Publication
 from pubreview import db
+from pubreview.accounts.org import load_org
 from pubreview.notify.outbox import read_outbox
 from pubreview.review import deciders
+from tests.chains.conftest import FIXTURES as CHAIN_FIXTURES
 from tests.support.accounts import form_token
-from tests.support.factories import submitted
+from tests.support.factories import decided, submitted
 from tests.support.web import ledger_size
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -100,3 +102,32 @@ def test_only_an_administrator_reassigns(office, engine: Engine) -> None:
     assert refused.status_code == 403 and "只有管理员可以改派审核环节" in refused.text
     assert ledger_size(engine) == before
     assert client.get("/admin/reassign/999").status_code == 403
+
+
+def test_a_countersign_seat_is_reassigned_on_the_page(
+    office, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PUBREVIEW_CHAINS", str(CHAIN_FIXTURES / "countersign.yaml"))
+    with db.transaction(engine) as session:
+        load_org(session, CHAIN_FIXTURES / "org.yaml")
+    pub = submitted(engine)
+    decided(engine, pub, "li.na", attest=True)  # 部门会签: 2 of chen.jing, sun.li, bao.an
+    client = office(("wu.gang",), PASSWORD, logged_in_as="wu.gang")
+    shown = client.get(f"/admin/reassign/{pub}").text
+    assert "改派会签席位" in shown and 'name="seat"' in shown
+    # li.na decided 初审 (separation of duties) and sun.li is a member: neither is offered.
+    takers = shown[shown.index('id="to"') :]
+    assert 'value="wang.fang"' in takers and 'value="li.na"' not in takers
+    assert 'value="sun.li"' not in takers
+    done = client.post(
+        f"/admin/reassign/{pub}",
+        data={"csrf": form_token(shown), "seat": "chen.jing", "to": "wang.fang", "reason": "休假"},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303, done.text
+    assert waiting_on(engine, pub) == ["bao.an", "sun.li", "wang.fang"]
+    with db.transaction(engine) as session:
+        (entry,) = session.scalars(
+            select(LedgerEntry).where(LedgerEntry.kind == LedgerKind.REASSIGNED)
+        ).all()
+        assert (entry.payload["seat"], entry.payload["via"]) == ("chen.jing", "web-session")
