@@ -48,7 +48,7 @@ class Position:
 
 def read_position(publication_id: int) -> Position:
     """Read the publication's position from the database."""
-    with db.transaction() as session:
+    with db.snapshot() as session:
         pub = get(session, publication_id)
         unit = session.get(Unit, pub.unit_id)
         return Position(
@@ -102,6 +102,10 @@ def put_on_site(publication_id: int, flow_run_id: str | None) -> str | None:
     """
     try:
         with db.transaction() as session:
+            # The ledger's write lock first, then the site's (render_publication takes it), the
+            # order publish_checkpoints below takes them in: two items published at once, each
+            # holding one lock and waiting for the other, stalled both for the busy timeout.
+            session.connection()
             render_publication(session, None, publication_id)
     except ContentTampered as exc:
         # Held: the ledger says why and the center hears of it; the run fails where it shows.
@@ -135,7 +139,8 @@ def history_key(publication_id: int) -> str:
 
 def history_markdown(publication_id: int) -> tuple[str, str]:
     """The item's ledger history as the run's artifact: its markdown and its description."""
-    with db.transaction() as session:
+    # Read-only: on SQLite a writer's transaction would queue for the lock the deciders need.
+    with db.snapshot() as session:
         pub = get(session, publication_id)
         rows = history_rows(session, publication_id)
         label = chain_of(session, pub).label_of(pub.stage) if pub.stage else ""
