@@ -16,9 +16,31 @@ from models import Attachment
 from pubreview import rendering, settings
 from pubreview.publishing import catalog as catalog_mod
 from pubreview.site import files
-from pubreview.site.content import BodyRenderer, SiteContent, load
+from pubreview.site.content import (
+    BodyRenderer,
+    SiteContent,
+    article_path,
+    load,
+    load_index,
+    with_details,
+)
 from pubreview.site.ledger_pages import checked_bytes, ledger_files, refuse_tampered
-from pubreview.site.pages import Page, plan
+from pubreview.site.pages import (
+    FEED_SIZE,
+    PAGE_SIZE,
+    Listing,
+    Page,
+    archive_page,
+    article_page,
+    common_context,
+    feed_page,
+    home_page,
+    listing_bases,
+    listings,
+    page_count,
+    plan,
+    withdrawn_page,
+)
 
 
 @dataclass(frozen=True)
@@ -131,35 +153,108 @@ def render_publication(
     catalog: catalog_mod.Catalog | None = None,
     environment: Environment | None = None,
 ) -> BuildSummary:
-    """Bring the live site up to date after one item changed: its page plus every listing.
+    """Bring the live site up to date after one item changed: only the files it changes.
 
-    Other items' pages do not depend on this one, so they are left alone; listings and the
-    feed are re-rendered and rewritten only where their bytes changed. The result equals a
+    Those are its page (or withdrawal notice) and attachments, the home page, the archive
+    index, the feed when the item is among its newest, and in each listing it is or was in,
+    the pages from its place on (all of them when the number of pages changed). Other items'
+    pages and the listings' earlier pages do not depend on it, so they are neither rendered
+    nor read; what is rendered is written only where its bytes changed. The result equals a
     full build. With no site yet, this is a full build.
     """
     started = time.perf_counter()
     out_dir = out_dir or default_out_dir()
     env = environment or rendering.environment()
-    content = load(session, catalog or catalog_mod.load())
-    refuse_tampered(session, content, fully=[publication_id])
-    pages = plan(content, BodyRenderer())
+    catalog = catalog or catalog_mod.load()
     with files.site_lock(out_dir):
         root = files.live_root(out_dir)
         if root is None:
+            content = load(session, catalog)
+            refuse_tampered(session, content, fully=[publication_id])
+            pages = plan(content, BodyRenderer())
             written = _full_build(session, out_dir, env, content, pages)
             return _summary(out_dir, "full", content, pages, written, 0, started)
-        written = 0
-        for page in pages:
-            if page.publication_id not in (None, publication_id):
-                continue
-            text = env.get_template(page.template).render(**page.context())
-            written += files.write_atomic(root, page.path, text.encode())
-        for path, data in _attachment_bytes(session, content, publication_id):
-            written += files.write_atomic(root, path, data)
-        ledger = ledger_files(content, env)
-        for path, data in ledger:
-            files.write_atomic(root, path, data)
-        attachments = {a.path for item in content.articles for a in item.attachments}
-        keep = {p.path for p in pages} | attachments | {path for path, _ in ledger}
-        removed = files.remove_stale(root, keep)
-    return _summary(out_dir, "update", content, pages, written, removed, started)
+        return _update(session, out_dir, root, env, catalog, publication_id, started)
+
+
+def _update(
+    session: Session,
+    out_dir: Path,
+    root: Path,
+    env: Environment,
+    catalog: catalog_mod.Catalog,
+    publication_id: int,
+    started: float,
+) -> BuildSummary:
+    """render_publication on a live site; the caller holds the lock."""
+    index = load_index(session, catalog)
+    common = common_context(index)
+    every = listings(index)
+    by_base = {lst.base: lst for lst in every}
+    item = next((i for i in index.items if i.id == publication_id), None)
+    before = [i for i in (item, *index.retracted) if i is not None and i.id == publication_id]
+    # Where the item is, or could have been: nothing above this place depends on it.
+    keys = [(i.latest_at or i.published_at, i.id) for i in before]
+    listed: list[tuple[Listing, int]] = []  # (listing, first page to render)
+    stale: list[str] = []
+    for base in dict.fromkeys(b for i in before for b in listing_bases(i)):
+        lst, on_disk = by_base.get(base), files.listing_files(root, base)
+        if lst is None:  # an unconfigured category, channel or year left with nothing
+            stale += on_disk
+            continue
+        expected = [lst.path(n) for n in range(1, lst.pages + 1)]
+        if sorted(on_disk) != sorted(expected):
+            first = 1  # "page n of N" and the last page's link change on every page
+        else:
+            first = min(lst.position(k) for k in keys) // PAGE_SIZE + 1
+        listed.append((lst, first))
+        stale += sorted(set(on_disk) - set(expected))
+    articles = index.articles
+    in_feed = any(Listing("", "", list(articles)).position(k) < FEED_SIZE for k in keys)
+    # Whose text goes into what is written: only these are checked against the ledger.
+    shown = {publication_id, *(i.id for i in articles[:PAGE_SIZE])}
+    shown.update(
+        i.id for lst, first in listed for n in range(first, lst.pages + 1) for i in lst.chunk(n)
+    )
+    if in_feed:
+        shown.update(i.id for i in articles[:FEED_SIZE])
+    content = with_details(
+        session, index, {publication_id, *(i.id for i in articles[:FEED_SIZE] if in_feed)}
+    )
+    refuse_tampered(session, content, fully=[publication_id], among=shown)
+    renderer = BodyRenderer()
+    years = [lst for lst in every if lst.base.startswith("archive/")]
+    pages = [home_page(content, common), archive_page(common, years)]
+    own = next((i for i in content.articles if i.id == publication_id), None)
+    notice = next((w for w in content.withdrawals if w.id == publication_id), None)
+    if own is not None:
+        pages.append(article_page(own, common, renderer))
+    elif notice is not None:
+        pages.append(withdrawn_page(notice, common))
+    else:
+        stale.append(article_path(publication_id))
+    pages += [lst.page(n, common) for lst, first in listed for n in range(first, lst.pages + 1)]
+    if in_feed:
+        pages.append(feed_page(content, renderer))
+    written = 0
+    for page in pages:
+        text = env.get_template(page.template).render(**page.context())
+        written += files.write_atomic(root, page.path, text.encode())
+    for path, data in _attachment_bytes(session, content, publication_id):
+        written += files.write_atomic(root, path, data)
+    kept = {a.path for a in own.attachments} if own is not None else set()
+    stale += [p for p in files.listing_files(root, f"files/{publication_id}") if p not in kept]
+    for path, data in ledger_files(content, env):
+        files.write_atomic(root, path, data)
+    removed = files.remove(root, stale)
+    return BuildSummary(
+        str(out_dir),
+        "update",
+        len(articles),
+        len(content.withdrawals),
+        page_count(content, every),
+        sum(len(i.attachments) for i in articles),
+        written,
+        removed,
+        round(time.perf_counter() - started, 3),
+    )

@@ -5,9 +5,11 @@ from __future__ import annotations
 import html
 import re
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import cached_property
+from operator import attrgetter
 from urllib.parse import urlsplit
 
 import markdown
@@ -66,7 +68,7 @@ class Item:
     unit: str
     revision: int
     fingerprint: str
-    body: str  # Markdown, as approved
+    body: str | None  # Markdown, as approved; None when loaded for listings only (load_index)
     published_at: datetime  # on the site if it is there, else first time out anywhere
     channels: tuple[tuple[str, str | None], ...]  # (channel, public URL), in catalog order
     on_site: bool
@@ -74,11 +76,19 @@ class Item:
     # (entry id, kind, hash) of the ledger entries that submitted, approved and published this
     # revision: a reader checks them against a published checkpoint (`ledger prove`).
     entries: tuple[tuple[int, str, str], ...] = ()
+    # The newest time this item was ever listed at (its channels' first publications): an
+    # item posted on one more channel can move down the listings, never above this.
+    latest_at: datetime | None = None
 
     @property
     def path(self) -> str:
         """The article page under the site root."""
         return article_path(self.id)
+
+    @property
+    def sort_key(self) -> tuple[datetime, int]:
+        """Listings run newest first by this."""
+        return (self.published_at, self.id)
 
 
 @dataclass(frozen=True)
@@ -107,8 +117,10 @@ class SiteContent:
     categories: tuple[str, ...]  # configured ones first, then any others found, sorted
     channels: tuple[str, ...]
     nav_categories: tuple[str, ...]  # only configured ones, so no page depends on other items
+    # Retracted items as they were listed before (an update takes them out of those listings).
+    retracted: tuple[Item, ...] = ()
 
-    @property
+    @cached_property
     def articles(self) -> tuple[Item, ...]:
         """Items with a page on the site, newest first."""
         return tuple(item for item in self.items if item.on_site)
@@ -176,24 +188,19 @@ def _ordered(configured: tuple[str, ...], found: set[str]) -> tuple[str, ...]:
     return configured + tuple(sorted(found - set(configured)))
 
 
-def load(session: Session, catalog: Catalog) -> SiteContent:
-    """Read every published and retracted item with its ledger facts, in a stable order."""
-    site_channels = {name for name, spec in catalog.channels.items() if spec.kind == SITE_KIND}
-    published: dict[int, dict[str, dict]] = defaultdict(dict)
-    for pub_id, payload in session.execute(
-        select(LedgerEntry.publication_id, LedgerEntry.payload)
-        .where(LedgerEntry.kind == LedgerKind.PUBLISHED)
-        .order_by(LedgerEntry.id)
-    ):
-        published[pub_id].setdefault(payload["channel"], payload)
-    retracted = {
-        entry.publication_id: entry
-        for entry in session.scalars(
-            select(LedgerEntry).where(LedgerEntry.kind == LedgerKind.RETRACTED)
+def _site_rows(session: Session) -> list:
+    """(id, status, category, revision id, number, title, fingerprint, unit) per listed item."""
+    return session.execute(
+        select(
+            Publication.id,
+            Publication.status,
+            Publication.category,
+            Revision.id,
+            Revision.number,
+            Revision.title,
+            Revision.fingerprint,
+            Unit.name,
         )
-    }
-    rows = session.execute(
-        select(Publication.id, Publication.status, Publication.category, Revision, Unit.name)
         .join(
             Revision,
             and_(
@@ -205,6 +212,31 @@ def load(session: Session, catalog: Catalog) -> SiteContent:
         .where(Publication.status.in_([Status.PUBLISHED, Status.RETRACTED]))
         .order_by(Publication.id)
     ).all()
+
+
+def load_index(session: Session, catalog: Catalog) -> SiteContent:
+    """Every published and retracted item without bodies or proofs: what listings show."""
+    site_channels = {name for name, spec in catalog.channels.items() if spec.kind == SITE_KIND}
+    # The three fields are read by the database: parsing 10,000 payloads in Python is most
+    # of an update's time on a large site.
+    published: dict[int, dict[str, tuple[str | None, str]]] = defaultdict(dict)
+    for pub_id, channel, url, when in session.execute(
+        select(
+            LedgerEntry.publication_id,
+            LedgerEntry.payload["channel"].as_string(),
+            LedgerEntry.payload["url"].as_string(),
+            LedgerEntry.payload["published_at"].as_string(),
+        )
+        .where(LedgerEntry.kind == LedgerKind.PUBLISHED)
+        .order_by(LedgerEntry.id)
+    ):
+        published[pub_id].setdefault(channel, (url, when))
+    retracted = {
+        entry.publication_id: entry
+        for entry in session.scalars(
+            select(LedgerEntry).where(LedgerEntry.kind == LedgerKind.RETRACTED)
+        )
+    }
     attachments: dict[int, list] = defaultdict(list)
     for att in session.execute(
         select(
@@ -226,79 +258,137 @@ def load(session: Session, catalog: Catalog) -> SiteContent:
         .order_by(Attachment.revision_id, Attachment.filename)
     ):
         attachments[att.revision_id].append(att)
-    proven: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
-    for pub_id, entry_id, kind, entry_hash in session.execute(
-        select(LedgerEntry.publication_id, LedgerEntry.id, LedgerEntry.kind, LedgerEntry.hash)
-        .join(
-            Publication,
-            and_(
-                Publication.id == LedgerEntry.publication_id,
-                Publication.current_revision == LedgerEntry.revision,
-            ),
-        )
-        .where(Publication.status == Status.PUBLISHED, LedgerEntry.kind.in_(PROVEN_KINDS))
-        .order_by(LedgerEntry.id)
-    ):
-        proven[pub_id].append((entry_id, str(kind), entry_hash))
     channel_rank = {name: i for i, name in enumerate(catalog.channels)}
     items: list[Item] = []
+    was: list[Item] = []
     withdrawals: list[Withdrawal] = []
-    for pub_id, status, category, revision, unit_name in rows:
+    rank = len(channel_rank)
+    for pub_id, status, category, rev_id, number, title, fp, unit_name in _site_rows(session):
         out = published.get(pub_id, {})
-        site_entry = next((out[c] for c in sorted(out) if c in site_channels), None)
+        if not out:
+            continue
+        # Most items go out on one channel: no sorting to do for them.
+        names = sorted(out, key=lambda c: (channel_rank.get(c, rank), c)) if len(out) > 1 else out
+        site_channel = next((c for c in sorted(out) if c in site_channels), None)
+        firsts = [_when(w) for _, w in out.values()]
+        listed = attachments.get(rev_id) if status is Status.PUBLISHED else None
+        item = Item(
+            pub_id,
+            title,
+            category,
+            unit_name,
+            number,
+            fp,
+            None,
+            _when(out[site_channel][1]) if site_channel else min(firsts),
+            tuple(
+                (name, None if name in site_channels else safe_url(out[name][0])) for name in names
+            ),
+            site_channel is not None,
+            tuple(
+                AttachmentInfo(a.id, a.filename, a.sha256, a.size, f"files/{pub_id}/{name}")
+                for a, name in attachment_names(listed)
+            )
+            if listed
+            else (),
+            (),
+            max(firsts) if len(firsts) > 1 else firsts[0],
+        )
         if status is Status.RETRACTED:
+            was.append(item)
             entry = retracted.get(pub_id)
-            if site_entry is not None and entry is not None:
+            if site_channel is not None and entry is not None:
                 why = Retracted.from_payload(entry.payload)
                 withdrawals.append(
                     Withdrawal(
                         pub_id,
-                        revision.title,
+                        title,
                         as_utc(entry.created_at).astimezone(OFFICE_TIMEZONE),
                         why.reason or "",
                         bool(why.confidentiality),
                     )
                 )
             continue
-        if not out:
-            continue
-        when = (
-            _when(site_entry["published_at"])
-            if site_entry
-            else min(_when(p["published_at"]) for p in out.values())
-        )
-        channels = tuple(
-            (name, None if name in site_channels else safe_url(out[name].get("url")))
-            for name in sorted(out, key=lambda c: (channel_rank.get(c, len(channel_rank)), c))
-        )
-        items.append(
-            Item(
-                pub_id,
-                revision.title,
-                category,
-                unit_name,
-                revision.number,
-                revision.fingerprint,
-                revision.body,
-                when,
-                channels,
-                site_entry is not None,
-                tuple(
-                    AttachmentInfo(a.id, a.filename, a.sha256, a.size, f"files/{pub_id}/{name}")
-                    for a, name in attachment_names(attachments.get(revision.id, ()))
-                ),
-                tuple(proven.get(pub_id, ())),
-            )
-        )
-    items.sort(key=lambda item: (item.published_at, item.id), reverse=True)
-    center = session.scalars(
-        select(Unit.name).where(Unit.kind == UnitKind.CENTER).order_by(Unit.id).limit(1)
-    ).first()
+        items.append(item)
+    items.sort(key=attrgetter("published_at", "id"), reverse=True)
     return SiteContent(
-        site_name=center or DEFAULT_SITE_NAME,
+        site_name=_site_name(session),
         items=tuple(items),
         withdrawals=tuple(withdrawals),
         categories=_ordered(catalog.categories, {i.category for i in items if i.on_site}),
         channels=_ordered(tuple(catalog.channels), {c for i in items for c, _ in i.channels}),
         nav_categories=catalog.categories,
+        retracted=tuple(was),
     )
+
+
+def with_details(
+    session: Session, content: SiteContent, ids: Collection[int] | None = None
+) -> SiteContent:
+    """The content with the body and proving entries of the given items (None: of all)."""
+    wanted = [item.id for item in content.items if ids is None or item.id in ids]
+    if not wanted:
+        return content
+    bodies: dict[int, str] = {}
+    proven: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
+    for chunk in _chunks(wanted, None if ids is None else 500):
+        body_query = select(Revision.publication_id, Revision.body).join(
+            Publication,
+            and_(
+                Publication.id == Revision.publication_id,
+                Publication.current_revision == Revision.number,
+            ),
+        )
+        proof_query = (
+            select(LedgerEntry.publication_id, LedgerEntry.id, LedgerEntry.kind, LedgerEntry.hash)
+            .join(
+                Publication,
+                and_(
+                    Publication.id == LedgerEntry.publication_id,
+                    Publication.current_revision == LedgerEntry.revision,
+                ),
+            )
+            .where(Publication.status == Status.PUBLISHED, LedgerEntry.kind.in_(PROVEN_KINDS))
+            .order_by(LedgerEntry.id)
+        )
+        if chunk is not None:
+            body_query = body_query.where(Publication.id.in_(chunk))
+            proof_query = proof_query.where(Publication.id.in_(chunk))
+        bodies.update((pub_id, body) for pub_id, body in session.execute(body_query))
+        for pub_id, entry_id, kind, entry_hash in session.execute(proof_query):
+            proven[pub_id].append((entry_id, str(kind), entry_hash))
+    return replace(
+        content,
+        items=tuple(
+            replace(item, body=bodies[item.id], entries=tuple(proven.get(item.id, ())))
+            if item.id in bodies
+            else item
+            for item in content.items
+        ),
+    )
+
+
+def _chunks(ids: list[int], size: int | None) -> Iterable[list[int] | None]:
+    """The ids in pieces of `size` for an IN list; one None (no filter) when size is None."""
+    if size is None:
+        yield None
+        return
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def _site_name(session: Session) -> str:
+    center = session.scalars(
+        select(Unit.name).where(Unit.kind == UnitKind.CENTER).order_by(Unit.id).limit(1)
+    ).first()
+    return center or DEFAULT_SITE_NAME
+
+
+def load_frame(session: Session, catalog: Catalog) -> SiteContent:
+    """No items, only what every page's frame shows (the site's name and navigation)."""
+    return SiteContent(_site_name(session), (), (), (), (), catalog.categories)
+
+
+def load(session: Session, catalog: Catalog) -> SiteContent:
+    """Read every published and retracted item with its ledger facts, in a stable order."""
+    return with_details(session, load_index(session, catalog))

@@ -65,17 +65,34 @@ def write_atomic(root: Path, relpath: str, data: bytes) -> bool:
     return True
 
 
-def remove_stale(root: Path, keep: set[str]) -> int:
-    """Delete files of the live site that the current plan no longer has; return how many."""
+def listing_files(root: Path, folder: str) -> list[str]:
+    """The files directly in one folder of the live site, as site paths (none if no folder)."""
+    try:
+        with os.scandir(root / folder) as entries:
+            # A temporary file of write_atomic (".name.pid.tmp") is never part of the site.
+            return [
+                f"{folder}/{e.name}"
+                for e in entries
+                if e.is_file(follow_symlinks=False) and not e.name.startswith(".")
+            ]
+    except FileNotFoundError:
+        return []
+
+
+def remove(root: Path, paths: list[str]) -> int:
+    """Delete these files of the live site, and their folders once empty; return how many."""
     removed = 0
-    for path in sorted(root.rglob("*"), reverse=True):
-        rel = path.relative_to(root).as_posix()
-        if path.is_dir():
-            if not any(path.iterdir()):
-                path.rmdir()
-        elif rel not in keep:
+    for rel in paths:
+        path = root / rel
+        try:
             path.unlink()
-            removed += 1
+        except FileNotFoundError:
+            continue
+        removed += 1
+        folder = path.parent
+        while folder != root and not any(folder.iterdir()):
+            folder.rmdir()
+            folder = folder.parent
     return removed
 
 

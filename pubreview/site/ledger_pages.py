@@ -10,7 +10,7 @@ reads), so a copy of the ledger's head sits where the database's operator cannot
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 from pathlib import Path
 
@@ -25,20 +25,26 @@ from pubreview.ledger import content as ledger_content
 from pubreview.publishing import OFFICE_TIMEZONE
 from pubreview.publishing import catalog as catalog_mod
 from pubreview.site import files
-from pubreview.site.content import SiteContent, load
+from pubreview.site.content import SiteContent, load_frame
 from pubreview.site.pages import common_context
 
 CHECKPOINTS_PATH = f"ledger/{checkpoints.PUBLISHED_NAME}"
 CHECKPOINTS_PAGE = "ledger/index.html"
 
 
-def refuse_tampered(session: Session, content: SiteContent, fully: Iterable[int] = ()) -> None:
+def refuse_tampered(
+    session: Session,
+    content: SiteContent,
+    fully: Iterable[int] = (),
+    among: Collection[int] | None = None,
+) -> None:
     """Raise ContentTampered naming every article whose stored content the ledger contradicts.
 
-    Titles and bodies are recomputed for every article; the attachment bytes of the items in
-    `fully` are hashed here, the others' as they are written (`checked_bytes`).
+    Titles and bodies are recomputed for every article (or those in `among`: the ones whose
+    text goes into the files a run writes); the attachment bytes of the items in `fully` are
+    hashed here, the others' as they are written (`checked_bytes`).
     """
-    ids = [item.id for item in content.articles]
+    ids = [item.id for item in content.articles if among is None or item.id in among]
     full = set(fully) & set(ids)
     found = ledger_content.check(session, full, current_only=True) if full else []
     found += ledger_content.check(
@@ -110,7 +116,7 @@ def publish_checkpoints(
         root = files.live_root(out_dir)
         if root is None:
             return None
-        content = load(session, catalog_mod.load())
+        content = load_frame(session, catalog_mod.load())
         for path, data in ledger_files(content, environment or rendering.environment()):
             files.write_atomic(root, path, data)
     return str(out_dir / CHECKPOINTS_PATH)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -61,33 +61,97 @@ def _entry(item: Item) -> dict[str, Any]:
     }
 
 
-def _listing_pages(
-    base: str, title: str, items: list[Item], common: dict[str, Any], intro: str | None = None
-) -> Iterator[Page]:
-    """A paged listing: base/index.html, base/page-2.html, …; one (empty) page when no items."""
-    pages = max(1, -(-len(items) // PAGE_SIZE))
+@dataclass(frozen=True)
+class Listing:
+    """A paged listing of items, newest first: base/index.html, base/page-2.html, …"""
 
-    def page_path(n: int) -> str:
-        return f"{base}/index.html" if n == 1 else f"{base}/page-{n}.html"
+    base: str
+    title: str
+    items: list[Item]
+    intro: str | None = None
 
-    for n in range(1, pages + 1):
-        path = page_path(n)
-        chunk = items[(n - 1) * PAGE_SIZE : n * PAGE_SIZE]
+    @property
+    def pages(self) -> int:
+        """How many pages it has (one, empty, when it has no items)."""
+        return max(1, -(-len(self.items) // PAGE_SIZE))
 
-        def context(path: str = path, n: int = n, chunk: list[Item] = chunk) -> dict[str, Any]:
+    def path(self, n: int) -> str:
+        """The file of page n (from 1)."""
+        return f"{self.base}/index.html" if n == 1 else f"{self.base}/page-{n}.html"
+
+    def chunk(self, n: int) -> list[Item]:
+        """The items page n lists."""
+        return self.items[(n - 1) * PAGE_SIZE : n * PAGE_SIZE]
+
+    def page(self, n: int, common: dict[str, Any]) -> Page:
+        """Page n as a Page of the plan."""
+        path, pages, chunk = self.path(n), self.pages, self.chunk(n)
+
+        def context() -> dict[str, Any]:
             return {
                 **common,
                 "root": _root(path),
-                "title": title,
-                "intro": intro,
+                "title": self.title,
+                "intro": self.intro,
                 "entries": [_entry(item) for item in chunk],
                 "page": n,
                 "pages": pages,
-                "prev": href(page_path(n - 1).rsplit("/", 1)[1]) if n > 1 else None,
-                "next": href(page_path(n + 1).rsplit("/", 1)[1]) if n < pages else None,
+                "prev": href(self.path(n - 1).rsplit("/", 1)[1]) if n > 1 else None,
+                "next": href(self.path(n + 1).rsplit("/", 1)[1]) if n < pages else None,
             }
 
-        yield Page(path, "site/listing.html", context)
+        return Page(path, "site/listing.html", context)
+
+    def position(self, key: tuple[datetime, int]) -> int:
+        """How many of its items come before an item with this sort key."""
+        lo, hi = 0, len(self.items)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self.items[mid].sort_key > key:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
+
+
+def listings(content: SiteContent) -> list[Listing]:
+    """Every listing of the site, in plan order: categories, channels, years, 政府信息公开."""
+    by_category: dict[str, list[Item]] = {c: [] for c in content.categories}
+    by_channel: dict[str, list[Item]] = {c: [] for c in content.channels}
+    by_year: dict[int, list[Item]] = {}
+    disclosure: list[Item] = []
+    for item in content.items:
+        if len(item.channels) == 1:
+            by_channel[item.channels[0][0]].append(item)
+        else:
+            for channel in dict.fromkeys(c for c, _ in item.channels):
+                by_channel[channel].append(item)
+        if item.on_site:
+            by_category[item.category].append(item)
+            by_year.setdefault(item.published_at.year, []).append(item)
+            if item.category in DISCLOSURE_CATEGORIES:
+                disclosure.append(item)
+    return [
+        *(Listing(f"category/{c}", c, items) for c, items in by_category.items()),
+        *(Listing(f"channel/{c}", f"{c}发布", items) for c, items in by_channel.items()),
+        *(Listing(f"archive/{y}", f"{y}年", by_year[y]) for y in sorted(by_year, reverse=True)),
+        Listing(
+            DISCLOSURE_PATH,
+            "政府信息公开",
+            disclosure,
+            "依照《中华人民共和国政府信息公开条例》主动公开的政府信息。",
+        ),
+    ]
+
+
+def listing_bases(item: Item) -> list[str]:
+    """The listings an item appears in (or appeared in, for a retracted one)."""
+    bases = [f"channel/{c}" for c in dict.fromkeys(c for c, _ in item.channels)]
+    if item.on_site:
+        bases += [f"category/{item.category}", f"archive/{item.published_at.year}"]
+        if item.category in DISCLOSURE_CATEGORIES:
+            bases.append(DISCLOSURE_PATH)
+    return bases
 
 
 def common_context(content: SiteContent) -> dict[str, Any]:
@@ -99,92 +163,81 @@ def common_context(content: SiteContent) -> dict[str, Any]:
     }
 
 
+def home_page(content: SiteContent, common: dict[str, Any]) -> Page:
+    """index.html: the newest articles, every category and every channel."""
+    return Page(
+        "index.html",
+        "site/home.html",
+        lambda: {
+            **common,
+            "root": "",
+            "title": content.site_name,
+            "entries": [_entry(item) for item in content.articles[:PAGE_SIZE]],
+            "categories": [(c, href(f"category/{c}/index.html")) for c in content.categories],
+            "channels": [(c, href(f"channel/{c}/index.html")) for c in content.channels],
+        },
+    )
+
+
+def archive_page(common: dict[str, Any], years: list[Listing]) -> Page:
+    """archive/index.html: each year with its count of articles."""
+    return Page(
+        "archive/index.html",
+        "site/archive.html",
+        lambda: {
+            **common,
+            "root": "../",
+            "title": "归档",
+            "years": [
+                (int(y.base.rsplit("/", 1)[1]), len(y.items), href(f"{y.base[8:]}/index.html"))
+                for y in years
+            ],
+        },
+    )
+
+
+def article_page(item: Item, common: dict[str, Any], renderer: BodyRenderer) -> Page:
+    """An item's own page."""
+    return Page(
+        item.path, "site/article.html", lambda: _article_context(item, common, renderer), item.id
+    )
+
+
+def withdrawn_page(withdrawal: Withdrawal, common: dict[str, Any]) -> Page:
+    """The notice that replaces a retracted item's page."""
+    return Page(
+        withdrawal.path,
+        "site/withdrawn.html",
+        lambda: _withdrawn_context(withdrawal, common),
+        withdrawal.id,
+    )
+
+
+def feed_page(content: SiteContent, renderer: BodyRenderer) -> Page:
+    """feed.xml: the newest articles with their bodies."""
+    return Page("feed.xml", "site/feed.xml", lambda: _feed_context(content, renderer))
+
+
 def plan(content: SiteContent, renderer: BodyRenderer) -> list[Page]:
     """Every page of the site, in a fixed order."""
     common = common_context(content)
-    articles = list(content.articles)
-    pages: list[Page] = [
-        Page(
-            "index.html",
-            "site/home.html",
-            lambda: {
-                **common,
-                "root": "",
-                "title": content.site_name,
-                "entries": [_entry(item) for item in articles[:PAGE_SIZE]],
-                "categories": [(c, href(f"category/{c}/index.html")) for c in content.categories],
-                "channels": [(c, href(f"channel/{c}/index.html")) for c in content.channels],
-            },
-        )
-    ]
-    for item in articles:
-        pages.append(
-            Page(
-                item.path,
-                "site/article.html",
-                lambda item=item: _article_context(item, common, renderer),
-                item.id,
-            )
-        )
-    for withdrawal in content.withdrawals:
-        pages.append(
-            Page(
-                withdrawal.path,
-                "site/withdrawn.html",
-                lambda w=withdrawal: _withdrawn_context(w, common),
-                withdrawal.id,
-            )
-        )
-    for category in content.categories:
-        pages += _listing_pages(
-            f"category/{category}",
-            category,
-            [i for i in articles if i.category == category],
-            common,
-        )
-    for channel in content.channels:
-        pages += _listing_pages(
-            f"channel/{channel}",
-            f"{channel}发布",
-            [i for i in content.items if any(c == channel for c, _ in i.channels)],
-            common,
-        )
-    years = sorted({item.published_at.year for item in articles}, reverse=True)
-    for year in years:
-        pages += _listing_pages(
-            f"archive/{year}",
-            f"{year}年",
-            [i for i in articles if i.published_at.year == year],
-            common,
-        )
-    pages.append(
-        Page(
-            "archive/index.html",
-            "site/archive.html",
-            lambda: {
-                **common,
-                "root": "../",
-                "title": "归档",
-                "years": [
-                    (
-                        year,
-                        sum(1 for i in articles if i.published_at.year == year),
-                        href(f"{year}/index.html"),
-                    )
-                    for year in years
-                ],
-            },
-        )
-    )
-    pages += _listing_pages(
-        DISCLOSURE_PATH,
-        "政府信息公开",
-        [i for i in articles if i.category in DISCLOSURE_CATEGORIES],
-        common,
-        intro="依照《中华人民共和国政府信息公开条例》主动公开的政府信息。",
-    )
-    pages.append(Page("feed.xml", "site/feed.xml", lambda: _feed_context(content, renderer)))
+    every = listings(content)
+    years = [lst for lst in every if lst.base.startswith("archive/")]
+    pages = [home_page(content, common)]
+    pages += [article_page(item, common, renderer) for item in content.articles]
+    pages += [withdrawn_page(w, common) for w in content.withdrawals]
+    for lst in every:
+        if lst.base == DISCLOSURE_PATH:
+            pages.append(archive_page(common, years))
+        pages += [lst.page(n, common) for n in range(1, lst.pages + 1)]
+    pages.append(feed_page(content, renderer))
     return pages
+
+
+def page_count(content: SiteContent, every: list[Listing]) -> int:
+    """How many pages plan() gives, without making them."""
+    listed = sum(lst.pages for lst in every)
+    return 3 + len(content.articles) + len(content.withdrawals) + listed
 
 
 def _article_context(item: Item, common: dict[str, Any], renderer: BodyRenderer) -> dict[str, Any]:

@@ -12,9 +12,10 @@ import pytest
 from jinja2 import ChoiceLoader, DictLoader, UndefinedError
 from sqlalchemy import Engine
 
-from pubreview import db, rendering
+from models import Status
+from pubreview import db, publishing, rendering
 from pubreview.publishing.retraction import retract
-from pubreview.review.submission import current_revision, get
+from pubreview.review.submission import Draft, current_revision, get, submit
 from pubreview.site import build_site, render_publication
 from pubreview.site.pages import PAGE_SIZE
 from tests.support.site import CENTER, publish_through_chain, seed_published, tree
@@ -231,3 +232,63 @@ def test_attachments_whose_names_clean_alike_keep_a_file_each(
     page = _text(out, f"articles/{pub_id}.html")
     for path in (out / f"files/{pub_id}").iterdir():
         assert f"files/{pub_id}/{quote(path.name)}" in page, path.name
+
+
+def test_each_update_leaves_what_a_full_build_gives(engine: Engine, tmp_path: Path) -> None:
+    # 政务公开 has two pages and one item, over two years; one item is posted only on 微博:
+    # publishing the newest shifts every page, a retraction drops the third page, a channel empties.
+    when = [
+        datetime.fromisoformat(f"{2023 + n % 2}-05-{1 + n % 28:02d}T10:00:00+08:00")
+        for n in range(41)
+    ]
+    ids = [
+        seed_published(engine, f"条目{n:02d}", f"正文{n}", when[n], category="政务公开")
+        for n in range(len(when))
+    ]
+    out, full = tmp_path / "site", tmp_path / "full"
+    _build(engine, out)
+
+    def same_as_full(pub_id: int) -> None:
+        update = _update(engine, out, pub_id)
+        summary = _build(engine, full)
+        assert update.mode == "update"
+        assert tree(out) == tree(full), pub_id
+        assert (update.articles, update.withdrawn, update.pages, update.attachments) == (
+            summary.articles,
+            summary.withdrawn,
+            summary.pages,
+            summary.attachments,
+        )
+
+    newest = publish_through_chain(
+        engine,
+        "最新的信息",
+        "正文",
+        category="政务公开",
+        channels=("网站", "微博"),
+        attachments={"a.txt": b"a"},
+        urls={"微博": "https://weibo.example/1"},
+    )
+    same_as_full(newest)
+    with db.transaction(engine) as session:
+        weibo_only = submit(
+            session,
+            Draft("只发微博", "正文", "工作动态", ["微博"], "zonghe", "zhang.wei", []),
+        )
+        weibo_only.status, weibo_only.stage = Status.PUBLISHED, None
+        publishing.record_published(
+            session,
+            weibo_only,
+            channel="微博",
+            url="https://weibo.example/2",
+            actor=CENTER,
+            published_at=when[3],
+        )
+        weibo_id = weibo_only.id
+    same_as_full(weibo_id)
+    for gone in (newest, ids[20], weibo_id, ids[0]):
+        with db.transaction(engine) as session:
+            retract(session, gone, CENTER, "更正", False)
+        same_as_full(gone)
+    same_as_full(ids[5])  # nothing changed: nothing to write
+    assert _update(engine, out, ids[5]).written == 0
