@@ -158,6 +158,19 @@ def test_checked_against_the_org_unknown_unit_and_a_step_nobody_can_decide(
             "chains.yaml：第 5 行：chains.web.audit：网上名称管理中心目前没有科室负责人，"
             "复审环节无人可决定"
         ]
+        # Who hears of an overdue step must be a unit the org has.
+        escalating = parse(
+            chains(
+                "      - {id: prereview, label: 初审, role: section_head,"
+                " escalate_to: {role: leader, unit: nowhere}}\n",
+                PUBLISH,
+            ),
+            "chains.yaml",
+        )
+        assert check_org(session, escalating) == [
+            "chains.yaml：第 4 行：chains.web.prereview.escalate_to.unit：未知单位「nowhere」"
+            "（组织架构中没有）"
+        ]
 
 
 def test_check_file_passes_with_the_org_and_catalog_it_needs(chain_engine: Engine) -> None:
