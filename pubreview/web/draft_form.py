@@ -134,15 +134,10 @@ def parse(raw: RawForm, person_id: int) -> DraftForm:
         action=raw.text("action"),
         keep=[int(v) for v in raw.fields.get("keep", []) if v.isdigit()],
     )
-    dropped = set(raw.fields.get("drop", []))
-    for token in raw.fields.get("staged", []):
-        found = staging.describe(person_id, token)
-        if found is None:
-            form.notes.append("有一个此前上传的附件已过期，请重新选择")
-        elif token in dropped:
-            staging.discard(person_id, [token])
-        else:
-            form.staged.append(found)
+    form.staged, expired = staging.carry(
+        person_id, raw.fields.get("staged", []), raw.fields.get("drop", [])
+    )
+    form.notes += ["有一个此前上传的附件已过期，请重新选择"] * expired
     uploads = raw.files.get("attachments", [])
     try:  # before staging: a flood of files is refused, not kept
         inputs.check_attachment_count(len(form.staged) + len(form.keep) + len(uploads))
