@@ -122,8 +122,11 @@ def _decision(entry: LedgerEntry, chain: Chain) -> tuple[str, str, list[str]]:
             notes.append(f"经{VIA_LABEL[decided.via]}办理")
         return _step_label(entry, chain), outcome_label(entry.outcome), notes
     if kind == LedgerKind.REASSIGNED:
-        to = entries.Reassigned.from_payload(p).to
-        return _step_label(entry, chain), f"{KIND_LABEL[kind]}给 {to}", []
+        moved = entries.Reassigned.from_payload(p)
+        # A 会签 seat names the member whose place moved.
+        whose = f" {moved.seat} 的会签席位" if moved.seat else ""
+        notes = [f"经{VIA_LABEL[moved.via]}办理"] if moved.via in VIA_LABEL else []
+        return _step_label(entry, chain), f"{KIND_LABEL[kind]}{whose}给 {moved.to}", notes
     if kind == LedgerKind.SCREENED:
         # The screening result as screening.findings.ScreeningResult.to_dict() wrote it.
         blocking = sum(1 for f in p.get("findings", []) if f.get("severity") == "block")

@@ -170,3 +170,7 @@ def test_a_countersign_seat_is_reassigned_and_nobody_counts_twice(
             ["bao.an", "sun.li", "wang.fang"],
         )
         assert cache.check(session) == []
+        # The 审批表 says whose seat moved, to whom, and where it was done.
+        (row,) = [s for s in approval_slip(session, pub).steps if s.decision.startswith("改派")]
+        assert (row.decision, row.opinion) == ("改派 chen.jing 的会签席位给 wang.fang", "陈静休假")
+        assert "经命令行办理" in row.notes
