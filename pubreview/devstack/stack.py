@@ -42,6 +42,11 @@ class Service:
     ready_timeout_s: float
 
 
+def server_command(port: int) -> list[str]:
+    """The Prefect server on this machine only, on `port` (the stack's, and the tests' stacks')."""
+    return [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)]
+
+
 def wait_until(predicate: Callable[[], object], timeout_s: float, every_s: float = 0.5) -> bool:
     """Poll `predicate` until it is truthy or `timeout_s` passes; say which."""
     deadline = time.monotonic() + timeout_s
@@ -108,15 +113,7 @@ class Stack:
         return [
             Service(
                 SERVER,
-                [
-                    str(BIN / "prefect"),
-                    "server",
-                    "start",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(self.prefect_port),
-                ],
+                server_command(self.prefect_port),
                 lambda: answers(f"{self.api_url}/health"),
                 180,
             ),

@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from pubreview.devstack.stack import server_command
 from pubreview.settings import PROJECT_ROOT
 
 BIN = Path(sys.executable).parent
@@ -114,15 +115,7 @@ class PrefectStack:
         for _attempt in range(3):
             self.server = self._spawn(
                 "server",
-                [
-                    str(BIN / "prefect"),
-                    "server",
-                    "start",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(self.port),
-                ],
+                server_command(self.port),
             )
             # A new server migrates its database first: 20 s alone, more on a busy machine.
             wait_until(
