@@ -29,7 +29,7 @@ def test_check_and_show(
     monkeypatch.setenv("PUBREVIEW_WORKDAYS", str(workdays))
     assert main(["chain", "check", str(SAMPLE_CHAINS)]) == 0
     out = capsys.readouterr().out
-    assert "检查通过，3 条审核链，2 条规则" in out
+    assert "检查通过，3 条审核链，3 条规则" in out
     assert "初审 → 保密审查 → 审签 → 中心发布" in out
 
     broken = tmp_path / "broken.yaml"
