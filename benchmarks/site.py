@@ -7,7 +7,8 @@ work (and the bare loop is printed too); one item's update within 0.3 s. Ends wi
 
 Seeds a fresh SQLite ledger (or the given empty, migrated database) with N published items,
 then measures in one run: a full `build_site` (twice, checking the bytes are identical), the
-update after one retraction (`render_publication`), and the same pages rendered by a plain
+updates after one retraction and one new publication (`render_publication`, then checked
+against a full build), and the same pages rendered by a plain
 loop over the templates with every context prepared beforehand (no database, no Markdown, no
 writes): the floor that Jinja2 itself sets.
 """
@@ -47,13 +48,14 @@ BODY = """为进一步做好机构编制信息公开工作，第{n}号通知如�
 BATCH = 500
 
 
-def seed(engine, items: int) -> None:
+def seed(engine, items: int, first_id: int = 0, start: datetime | None = None) -> None:
     """N published items over three years, every category, some with 微博 and an attachment."""
     catalog = catalog_mod.load()
-    start = datetime.fromisoformat("2022-01-01T09:00:00+08:00")
-    for first in range(0, items, BATCH):
+    start = start or datetime.fromisoformat("2022-01-01T09:00:00+08:00")
+    end = first_id + items
+    for first in range(first_id, end, BATCH):
         with db.transaction(engine) as session:
-            for n in range(first, min(first + BATCH, items)):
+            for n in range(first, min(first + BATCH, end)):
                 channels = ["网站", "微博"] if n % 3 == 0 else ["网站"]
                 files = (
                     [AttachmentFile(f"附件{n}.txt", f"附件 {n}".encode())] if n % 10 == 0 else []
@@ -75,9 +77,9 @@ def seed(engine, items: int) -> None:
                     channel="网站",
                     url=publishing.article_url(pub.id),
                     actor="zhou.min",
-                    published_at=start + timedelta(hours=2.6 * n),
+                    published_at=start + timedelta(hours=2.6 * (n - first_id)),
                 )
-        print(f"  seeded {min(first + BATCH, items)}/{items}", end="\r", flush=True)
+        print(f"  seeded {min(first + BATCH, end) - first_id}/{items}", end="\r", flush=True)
     print()
 
 
@@ -124,11 +126,27 @@ def main() -> None:
     with db.transaction(engine) as session:
         retract(session, 1, "zhou.min", "基准测试撤回", False)
     with db.transaction(engine) as session:
+        cpu = time.process_time()
         update = render_publication(session, out, 1)
+        update_cpu = time.process_time() - cpu
     print(
-        f"render_publication after a retraction: {update.seconds:.2f} s "
-        f"({update.written} files rewritten, {update.removed} removed)"
+        f"render_publication after retracting the oldest item: {update.seconds:.2f} s, "
+        f"{update_cpu:.2f} s CPU ({update.written} files rewritten, {update.removed} removed)"
     )
+    # A new item goes first in every listing it is in, so each of their pages changes.
+    seed(engine, 1, first_id=args.items, start=datetime.now().astimezone())
+    with db.transaction(engine) as session:
+        cpu = time.process_time()
+        newest = render_publication(session, out, args.items + 1)
+        newest_cpu = time.process_time() - cpu
+    print(
+        f"render_publication after publishing a new item: {newest.seconds:.2f} s, "
+        f"{newest_cpu:.2f} s CPU ({newest.written} files rewritten)"
+    )
+    with db.transaction(engine) as session:
+        build_site(session, work / "full")
+    same = digest(out) == digest(work / "full")
+    print(f"site after both updates identical to a full build: {same}")
 
     env = rendering.environment()
     with db.transaction(engine) as session:
@@ -168,7 +186,10 @@ def main() -> None:
         "ratio": round(build_s / same_work_s, 2),
         "ratio_to_bare": round(build_s / t_bare, 1),
         "one_item_update_s": round(update.seconds, 2),
-        "identical": results[0][1] == results[1][1],
+        "one_item_update_cpu_s": round(update_cpu, 2),
+        "new_item_update_s": round(newest.seconds, 2),
+        "new_item_update_cpu_s": round(newest_cpu, 2),
+        "identical": results[0][1] == results[1][1] and same,
     }
     print(json.dumps(line))
 
