@@ -457,10 +457,10 @@ def hand_off_notify_cpu(items: list[int]) -> dict[str, float]:
         notify_publication(item)
         kept.append((time.process_time() - started) * 1000)
     return {
-        "rebuilt_p50_ms": round(pct(rebuilt, 50), 1),
-        "kept_p50_ms": round(pct(kept, 50), 1),
-        "rebuilt_p95_ms": round(pct(rebuilt, 95), 1),
-        "kept_p95_ms": round(pct(kept, 95), 1),
+        "rebuilt_p50_ms": round(pct(rebuilt, 0.5), 1),
+        "kept_p50_ms": round(pct(kept, 0.5), 1),
+        "rebuilt_p95_ms": round(pct(rebuilt, 0.95), 1),
+        "kept_p95_ms": round(pct(kept, 0.95), 1),
     }
 
 
