@@ -19,12 +19,23 @@ from sqlalchemy import func, select
 from models import LedgerEntry
 from pubreview import db
 from tests.conftest import _copy_sqlite, skip_or_fail
+from tests.support.accounts import form_token
 from tests.support.site import publish_through_chain
+from tests.support.web import AfterCommitRecorder, office_client
 
 SUBMIT = [
     "submit", "--as", "zhang.wei", "--unit", "zonghe", "--category", "工作动态",
     "--channel", "网站", "--title", "磁盘满时的报送", "--body", "正文",
 ]  # fmt: skip
+WEB_FIELDS = {
+    "title": "磁盘满时的网上报送",
+    "body": "正文。",
+    "category": "工作动态",
+    "channels": "网站",
+    "unit": "zonghe",
+    "disclosure": "active",
+    "disclosure_reason": "",
+}
 
 
 @pytest.fixture
@@ -70,7 +81,7 @@ def entries(engine) -> int:
 
 
 def test_a_full_disk_is_one_line_leaves_nothing_partial_and_passes(
-    disk: Path, tmp_path: Path, _sqlite_template: Path
+    disk: Path, _sqlite_template: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from pubreview.cli.parser import main  # noqa: F401 - the package imports cleanly first
     from tests.conftest import SAMPLE_ORG, load_org
@@ -86,7 +97,20 @@ def test_a_full_disk_is_one_line_leaves_nothing_partial_and_passes(
     site = disk / "site"
     assert pubreview("site", "build", "--out", str(site), env=env).returncode == 0
     before_site = sorted(p.relative_to(site) for p in site.rglob("*"))
-    before = entries(engine)
+    web = office_client(
+        engine,
+        url,
+        disk / "data",
+        monkeypatch,
+        base="http://testserver",
+        people=("zhang.wei",),
+        password="Rb7-secure-pw",
+        recorder=AfterCommitRecorder(),
+        logged_in_as="zhang.wei",
+    )
+    client = web.__enter__()
+    token = form_token(client.get("/submit").text)
+    before = entries(engine)  # the login's own entries included
     filler = fill(disk)
 
     refused = {
@@ -101,6 +125,13 @@ def test_a_full_disk_is_one_line_leaves_nothing_partial_and_passes(
     assert sorted(p.relative_to(site) for p in site.rglob("*")) == before_site
     assert not (disk / "backup").exists()
     assert sorted(p.name for p in disk.iterdir() if p.name.startswith(".")) == []
+    upload = client.post(
+        "/submit",
+        data={**WEB_FIELDS, "csrf": token, "action": "submit"},
+        files=[("attachments", ("说明.txt", "会议说明。".encode() * 4000))],
+        follow_redirects=False,
+    )
+    assert upload.status_code == 507 and "服务器磁盘空间已满" in upload.text, upload.text[:500]
     assert entries(engine) == before
 
     filler.unlink()
@@ -110,4 +141,12 @@ def test_a_full_disk_is_one_line_leaves_nothing_partial_and_passes(
     done = pubreview("backup", str(disk / "backup"), "--site", str(site), env=env)
     assert done.returncode == 0, done.stderr
     assert pubreview("ledger", "verify", env=env).returncode == 0
+    upload = client.post(
+        "/submit",
+        data={**WEB_FIELDS, "csrf": token, "action": "submit"},
+        files=[("attachments", ("说明.txt", "会议说明。".encode()))],
+        follow_redirects=False,
+    )
+    assert upload.status_code == 303, upload.text[:500]
+    web.__exit__(None, None, None)
     engine.dispose()

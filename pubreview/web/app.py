@@ -12,6 +12,7 @@ answers once the step is committed, without waiting for messages, events or the 
 
 from __future__ import annotations
 
+import errno
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -26,7 +27,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 
 from models.publication import step_id
-from pubreview import inputs
+from pubreview import db, inputs
 from pubreview.chains.validation import STEP_ID
 from pubreview.errors import (
     CsrfRefused,
@@ -176,6 +177,13 @@ def create_app(after_commit: AfterCommit | None = None) -> FastAPI:
             f"请从页面上的表单重新填写后提交（地址或表单中有无效的编号或字段）。{NOTHING_CHANGED}",
         )
 
+    @app.exception_handler(OSError)
+    def os_error(request: Request, exc: OSError) -> HTMLResponse:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            log.warning("disk full on %s %s: %s", request.method, request.url.path, exc)
+            return disk_full()
+        return unexpected(request, exc)
+
     @app.exception_handler(Exception)
     def unexpected(request: Request, exc: Exception) -> HTMLResponse:
         # The transaction the route was in rolled back; the details go to the log only.
@@ -186,10 +194,15 @@ def create_app(after_commit: AfterCommit | None = None) -> FastAPI:
             f"本次操作未完成，已记录在系统日志中，请稍后重试或联系管理员。{NOTHING_CHANGED}",
         )
 
+    def disk_full() -> HTMLResponse:
+        return message(507, "服务器磁盘空间已满", f"请联系管理员腾出空间后再试。{NOTHING_CHANGED}")
+
     @app.exception_handler(OperationalError)
     def database_unavailable(_request: Request, exc: OperationalError) -> HTMLResponse:
         # The transaction rolled back: whatever was being decided was not written.
         log.warning("ledger database unavailable: %s", exc.orig or exc)
+        if db.disk_full(exc):
+            return disk_full()
         return message(503, "系统暂时无法访问台帐", f"请稍后再试。{NOTHING_CHANGED}")
 
     @app.get("/", response_class=HTMLResponse)

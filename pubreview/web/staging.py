@@ -58,10 +58,14 @@ def stage(person_id: int, file: AttachmentFile) -> StagedFile:
     token = secrets.token_hex(16)
     scratch = root / f".tmp-{token}"
     scratch.mkdir()
-    # The stored name is fixed: the real file name is data, never a path.
-    (scratch / "content").write_bytes(file.content)
-    (scratch / "name").write_text(file.filename, encoding="utf-8")
-    scratch.rename(root / token)
+    try:
+        # The stored name is fixed: the real file name is data, never a path.
+        (scratch / "content").write_bytes(file.content)
+        (scratch / "name").write_text(file.filename, encoding="utf-8")
+        scratch.rename(root / token)
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)  # a full disk leaves no half upload
+        raise
     return StagedFile(token, file.filename, len(file.content))
 
 
