@@ -3,7 +3,8 @@
 `transaction()` is for work that writes; `snapshot()` for work that only reads. On SQLite a
 write transaction takes the one write lock up front, while a snapshot is a deferred BEGIN that
 in WAL mode reads the last committed state without waiting for, or holding up, any writer. On
-PostgreSQL a snapshot is a READ ONLY transaction.
+PostgreSQL a write transaction likewise takes one advisory lock first (`PG_WRITE_LOCK`), and a
+snapshot is a READ ONLY transaction that takes none.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from pubreview import settings
 
 # Execution option marking an engine (and so its connections) as a reader: see `snapshot`.
 _READ_ONLY = "pubreview_read_only"
+# The advisory lock every PostgreSQL write transaction holds: appends to the hash chain and
+# the row locks taken before them are then always taken in one order.
+PG_WRITE_LOCK = 7_201_801
 
 
 class ReadOnlyTransaction(RuntimeError):
@@ -65,6 +69,13 @@ def make_engine(url: str) -> Engine:
         if connection.get_execution_options().get(_READ_ONLY):
             # The first statement of the transaction: the server refuses any write in it.
             connection.exec_driver_sql("SET TRANSACTION READ ONLY")
+            return
+        # The ledger's append lock, taken first, as SQLite's BEGIN IMMEDIATE takes its lock.
+        # Taken only at the append, it deadlocked: a writer holding it inserts an entry whose
+        # foreign key must share-lock its publication's row, while another writer that had
+        # locked that row (FOR UPDATE, to decide) waits for the append lock. PostgreSQL
+        # aborted one of them, and the web answered 503 (the soak's submissions).
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})")
 
     return engine
 

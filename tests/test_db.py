@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from models import Person, Unit
-from pubreview import db
+from models import LedgerEntry, LedgerKind, Person, Publication, Unit
+from pubreview import db, ledger
 from pubreview.accounts.org import load_org
+from pubreview.review.submission import submit
 from tests.conftest import SAMPLE_ORG
+from tests.support.factories import draft
+from tests.support.prefect_stack import wait_until
 
 
 @pytest.fixture
@@ -66,3 +70,50 @@ def test_snapshot_refuses_a_write(engine):
         session.execute(text("UPDATE people SET name = 'x'"))
     with db.snapshot(engine) as session:
         assert "x" not in session.scalars(select(Person.name)).all()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_decision_and_an_append_for_its_item_do_not_deadlock(engine):
+    """The soak's 503s: a writer holding the append lock inserted an entry whose foreign key
+    waited on the item's row, locked FOR UPDATE by a decision waiting for the append lock."""
+    with db.transaction(engine) as session:
+        pub = submit(session, draft(title="并发写入")).id
+    deciding, failures = threading.Event(), []
+
+    def other_writer() -> None:
+        deciding.wait()
+        try:
+            with db.transaction(engine) as session:
+                ledger.append(session, kind=LedgerKind.STAGE_OPENED, publication_id=pub)
+        except OperationalError as exc:
+            failures.append(exc)
+
+    def waiting_for_a_lock() -> bool:
+        with db.snapshot(engine) as session:
+            return bool(
+                session.scalar(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                        " AND wait_event_type = 'Lock'"
+                    )
+                )
+            )
+
+    other = threading.Thread(target=other_writer)
+    other.start()
+    try:
+        with db.transaction(engine) as session:
+            session.get(Publication, pub, with_for_update=True)  # as decisions.decide does
+            deciding.set()
+            wait_until(waiting_for_a_lock, 30, "the other writer to wait")
+            ledger.append(session, kind=LedgerKind.STAGE_OPENED, publication_id=pub, stage="x")
+    except OperationalError as exc:
+        failures.append(exc)
+    finally:
+        other.join(30)
+    assert failures == []
+    with db.snapshot(engine) as session:
+        kinds = session.scalars(
+            select(LedgerEntry.kind).where(LedgerEntry.publication_id == pub)
+        ).all()
+    assert kinds.count(LedgerKind.STAGE_OPENED) == 2

@@ -17,10 +17,8 @@ from sqlalchemy.orm import Session
 
 from models import GENESIS_HASH, LedgerEntry, LedgerKind
 from models.base import as_utc, utcnow
+from pubreview import db
 from pubreview.ledger import summary
-
-# Any constant will do: it names the lock that serialises appends on PostgreSQL.
-_PG_APPEND_LOCK = 7_201_801
 
 
 def canonical_json(value: Any) -> str:
@@ -118,8 +116,9 @@ def append(
 ) -> LedgerEntry:
     """Append one entry inside the caller's transaction; raise DuplicateEntry if already done."""
     if session.get_bind().dialect.name == "postgresql":
-        # Appends must see the latest head; on SQLite BEGIN IMMEDIATE already serialises them.
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_APPEND_LOCK})
+        # Appends must see the latest head. A write transaction begun through db.py holds
+        # this lock already (re-entrant); on SQLite BEGIN IMMEDIATE serialises them.
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": db.PG_WRITE_LOCK})
     if dedupe_key is not None and (existing := find_by_key(session, dedupe_key)) is not None:
         raise DuplicateEntry(existing)
     head = session.execute(
