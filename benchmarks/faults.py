@@ -21,6 +21,10 @@ and, where the outside boundary allows it, injects:
               the writers' busy timeout, so the ledger refuses writes for a while
   smtp-dead   the Apprise configuration points the leader at an SMTP server that refuses
               connections, for a stretch of the run (messages fail and are recorded as failed)
+  pg-restart  PostgreSQL: the database server itself restarted (`pg_ctlcluster … restart -m
+              fast`, the cluster the ledger is on): every connection of every process drops and
+              must be reopened (the engines ping before use). This restarts the shared server,
+              so run a PostgreSQL campaign only under the heavy lock; it is never left stopped.
 
 A decision whose answer never arrived (the web or the command was killed) is tried again later;
 only a decision the client was told was recorded counts as acknowledged. When the faults stop,
@@ -76,7 +80,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
-from sqlalchemy import Column, Integer, MetaData, String, Table, func, select  # noqa: E402
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, make_url, select  # noqa: E402
+from sqlalchemy.exc import OperationalError  # noqa: E402
 
 from benchmarks.common import DECIDERS, bare_chain, fresh_ledger, pct  # noqa: E402
 from models import LedgerEntry, LedgerKind, Publication, Revision, Status  # noqa: E402
@@ -94,7 +99,7 @@ COOKIE = "pubreview_session"
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 # PostgreSQL's view of its connections, to end the ledger's (as a database restart would).
 _activity = Table("pg_stat_activity", MetaData(), Column("pid", Integer), Column("datname", String))
-TARGETS = ("worker", "flow-run", "server", "web", "writer", "locked", "smtp-dead")
+TARGETS = ("worker", "flow-run", "server", "web", "writer", "locked", "smtp-dead", "pg-restart")
 
 
 def draft(i: int, submitter: str = "zhang.wei") -> Draft:
@@ -198,6 +203,7 @@ class Record:
         self.recover_s: dict[str, list[float]] = defaultdict(list)
         self.busy: set[int] = set()  # items a thread is deciding right now
         self.broken: list[str] = []  # faults the campaign could not inject (its own errors)
+        self.refusals: list[str] = []  # why a write was refused while the ledger was down
 
     def note(self, kind: str, key: str, seconds: float | None = None) -> None:
         """Count one outcome (and its latency)."""
@@ -367,8 +373,7 @@ class Campaign:
             if self.stop.is_set():
                 return
             os.environ.update(self.stack.env)  # the server may have moved port
-            with db.transaction(self.engine) as session:
-                pub_id = submit(session, draft(i)).id
+            pub_id = self.submit_retrying(i)
             with self.record.lock:
                 self.items.append(pub_id)
             try:
@@ -377,6 +382,19 @@ class Campaign:
                 with self.record.lock:
                     self.record.unclear.append(f"hand-off of #{pub_id}: {exc!r}")
             time.sleep(self.args.submit_every)
+
+    def submit_retrying(self, i: int) -> int:
+        """Submit item i; a refusal because the ledger was down (restarted) is tried again."""
+        for _ in range(120):
+            try:
+                with db.transaction(self.engine) as session:
+                    return submit(session, draft(i)).id
+            except OperationalError as exc:
+                with self.record.lock:
+                    self.record.tries["submit refused (ledger down)"] += 1
+                    self.record.refusals.append(str(exc.orig or exc).splitlines()[0])
+                time.sleep(0.5)
+        raise AssertionError(f"item {i} could not be submitted for a minute")
 
     def decider(self, seed: int) -> None:
         """Decide whatever is open, by web or command, until every item is published."""
@@ -426,6 +444,34 @@ class Campaign:
                     )
                 ).all()
             )
+
+    def restart_postgresql(self) -> None:
+        """Restart the PostgreSQL cluster the ledger is on and wait until it answers again."""
+        port = str(make_url(self.url).port or 5432)
+        listed = subprocess.run(
+            ["pg_lsclusters", "--no-header"], capture_output=True, text=True, check=True
+        ).stdout.split("\n")
+        version, name = next(line.split()[:2] for line in listed if line.split()[2:3] == [port])
+        try:
+            subprocess.run(
+                ["pg_ctlcluster", version, name, "restart", "-m", "fast"],
+                capture_output=True,
+                check=True,
+                timeout=60,
+            )
+        finally:
+            # Never left stopped: a restart that failed half-way is started again.
+            subprocess.run(["pg_ctlcluster", version, name, "start"], capture_output=True)
+        wait_until(self.ledger_answers, 60, "PostgreSQL after its restart")
+
+    def ledger_answers(self) -> bool:
+        """Whether the ledger database takes a query."""
+        try:
+            with db.snapshot(self.engine) as session:
+                session.execute(select(1))
+            return True
+        except OperationalError:
+            return False
 
     def smtp_dead(self, seconds: float) -> None:
         """Point the leader's messages at an SMTP server that refuses, for `seconds`."""
@@ -482,6 +528,10 @@ class Campaign:
             self.hold_lock(self.args.busy_timeout + 1.5)
         elif target == "smtp-dead":
             self.smtp_dead(self.rng.uniform(5, 15))
+        elif target == "pg-restart":
+            if self.args.backend != "postgresql":
+                return
+            self.restart_postgresql()
         with self.record.lock:
             self.record.kills[target] += 1
             self.record.recover_s[target].append(time.perf_counter() - started)
@@ -501,6 +551,7 @@ class Campaign:
             "writer": 4,
             "locked": 1,
             "smtp-dead": 1,
+            "pg-restart": 2 if self.args.backend == "postgresql" else 0,
         }
         names, odds = list(weights), list(weights.values())
         while not self.stop.is_set() and sum(self.record.kills.values()) < self.args.kills:
@@ -700,6 +751,7 @@ def _campaign(args: argparse.Namespace, tmp: Path) -> dict:
         "answers": dict(r.tries),
         "unclear": r.unclear,
         "not_injected": r.broken,
+        "refused_while_down": Counter(r.refusals).most_common(5),
         "stuck": len(stuck),
         "stuck_ids": stuck,
         "runs_crashed_after_publishing": crashed_after_publishing,
@@ -761,6 +813,8 @@ def print_campaign(f: dict) -> None:
         print(f"  unclear: {line}")
     for line in f["not_injected"][:10]:
         print(f"  not injected: {line}")
+    for reason, n in f["refused_while_down"]:
+        print(f"  submission refused while the ledger was down (tried again) ×{n}: {reason}")
     print(
         f"\nthroughput under faults: {f['decisions_per_min']} decisions/min; "
         f"baseline (bare ledger writes, same items, no faults): {f['baseline_decision_ms']} ms "
