@@ -10,7 +10,7 @@ from pathlib import Path
 from pubreview import db, settings
 from pubreview.cli.output import add_json_flag, emit
 from pubreview.errors import NotFound
-from pubreview.ledger import backup, checkpoints, keys, proofs
+from pubreview.ledger import backup, checkpoints, keys, proofs, summary
 from pubreview.ledger.verification import verify_all
 from pubreview.publishing.importer import import_file
 from pubreview.review.status import format_history, history_rows
@@ -89,6 +89,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     # `pubreview backup DIR` / `restore DIR` are the same commands, as an office names them.
     for where in (led_sub, sub):
         _add_backup_commands(where)
+    sums = led_sub.add_parser(
+        "rebuild-summaries",
+        help="write the annual roll-up's per-item rows (item_summaries) afresh from the ledger, "
+        "after `ledger verify` named them as differing",
+    )
+    add_json_flag(sums)
+    sums.set_defaults(handler=_rebuild_summaries)
     imp = led_sub.add_parser("import", help="bring an old 台帐 (CSV or XLSX) in as published items")
     imp.add_argument("file", type=Path)
     imp.add_argument("--as", dest="actor", default="import", help="who is importing")
@@ -128,6 +135,18 @@ def _verify(args: argparse.Namespace) -> int:
         )
     emit(args, result.to_dict(), "\n".join(result.lines()))
     return 0 if result.ok else 1
+
+
+def _rebuild_summaries(args: argparse.Namespace) -> int:
+    with db.transaction() as session:
+        differed = len(summary.check(session))
+        rows = summary.rebuild(session)
+    emit(
+        args,
+        {"rows": rows, "differed": differed},
+        f"已按台帐重写年度汇总缓存 {rows} 行（重写前与台帐不符 {differed} 处）",
+    )
+    return 0
 
 
 def _site_dir(given: Path | None) -> Path:

@@ -7,6 +7,7 @@ from alembic.config import Config
 from sqlalchemy import Engine, text
 
 from pubreview import db
+from pubreview.cli.parser import main
 from pubreview.ledger import summary
 from pubreview.ledger.verification import verify_all
 from pubreview.publishing.adoption import adopt
@@ -96,3 +97,20 @@ def test_tampered_missing_or_extra_row_fails_verify(engine: Engine) -> None:
     with db.transaction(engine) as session:
         summary.rebuild(session)
     assert _problems(engine) == []
+
+
+def test_the_command_rewrites_the_rows_and_says_how_many_differed(
+    engine: Engine, database_url: str, monkeypatch, capsys
+) -> None:
+    ids = _small_ledger(engine)
+    rows = _stored(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            text("DELETE FROM item_summaries WHERE publication_id = :p"), {"p": ids["plain"]}
+        )
+    monkeypatch.setenv("PUBREVIEW_DATABASE_URL", database_url)
+    db.engine_for.cache_clear()
+    assert main(["ledger", "rebuild-summaries"]) == 0
+    said = capsys.readouterr().out.strip()
+    assert said == "已按台帐重写年度汇总缓存 2 行（重写前与台帐不符 1 处）"
+    assert _stored(engine) == rows and _problems(engine) == []
