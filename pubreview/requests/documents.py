@@ -74,8 +74,14 @@ def _office(session: Session) -> str:
     return name or "本机关"
 
 
-def context(session: Session, request_id: int, key: str) -> tuple[str, dict[str, Any]]:
-    """The template file and the placeholders' values for one letter of a request."""
+def context(
+    session: Session, request_id: int, key: str, *, signed_on: date | None = None
+) -> tuple[str, dict[str, Any]]:
+    """The template file and the placeholders' values for one letter of a request.
+
+    The reply is dated its 签发 day: `signed_on` when it is being signed on that day, else the
+    day its 签发 recorded, else (not signed yet) today, the day a 签发 defaults to.
+    """
     if key not in LETTERS:
         names = "、".join(f"{k}（{v.title}）" for k, v in LETTERS.items())
         raise ValidationError(f"没有「{key}」这种文书，应为 {names} 之一", field="kind")
@@ -119,24 +125,24 @@ def context(session: Session, request_id: int, key: str) -> tuple[str, dict[str,
         values.update(third_party=c.third_party, reply_due_on=chinese_date(c.reply_due_on))
         values["issued_on"] = chinese_date(c.sent_on)
     elif key == "reply":
-        template, more = _reply(session, req.id)
+        template, more = _reply(session, req.id, signed_on)
         values.update(more)
     return template, values
 
 
-def _reply(session: Session, request_id: int) -> tuple[str, dict[str, Any]]:
+def _reply(session: Session, request_id: int, signed_on: date | None) -> tuple[str, dict[str, Any]]:
     last = reply.current(session, request_id)
     if last is None:
         raise DecisionRefused(f"第 {request_id} 号申请还没有承办答复稿，无法出具答复告知书")
     draft = last.draft
     group = draft.outcome if draft.outcome in REPLY_TEMPLATE else draft.outcome[:4]
-    closed = entries.done(session, entries.Closed, request_id=request_id)
-    sent_on = closed.closed_on if closed else store.office_today()
+    # Not the day it is rendered, nor the day it is sent: the day it was (or is being) signed.
+    dated = signed_on or last.signed_on or store.office_today()
     return REPLY_TEMPLATE[group], {
         "outcome_label": outcome_label(draft.outcome).split(".", 1)[-1],
         "legal_basis": draft.legal_basis,
         "fee_yuan": draft.fee_yuan or "",
-        "issued_on": chinese_date(sent_on),
+        "issued_on": chinese_date(dated),
     }
 
 
@@ -151,9 +157,17 @@ def render(session: Session, request_id: int, key: str, template_dir: Path = TEM
     return render_now(session, request_id, key, template_dir)
 
 
-def render_now(session: Session, request_id: int, key: str, template_dir: Path = TEMPLATE_DIR):
-    """The letter rendered from its template as things stand (the reply as it would be signed)."""
-    template, values = context(session, request_id, key)
+def render_now(
+    session: Session,
+    request_id: int,
+    key: str,
+    template_dir: Path = TEMPLATE_DIR,
+    *,
+    signed_on: date | None = None,
+):
+    """The letter rendered from its template as things stand (the reply as it would be signed,
+    dated `signed_on`, today by default)."""
+    template, values = context(session, request_id, key, signed_on=signed_on)
     doc = DocxTemplate(template_dir / template)
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=True)
     try:

@@ -317,7 +317,7 @@ def decide(
     letter_sha256, signed_day = None, None
     if step.id == last.chain.steps[-1].id and counted.settles == APPROVE:
         signed_day = _signing_day(req, signed_on)
-        letter_sha256 = _sign_letter(session, req.id, last.number, letter_seen)
+        letter_sha256 = _sign_letter(session, req.id, last.number, letter_seen, signed_day)
     entry = entries.ReplyStep(
         req.id,
         last.number,
@@ -354,13 +354,20 @@ def _signing_day(req: DisclosureRequest, signed_on: date | None) -> date:
     return day
 
 
-def _sign_letter(session: Session, request_id: int, number: int, seen: str | None) -> str:
-    """Render the letter being signed, keep it, and return its SHA-256."""
+def _sign_letter(
+    session: Session, request_id: int, number: int, seen: str | None, signed_on: date
+) -> str:
+    """Render the letter being signed, dated `signed_on`, keep it, and return its SHA-256."""
     from pubreview.requests import documents  # it reads the rounds from this module
 
-    data, name = documents.render_now(session, request_id, "reply")
+    data, name = documents.render_now(session, request_id, "reply", signed_on=signed_on)
     signed = documents.fingerprint(data)
-    if seen is not None and seen != signed:
+    # The signer was shown the letter dated today (the default 签发 day); the day they give is
+    # their own input, so the letter they read is that one or the one dated their day.
+    shown = {signed}
+    if seen is not None and signed_on != store.office_today():
+        shown.add(documents.fingerprint(documents.render_now(session, request_id, "reply")[0]))
+    if seen is not None and seen not in shown:
         raise DecisionRefused(
             f"第 {request_id} 号申请的答复告知书在您查看之后有了变化，请重新查看后再签发"
         )

@@ -3,6 +3,7 @@ checked against the org, the sending date against the signing, and replies decid
 
 from __future__ import annotations
 
+import io
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from models.base import utcnow
 from pubreview import db, ledger
 from pubreview.chains import validation
 from pubreview.errors import DecisionRefused, Forbidden, ValidationError
-from pubreview.requests import entries, reply, store, views
+from pubreview.requests import documents, entries, reply, store, views
 from pubreview.review import deciders, delegation
 from tests.support.requests import HANDLER, REVIEWER, SIGNER, receive
 
@@ -219,3 +220,36 @@ def test_a_countersigned_reply_step(engine, monkeypatch, tmp_path: Path) -> None
         ("li.na", None),
         ("wang.fang", "approve"),
     ]
+
+
+def _letter_text(data: bytes) -> str:
+    from docx import Document
+
+    return "\n".join(p.text for p in Document(io.BytesIO(data)).paragraphs)
+
+
+def test_the_letter_is_dated_its_signing_day_not_the_day_it_was_rendered(engine) -> None:
+    rid = receive(engine, date(2025, 7, 1))
+    _draft(engine, rid)
+    with db.transaction(engine) as s:
+        reply.decide(s, rid, actor=REVIEWER, approve=True)
+        shown = documents.render_now(s, rid, "reply")[0]  # what the page shows: dated today
+        dated = documents.render_now(s, rid, "reply", signed_on=date(2025, 7, 9))[0]
+        # Same inputs, same bytes: what lets "as shown" be checked.
+        assert documents.render_now(s, rid, "reply", signed_on=date(2025, 7, 9))[0] == dated
+    assert "2025年7月9日" in _letter_text(dated) and "2025年7月9日" not in _letter_text(shown)
+    with db.transaction(engine) as s:
+        signed = reply.decide(
+            s,
+            rid,
+            actor=SIGNER,
+            approve=True,
+            signed_on=date(2025, 7, 9),
+            letter_seen=documents.fingerprint(shown),  # read dated today, signed for 07-09
+        )
+    assert signed.sign_step.letter_sha256 == documents.fingerprint(dated)
+    with db.transaction(engine) as s:
+        kept = documents.render(s, rid, "reply")[0]
+        reply.send(s, rid, actor=HANDLER, sent_on=date(2025, 7, 10))
+        after = documents.render(s, rid, "reply")[0]
+    assert kept == dated == after  # the kept bytes, not a rendering dated the sending day
