@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from pubreview import db
+from pubreview.chains.definitions import Chain
 from pubreview.chains.standing import describe, standing
 from pubreview.chains.validation import check_file
 from pubreview.cli.output import add_json_flag, emit
@@ -53,18 +54,44 @@ def _check(args: argparse.Namespace) -> int:
             for name, c in chain_set.chains.items()
         },
         "rules": len(chain_set.rules),
+        # The office's reply chain (applies_to: reply), checked with the rest; None: built-in.
+        "reply": (
+            {
+                "name": reply.name,
+                "version": reply.version,
+                "steps": [s.id for s in reply.steps],
+            }
+            if (reply := chain_set.reply) is not None
+            else None
+        ),
     }
+    replies = "，1 条答复审批链" if reply is not None else "，答复用内置审批链"
     text = "\n".join(
-        [f"{args.file}：检查通过，{len(chain_set.chains)} 条审核链，{len(chain_set.rules)} 条规则"]
+        [
+            f"{args.file}：检查通过，{len(chain_set.chains)} 条审核链，"
+            f"{len(chain_set.rules)} 条规则{replies}"
+        ]
         + [
             f"  {name}（版本 {c.version}）："
             + " → ".join(s.label for s in c.steps)
             + ("（默认）" if name == chain_set.default else "")
             for name, c in chain_set.chains.items()
         ]
+        + (
+            [f"  {reply.name}（版本 {reply.version}，答复）：" + _reply_steps(reply)]
+            if reply is not None
+            else []
+        )
     )
     emit(args, data, text)
     return 0
+
+
+def _reply_steps(chain: Chain) -> str:
+    """承办 → the chain's steps: the reply's chain starts at the 承办's draft."""
+    from pubreview.requests.reply import DRAFT_LABEL  # the request stack: only when declared
+
+    return " → ".join([DRAFT_LABEL] + [s.label for s in chain.steps])
 
 
 def _show(args: argparse.Namespace) -> int:

@@ -113,3 +113,35 @@ def test_org_load_refuses_an_org_that_would_stall_a_countersign(
     err = capsys.readouterr().err
     assert "组织架构未载入" in err and "chains.default.huiqian.group.rule：会签须 2 人同意" in err
     assert "最少只剩 0 人" in err
+
+
+REPLY_CHAIN = """
+  reply_legal:
+    applies_to: reply
+    steps:
+      - {id: review, label: 审核, role: center}
+      - {id: legal, label: 法制审核, role: section_head, unit: zonghe}
+      - {id: sign, label: 签发, role: leader}
+"""
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_check_lists_and_counts_the_reply_chain(
+    chain_engine: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch, capsys, tmp_path
+) -> None:
+    monkeypatch.setenv("PUBREVIEW_DATABASE_URL", database_url)
+    text = SAMPLE_CHAINS.read_text(encoding="utf-8")
+    chains = tmp_path / "chains.yaml"
+    chains.write_text(text.replace("chains:\n", "chains:" + REPLY_CHAIN, 1), encoding="utf-8")
+    assert main(["chain", "check", str(chains), "--json"]) == 0
+    checked = json.loads(capsys.readouterr().out)
+    assert checked["reply"]["name"] == "reply_legal"
+    assert checked["reply"]["steps"] == ["review", "legal", "sign"]
+    assert "reply_legal" not in checked["chains"]  # not a publication chain
+    assert main(["chain", "check", str(chains)]) == 0
+    out = capsys.readouterr().out
+    assert "检查通过，3 条审核链，3 条规则，1 条答复审批链" in out
+    assert "reply_legal（版本 " in out and "答复）：承办 → 审核 → 法制审核 → 签发" in out
+    # A file without one says the reply goes through the built-in chain.
+    assert main(["chain", "check", str(SAMPLE_CHAINS), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["reply"] is None
