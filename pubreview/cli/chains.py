@@ -10,6 +10,7 @@ from pubreview.chains.definitions import Chain
 from pubreview.chains.standing import describe, standing
 from pubreview.chains.validation import check_file
 from pubreview.cli.output import add_json_flag, emit
+from pubreview.errors import ValidationError
 from pubreview.publishing import catalog as catalog_mod
 from pubreview.requests import calendar
 from pubreview.review import delegation
@@ -28,7 +29,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_json_flag(check)
     check.set_defaults(handler=_check)
     show = chain_sub.add_parser("show", help="an item's chain and where it stands on it")
-    show.add_argument("publication", type=int)
+    show.add_argument("publication", type=int, nargs="?")
+    show.add_argument("--request", type=int, help="a disclosure request's reply chain instead")
     add_json_flag(show)
     show.set_defaults(handler=_show)
     moved = chain_sub.add_parser(
@@ -95,9 +97,54 @@ def _reply_steps(chain: Chain) -> str:
 
 
 def _show(args: argparse.Namespace) -> int:
+    if args.request is not None:
+        return _show_reply(args)
+    if args.publication is None:
+        raise ValidationError("请给出稿件编号，或用 --request 给出申请编号", field="publication")
     with db.snapshot() as session:
         item = standing(session, get(session, args.publication), cal=calendar.load())
     emit(args, item.to_dict(), describe(item))
+    return 0
+
+
+def _show_reply(args: argparse.Namespace) -> int:
+    """The reply's chain for one request: its steps, the one awaited and who may decide it."""
+    from pubreview.requests import reply  # the request stack: only this command pays for it
+    from pubreview.review import deciders
+
+    with db.snapshot() as session:
+        last = reply.current(session, args.request)
+        if last is None:
+            raise ValidationError(f"第 {args.request} 号申请还没有承办答复稿", field="request")
+        found = reply.subject(session, args.request)
+        waiting_on = [p.username for p in deciders.eligible(session, found)] if found else []
+    steps = []
+    for step in last.chain.steps:
+        settled = last.settled(step.id)
+        state = "waiting" if step.id == last.next_step else "ahead"
+        if settled is not None:
+            state = "done" if settled.outcome == reply.APPROVE else "returned"
+        steps.append({"id": step.id, "label": step.label, "state": state})
+    data = {
+        "request": args.request,
+        "round": last.number,
+        "chain": last.chain.name,
+        "drafter": last.drafter,
+        "next_step": last.next_step,
+        "signed_on": last.signed_on.isoformat() if last.signed_on else None,
+        "steps": steps,
+        "waiting_on": waiting_on,
+    }
+    marks = {"done": "✓", "returned": "✗", "waiting": "→", "ahead": " "}
+    text = "\n".join(
+        [
+            f"第 {args.request} 号申请答复稿（第 {last.number} 稿，{last.chain.name}）："
+            + _reply_steps(last.chain)
+        ]
+        + [f"{marks[s['state']]} {i}. {s['label']}（{s['id']}）" for i, s in enumerate(steps, 1)]
+        + ([f"待决定：{'、'.join(waiting_on)}"] if waiting_on else [])
+    )
+    emit(args, data, text)
     return 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import date
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -11,6 +12,8 @@ from sqlalchemy import Engine, func, select
 from models import LedgerEntry
 from pubreview import db
 from pubreview.cli.parser import main
+from pubreview.requests import reply
+from tests.support.requests import HANDLER, REVIEWER, receive
 
 
 @pytest.fixture
@@ -201,3 +204,21 @@ def test_receive_keeps_each_attach_file_and_the_signer_fixes_the_letter(
 def _entry_count(engine: Engine) -> int:
     with db.transaction(engine) as s:
         return s.scalar(select(func.count()).select_from(LedgerEntry))
+
+
+def test_chain_show_a_requests_reply_chain(cli, engine: Engine) -> None:
+    rid = receive(engine, date(2025, 7, 1))
+    code, _, out = cli("chain", "show", "--request", str(rid))
+    assert code == 1 and f"第 {rid} 号申请还没有承办答复稿" in out
+    with db.transaction(engine) as s:
+        reply.draft(s, rid, actor=HANDLER, outcome_key="三（一）", legal_basis="条例第三十六条")
+        reply.decide(s, rid, actor=REVIEWER, approve=True)
+    code, data, _ = cli("chain", "show", "--request", str(rid), "--json")
+    assert code == 0 and data["chain"] == "reply" and data["next_step"] == "sign"
+    assert [(x["id"], x["state"]) for x in data["steps"]] == [
+        ("review", "done"),
+        ("sign", "waiting"),
+    ]
+    assert data["waiting_on"]  # the leaders who may sign: review.deciders' rule
+    code, _, out = cli("chain", "show", "--request", str(rid))
+    assert code == 0 and "承办 → 审核 → 签发" in out and "→ 2. 签发（sign）" in out
