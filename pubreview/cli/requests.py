@@ -7,6 +7,7 @@ contacts of applicants are printed only when --as names a person who handles req
 from __future__ import annotations
 
 import argparse
+import logging
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -32,6 +33,8 @@ from pubreview.requests import (
     views,
     years,
 )
+
+log = logging.getLogger(__name__)
 
 
 def _day(text: str) -> date:
@@ -137,7 +140,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="签发: the SHA-256 of the 答复告知书 you read (request document --kind reply); "
         "refused if the letter has changed since",
     )
-    p.set_defaults(handler=_reply)
+    p.set_defaults(handler=_reply_and_tell)
 
     p = _request_parser(actions, "close", "close under a （六）其他处理 row (no reply document)")
     p.add_argument("--outcome", required=True, help="三（六）1, 三（六）2 or 三（六）3")
@@ -347,6 +350,19 @@ def _extend(session: Session, args: argparse.Namespace) -> str:
         reason=args.reason,
     )
     return f"已延期 {args.days} 个工作日"
+
+
+def _reply_and_tell(args: argparse.Namespace) -> int:
+    """The reply's step, then (committed) whoever may decide the step it opened is told."""
+    code = _reply(args)
+    if not args.sent_on:
+        from pubreview.notify.reply_steps import tell_reply_step  # the notification stack
+
+        try:
+            tell_reply_step(args.request)
+        except Exception:  # noqa: BLE001 — the step is committed; each try is in the ledger
+            log.exception("request %s: telling the reply step's deciders failed", args.request)
+    return code
 
 
 @_request_step

@@ -78,3 +78,9 @@ def reminder_key(request_id: int, event: str, due_on: date, recipient: str, serv
     """A request's deadline reminder: once per kind and deadline (a new deadline, a new key)."""
     where = f"{request_id}:{event}:{due_on.isoformat()}"
     return f"reminded:request:{where}:{recipient}:{_service_digest(service)}"
+
+
+def reply_step_key(request_id: int, round_: int, step: str, recipient: str, service: str) -> str:
+    """A reply step opened: told once per request, draft round, step, recipient and service."""
+    where = f"{request_id}:r{round_}:{step}"
+    return f"notified:reply:{where}:{recipient}:{_service_digest(service)}"

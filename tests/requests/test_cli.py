@@ -10,10 +10,12 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from models import LedgerEntry
-from pubreview import db
+from pubreview import db, ledger
 from pubreview.cli.parser import main
+from pubreview.notify.outbox import read_outbox
+from pubreview.notify.reply_steps import tell_reply_step
 from pubreview.requests import reply
-from tests.support.requests import HANDLER, REVIEWER, receive
+from tests.support.requests import HANDLER, REVIEWER, SIGNER, receive
 
 
 @pytest.fixture
@@ -222,3 +224,27 @@ def test_chain_show_a_requests_reply_chain(cli, engine: Engine) -> None:
     assert data["waiting_on"]  # the leaders who may sign: review.deciders' rule
     code, _, out = cli("chain", "show", "--request", str(rid))
     assert code == 0 and "承办 → 审核 → 签发" in out and "→ 2. 签发（sign）" in out
+
+
+def test_whoever_may_decide_the_reply_step_is_told_once_when_it_opens(cli, engine: Engine) -> None:
+    rid = receive(engine, date(2025, 7, 1))
+    code, _, _ = cli(
+        "request", "reply", str(rid), "--as", HANDLER, "--outcome", "三（一）",
+        "--basis", "条例第三十六条",
+    )  # fmt: skip
+    assert code == 0
+    (told,) = read_outbox(REVIEWER)  # the 审核 step opened: the center's reviewer
+    assert f"依申请公开第 {rid} 号" in told.title and "待审核" in told.title
+    assert f"--as {REVIEWER} --approve" in told.body
+    assert read_outbox(SIGNER) == []  # not yet theirs
+    assert cli("request", "reply", str(rid), "--as", REVIEWER, "--approve")[0] == 0
+    (signing,) = read_outbox(SIGNER)
+    assert "待签发" in signing.title and "申请人" not in signing.body.split("您好")[0]
+    tell_reply_step(rid)  # again: the ledger's key says it was sent
+    assert len(read_outbox(SIGNER)) == 1 and len(read_outbox(REVIEWER)) == 1
+    with db.transaction(engine) as s:
+        keys = s.scalars(
+            select(LedgerEntry.dedupe_key).where(LedgerEntry.dedupe_key.like("notified:reply:%"))
+        ).all()
+        assert ledger.verify(s).ok
+    assert any(f"notified:reply:{rid}:r1:sign:{SIGNER}:" in k for k in keys)
