@@ -47,6 +47,7 @@ class _State:
     revision: int | None = None
     title: str | None = None
     category: str | None = None
+    grade: str = "ordinary"  # entries older than grades were all ordinary (一般) items
 
 
 def _apply(state: _State, kind: str, revision: int | None, stage: str | None, outcome, payload):
@@ -58,6 +59,7 @@ def _apply(state: _State, kind: str, revision: int | None, stage: str | None, ou
         state.stage = step_id(state.chain.first.id)
         state.title = payload.get("title", state.title)
         state.category = payload.get("category", state.category)
+        state.grade = payload.get("grade") or state.grade
     elif kind == LedgerKind.IMPORTED:
         state.status, state.stage, state.revision = Status.PUBLISHED, None, revision
         state.title = payload.get("title", state.title)
@@ -104,6 +106,7 @@ def check(session: Session) -> list[CacheMismatch]:
             Publication.current_revision,
             Publication.title,
             Publication.category,
+            Publication.grade,
         ).order_by(Publication.id)
     ):
         state = states.get(row.id)
@@ -118,6 +121,7 @@ def check(session: Session) -> list[CacheMismatch]:
             ("current_revision", row.current_revision, state.revision),
             ("title", row.title, state.title),
             ("category", row.category, state.category),
+            ("grade", row.grade, state.grade),
         ):
             if stored != expected:
                 found.append(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, text
 
+from models.publication import Grade
 from pubreview import db
 from pubreview.ledger import cache
 from pubreview.ledger.verification import verify_all
@@ -28,7 +29,10 @@ def _every_kind_of_step(engine: Engine) -> dict[str, int]:
     returned = submitted(engine)
     decided(engine, returned, "li.na", Outcome.RETURN, comment="请补充")
     with db.transaction(engine) as session:
-        resubmit(session, returned, "zhang.wei", title="修改后的标题", body="改", attachments=None)
+        resubmit(
+            session, returned, "zhang.wei", title="修改后的标题", body="改", attachments=None,
+            grade=Grade.SENSITIVE,
+        )  # fmt: skip
     rejected = submitted(engine)
     decided(engine, rejected, "li.na", Outcome.REJECT, comment="不宜发布")
     withdrawn = submitted(engine)
@@ -63,13 +67,19 @@ def test_edited_row_is_named(engine: Engine) -> None:
             text("UPDATE publications SET title = '换了的标题' WHERE id = :p"),
             {"p": ids["published"]},
         )
+        conn.execute(
+            text("UPDATE publications SET grade = 'ordinary' WHERE id = :p"),
+            {"p": ids["resubmitted"]},
+        )
     found = _found(engine)
     signed, published = ids["signed"], ids["published"]
     where = f"第 {signed} 号信息：publications"
     assert f"{where}.status 为「published」，按台帐应为「in_review」" in found
     assert f"{where}.stage 为「（空）」，按台帐应为「publication」" in found
     assert any(f"第 {published} 号信息：publications.title" in f for f in found)
-    assert len(found) == 3, found
+    graded = f"第 {ids['resubmitted']} 号信息：publications.grade"
+    assert f"{graded} 为「ordinary」，按台帐应为「sensitive」" in found
+    assert len(found) == 4, found
     with db.transaction(engine) as session:
         result = verify_all(session)
     assert result.chain.ok and not result.ok and result.cache == found
