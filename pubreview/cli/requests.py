@@ -142,6 +142,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.set_defaults(handler=_reply_and_tell)
 
+    p = _request_parser(
+        actions,
+        "reassign",
+        "改派: give the step the reply awaits to another person who may decide it",
+        user_help="the administrator reassigning it",
+    )
+    p.add_argument("--to", required=True, help="username of the person to decide it")
+    p.add_argument("--reason", required=True, help="why (recorded in the ledger)")
+    p.set_defaults(handler=_reassign_and_tell)
+
     p = _request_parser(actions, "close", "close under a （六）其他处理 row (no reply document)")
     p.add_argument("--outcome", required=True, help="三（六）1, 三（六）2 or 三（六）3")
     p.add_argument("--closed-on", type=_day, required=True)
@@ -363,6 +373,25 @@ def _reply_and_tell(args: argparse.Namespace) -> int:
         except Exception:  # noqa: BLE001 — the step is committed; each try is in the ledger
             log.exception("request %s: telling the reply step's deciders failed", args.request)
     return code
+
+
+def _reassign_and_tell(args: argparse.Namespace) -> int:
+    """改派 the reply's step, then (committed) the person it now awaits is told."""
+    code = _reassigned(args)
+    from pubreview.notify.reply_steps import tell_reply_step  # the notification stack
+
+    try:
+        tell_reply_step(args.request)
+    except Exception:  # noqa: BLE001 — the 改派 is committed; each try is in the ledger
+        log.exception("request %s: telling the reply step's new decider failed", args.request)
+    return code
+
+
+@_request_step
+def _reassigned(session: Session, args: argparse.Namespace) -> str:
+    return reply.reassign(
+        session, args.request, to=args.to, reason=args.reason, actor=args.user, via="cli"
+    )
 
 
 @_request_step

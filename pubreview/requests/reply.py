@@ -176,7 +176,22 @@ class ReplySubject:
         return self.round.decisions
 
     def latest_turn(self, session: Session) -> LedgerEntry | None:
-        return self.round.decisions[-1] if self.round.decisions else None
+        # A 改派 of this round's step is a REASSIGNED entry naming the request and round.
+        moved = session.scalars(
+            select(LedgerEntry)
+            .where(
+                LedgerEntry.kind == LedgerKind.REASSIGNED,
+                LedgerEntry.publication_id.is_(None),
+                LedgerEntry.payload["request_id"].as_integer() == self.request_id,
+                LedgerEntry.payload["round"].as_integer() == self.round.number,
+            )
+            .order_by(LedgerEntry.id.desc())
+            .limit(1)
+        ).first()
+        decided = self.round.decisions[-1] if self.round.decisions else None
+        if moved is None or (decided is not None and decided.id > moved.id):
+            return decided
+        return moved
 
     def own_work_refusal(self, who: str, label: str) -> str:
         return f"{who}已经承办或审核过这份答复稿，不能再{label}"
@@ -401,4 +416,52 @@ def send(session: Session, request_id: int, *, actor: str, sent_on: date) -> Dis
         legal_basis=d.legal_basis,
         fee_yuan=d.fee_yuan,
         reply_round=last.number,
+    )
+
+
+def reassign(
+    session: Session, request_id: int, *, to: str, reason: str, actor: str, via: str | None
+) -> str:
+    """改派: give the step the reply awaits to `to` (caller commits), who must be able to decide
+    it by `review.deciders` leaving any earlier 改派 aside; the reason is recorded."""
+    from pubreview import ledger
+    from pubreview.review import deciders, delegation
+    from pubreview.review import entries as review_entries
+
+    delegation.require_may_reassign(session, actor)
+    if not (reason or "").strip():
+        raise ValidationError("改派须填写理由", field="reason")
+    req = _open_request(session, request_id)
+    found = subject(session, req.id)
+    if found is None:
+        raise DecisionRefused(f"第 {req.id} 号申请没有等待审批的答复稿，无可改派")
+    step = found.round.chain.step(found.stage)
+    if step.group is not None:
+        raise DecisionRefused(f"{step.label}是会签环节，答复稿的会签席位暂不能改派")
+    person = org.person(session, to)
+    before = deciders.assignment(session, found)
+    previous = review_entries.Reassigned.from_payload(before.payload).to if before else None
+    if previous == person.username:
+        raise DecisionRefused(f"{step.label}已改派给 {person.username}，无需再改派")
+    may = {p.username for p in deciders.eligible(session, found, honour_assignment=False)}
+    if person.username not in may:
+        refused = deciders.refusal(session, found, person, honour_assignment=False)
+        raise DecisionRefused(
+            f"不能改派给 {person.name}（{person.username}）："
+            + (refused or f"{person.name}不能决定{step.label}环节")
+        )
+    payload = review_entries.Reassigned(person.username, previous, via=via).to_payload()
+    entry = ledger.append(
+        session,
+        kind=LedgerKind.REASSIGNED,
+        publication_id=None,
+        revision=None,
+        stage=step.id,
+        actor=actor,
+        comment=reason.strip(),
+        payload={"request_id": req.id, "round": found.round.number, **payload},
+    )
+    return (
+        f"已改派：第 {req.id} 号申请答复稿（第 {found.round.number} 稿）的{step.label}"
+        f"改由 {person.name}（{person.username}）决定（台帐第 {entry.id} 条）"
     )

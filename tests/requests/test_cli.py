@@ -248,3 +248,50 @@ def test_whoever_may_decide_the_reply_step_is_told_once_when_it_opens(cli, engin
         ).all()
         assert ledger.verify(s).ok
     assert any(f"notified:reply:{rid}:r1:sign:{SIGNER}:" in k for k in keys)
+
+
+def test_an_administrator_reassigns_the_reply_step_with_a_reason(
+    cli, engine: Engine, monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    chains = tmp_path / "chains.yaml"
+    chains.write_text(
+        "chains:\n  reply:\n    applies_to: reply\n    steps:\n"
+        "      - {id: review, label: 审核, role: center}\n"
+        "      - {id: legal, label: 法制审核, role: section_head, unit: zonghe}\n"
+        "      - {id: sign, label: 签发, role: leader}\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("PUBREVIEW_CHAINS", str(chains))
+    rid = receive(engine, date(2025, 7, 1))
+    with db.transaction(engine) as s:
+        reply.draft(s, rid, actor=HANDLER, outcome_key="三（一）", legal_basis="条例第三十六条")
+        reply.decide(s, rid, actor=REVIEWER, approve=True)
+    shown = cli("chain", "show", "--request", str(rid), "--json")[1]
+    assert shown["waiting_on"] == ["li.na", "wang.fang"]
+    before = _entries(engine)
+    code, _, out = cli("request", "reassign", str(rid), "--as", HANDLER, "--to", "wang.fang",
+                       "--reason", "出差")  # fmt: skip
+    assert code == 1 and _entries(engine) == before  # not an administrator
+    code, _, out = cli("request", "reassign", str(rid), "--as", REVIEWER, "--to", SIGNER,
+                       "--reason", "出差")  # fmt: skip
+    assert code == 1 and "不能改派给" in out and _entries(engine) == before
+    code, _, out = cli("request", "reassign", str(rid), "--as", REVIEWER, "--to", "wang.fang",
+                       "--reason", "李娜出差")  # fmt: skip
+    assert code == 0 and "法制审核改由" in out and "（wang.fang）" in out
+    assert cli("chain", "show", "--request", str(rid), "--json")[1]["waiting_on"] == ["wang.fang"]
+    assert cli("request", "reply", str(rid), "--as", "li.na", "--approve")[0] == 1
+    with db.transaction(engine) as s:
+        (moved,) = [e for e in ledger_entries(s) if e.kind == "reassigned"]
+    assert moved.comment == "李娜出差" and moved.actor == REVIEWER
+    assert cli("request", "reply", str(rid), "--as", "wang.fang", "--approve")[0] == 0
+    with db.transaction(engine) as s:
+        assert reply.current(s, rid).next_step == "sign" and ledger.verify(s).ok
+
+
+def ledger_entries(s) -> list[LedgerEntry]:
+    return list(s.scalars(select(LedgerEntry).order_by(LedgerEntry.id)))
+
+
+def _entries(engine: Engine) -> int:
+    with db.transaction(engine) as s:
+        return s.scalar(select(func.count()).select_from(LedgerEntry))
