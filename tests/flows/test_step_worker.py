@@ -13,6 +13,9 @@ from tests.support.review_flow import verify as verify_ledger
 
 EACH_STEP_ONCE = {(1, "prereview"): 1, (1, "signoff"): 1, (1, "publication"): 1}
 MOVED_ON = "the step worker moves it on"
+# The step worker is off by default; its two restarts of the worker cost a minute and a half per
+# ledger, so it is checked on the embedded default (SQLite) only until it is turned on.
+pytestmark = pytest.mark.parametrize("stack", ["sqlite"], indirect=True)
 
 
 def _trigger_is(stack: PrefectStack, present: bool) -> None:
