@@ -11,6 +11,7 @@ signer is shown the 答复告知书 as it will be sent, and the 签发 form carr
 from __future__ import annotations
 
 import contextlib
+import logging
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -27,6 +28,7 @@ from models.requests import ApplicantType, CaseKind, CaseResult, RequestChannel
 from pubreview import inputs
 from pubreview.accounts import org
 from pubreview.errors import Forbidden, NotFound, PubreviewError, ValidationError
+from pubreview.notify.reply_steps import tell_reply_step
 from pubreview.report import formats
 from pubreview.report.tables import (
     TABLE3_COLUMNS,
@@ -68,6 +70,7 @@ from pubreview.web.common import (
 )
 from pubreview.web.draft_form import FormUnreadable, read_form
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/requests")
 SignedIn = Annotated[CurrentUser, Depends(current_user)]
 
@@ -680,4 +683,18 @@ async def act(request_id: int, action: str, request: Request, user: SignedIn) ->
             links=[("返回该申请", f"/requests/{request_id}"), ("返回申请列表", "/requests")],
             user=user,
         )
+    if action in _OPENS_A_REPLY_STEP:
+        await run_in_threadpool(_tell_reply_step, request_id)
     return _see_other(f"/requests/{request_id}?done={action}")
+
+
+# The actions after which the reply may await a new step (承办 opens 审核, each approval the next).
+_OPENS_A_REPLY_STEP = ("draft", "decide")
+
+
+def _tell_reply_step(request_id: int) -> None:
+    """Tell whoever may decide the step the reply now awaits (the step is committed already)."""
+    try:
+        tell_reply_step(request_id)
+    except Exception:  # noqa: BLE001 — each try is in the ledger; the page has done its part
+        log.exception("request %s: telling the reply step's deciders failed", request_id)

@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 
 from models.base import utcnow
 from pubreview import db
+from pubreview.notify.outbox import read_outbox
 from pubreview.requests import cases, outcome, reply, store, tables, views
 from pubreview.review import delegation
 from tests.support.accounts import form_token, login, set_password
@@ -85,11 +86,15 @@ def test_register_and_answer_a_request_through_the_chain(client: TestClient, eng
         legal_basis="《政府信息公开条例》第十五条",
     )
     assert step.status_code == 303
+    (told,) = read_outbox("wu.gang")  # 审核 opened: the center's reviewer hears of it at once
+    assert f"依申请公开第 {rid} 号" in told.title and "待审核" in told.title
     # The drafter cannot review their own draft.
     refused = _post(client, f"/requests/{rid}/decide", page, verdict="approve")
     assert refused.status_code == 409 and "已经承办或审核过" in refused.text
     _as(client, "wu.gang")
     assert _post(client, f"/requests/{rid}/decide", page, verdict="approve").status_code == 303
+    (signing,) = read_outbox("zeng.xiang")
+    assert "待签发" in signing.title
     _as(client, "zeng.xiang")
     leader_view = client.get(page).text
     assert "签发答复稿" in leader_view
