@@ -15,7 +15,9 @@ from tests.support import work_pool
 from tests.support.work_pool import PoolStack
 
 pytestmark = [pytest.mark.postgres, pytest.mark.prefect]
-REVIEWS = 20
+# Eight items give both workers runs and every script of the mix (approved, returned once and
+# resubmitted, rejected) at least once; benchmarks/scale.py drives larger numbers.
+REVIEWS = 8
 
 
 @pytest.fixture
@@ -41,7 +43,7 @@ def pool_stack(tmp_path: Path) -> Iterator[PoolStack]:
         drop_pg_database(server_db)
 
 
-def test_twenty_reviews_through_two_pool_workers(pool_stack: PoolStack) -> None:
+def test_reviews_through_two_pool_workers(pool_stack: PoolStack) -> None:
     deployments = pool_stack.api("POST", "/deployments/filter", {})
     # Every deployment of prefect.yaml, the scheduled ones included, on the work pool.
     assert {d["name"]: d["work_pool_name"] for d in deployments} == {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.support.prefect_stack import PrefectStack, wait_until
 from tests.support.review_flow import approve_through, decide_at, submit
 
@@ -31,6 +33,9 @@ def events_of(stack: PrefectStack, pub_id: int) -> list[dict]:
     return page["events"]
 
 
+# The events come from Prefect's server whichever database holds the ledger; the ledger's side
+# on PostgreSQL is walked by the flow tests beside this one.
+@pytest.mark.parametrize("stack", ["sqlite"], indirect=True)
 def test_one_publication_history_as_events(stack: PrefectStack) -> None:
     pub_id = submit(stack, "关于政务公开事件流的测试信息")
     decide_at(stack, pub_id, "prereview:r1", "li.na", "--attest-no-secrets")
