@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from models import LedgerKind, Publication, Status
+from models import LedgerEntry, LedgerKind, Publication, Status
 from pubreview import ledger
 from pubreview.accounts import org
 from pubreview.chains.binding import chain_of
@@ -85,15 +85,8 @@ def reassign(
         )
     if refused:
         raise DecisionRefused(f"不能改派给 {person.name}（{person.username}）：{refused}")
-    entry = ledger.append(
-        session,
-        kind=LedgerKind.REASSIGNED,
-        publication_id=pub.id,
-        revision=pub.current_revision,
-        stage=step.id,
-        actor=actor,
-        comment=reason.strip(),
-        payload=entries.Reassigned(person.username, previous, via=via).to_payload(),
+    entry = _append(
+        session, pub, step, actor, reason, entries.Reassigned(person.username, previous, via=via)
     )
     return Reassigned(
         publication_id=pub.id,
@@ -133,17 +126,13 @@ def _move_seat(
             f"不能把 {member.name}（{member.username}）的会签席位改派给 "
             f"{person.name}（{person.username}）：{refused}"
         )
-    entry = ledger.append(
+    entry = _append(
         session,
-        kind=LedgerKind.REASSIGNED,
-        publication_id=pub.id,
-        revision=pub.current_revision,
-        stage=step.id,
-        actor=actor,
-        comment=reason.strip(),
-        payload=entries.Reassigned(
-            person.username, None, via=via, seat=member.username
-        ).to_payload(),
+        pub,
+        step,
+        actor,
+        reason,
+        entries.Reassigned(person.username, None, via=via, seat=member.username),
     )
     return Reassigned(
         publication_id=pub.id,
@@ -158,4 +147,25 @@ def _move_seat(
             f" {member.name}（{member.username}）的会签席位改由 {person.name}"
             f"（{person.username}）担任（台帐第 {entry.id} 条）"
         ),
+    )
+
+
+def _append(
+    session: Session,
+    pub: Publication,
+    step: Step,
+    actor: str,
+    reason: str,
+    payload: entries.Reassigned,
+) -> LedgerEntry:
+    """The REASSIGNED entry of the item's waiting step, its reason as the comment."""
+    return ledger.append(
+        session,
+        kind=LedgerKind.REASSIGNED,
+        publication_id=pub.id,
+        revision=pub.current_revision,
+        stage=step.id,
+        actor=actor,
+        comment=reason.strip(),
+        payload=payload.to_payload(),
     )
