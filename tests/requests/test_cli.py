@@ -235,7 +235,7 @@ def test_whoever_may_decide_the_reply_step_is_told_once_when_it_opens(cli, engin
     assert code == 0
     (told,) = read_outbox(REVIEWER)  # the 审核 step opened: the center's reviewer
     assert f"依申请公开第 {rid} 号" in told.title and "待审核" in told.title
-    assert f"--as {REVIEWER} --approve" in told.body
+    assert f"/requests/{rid}" in told.body and "--as" not in told.body  # a link, no commands
     assert read_outbox(SIGNER) == []  # not yet theirs
     assert cli("request", "reply", str(rid), "--as", REVIEWER, "--approve")[0] == 0
     (signing,) = read_outbox(SIGNER)
