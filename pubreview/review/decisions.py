@@ -457,8 +457,7 @@ def _channel_urls(pub: Publication, urls: dict[str, str]) -> dict[str, str | Non
         raise ValidationError(f"该信息不在这些渠道发布：{'、'.join(sorted(unknown))}")
     out: dict[str, str | None] = {}
     for channel in pub.channels:
-        spec = catalog.channels.get(channel)
-        if spec is not None and spec.kind == "site":
+        if catalog.is_site(channel):
             out[channel] = urls.get(channel) or publishing.article_url(pub.id)
         else:
             out[channel] = urls.get(channel)

@@ -67,7 +67,7 @@ def _hand_channels(
 ) -> list[HandChannel]:
     out = []
     for state in channels_mod.channel_states(session, pub.id, catalog):
-        if state.kind == "site":
+        if catalog.is_site(state.channel):
             continue
         spec = catalog.channels.get(state.channel)
         out.append(
@@ -102,9 +102,7 @@ def _item(
         "status": STATUS_LABEL[pub.status],
         "since": local_time(pub.waiting_since),
         "waited": waited(pub.waiting_since),
-        "site_channels": [
-            c for c in pub.channels if (s := catalog.channels.get(c)) and s.kind == "site"
-        ],
+        "site_channels": [c for c in pub.channels if catalog.is_site(c)],
         "hand": _hand_channels(session, pub, catalog) if hand else [],
     }
 
@@ -112,7 +110,7 @@ def _item(
 def _pending_registration(session: Session) -> list[Publication]:
     """Published items with a hand channel not yet confirmed (待中心登记)."""
     catalog = catalog_mod.load()
-    hand = {name for name, spec in catalog.channels.items() if spec.kind != "site"}
+    hand = {name for name, spec in catalog.channels.items() if not spec.is_site}
     out = set(
         session.execute(
             select(LedgerEntry.publication_id, LedgerEntry.payload["channel"].as_string()).where(
@@ -259,7 +257,7 @@ def item_console(session: Session, publication_id: int) -> dict:
         "channel_states": [
             {
                 "channel": s.channel,
-                "kind": "网站（系统发布）" if s.kind == "site" else "人工发布",
+                "kind": "网站（系统发布）" if catalog.is_site(s.channel) else "人工发布",
                 "published": s.published,
                 "url": s.url,
                 "at": local_time(s.published_at) if s.published_at else "",

@@ -216,11 +216,9 @@ def item_page(
         "stage": pub.stage.value if may_decide else None,
         "stage_label": step_label(session, pub, pub.stage.value) if may_decide else "",
         "manual_channels": [
-            c for c in pub.channels if (s := catalog.channels.get(c)) and s.kind != "site"
+            c for c in pub.channels if c in catalog.channels and not catalog.is_site(c)
         ],
-        "site_channels": [
-            c for c in pub.channels if (s := catalog.channels.get(c)) and s.kind == "site"
-        ],
+        "site_channels": [c for c in pub.channels if catalog.is_site(c)],
         "resubmit": resubmit
         or DraftForm(
             title=revision.title, body=revision.body, keep=[a.id for a in revision.attachments]

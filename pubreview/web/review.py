@@ -324,13 +324,9 @@ def review_page(session: Session, grant: ReviewGrant) -> dict:
         "history": history,
         "closed": closed,
         "manual_channels": [
-            c
-            for c in pub.channels
-            if (spec := catalog.channels.get(c)) is not None and spec.kind != "site"
+            c for c in pub.channels if c in catalog.channels and not catalog.is_site(c)
         ],
-        "site_channels": [
-            c for c in pub.channels if (spec := catalog.channels.get(c)) and spec.kind == "site"
-        ],
+        "site_channels": [c for c in pub.channels if catalog.is_site(c)],
     }
 
 
