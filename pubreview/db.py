@@ -3,12 +3,16 @@
 `transaction()` is for work that writes; `snapshot()` for work that only reads. On SQLite a
 write transaction takes the one write lock up front, while a snapshot is a deferred BEGIN that
 in WAL mode reads the last committed state without waiting for, or holding up, any writer. On
-PostgreSQL a write transaction likewise takes one advisory lock first (`PG_WRITE_LOCK`), and a
-snapshot is a READ ONLY transaction that takes none.
+PostgreSQL a write transaction takes one advisory lock (`PG_WRITE_LOCK`) just before its first
+statement that writes or locks a row, and holds it to the end, so every row lock and every append
+to the hash chain is taken after it, in one order; what the transaction reads before that runs
+beside other writers. A snapshot is a READ ONLY transaction that takes none.
 """
 
 from __future__ import annotations
 
+import logging
+import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,12 +22,26 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from pubreview import settings
+from pubreview.errors import LedgerBusy
+
+log = logging.getLogger(__name__)
 
 # Execution option marking an engine (and so its connections) as a reader: see `snapshot`.
 _READ_ONLY = "pubreview_read_only"
-# The advisory lock every PostgreSQL write transaction holds: appends to the hash chain and
-# the row locks taken before them are then always taken in one order.
+# The advisory lock every PostgreSQL write transaction holds from its first write on: appends
+# to the hash chain and the row locks beside them are then always taken in one order.
 PG_WRITE_LOCK = 7_201_801
+# Connection.info key: whether the connection's current transaction holds PG_WRITE_LOCK.
+_HOLDS_WRITE_LOCK = "pubreview_holds_write_lock"
+# A statement that writes, or locks rows (FOR UPDATE/SHARE), needs the write lock first.
+_WRITES = re.compile(
+    r"^\s*(INSERT|UPDATE|DELETE|MERGE|TRUNCATE|CREATE|ALTER|DROP|COPY)\b"
+    r"|^\s*WITH\b.*\b(INSERT|UPDATE|DELETE)\b"
+    r"|\bFOR\s+(UPDATE|NO\s+KEY\s+UPDATE|SHARE|KEY\s+SHARE)\b",
+    re.IGNORECASE | re.DOTALL,
+)
+# PostgreSQL's SQLSTATE lock_not_available: lock_timeout passed while waiting.
+_PG_LOCK_TIMEOUT = "55P03"
 
 
 class ReadOnlyTransaction(RuntimeError):
@@ -67,17 +85,58 @@ def make_engine(url: str) -> Engine:
     @event.listens_for(engine, "begin")
     def _postgresql_begin(connection: Connection) -> None:
         if connection.get_execution_options().get(_READ_ONLY):
+            connection.info[_HOLDS_WRITE_LOCK] = None  # a reader never takes it
             # The first statement of the transaction: the server refuses any write in it.
             connection.exec_driver_sql("SET TRANSACTION READ ONLY")
             return
-        # The ledger's append lock, taken first, as SQLite's BEGIN IMMEDIATE takes its lock.
-        # Taken only at the append, it deadlocked: a writer holding it inserts an entry whose
-        # foreign key must share-lock its publication's row, while another writer that had
-        # locked that row (FOR UPDATE, to decide) waits for the append lock. PostgreSQL
-        # aborted one of them, and the web answered 503 (the soak's submissions).
-        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})")
+        connection.info[_HOLDS_WRITE_LOCK] = False
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _postgresql_write(connection: Connection, cursor, statement: str, *_args) -> None:
+        # The write lock before the first write or row lock. Taken only at the append, it
+        # deadlocked: a writer holding it inserted an entry whose foreign key share-locks its
+        # publication's row, while a decision that had locked that row FOR UPDATE waited for
+        # it. Taken at BEGIN, every writer's reads and work queued behind every other's.
+        if connection.info.get(_HOLDS_WRITE_LOCK) is False and _WRITES.search(statement):
+            take_write_lock(connection, cursor)
+
+    @event.listens_for(engine, "rollback_savepoint")
+    def _postgresql_rollback_savepoint(connection: Connection, *_args) -> None:
+        # A lock first taken inside a savepoint goes with it; take it again at the next write.
+        if connection.info.get(_HOLDS_WRITE_LOCK):
+            connection.info[_HOLDS_WRITE_LOCK] = False
 
     return engine
+
+
+def take_write_lock(connection: Connection, cursor=None) -> None:
+    """Hold PostgreSQL's write lock for the rest of the transaction (waiting at most the
+    setting's seconds); at once if it is held already. Nothing to do on SQLite."""
+    if connection.info.get(_HOLDS_WRITE_LOCK) is not False:
+        return  # held, or not a PostgreSQL write transaction begun by make_engine
+    timeout_ms = round(settings.load().pg_write_lock_timeout_s * 1000)
+    cursor = cursor or connection.connection.cursor()
+    try:
+        # lock_timeout for this one wait only; the transaction's own setting comes back after.
+        cursor.execute(
+            f"SET LOCAL lock_timeout = {timeout_ms}; SELECT pg_advisory_xact_lock({PG_WRITE_LOCK});"
+            " SET LOCAL lock_timeout TO DEFAULT"
+        )
+    except Exception as exc:
+        if getattr(exc, "sqlstate", None) != _PG_LOCK_TIMEOUT:
+            raise
+        seconds = timeout_ms / 1000
+        log.error(
+            "the ledger's write lock (pg_advisory_xact_lock %d) not had in %g s: another "
+            "transaction holds it (see pg_locks/pg_stat_activity); nothing was written",
+            PG_WRITE_LOCK,
+            seconds,
+        )
+        raise LedgerBusy(
+            f"台帐写入繁忙：等待其他写入完成已超过 {seconds:g} 秒，本次操作未执行，未作任何更改。"
+            "请稍后重试；若反复出现，请管理员检查数据库中长时间未结束的事务"
+        ) from exc
+    connection.info[_HOLDS_WRITE_LOCK] = True
 
 
 @cache

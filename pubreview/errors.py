@@ -41,6 +41,10 @@ class DecisionRefused(PubreviewError):
         self.cli_hint = cli_hint
 
 
+class LedgerBusy(PubreviewError):
+    """The ledger's write lock was not had in time (another writer held it): nothing written."""
+
+
 class LedgerBroken(PubreviewError):
     """The ledger's hash chain does not verify."""
 

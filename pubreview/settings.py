@@ -93,6 +93,8 @@ class Settings:
     site_port: int = 8080
     web_port: int = 8090
     sqlite_busy_timeout_s: float = 30.0
+    # Seconds a PostgreSQL writer waits for the ledger's write lock before giving up; 0: forever.
+    pg_write_lock_timeout_s: float = 30.0
     # A release due within this many seconds is waited for in-process instead of scheduled.
     release_slack_s: float = 60.0
     # None: the interval declared in deployments/prefect.yaml; 0 turns the schedule off.
@@ -227,6 +229,7 @@ def _read() -> Settings:
         site_port=_int("PUBREVIEW_SITE_PORT", 8080),
         web_port=web_port,
         sqlite_busy_timeout_s=_float("PUBREVIEW_SQLITE_BUSY_TIMEOUT_S", 30.0),
+        pg_write_lock_timeout_s=_float("PUBREVIEW_PG_WRITE_LOCK_TIMEOUT_S", 30.0),
         release_slack_s=_float("PUBREVIEW_RELEASE_SLACK_S", 60.0),
         reconcile_interval_s=int(reconcile) if reconcile else None,
         worker_limit=_int("PUBREVIEW_WORKER_LIMIT", 8),

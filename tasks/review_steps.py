@@ -101,11 +101,9 @@ def put_on_site(publication_id: int, flow_run_id: str | None) -> str | None:
     stands either way, and the run's artifact and the next `ledger verify` say what is missing.
     """
     try:
-        with db.transaction() as session:
-            # The ledger's write lock first, then the site's (render_publication takes it), the
-            # order publish_checkpoints below takes them in: two items published at once, each
-            # holding one lock and waiting for the other, stalled both for the busy timeout.
-            session.connection()
+        # Read-only: rendering writes no database row, so it holds no write lock while it
+        # takes the site's; publish_checkpoints below takes the write lock, then the site's.
+        with db.snapshot() as session:
             render_publication(session, None, publication_id)
     except ContentTampered as exc:
         # Held: the ledger says why and the center hears of it; the run fails where it shows.

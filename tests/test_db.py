@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from models import LedgerEntry, LedgerKind, Person, Publication, Unit
 from pubreview import db, ledger
 from pubreview.accounts.org import load_org
+from pubreview.errors import LedgerBusy
 from pubreview.review.submission import submit
 from tests.conftest import SAMPLE_ORG
 from tests.support.factories import draft
@@ -117,3 +118,48 @@ def test_a_decision_and_an_append_for_its_item_do_not_deadlock(engine):
             select(LedgerEntry.kind).where(LedgerEntry.publication_id == pub)
         ).all()
     assert kinds.count(LedgerKind.STAGE_OPENED) == 2
+
+
+def _holds_write_lock(engine, session) -> bool:
+    """Whether the session's PostgreSQL backend holds the ledger's write lock (asked aside)."""
+    pid = session.scalar(text("SELECT pg_backend_pid()"))
+    with db.snapshot(engine) as other:
+        return bool(
+            other.scalar(
+                text(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                    " AND objid = :k AND pid = :pid"
+                ),
+                {"k": db.PG_WRITE_LOCK, "pid": pid},
+            )
+        )
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_the_write_lock_is_taken_at_the_first_write_not_at_begin(engine):
+    """A write transaction's reads run beside other writers; its first write takes the lock."""
+    with db.transaction(engine) as session:
+        session.scalars(select(Person)).all()
+        assert not _holds_write_lock(engine, session)
+        session.add(Unit(code="lock", name="锁测试科", kind="section"))
+        session.flush()
+        assert _holds_write_lock(engine, session)
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_stuck_write_lock_holder_gives_a_clear_error_in_time(engine, monkeypatch, caplog):
+    """A writer waits for the lock at most PUBREVIEW_PG_WRITE_LOCK_TIMEOUT_S, then is told."""
+    import psycopg
+
+    monkeypatch.setenv("PUBREVIEW_PG_WRITE_LOCK_TIMEOUT_S", "0.3")
+    url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(url) as stuck:
+        stuck.execute("SELECT pg_advisory_xact_lock(%s)", (db.PG_WRITE_LOCK,))
+        refused = pytest.raises(LedgerBusy, match="台帐写入繁忙.*0.3 秒.*未作任何更改")
+        with refused, db.transaction(engine) as session:
+            submit(session, draft(title="等锁"))
+        stuck.rollback()
+    assert "pg_advisory_xact_lock" in caplog.text
+    with db.transaction(engine) as session:  # the same pool writes once the holder is gone
+        assert submit(session, draft(title="轮到了")).id
+        assert session.scalar(select(func.count()).select_from(Publication)) == 1

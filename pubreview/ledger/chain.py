@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -115,10 +115,9 @@ def append(
     dedupe_key: str | None = None,
 ) -> LedgerEntry:
     """Append one entry inside the caller's transaction; raise DuplicateEntry if already done."""
-    if session.get_bind().dialect.name == "postgresql":
-        # Appends must see the latest head. A write transaction begun through db.py holds
-        # this lock already (re-entrant); on SQLite BEGIN IMMEDIATE serialises them.
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": db.PG_WRITE_LOCK})
+    # Appends must read the latest head: on PostgreSQL the write lock before reading it (held
+    # to commit, so the next appender reads this entry); on SQLite BEGIN IMMEDIATE holds it.
+    db.take_write_lock(session.connection())
     if dedupe_key is not None and (existing := find_by_key(session, dedupe_key)) is not None:
         raise DuplicateEntry(existing)
     head = session.execute(
