@@ -33,6 +33,7 @@ from pubreview.errors import (
     CsrfRefused,
     DecisionRefused,
     Forbidden,
+    LedgerBusy,
     LinkRefused,
     LoginRequired,
     NotFound,
@@ -204,6 +205,11 @@ def create_app(after_commit: AfterCommit | None = None) -> FastAPI:
         if db.disk_full(exc):
             return disk_full()
         return message(503, "系统暂时无法访问台帐", f"请稍后再试。{NOTHING_CHANGED}")
+
+    @app.exception_handler(LedgerBusy)
+    def ledger_busy(_request: Request, exc: LedgerBusy) -> HTMLResponse:
+        # The write lock not had in time (db.take_write_lock logged it); nothing was written.
+        return message(503, "台帐写入繁忙", str(exc))
 
     @app.get("/", response_class=HTMLResponse)
     def index(request: Request) -> Response:
