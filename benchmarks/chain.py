@@ -11,7 +11,7 @@ chain with a flow-run process per resume, then with the step worker, on fresh st
 one JSON line (the last mode's figures; `process_per_resume` holds the other's).
 
     .venv/bin/python benchmarks/chain.py [--n 50] [--concurrent 1] [--cli-samples 5]
-        [--step-worker on|off|both]
+        [--step-worker on|off|both] [--backend sqlite|postgresql]
 """
 
 from __future__ import annotations
@@ -42,9 +42,18 @@ from tests.support import factories  # noqa: E402
 from tests.support.prefect_stack import PrefectStack, wait_until  # noqa: E402
 
 
-def fresh_db(path: Path) -> str:
-    """A migrated SQLite ledger at path with the sample organisation: its URL."""
-    return fresh_ledger(path.parent, path.stem)
+def fresh_db(path: Path, backend: str = "sqlite") -> str:
+    """A migrated ledger with the sample organisation (a SQLite file at path, or a new
+    PostgreSQL database): its URL."""
+    return fresh_ledger(path.parent, path.stem, backend)
+
+
+def drop_db(url: str) -> None:
+    """Drop a PostgreSQL ledger fresh_db made (a SQLite file goes with the temporary folder)."""
+    if url.startswith("postgresql"):
+        from tests.conftest import drop_pg_database
+
+        drop_pg_database(url)
 
 
 def draft(i: int) -> Draft:
@@ -52,9 +61,13 @@ def draft(i: int) -> Draft:
     return factories.draft(title=f"基准测试信息 {i}", body=f"第 {i} 条信息的正文。")
 
 
-def baseline(n: int, tmp: Path) -> float:
+def baseline(n: int, tmp: Path, backend: str = "sqlite") -> float:
     """Submit and decide n items as bare ledger writes; return seconds."""
-    return bare_chain(fresh_db(tmp / "baseline.db"), n, draft)
+    url = fresh_db(tmp / "baseline.db", backend)
+    try:
+        return bare_chain(url, n, draft)
+    finally:
+        drop_db(url)
 
 
 def waiting(engine, pub_ids: list[int]) -> list[tuple[int, str]]:
@@ -84,7 +97,7 @@ def waiting(engine, pub_ids: list[int]) -> list[tuple[int, str]]:
 def run_chain(args: argparse.Namespace, tmp: Path, step_worker: bool) -> dict:
     """The whole chain for --n items on a fresh stack; its figures."""
     tmp.mkdir(parents=True, exist_ok=True)
-    url = fresh_db(tmp / "ledger.db")
+    url = fresh_db(tmp / "ledger.db", args.backend)
     stack = PrefectStack(tmp / "stack", url)
     stack.env["PUBREVIEW_STEP_WORKER"] = "1" if step_worker else "0"
     how = "the step worker" if step_worker else "a flow-run process per resume"
@@ -196,6 +209,7 @@ def run_chain(args: argparse.Namespace, tmp: Path, step_worker: bool) -> dict:
         pool.shutdown()
         stack.stop()
         engine.dispose()
+        drop_db(url)
         os.environ.clear()
         os.environ.update(saved)
     return {
@@ -267,14 +281,20 @@ def main() -> None:
         help="runs moved on by the step worker (PUBREVIEW_STEP_WORKER), a flow-run process per "
         "resume, or both one after the other (default on)",
     )
+    parser.add_argument(
+        "--backend",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="the ledger's database, for the chain and its baseline (default sqlite)",
+    )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="pubreview-bench-"))
 
-    base_s = baseline(args.n, tmp)
+    base_s = baseline(args.n, tmp, args.backend)
     modes = {"on": [True], "off": [False], "both": [False, True]}[args.step_worker]
     runs = {mode: run_chain(args, tmp / ("warm" if mode else "cold"), mode) for mode in modes}
 
-    print(f"\npublications: {args.n}, each through 初审 → 审签 → 中心发布 (SQLite ledger)")
+    print(f"\npublications: {args.n}, each through 初审 → 审签 → 中心发布 ({args.backend} ledger)")
     print(
         f"bare ledger:    {base_s:8.2f} s  {args.n / base_s * 60:8.1f} publications/min "
         f"(baseline: same submit + 3 decisions, no Prefect)"
@@ -286,6 +306,7 @@ def main() -> None:
     line = {
         "benchmark": "chain",
         "n": args.n,
+        "backend": args.backend,
         "concurrent": args.concurrent,
         "step_worker": modes[-1],
         "baseline_per_min": round(args.n / base_s * 60, 2),
