@@ -17,6 +17,8 @@ from prefect.states import Failed
 from models.base import utcnow
 from pubreview import clock, settings
 from pubreview.ledger import backup, retention
+from pubreview.requests import files as _request_files  # noqa: F401  registers its ledger verify check
+from pubreview.review import replay as _replay  # noqa: F401  registers its ledger verify check
 from pubreview.site import default_out_dir
 
 ARTIFACT_KEY = "ledger-backup"

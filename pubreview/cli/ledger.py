@@ -13,6 +13,8 @@ from pubreview.errors import NotFound
 from pubreview.ledger import backup, checkpoints, keys, proofs, summary
 from pubreview.ledger.verification import verify_all
 from pubreview.publishing.importer import import_file
+from pubreview.requests import files as _request_files  # noqa: F401  registers its ledger verify check
+from pubreview.review import replay as _replay  # noqa: F401  registers its ledger verify check
 from pubreview.review.status import format_history, history_rows
 from pubreview.review.submission import get
 from pubreview.site import default_out_dir

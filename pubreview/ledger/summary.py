@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from models import ItemSummary, LedgerEntry, LedgerKind
-
-if TYPE_CHECKING:
-    from pubreview.ledger.cache import CacheMismatch
+from pubreview.ledger.cache import CacheMismatch
 
 KINDS = (LedgerKind.PUBLISHED, LedgerKind.ADOPTED)
 COLUMNS = (
@@ -146,9 +144,6 @@ def _shown(value: Any) -> str | None:
 
 def check(session: Session) -> list[CacheMismatch]:
     """Name every `item_summaries` row, or field of one, that the ledger does not justify."""
-    # Imported here: `cache` reads the chains and the workflow, which `append` does not need.
-    from pubreview.ledger.cache import CacheMismatch
-
     expected, found = from_ledger(session), stored(session)
     problems: list[CacheMismatch] = []
     table = ItemSummary.__tablename__

@@ -1,15 +1,62 @@
-"""`ledger verify` in full: the chain, the content it binds, the cache beside it, checkpoints,
-the append-only guards."""
+"""`ledger verify` in full: the chain, the content it binds, the caches beside it, checkpoints,
+the append-only guards.
+
+Some of what the ledger vouches for is kept by the domain under the domain's rules (the
+`publications` rows replayed through the chains, the files kept with a request). The ledger may
+not import those rules (ARCHITECTURE.md's layers), so the module that owns each one registers
+its check with `domain_check`; `verify_all` refuses to run while one named in `OWED` is missing,
+so a verify that silently skips a check cannot happen.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Literal
 
 from sqlalchemy.orm import Session
 
 from pubreview.errors import CheckpointUnavailable
-from pubreview.ledger import cache, chain, checkpoints, content, guards, keys, summary
-from pubreview.requests import files as request_files
+from pubreview.ledger import chain, checkpoints, content, guards, keys, summary
+
+DomainCheck = Callable[[Session], Iterable[object]]  # each problem found, as a person reads it
+Section = Literal["content", "cache"]
+
+# Every check the domain owes `ledger verify`, in the order the report lists them: its section
+# and the module that registers it when imported.
+OWED: dict[str, tuple[Section, str]] = {
+    "request files": ("content", "pubreview.requests.files"),  # attachments, signed letters
+    "publications": ("cache", "pubreview.review.replay"),
+}
+_REGISTERED: dict[str, DomainCheck] = {}
+
+
+def domain_check(name: str, section: Section) -> Callable[[DomainCheck], DomainCheck]:
+    """Register the decorated function as the domain's check `name` (one listed in `OWED`)."""
+    if OWED.get(name, (None,))[0] != section:
+        raise ValueError(f"{name!r} is not a {section} check ledger verify expects (see OWED)")
+
+    def register(check: DomainCheck) -> DomainCheck:
+        _REGISTERED[name] = check
+        return check
+
+    return register
+
+
+def _require_domain_checks() -> None:
+    missing = [module for name, (_, module) in OWED.items() if name not in _REGISTERED]
+    if missing:
+        raise RuntimeError(f"ledger verify needs {', '.join(missing)} imported first")
+
+
+def _domain(session: Session, section: Section) -> list[str]:
+    """The problems the domain's checks of one section find, in `OWED`'s order."""
+    return [
+        str(problem)
+        for name, (where, _) in OWED.items()
+        if where == section
+        for problem in _REGISTERED[name](session)
+    ]
 
 
 @dataclass
@@ -90,6 +137,7 @@ def verify_all(
     With `snapshot` (the session must not have run a query yet) PostgreSQL reads everything
     from one snapshot; pass False when the caller has already begun one.
     """
+    _require_domain_checks()
     if snapshot:
         one_snapshot(session)
     result = Verification(chain.verify(session))
@@ -103,10 +151,8 @@ def verify_all(
             "entries were removed or added at the end"
         )
     try:
-        result.content = [str(m) for m in content.check(session)]
-        result.content += request_files.problems(session)  # request attachments, signed letters
-        result.cache = [str(m) for m in cache.check(session)]
-        result.cache += [str(m) for m in summary.check(session)]
+        result.content = [str(m) for m in content.check(session)] + _domain(session, "content")
+        result.cache = _domain(session, "cache") + [str(m) for m in summary.check(session)]
     except (ValueError, TypeError):
         if result.chain.ok:
             raise

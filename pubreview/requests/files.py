@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from models import RequestFile, RequestFileKind
 from pubreview import inputs
 from pubreview.errors import DecisionRefused, NotFound, ValidationError
+from pubreview.ledger import verification
 from pubreview.requests import entries
 from pubreview.review.submission import AttachmentFile, check_distinct_names
 
@@ -142,6 +143,7 @@ def sha256_of(row: RequestFile) -> str:
     return hashlib.sha256(row.content).hexdigest()
 
 
+@verification.domain_check("request files", "content")
 def problems(session: Session) -> list[str]:
     """Every kept file whose bytes the ledger does not vouch for, and every file it lists but
     nobody kept (for `ledger verify`)."""

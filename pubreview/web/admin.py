@@ -39,6 +39,8 @@ from pubreview.links import secret_key, web_url
 from pubreview.publishing import local_now
 from pubreview.report import formats, supplement
 from pubreview.report.build import build_report, choose_edition, tables_from_ledger
+from pubreview.requests import files as _request_files  # noqa: F401  registers its ledger verify check
+from pubreview.review import replay as _replay  # noqa: F401  registers its ledger verify check
 from pubreview.review.deciders import ROLE_LABEL
 from pubreview.screening import results as screening_results
 from pubreview.web.auth import CurrentUser, check_csrf, current_user

@@ -18,9 +18,8 @@ from pubreview.accounts.org import load_org
 from pubreview.chains.standing import describe, standing
 from pubreview.chains.validation import check_org, parse
 from pubreview.errors import DecisionRefused, ValidationError
-from pubreview.ledger import cache
 from pubreview.notify.recipients import notice_for
-from pubreview.review import deciders, delegation
+from pubreview.review import deciders, delegation, replay
 from pubreview.review.workflow import Outcome
 from tests.chains.conftest import FIXTURES
 from tests.support.factories import decided, submitted
@@ -91,7 +90,7 @@ def votes(engine: Engine, pub_id: int) -> list[tuple[str, str, str | None]]:
 
 def cache_agrees(engine: Engine) -> bool:
     with db.transaction(engine) as session:
-        return cache.check(session) == []
+        return replay.check(session) == []
 
 
 # --- the chains file -------------------------------------------------------------------------

@@ -13,8 +13,7 @@ from pubreview import db
 from pubreview.chains.binding import chain_of
 from pubreview.chains.standing import standing
 from pubreview.errors import DecisionRefused
-from pubreview.ledger import cache
-from pubreview.review import deciders
+from pubreview.review import deciders, replay
 from pubreview.review.status import item_status
 from pubreview.review.workflow import Outcome
 from tests.support.factories import decided, submitted
@@ -61,7 +60,7 @@ def test_secrecy_chain_for_its_category(chain_engine: Engine) -> None:
         "publication",
     ]
     with db.transaction(chain_engine) as session:
-        assert cache.check(session) == []
+        assert replay.check(session) == []
 
 
 def _person(session, username: str):
@@ -95,7 +94,7 @@ def test_legality_review_before_signoff_returns_to_the_previous_step(chain_engin
         ("publication", "zhou.min", "approve"),
     ]
     with db.transaction(chain_engine) as session:
-        assert cache.check(session) == []
+        assert replay.check(session) == []
         shown = standing(session, session.get(Publication, pub))
         assert shown.chain == "normative"
         assert [s.state for s in shown.steps] == ["done", "done", "done", "done"]
@@ -140,7 +139,7 @@ def test_a_changed_definition_leaves_items_in_flight_on_their_version(
     ]
     with db.transaction(chain_engine) as session:
         # The replay reads each item's own recorded chain.
-        assert cache.check(session) == []
+        assert replay.check(session) == []
         recorded = session.scalars(
             select(LedgerEntry.payload).where(
                 LedgerEntry.publication_id == old, LedgerEntry.kind == LedgerKind.SUBMITTED

@@ -6,6 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from pubreview.requests import files as _request_files  # noqa: F401  registers its verify check
+from pubreview.review import replay as _replay  # noqa: F401  registers its verify check
+
 
 @pytest.fixture(autouse=True)
 def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

@@ -17,6 +17,7 @@ from pubreview import db
 from pubreview.errors import ValidationError
 from pubreview.ledger import verification
 from pubreview.requests import entries, files, views
+from pubreview.review import replay as _replay  # noqa: F401  registers its verify check
 from tests.support.requests import receive
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"

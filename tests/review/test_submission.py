@@ -14,7 +14,7 @@ from pubreview.accounts.org import load_org
 from pubreview.chains.binding import chain_of
 from pubreview.chains.definitions import DEFAULT_CHAIN
 from pubreview.errors import NotFound, ValidationError
-from pubreview.ledger import cache
+from pubreview.review import replay
 from pubreview.review.entries import Submitted
 from pubreview.review.submission import (
     Attributes,
@@ -165,7 +165,7 @@ def test_a_resubmission_may_change_only_the_attributes_and_records_what_changed(
             "工作动态", ("网站",), Disclosure.ACTIVE, None
         )
         assert attributes_of(session, pub, 2) == Attributes.of(item)
-        assert cache.check(session) == []  # the row is what the entries say
+        assert replay.check(session) == []  # the row is what the entries say
     entry = resubmission(engine, pub)
     assert entry.payload["changed"] == {
         "category": {"before": "工作动态", "after": "政务公开"},
@@ -256,7 +256,7 @@ def test_changed_attributes_choose_the_chain_again_and_the_entry_says_so(
         item = session.get(Publication, pub)
         assert chain_of(session, item).name == "normative"
         assert item.stage.value == "legality"  # 合法性审核, which 工作动态 never had
-        assert cache.check(session) == []
+        assert replay.check(session) == []
 
 
 def test_unchanged_attributes_keep_the_bound_chain_whatever_the_rules_say_now(
@@ -322,7 +322,7 @@ def test_grade_is_recorded_and_a_changed_grade_chooses_the_chain_again(
         item = session.get(Publication, pub)
         assert (item.grade, item.stage.value) == (Grade.SENSITIVE, "secrecy")
         assert attributes_of(session, pub, 2).grade is Grade.SENSITIVE
-        assert cache.check(session) == []
+        assert replay.check(session) == []
 
 
 def test_an_entry_older_than_grades_reads_as_ordinary() -> None:

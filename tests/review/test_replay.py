@@ -6,9 +6,9 @@ from sqlalchemy import Engine, text
 
 from models.publication import Grade
 from pubreview import db
-from pubreview.ledger import cache
 from pubreview.ledger.verification import verify_all
 from pubreview.publishing.retraction import retract
+from pubreview.review import replay
 from pubreview.review.submission import resubmit
 from pubreview.review.withdrawal import withdraw
 from pubreview.review.workflow import Outcome
@@ -18,7 +18,7 @@ from tests.support.site import CENTER, publish_through_chain
 
 def _found(engine: Engine) -> list[str]:
     with db.transaction(engine) as session:
-        return [str(m) for m in cache.check(session)]
+        return [str(m) for m in replay.check(session)]
 
 
 def _every_kind_of_step(engine: Engine) -> dict[str, int]:
