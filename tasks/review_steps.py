@@ -76,22 +76,18 @@ def open_step(position: Position, flow_run_id: str) -> bool:
     with db.transaction() as session:
         pub = session.get(Publication, position.publication_id, with_for_update=True)
         pub.flow_run_id = flow_run_id
-        try:
-            ledger.append(
-                session,
-                kind=LedgerKind.STAGE_OPENED,
-                publication_id=pub.id,
-                revision=position.revision,
-                stage=position.stage or "resubmission",
-                actor="system",
-                outcome="waiting",
-                flow_run_id=flow_run_id,
-                payload=entries.StageOpened(position.waiting_key).to_payload(),
-                dedupe_key=entries.opened_key(pub.id, position.waiting_key),
-            )
-        except ledger.DuplicateEntry:
-            return False
-    return True
+        return ledger.append_once(
+            session,
+            kind=LedgerKind.STAGE_OPENED,
+            publication_id=pub.id,
+            revision=position.revision,
+            stage=position.stage or "resubmission",
+            actor="system",
+            outcome="waiting",
+            flow_run_id=flow_run_id,
+            payload=entries.StageOpened(position.waiting_key).to_payload(),
+            dedupe_key=entries.opened_key(pub.id, position.waiting_key),
+        ).recorded
 
 
 def put_on_site(publication_id: int, flow_run_id: str | None) -> str | None:

@@ -15,6 +15,7 @@ from pubreview.ledger.chain import (
     find_by_key,
     history,
     operated_by,
+    payload_field,
     verify,
 )
 
@@ -30,5 +31,6 @@ __all__ = [
     "find_by_key",
     "history",
     "operated_by",
+    "payload_field",
     "verify",
 ]

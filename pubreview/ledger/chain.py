@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Iterator
@@ -76,6 +77,16 @@ def operated_by(os_user: str | None) -> Iterator[None]:
 def find_by_key(session: Session, dedupe_key: str) -> LedgerEntry | None:
     """The entry recorded under a dedupe key, if any."""
     return session.scalars(select(LedgerEntry).where(LedgerEntry.dedupe_key == dedupe_key)).first()
+
+
+def payload_field(payload_type: type, name: str) -> Any:
+    """One field of a typed payload (a dataclass) in the stored JSON, for a query's WHERE or SELECT.
+
+    The name is checked against the class, so a misspelt field fails here, not as an empty result.
+    """
+    if name not in {f.name for f in dataclasses.fields(payload_type)}:
+        raise AttributeError(f"{payload_type.__name__} has no field {name!r}")
+    return LedgerEntry.payload[name]
 
 
 def _as_stored(value: Any) -> Any:

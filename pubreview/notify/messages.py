@@ -124,7 +124,7 @@ def published_context(session: Session, notice: Notice, to: Recipient) -> dict[s
     """Out on its channels: where each one went."""
     ctx = common_context(session, notice, to)
     out = publishing.published_channels(session, notice.publication_id)
-    ctx["urls"] = {c: (out[c]["url"] if c in out else None) for c in ctx["channels"]}
+    ctx["urls"] = {c: (out[c].url if c in out else None) for c in ctx["channels"]}
     return ctx
 
 

@@ -113,11 +113,8 @@ def post_text(
         raise ValidationError(f"第 {publication.id} 号信息不在{channel}发布")
     revision = current_revision(session, publication)
     site = [c for c in publication.channels if catalog.is_site(c)]
-    link = (
-        publishing.published_channels(session, publication.id).get(site[0], {}).get("url")
-        if site
-        else None
-    )
+    out = publishing.published_channels(session, publication.id) if site else {}
+    link = out[site[0]].url if site and site[0] in out else None
     return fit(
         f"【{revision.title}】",
         BodyRenderer().plain(revision.body),

@@ -7,13 +7,12 @@ told, so the refusal does not live only in a failed run's log.
 
 from __future__ import annotations
 
-import hashlib
-
 from sqlalchemy import Engine
 
 from models import LedgerKind
 from pubreview import db, ledger
 from pubreview.notify.center import tell_center
+from pubreview.publishing.entries import held_findings, held_key
 from pubreview.review.submission import get
 
 HELD_EVENT = "content_held"  # the template folder under templates/notify/
@@ -27,7 +26,6 @@ def hold(
     flow_run_id: str | None = None,
 ) -> bool:
     """Record that the item is held and tell the center; False if this was recorded already."""
-    digest = hashlib.sha256(reason.encode()).hexdigest()[:16]
     with db.transaction(engine) as session:
         pub = get(session, publication_id)
         title, revision = pub.title, pub.current_revision
@@ -40,13 +38,13 @@ def hold(
             outcome="held",
             comment=reason,
             flow_run_id=flow_run_id,
-            dedupe_key=f"held:{publication_id}:r{revision}:{digest}",
+            dedupe_key=held_key(publication_id, revision, reason),
         ).recorded
     context = {"publication_id": publication_id, "title": title, "reason": reason}
     tell_center(
         HELD_EVENT,
         context,
-        f"{publication_id}:{revision}:{digest}",
+        held_findings(publication_id, revision, reason),
         engine=engine,
         flow_run_id=flow_run_id,
     )

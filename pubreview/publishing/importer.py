@@ -9,7 +9,6 @@ per channel (marked imported) and an `adopted` entry per adoption the row names.
 from __future__ import annotations
 
 import csv
-import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -26,6 +25,7 @@ from pubreview.errors import ValidationError
 from pubreview.ledger.content import fingerprint
 from pubreview.publishing import catalog as catalog_mod
 from pubreview.publishing.adoption import adopt
+from pubreview.publishing.entries import Imported, imported_key
 from pubreview.review.submission import MAX_TITLE
 from pubreview.site.content import safe_url
 
@@ -228,8 +228,7 @@ def _import_person(session: Session) -> Person:
 
 def _row_key(item: ImportRow) -> str:
     """What makes two rows the same item: date, title and unit."""
-    text = f"{item.published_at.date().isoformat()}\0{item.title}\0{item.unit_code}"
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
+    return imported_key(item.published_at.date(), item.title, item.unit_code)
 
 
 def _check_all(session: Session, path: Path) -> list[ImportRow]:
@@ -296,21 +295,22 @@ def import_file(session: Session, path: Path, actor: str) -> ImportSummary:
             revision=1,
             actor=actor,
             outcome="imported",
-            payload={
-                "fingerprint": content,
-                "title": item.title,
-                "category": item.category,
-                "channels": publication.channels,
-                "unit": item.unit_code,
-                "file": path.name,
-                "row": item.row,
-            },
-            dedupe_key=f"imported:{_row_key(item)}",
+            payload=Imported(
+                content,
+                item.title,
+                item.category,
+                publication.channels,
+                item.unit_code,
+                path.name,
+                item.row,
+            ).to_payload(),
+            dedupe_key=_row_key(item),
         )
         if not recorded:
+            earlier = Imported.from_payload(entry.payload)
             raise ValidationError(
                 f"{path.name}: row {item.row}: already imported (ledger entry {entry.id}, "
-                f"{entry.payload.get('file')} row {entry.payload.get('row')}); nothing imported"
+                f"{earlier.file} row {earlier.row}); nothing imported"
             )
         summary.first_entry = summary.first_entry or entry.id
         for channel, url in item.channels:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from models import LedgerEntry, LedgerKind, Publication, Stage, Status
 from pubreview import ledger, settings
 from pubreview.publishing.entries import Published, published_key
-from pubreview.review.entries import Decided, decision_key
+from pubreview.review.entries import Decided, Submitted, decision_key
 
 # Read once per process: an office does not move time zones while it runs.
 OFFICE_TIMEZONE = settings.office_timezone()
@@ -44,7 +44,7 @@ def record_published(
     """Append one `published` entry for a channel; a channel already out keeps its entry."""
     revision = publication.current_revision
     fingerprint = session.scalar(
-        select(LedgerEntry.payload["fingerprint"].as_string())
+        select(ledger.payload_field(Submitted, "fingerprint").as_string())
         .where(
             LedgerEntry.publication_id == publication.id,
             LedgerEntry.revision == revision,
@@ -70,14 +70,14 @@ def record_published(
     )
 
 
-def published_channels(session: Session, publication_id: int) -> dict[str, dict]:
-    """Channel → payload of its `published` entry, for channels already out."""
+def published_channels(session: Session, publication_id: int) -> dict[str, Published]:
+    """Channel → its `published` entry's payload, for channels already out."""
     rows = session.scalars(
         select(LedgerEntry).where(
             LedgerEntry.publication_id == publication_id, LedgerEntry.kind == LedgerKind.PUBLISHED
         )
     )
-    return {Published.from_payload(row.payload).channel: row.payload for row in rows}
+    return {p.channel: p for p in (Published.from_payload(row.payload) for row in rows)}
 
 
 def record_channels(

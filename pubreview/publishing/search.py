@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 
 from models import LedgerEntry, LedgerKind, Publication, Status, Unit
 from models.base import as_utc
+from pubreview import ledger
+from pubreview.publishing.entries import Published
 from pubreview.publishing.record import OFFICE_TIMEZONE
 
 PAGE_SIZE = 20
@@ -84,7 +86,7 @@ def search(session: Session, query: Query, page_size: int = PAGE_SIZE) -> Result
             .where(
                 LedgerEntry.publication_id == Publication.id,
                 LedgerEntry.kind == LedgerKind.PUBLISHED,
-                LedgerEntry.payload["channel"].as_string() == query.channel,
+                ledger.payload_field(Published, "channel").as_string() == query.channel,
             )
             .exists()
         )

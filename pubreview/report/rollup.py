@@ -37,10 +37,11 @@ from sqlalchemy.orm import Session
 
 from models import ItemSummary, LedgerEntry, LedgerKind, Publication, Stage, Unit
 from models.base import as_utc
-from pubreview.ledger import checkpoints, summary
+from pubreview.ledger import checkpoints, payload_field, summary
 from pubreview.ledger.checkpoints import Checkpoint
 from pubreview.publishing import OFFICE_TIMEZONE
 from pubreview.publishing import catalog as catalog_mod
+from pubreview.publishing.entries import Retracted
 
 
 @dataclass(frozen=True)
@@ -152,7 +153,7 @@ def year_figures(session: Session, year: int) -> YearFigures:
         with_full_text += n if url_given else 0
         adopted_central += central or 0
         adopted_provincial += provincial or 0
-    confidential = LedgerEntry.payload["confidentiality"].as_boolean()
+    confidential = payload_field(Retracted, "confidentiality").as_boolean()
     retractions, leaks = session.execute(
         select(func.count(), func.coalesce(func.sum(case((confidential, 1), else_=0)), 0)).where(
             LedgerEntry.kind == LedgerKind.RETRACTED, _in_year(LedgerEntry.created_at, year)

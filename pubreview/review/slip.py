@@ -29,7 +29,7 @@ from pubreview.labels import (
     stage_label,
 )
 from pubreview.publishing import OFFICE_TIMEZONE
-from pubreview.publishing.entries import Adopted, Published, Retracted
+from pubreview.publishing.entries import Adopted, Imported, Published, Retracted
 from pubreview.review import entries
 from pubreview.review.deciders import ROLE_LABEL
 from pubreview.review.entries import Decided, Submitted
@@ -184,7 +184,9 @@ def _fingerprint(entry: LedgerEntry) -> str | None:
     if entry.kind == LedgerKind.PUBLISHED:
         return Published.from_payload(payload).fingerprint
     # An imported item's entry (publishing.importer) records the fingerprint of its 台帐 row.
-    return payload.get("fingerprint") if entry.kind == LedgerKind.IMPORTED else None
+    if entry.kind == LedgerKind.IMPORTED:
+        return Imported.from_payload(payload).fingerprint or None
+    return None
 
 
 def approval_slip(session: Session, publication_id: int) -> Slip:

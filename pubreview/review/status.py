@@ -70,7 +70,7 @@ def item_status(session: Session, pub: Publication) -> ItemStatus:
         waiting_on=[p.username for p in deciders.eligible(session, pub)],
         since=since.isoformat(timespec="seconds"),
         waited_hours=round((utcnow() - since).total_seconds() / 3600, 2),
-        channel_status={c: (out[c]["url"] if c in out else None) for c in pub.channels}
+        channel_status={c: (out[c].url if c in out else None) for c in pub.channels}
         if pub.status in (Status.PUBLISHED, Status.RETRACTED)
         else {},
         failed_notifications=len(undelivered),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -12,6 +12,7 @@ from sqlalchemy import Engine, func, select
 from models import LedgerEntry, LedgerKind, Publication, Status
 from pubreview import cli, db, ledger
 from pubreview.errors import ValidationError
+from pubreview.publishing.entries import Imported, imported_key
 from pubreview.publishing.importer import import_file
 from tests.support.report import HEADER, write_csv
 
@@ -64,6 +65,10 @@ def test_xlsx_rows_become_published_chained_items(engine: Engine, tmp_path: Path
         ("central", "人民网"),
         ("provincial", "省级报刊或网站"),
     ]
+    # The typed payload reads back exactly the JSON stored (the chain hashed it), under its key.
+    stored = {k: v for k, v in entries[0].payload.items() if k != "os_user"}
+    assert Imported.from_payload(entries[0].payload).to_payload() == stored
+    assert entries[0].dedupe_key == imported_key(date(2018, 5, 4), pub.title, stored["unit"])
 
 
 def test_bad_rows_are_named_and_nothing_is_written(engine: Engine, tmp_path: Path) -> None:

@@ -278,7 +278,7 @@ def test_scheduled_publication_goes_out_at_its_time_not_before(engine: Engine) -
         assert publishing.publish_due(session, pub)
         out = publishing.published_channels(session, pub)
         assert session.get(Publication, pub).status is Status.PUBLISHED
-    assert out["微博"]["url"] == "https://weibo.example/2" and out["网站"]["url"]
+    assert out["微博"].url == "https://weibo.example/2" and out["网站"].url
     size = ledger_size(engine)
     with db.transaction(engine) as session:  # a second run finds it done and writes nothing
         assert publishing.publish_due(session, pub)
