@@ -35,6 +35,7 @@ from pubreview.chains.definitions import (
 )
 from pubreview.errors import ValidationError
 from pubreview.labels import DISCLOSURE_LABEL, GRADE_LABEL, ROLE_LABEL
+from pubreview.yamldoc import Doc, Skip, compose, read_text
 
 STEP_ID = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 CHAIN_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
@@ -47,112 +48,79 @@ DISCLOSURE_BY_NAME = {
 GRADE_BY_NAME = {**{v: v for v in GRADE_LABEL}, **{k: v for v, k in GRADE_LABEL.items()}}
 
 
-class _Doc:
-    """A YAML node tree whose errors say file, line and field, in Chinese."""
-
-    def __init__(self, path: Path | str) -> None:
-        self.path = path
-
-    def fail(self, node: yaml.Node | None, field: str, message: str) -> ValidationError:
-        line = f"第 {node.start_mark.line + 1} 行：" if node is not None else ""
-        return ValidationError(f"{self.path}：{line}{field}：{message}", field=field)
-
-    def mapping(self, node: yaml.Node, field: str, allowed: set[str]) -> dict[str, yaml.Node]:
-        if not isinstance(node, yaml.MappingNode):
-            raise self.fail(node, field, "应为键值表（key: value）")
-        out: dict[str, yaml.Node] = {}
-        for key, value in node.value:
-            if key.value not in allowed:
-                raise self.fail(
-                    key, f"{field}.{key.value}", f"未知字段（可用：{'、'.join(sorted(allowed))}）"
-                )
-            if key.value in out:
-                raise self.fail(key, f"{field}.{key.value}", "字段重复")
-            out[key.value] = value
-        return out
-
-    def sequence(self, node: yaml.Node, field: str) -> list[yaml.Node]:
-        if not isinstance(node, yaml.SequenceNode):
-            raise self.fail(node, field, "应为列表")
-        return list(node.value)
-
-    def text(self, node: yaml.Node, field: str) -> str:
-        if not isinstance(node, yaml.ScalarNode) or not str(node.value).strip():
-            raise self.fail(node, field, "应为非空文字")
-        return str(node.value).strip()
-
-    def texts(self, node: yaml.Node, field: str) -> list[tuple[str, yaml.Node]]:
-        """One text or a list of texts, each with its node."""
-        if isinstance(node, yaml.SequenceNode):
-            return [(self.text(n, f"{field}[{i}]"), n) for i, n in enumerate(node.value)]
-        return [(self.text(node, field), node)]
-
-
 def parse(text: str, source: Path | str = "chains.yaml") -> ChainSet:
-    """Parse and check a chains file's text; errors name the line and the field."""
-    doc = _Doc(source)
-    try:
-        root = yaml.compose(text)
-    except yaml.YAMLError as exc:
-        raise ValidationError(f"{source}：不是有效的 YAML：{exc}") from exc
-    if root is None:
-        raise ValidationError(f"{source}：文件为空")
+    """Parse and check a chains file's text; every error names its line and field."""
+    doc = Doc(source)
+    root = compose(text, source)
     top = doc.mapping(root, "(顶层)", {"default", "chains", "rules"})
     if "chains" not in top:
-        raise doc.fail(root, "chains", "缺少（至少定义一条审核链）")
+        doc.refuse(root, "chains", "缺少（至少定义一条审核链）")
     if not isinstance(top["chains"], yaml.MappingNode) or not top["chains"].value:
-        raise doc.fail(top["chains"], "chains", "应为键值表（链名: 定义），至少定义一条审核链")
+        doc.refuse(top["chains"], "chains", "应为键值表（链名: 定义），至少定义一条审核链")
     chains: dict[str, Chain] = {}
+    broken: set[str] = set()  # chains with an error: rules naming them are not told "undefined"
     lines: dict[str, int] = {}
     reply: Chain | None = None  # the one chain that applies to a request's reply, if declared
     for key, value in top["chains"].value:
-        name = doc.text(key, "chains")
-        if not CHAIN_NAME.match(name):
-            raise doc.fail(key, f"chains.{name}", "链名须以字母开头，由字母、数字、- 或 _ 组成")
-        if name in chains or (reply is not None and reply.name == name):
-            raise doc.fail(key, f"chains.{name}", f"审核链「{name}」重复定义")
-        applies = _applies_to(doc, name, value)
-        chain, step_nodes = _chain(doc, name, value, applies)
-        if applies == REPLY:
-            if reply is not None:
-                raise doc.fail(
-                    key,
-                    f"chains.{name}.applies_to",
-                    f"已定义答复审批链「{reply.name}」，依申请公开的答复只能有一条审批链",
-                )
-            reply = chain
-        else:
-            chains[name] = chain
-        lines[name] = key.start_mark.line + 1
-        for step, snode in zip(chain.steps, step_nodes, strict=True):
-            lines[f"{name}.{step.id}"] = snode.start_mark.line + 1
+        with doc.part():
+            name = doc.text(key, "chains")
+            if not CHAIN_NAME.match(name):
+                raise doc.fail(key, f"chains.{name}", "链名须以字母开头，由字母、数字、- 或 _ 组成")
+            if name in chains or name in broken or (reply is not None and reply.name == name):
+                raise doc.fail(key, f"chains.{name}", f"审核链「{name}」重复定义")
+            broken.add(name)
+            applies = _applies_to(doc, name, value)
+            chain, step_nodes = _chain(doc, name, value, applies)
+            if applies == REPLY:
+                if reply is not None:
+                    raise doc.fail(
+                        key,
+                        f"chains.{name}.applies_to",
+                        f"已定义答复审批链「{reply.name}」，依申请公开的答复只能有一条审批链",
+                    )
+                reply = chain
+            else:
+                chains[name] = chain
+            broken.discard(name)
+            lines[name] = key.start_mark.line + 1
+            for step, snode in zip(chain.steps, step_nodes, strict=True):
+                lines[f"{name}.{step.id}"] = snode.start_mark.line + 1
     default = DEFAULT_CHAIN.name
-    if "default" in top:
-        default = doc.text(top["default"], "default")
-    if default not in chains:
-        if default != DEFAULT_CHAIN.name:
-            node = top.get("default")
-            raise doc.fail(
-                node, "default", f"默认链「{default}」未定义（已定义：{'、'.join(chains)}）"
-            )
-        chains[default] = DEFAULT_CHAIN
-    rules = tuple(
-        _rule(doc, f"rules[{i}]", node, chains)
-        for i, node in enumerate(doc.sequence(top["rules"], "rules") if "rules" in top else [])
-    )
-    for i, rule in enumerate(rules[:-1]):
+    with doc.part():
+        if "default" in top:
+            default = doc.text(top["default"], "default")
+        if default not in chains and default not in broken:
+            if default != DEFAULT_CHAIN.name:
+                raise doc.fail(
+                    top.get("default"),
+                    "default",
+                    f"默认链「{default}」未定义（已定义：{'、'.join(chains)}）",
+                )
+            chains[default] = DEFAULT_CHAIN
+    rules: list[tuple[Rule, yaml.Node]] = []
+    for i, node in enumerate(doc.sequence(top["rules"], "rules") if "rules" in top else []):
+        with doc.part():
+            rules.append((_rule(doc, f"rules[{i}]", node, chains, broken), node))
+    for i, (rule, node) in enumerate(rules[:-1]):
         if not rule.conditional:
-            raise ValidationError(
-                f"{source}：第 {rule.line} 行：rules[{i}]：此规则没有条件，选中所有信息，"
-                "其后的规则永远不会被选中；请把它移到最后或改为 default",
-                field=f"rules[{i}]",
+            doc.error(
+                node,
+                f"rules[{i}]",
+                "此规则没有条件，选中所有信息，其后的规则永远不会被选中；"
+                "请把它移到最后或改为 default",
             )
+    doc.check()
     return ChainSet(
-        chains=chains, rules=rules, default=default, source=str(source), lines=lines, reply=reply
+        chains=chains,
+        rules=tuple(rule for rule, _ in rules),
+        default=default,
+        source=str(source),
+        lines=lines,
+        reply=reply,
     )
 
 
-def _applies_to(doc: _Doc, name: str, node: yaml.Node) -> str:
+def _applies_to(doc: Doc, name: str, node: yaml.Node) -> str:
     """What a chain applies to: publication (the default) or reply (a request's reply)."""
     if not isinstance(node, yaml.MappingNode):
         return PUBLICATION  # _chain reports the malformed definition
@@ -170,19 +138,23 @@ def _applies_to(doc: _Doc, name: str, node: yaml.Node) -> str:
 
 
 def _chain(
-    doc: _Doc, name: str, node: yaml.Node, applies: str = PUBLICATION
+    doc: Doc, name: str, node: yaml.Node, applies: str = PUBLICATION
 ) -> tuple[Chain, list[yaml.Node]]:
     field = f"chains.{name}"
-    f = doc.mapping(node, field, {"label", "steps", "applies_to"})
+    f = doc.mapping(node, field, {"label", "steps", "applies_to"}, stop=True)
     if "steps" not in f:
         raise doc.fail(node, f"{field}.steps", "缺少（审核链须列出环节）")
-    nodes = doc.sequence(f["steps"], f"{field}.steps")
+    nodes = doc.sequence(f["steps"], f"{field}.steps", stop=True)
     if not nodes:
         raise doc.fail(f["steps"], f"{field}.steps", "至少须有一个环节")
     steps: list[Step] = []
     reply = applies == REPLY
+    found = len(doc.errors)
     for i, snode in enumerate(nodes):
-        steps.append(_step(doc, f"{field}.steps[{i}]", snode, steps, reply=reply))
+        with doc.part():
+            steps.append(_step(doc, f"{field}.steps[{i}]", snode, steps, reply=reply))
+    if len(doc.errors) > found:
+        raise Skip()  # the chain as a whole is not checked with a step missing
     if reply:
         published = next((i for i, s in enumerate(steps) if s.id == PUBLICATION_STEP), None)
         if published is not None:
@@ -203,12 +175,13 @@ def _chain(
 
 
 def _step(
-    doc: _Doc, field: str, node: yaml.Node, before: list[Step], *, reply: bool = False
+    doc: Doc, field: str, node: yaml.Node, before: list[Step], *, reply: bool = False
 ) -> Step:
     f = doc.mapping(
         node,
         field,
         {"id", "label", "role", "unit", "deadline_days", "return_to", "group", "escalate_to"},
+        stop=True,
     )
     for required in ("id", "label", "role"):
         if required not in f:
@@ -297,7 +270,7 @@ def _step(
     )
 
 
-def _role(doc: _Doc, node: yaml.Node, field: str) -> Role:
+def _role(doc: Doc, node: yaml.Node, field: str) -> Role:
     """A role that decides (or hears of) a step; unknown roles are named with the choices."""
     role = doc.text(node, field)
     if role not in {r.value for r in DECIDING_ROLES}:
@@ -306,9 +279,9 @@ def _role(doc: _Doc, node: yaml.Node, field: str) -> Role:
     return Role(role)
 
 
-def _escalation(doc: _Doc, field: str, node: yaml.Node) -> Escalation:
+def _escalation(doc: Doc, field: str, node: yaml.Node) -> Escalation:
     """Who hears of an overdue step: {role: R, unit: unit|office|CODE} (unit as for a step)."""
-    f = doc.mapping(node, field, {"role", "unit"})
+    f = doc.mapping(node, field, {"role", "unit"}, stop=True)
     if "role" not in f:
         raise doc.fail(node, f"{field}.role", "缺少（逾期时通知哪个角色，如 leader、admin）")
     role = _role(doc, f["role"], f"{field}.role")
@@ -316,9 +289,9 @@ def _escalation(doc: _Doc, field: str, node: yaml.Node) -> Escalation:
     return Escalation(role=role, scope=scope)
 
 
-def _group(doc: _Doc, field: str, node: yaml.Node) -> Group:
+def _group(doc: Doc, field: str, node: yaml.Node) -> Group:
     """A 会签: members (usernames, or none: the role's holders), rule all/any/M, veto."""
-    f = doc.mapping(node, field, {"members", "rule", "veto"})
+    f = doc.mapping(node, field, {"members", "rule", "veto"}, stop=True)
     members: list[str] = []
     if "members" in f:
         for name, mnode in doc.texts(f["members"], f"{field}.members"):
@@ -359,11 +332,17 @@ def _group(doc: _Doc, field: str, node: yaml.Node) -> Group:
     return Group(members=tuple(members), need=need, veto=veto)
 
 
-def _rule(doc: _Doc, field: str, node: yaml.Node, chains: dict[str, Chain]) -> Rule:
-    f = doc.mapping(node, field, {"chain", "category", "disclosure", "unit", "channel", "grade"})
+def _rule(
+    doc: Doc, field: str, node: yaml.Node, chains: dict[str, Chain], broken: set[str]
+) -> Rule:
+    f = doc.mapping(
+        node, field, {"chain", "category", "disclosure", "unit", "channel", "grade"}, stop=True
+    )
     if "chain" not in f:
         raise doc.fail(node, f"{field}.chain", "缺少（规则须指明选用的审核链）")
     chain = doc.text(f["chain"], f"{field}.chain")
+    if chain in broken:
+        raise Skip()  # the chain's own error is reported
     if chain not in chains:
         raise doc.fail(
             f["chain"],
@@ -414,11 +393,7 @@ def read(path: Path) -> ChainSet:
     """Parse a chains file from disk; a missing file is the built-in default chain."""
     if not path.exists():
         return BUILT_IN
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ValidationError(f"{path}：无法读取：{exc.strerror}") from exc
-    return parse(text, path)
+    return parse(read_text(path), path)
 
 
 def _at(chain_set: ChainSet, line: int) -> str:

@@ -125,6 +125,24 @@ def test_a_mistake_names_its_line_and_field(text: str, line: int, message: str) 
     assert message in str(caught.value)
 
 
+def test_every_mistake_is_named_at_once() -> None:
+    # Two chains and a rule wrong: all three are listed, each with its line; a rule naming a
+    # chain that failed is not also told the chain is undefined.
+    text = (
+        chains("      - {id: prereview, label: 初审, role: editor}\n", PUBLISH)
+        + "  print:\n    steps:\n      - {id: Bad, label: 初审, role: leader}\n"
+        + "      - {id: publication, label: 中心发布, role: center, unit: office}\n"
+        + "rules:\n  - {chain: web, category: 通知公告}\n  - {chain: nowhere}\n"
+    )
+    with pytest.raises(ValidationError) as caught:
+        parse(text, "chains.yaml")
+    found = str(caught.value)
+    assert "chains.yaml 有 3 处问题" in found, found
+    assert "第 4 行：chains.web.steps[0].role：未知角色「editor」" in found
+    assert "第 8 行：chains.print.steps[0].id：环节 id 须以小写字母开头" in found
+    assert "第 12 行：rules[1].chain：规则选择的审核链「nowhere」未定义" in found
+
+
 def test_no_file_is_the_built_in_chain_and_the_shipped_file_is_the_same(tmp_path) -> None:
     assert read(tmp_path / "absent.yaml") is BUILT_IN
     shipped = read(SAMPLE_CHAINS.with_name("chains.yaml"))
