@@ -10,9 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from models import Person, Role, RoleGrant, Unit, UnitKind
-from pubreview import inputs
+from pubreview import inputs, yamldoc
 from pubreview.accounts import roles
-from pubreview.errors import NotFound, ValidationError
+from pubreview.errors import NotFound
+from pubreview.yamldoc import Doc, Fields
 
 
 @dataclass(frozen=True)
@@ -24,129 +25,96 @@ class OrgSummary:
     grants: int
 
 
-class _Doc:
-    """A YAML node tree that reports errors with the file, line and field path."""
+def _text(
+    doc: Doc,
+    fields: Fields,
+    name: str,
+    field: str,
+    parent: yaml.Node,
+    required: bool = True,
+    column: InstrumentedAttribute | None = None,
+) -> str | None:
+    """One field's text, checked as every input is and against its column's length."""
+    node = fields.get(name)
+    if node is None:
+        if required:
+            raise doc.fail(parent, f"{field}.{name}", "缺少此项")
+        return None
+    value = doc.text(node, f"{field}.{name}")
+    problem = inputs.text_problem(value, one_line=True)
+    if problem:
+        raise doc.fail(node, f"{field}.{name}", problem)
+    # The column's length, checked here: PostgreSQL refuses a longer value, SQLite keeps it.
+    limit = getattr(column.type, "length", None) if column is not None else None
+    if limit and len(value) > limit:
+        raise doc.fail(node, f"{field}.{name}", f"有 {len(value)} 个字符，最多 {limit} 个")
+    return value
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
 
-    def fail(self, node: yaml.Node, field: str, message: str) -> ValidationError:
-        return ValidationError(f"{self.path}: line {node.start_mark.line + 1}: {field}: {message}")
-
-    def mapping(self, node: yaml.Node, field: str, allowed: set[str]) -> dict[str, yaml.Node]:
-        if not isinstance(node, yaml.MappingNode):
-            raise self.fail(node, field, "expected a mapping")
-        out: dict[str, yaml.Node] = {}
-        for key, value in node.value:
-            if key.value not in allowed:
-                raise self.fail(
-                    key,
-                    f"{field}.{key.value}",
-                    f"unknown field (allowed: {', '.join(sorted(allowed))})",
-                )
-            out[key.value] = value
-        return out
-
-    def sequence(self, node: yaml.Node, field: str) -> list[yaml.Node]:
-        if not isinstance(node, yaml.SequenceNode):
-            raise self.fail(node, field, "expected a list")
-        return list(node.value)
-
-    def text(
-        self,
-        fields: dict[str, yaml.Node],
-        name: str,
-        field: str,
-        parent: yaml.Node,
-        required: bool = True,
-        column: InstrumentedAttribute | None = None,
-    ) -> str | None:
-        node = fields.get(name)
-        if node is None:
-            if required:
-                raise self.fail(parent, f"{field}.{name}", "missing")
-            return None
-        if not isinstance(node, yaml.ScalarNode) or not str(node.value).strip():
-            raise self.fail(node, f"{field}.{name}", "expected a non-empty text")
-        value = str(node.value).strip()
-        problem = inputs.text_problem(value, one_line=True)
-        if problem:
-            raise self.fail(node, f"{field}.{name}", problem)
-        # The column's length, checked here: PostgreSQL refuses a longer value, SQLite keeps it.
-        limit = getattr(column.type, "length", None) if column is not None else None
-        if limit and len(value) > limit:
-            raise self.fail(node, f"{field}.{name}", f"有 {len(value)} 个字符，最多 {limit} 个")
-        return value
+def _one_of(doc: Doc, node: yaml.Node, field: str, value: str, choices: list[str], what: str):
+    if value not in choices:
+        raise doc.fail(node, field, f"未知{what}「{value}」（可选：{'、'.join(choices)}）")
 
 
 def parse_org(path: Path) -> tuple[list[dict], list[dict]]:
-    """Parse and check an organisation file; errors name the line and the field."""
-    doc = _Doc(path)
-    try:
-        root = yaml.compose(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ValidationError(f"{path}: cannot read: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        raise ValidationError(f"{path}: not valid YAML: {exc}") from exc
-    if root is None:
-        raise ValidationError(f"{path}: the file is empty")
-    top = doc.mapping(root, "(top)", {"units", "people"})
+    """Parse and check an organisation file; every error names its line and field."""
+    root = yamldoc.read(path)
+    doc = Doc(path, "组织机构文件")
+    top = doc.mapping(root, "(顶层)", {"units", "people"})
     units: list[dict] = []
     codes: set[str] = set()
     for i, node in enumerate(doc.sequence(top.get("units", root), "units")):
-        field = f"units[{i}]"
-        f = doc.mapping(node, field, {"code", "name", "kind"})
-        code = doc.text(f, "code", field, node, column=Unit.code)
-        if code in codes:
-            raise doc.fail(f["code"], f"{field}.code", f"duplicate unit code {code!r}")
-        kind = doc.text(f, "kind", field, node)
-        if kind not in {k.value for k in UnitKind}:
-            raise doc.fail(
-                f["kind"],
-                f"{field}.kind",
-                f"unknown kind {kind!r} (one of {', '.join(k.value for k in UnitKind)})",
-            )
-        codes.add(code)
-        units.append(
-            {
-                "code": code,
-                "name": doc.text(f, "name", field, node, column=Unit.name),
-                "kind": UnitKind(kind),
-            }
-        )
+        with doc.part():
+            field = f"units[{i}]"
+            f = doc.mapping(node, field, {"code", "name", "kind"}, stop=True)
+            code = _text(doc, f, "code", field, node, column=Unit.code)
+            if code in codes:
+                raise doc.fail(f["code"], f"{field}.code", f"单位代码「{code}」重复")
+            codes.add(code)
+            kind = _text(doc, f, "kind", field, node)
+            _one_of(doc, f["kind"], f"{field}.kind", kind, [k.value for k in UnitKind], "单位类型")
+            name = _text(doc, f, "name", field, node, column=Unit.name)
+            units.append({"code": code, "name": name, "kind": UnitKind(kind)})
     people: list[dict] = []
     usernames: set[str] = set()
     for i, node in enumerate(doc.sequence(top.get("people", root), "people")):
-        field = f"people[{i}]"
-        f = doc.mapping(node, field, {"username", "name", "email", "roles"})
-        username = doc.text(f, "username", field, node, column=Person.username)
-        if username in usernames:
-            raise doc.fail(f["username"], f"{field}.username", f"duplicate username {username!r}")
-        usernames.add(username)
-        roles = []
-        for j, rnode in enumerate(doc.sequence(f.get("roles", node), f"{field}.roles")):
-            rfield = f"{field}.roles[{j}]"
-            rf = doc.mapping(rnode, rfield, {"unit", "role"})
-            unit = doc.text(rf, "unit", rfield, rnode)
-            if unit not in codes:
-                raise doc.fail(rf["unit"], f"{rfield}.unit", f"unknown unit {unit!r}")
-            role = doc.text(rf, "role", rfield, rnode)
-            if role not in {r.value for r in Role}:
-                raise doc.fail(
-                    rf["role"],
-                    f"{rfield}.role",
-                    f"unknown role {role!r} (one of {', '.join(r.value for r in Role)})",
-                )
-            roles.append((unit, Role(role)))
-        people.append(
-            {
-                "username": username,
-                "name": doc.text(f, "name", field, node, column=Person.name),
-                "email": doc.text(f, "email", field, node, required=False, column=Person.email),
-                "roles": roles,
-            }
-        )
+        with doc.part():
+            field = f"people[{i}]"
+            f = doc.mapping(node, field, {"username", "name", "email", "roles"}, stop=True)
+            username = _text(doc, f, "username", field, node, column=Person.username)
+            if username in usernames:
+                raise doc.fail(f["username"], f"{field}.username", f"用户名「{username}」重复")
+            usernames.add(username)
+            grants = []
+            found = len(doc.errors)
+            for j, rnode in enumerate(doc.sequence(f.get("roles", node), f"{field}.roles")):
+                with doc.part():
+                    grants.append(_grant(doc, f"{field}.roles[{j}]", rnode, codes))
+            if len(doc.errors) > found:
+                continue
+            people.append(
+                {
+                    "username": username,
+                    "name": _text(doc, f, "name", field, node, column=Person.name),
+                    "email": _text(
+                        doc, f, "email", field, node, required=False, column=Person.email
+                    ),
+                    "roles": grants,
+                }
+            )
+    doc.check()
     return units, people
+
+
+def _grant(doc: Doc, field: str, node: yaml.Node, codes: set[str]) -> tuple[str, Role]:
+    """One `{unit, role}` of a person: a unit defined above, a role pubreview knows."""
+    f = doc.mapping(node, field, {"unit", "role"}, stop=True)
+    unit = _text(doc, f, "unit", field, node)
+    if unit not in codes:
+        raise doc.fail(f["unit"], f"{field}.unit", f"未知单位「{unit}」")
+    role = _text(doc, f, "role", field, node)
+    _one_of(doc, f["role"], f"{field}.role", role, [r.value for r in Role], "角色")
+    return unit, Role(role)
 
 
 def load_org(session: Session, path: Path, *, actor: str = "system") -> OrgSummary:

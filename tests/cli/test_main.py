@@ -129,7 +129,7 @@ def test_org_file_errors_name_line_and_field(cli, tmp_path: Path) -> None:
         for i, text in enumerate(broken.read_text(encoding="utf-8").splitlines(), 1)
         if "role: boss" in text
     )
-    assert f"line {line}: people[4].roles[0].role: unknown role 'boss'" in result.stderr
+    assert f"第 {line} 行：people[4].roles[0].role：未知角色「boss」" in result.stderr
 
 
 def test_ledger_verify_and_history(cli) -> None:
