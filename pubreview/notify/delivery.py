@@ -28,7 +28,13 @@ from sqlalchemy.orm import Session
 from models import LedgerEntry, LedgerKind
 from pubreview import db, ledger, settings
 from pubreview.notify.config import quiet_apprise
-from pubreview.notify.entries import Notified, claim_key, delivery_key, release_key
+from pubreview.notify.entries import (
+    Notified,
+    claim_details,
+    claim_key,
+    delivery_key,
+    release_key,
+)
 from pubreview.notify.messages import Message
 from pubreview.notify.records import CLAIMED, DEFAULT_LEASE_S, FAILED, MISROUTED, SENT, lease_lapsed
 
@@ -241,7 +247,7 @@ def _claim(
             error=None,
             flow_run_id=flow_run_id,
             key=key,
-            extra={"claim": generation, "lease_s": policy.lease_s},
+            extra=claim_details(generation, policy.lease_s),
         )
         # Two senders may both find it unclaimed: the unique key lets only one append.
         appended = ledger.append_once(session, dedupe_key=claim_key(key, generation), **entry)

@@ -122,8 +122,8 @@ def abandoned_claims(session: Session, *, within: timedelta = ABANDONED_WITHIN) 
     for claim in claims:
         if claim.publication_id in found or not lease_lapsed(claim):
             continue
-        key = Notified.from_payload(claim.payload).delivery
-        generation = int(claim.payload.get("claim", 0))
+        claimed = Notified.from_payload(claim.payload)
+        key, generation = claimed.delivery, claimed.claim
         settled = (
             ledger.find_by_key(session, key),
             ledger.find_by_key(session, claim_key(key, generation + 1)),

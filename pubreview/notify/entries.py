@@ -12,6 +12,8 @@ from datetime import date
 from typing import Any
 
 _FIELDS = ("event", "recipient", "service", "attempt", "error", "delivery")
+# A claim entry's details (outcome claimed): the claim's number and how long it holds, in seconds.
+CLAIM, LEASE = "claim", "lease_s"
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,22 @@ class Notified:
             delivery=payload.get("delivery", ""),
             details={k: v for k, v in payload.items() if k not in _FIELDS},
         )
+
+    @property
+    def claim(self) -> int:
+        """A claim entry's number (the `generation`-th claim); 0 on any other attempt."""
+        return int(self.details.get(CLAIM, 0))
+
+    @property
+    def lease_s(self) -> float | None:
+        """How long a claim entry holds off other senders; None: it names no lease."""
+        lease = self.details.get(LEASE)
+        return None if lease is None else float(lease)
+
+
+def claim_details(generation: int, lease_s: float) -> dict[str, Any]:
+    """What a claim entry records beside the Notified fields."""
+    return {CLAIM: generation, LEASE: lease_s}
 
 
 def _service_digest(service: str) -> str:

@@ -21,7 +21,8 @@ DEFAULT_LEASE_S = 300.0
 
 def lease_lapsed(claim: LedgerEntry) -> bool:
     """Whether a claim entry is older than the lease it recorded: its sender is taken as gone."""
-    lease = float((claim.payload or {}).get("lease_s", DEFAULT_LEASE_S))
+    lease = Notified.from_payload(claim.payload or {}).lease_s
+    lease = DEFAULT_LEASE_S if lease is None else lease
     return as_utc(claim.created_at) + timedelta(seconds=lease) <= utcnow()
 
 
