@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import GENESIS_HASH, LedgerEntry
+from pubreview import db
 from pubreview import settings as settings_mod
 from pubreview.errors import CheckpointUnavailable, LedgerBroken
 from pubreview.ledger import chain, keys, merkle
@@ -326,6 +327,9 @@ def make(session: Session, *, create_key: bool = False) -> Checkpoint:
     (whichever key signed it) are rehashed; a ledger that does not extend the log, or whose
     newer entries do not verify, is refused (LedgerBroken) and not signed.
     """
+    # One checkpoint at a time, under the ledger's write lock (on SQLite the transaction's own):
+    # each extends the log the one before it wrote. It writes no row, so none would take it.
+    db.take_write_lock(session.connection())
     log = read_log()
     key = signing_key(create=create_key and not log)
     last = max(log, key=lambda c: c.size, default=None)
