@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from pubreview import settings
+from pubreview import settings, yamldoc
 from pubreview.errors import ValidationError
 from pubreview.rendering import render
 from pubreview.report.formats import EDITIONS, Edition
@@ -32,6 +32,7 @@ from pubreview.report.tables import (
     is_amount,
     may_be_negative,
 )
+from pubreview.yamldoc import Doc
 
 PREAMBLE = "preamble"
 PREAMBLE_TITLE = "开头说明（报告依据、下载地址、联系方式）"
@@ -130,34 +131,8 @@ def narrative_keys(edition: Edition) -> tuple[str, ...]:
     return (PREAMBLE, *(s.key for s in edition.sections))
 
 
-class _Reader:
-    """Walks the YAML nodes, collecting errors that name the key path and the line."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.errors: list[str] = []
-
-    def error(self, node: yaml.Node, key: str, message: str) -> None:
-        self.errors.append(f"{self.path}：第{node.start_mark.line + 1}行：{key}：{message}")
-
-    def mapping(self, node: yaml.Node, key: str, allowed: tuple[str, ...] | None) -> dict:
-        if not isinstance(node, yaml.MappingNode):
-            self.error(node, key, "应为若干「名称: 值」行")
-            return {}
-        out: dict[str, tuple[yaml.Node, yaml.Node]] = {}
-        for knode, vnode in node.value:
-            name = str(knode.value)
-            if allowed is not None and name not in allowed:
-                self.error(
-                    knode,
-                    f"{key}.{name}".lstrip("."),
-                    f"没有这一项（可填：{'、'.join(allowed)}）",
-                )
-                continue
-            if name in out:
-                self.error(knode, f"{key}.{name}".lstrip("."), "填了两次")
-            out[name] = (knode, vnode)
-        return out
+class _Reader(Doc):
+    """The supplement's own values beside the shared reader: figures, rows of figures, texts."""
 
     def number(
         self, node: yaml.Node, key: str, *, integer: bool = True, negative: bool = False
@@ -183,13 +158,15 @@ class _Reader:
             return None
         return value
 
-    def text(self, node: yaml.Node, key: str) -> str | None:
+    def words(self, node: yaml.Node, key: str) -> str | None:
+        """A text as written (perhaps empty); None, and an error, for anything else."""
         if not isinstance(node, yaml.ScalarNode) or node.tag != "tag:yaml.org,2002:str":
             self.error(node, key, "应为文字")
             return None
         return str(node.value).strip()
 
     def row(self, node: yaml.Node, key: str, columns: tuple[str, ...]) -> list[int | None]:
+        """A table row: one figure per column."""
         if not isinstance(node, yaml.SequenceNode) or len(node.value) != len(columns):
             self.error(node, key, f"应为 {len(columns)} 个数字的列表：{'、'.join(columns)}")
             return [None] * len(columns)
@@ -205,7 +182,7 @@ def _paragraphs(reader: _Reader, node: yaml.Node, key: str) -> list[Paragraph]:
     nodes = node.value if isinstance(node, yaml.SequenceNode) else [node]
     out: list[Paragraph] = []
     for item in nodes:
-        text = reader.text(item, key)
+        text = reader.words(item, key)
         if text is None:
             continue
         line = item.start_mark.line + 1
@@ -218,7 +195,7 @@ def _tables(reader: _Reader, top: dict, sup: Supplement, edition: Edition) -> No
     if "table2" in top:
         items = {item.key: item for item in edition.table2}
         sup.table2 = {}
-        for name, (_, vnode) in reader.mapping(top["table2"][1], "table2", tuple(items)).items():
+        for name, vnode in reader.mapping(top["table2"], "table2", tuple(items)).items():
             fields = dict(items[name].fields)
             cells = reader.mapping(vnode, f"table2.{name}", tuple(fields))
             sup.table2[name] = {}
@@ -227,40 +204,38 @@ def _tables(reader: _Reader, top: dict, sup: Supplement, edition: Edition) -> No
                     reader.error(vnode, f"table2.{name}.{fname}", "缺少此项（尚不知道时写 ~）")
                     continue
                 sup.table2[name][fname] = reader.number(
-                    cells[fname][1],
+                    cells[fname],
                     f"table2.{name}.{fname}",
                     integer=not is_amount(fname),
                     negative=may_be_negative(fname),
                 )
         for name in items:
             if name not in sup.table2:
-                reader.error(top["table2"][1], f"table2.{name}", "缺少此行（尚不知道时写 ~）")
+                reader.error(top["table2"], f"table2.{name}", "缺少此行（尚不知道时写 ~）")
     if "table3" in top:
-        rows = reader.mapping(top["table3"][1], "table3", edition.table3_keys)
+        rows = reader.mapping(top["table3"], "table3", edition.table3_keys)
         sup.table3 = {}
         for row in edition.table3_rows:
             if row.key not in rows and "table3" in sup.from_ledger:
                 continue  # the ledger's row stands
             if row.key not in rows:
                 reader.error(
-                    top["table3"][1],
+                    top["table3"],
                     f"table3.{row.key}",
                     f"缺少行「{row.full_label}」（没有写 0，尚不知道写 ~）",
                 )
                 continue
-            sup.table3[row.key] = reader.row(rows[row.key][1], f"table3.{row.key}", TABLE3_COLUMNS)
+            sup.table3[row.key] = reader.row(rows[row.key], f"table3.{row.key}", TABLE3_COLUMNS)
     if "table4" in top:
-        groups = reader.mapping(top["table4"][1], "table4", TABLE4_GROUPS)
+        groups = reader.mapping(top["table4"], "table4", TABLE4_GROUPS)
         sup.table4 = {}
         for group in TABLE4_GROUPS:
             if group not in groups and "table4" in sup.from_ledger:
                 continue
             if group not in groups:
-                reader.error(
-                    top["table4"][1], f"table4.{group}", "缺少此项（没有写 0，尚不知道写 ~）"
-                )
+                reader.error(top["table4"], f"table4.{group}", "缺少此项（没有写 0，尚不知道写 ~）")
                 continue
-            sup.table4[group] = reader.row(groups[group][1], f"table4.{group}", TABLE4_RESULTS)
+            sup.table4[group] = reader.row(groups[group], f"table4.{group}", TABLE4_RESULTS)
 
 
 def _sections(reader: _Reader, node: yaml.Node, sup: Supplement, edition: Edition) -> None:
@@ -273,21 +248,19 @@ def _sections(reader: _Reader, node: yaml.Node, sup: Supplement, edition: Editio
     keys = tuple(s.key for s in edition.sections)
     for i, item in enumerate(node.value):
         parts = reader.mapping(item, f"sections[{i}]", ("title", "after", "text"))
-        title = reader.text(parts["title"][1], f"sections[{i}].title") if "title" in parts else None
+        title = reader.words(parts["title"], f"sections[{i}].title") if "title" in parts else None
         if not title:
             reader.error(item, f"sections[{i}].title", "缺少章节标题")
             continue
-        after = reader.text(parts["after"][1], f"sections[{i}].after") if "after" in parts else ""
+        after = reader.words(parts["after"], f"sections[{i}].after") if "after" in parts else ""
         if after and after not in keys:
-            reader.error(
-                parts["after"][1], f"sections[{i}].after", f"应为以下之一：{'、'.join(keys)}"
-            )
-        text = _paragraphs(reader, parts["text"][1], f"sections[{i}]") if "text" in parts else []
+            reader.error(parts["after"], f"sections[{i}].after", f"应为以下之一：{'、'.join(keys)}")
+        text = _paragraphs(reader, parts["text"], f"sections[{i}]") if "text" in parts else []
         sup.sections.append(ExtraSection(title, after or "", tuple(text)))
 
 
 def _keys(top: dict, name: str) -> set[str]:
-    node = top.get(name, (None, None))[1]
+    node = top.get(name)
     return {str(k.value) for k, _ in node.value} if isinstance(node, yaml.MappingNode) else set()
 
 
@@ -325,15 +298,8 @@ def load(
     `from_ledger` names the tables (table3, table4) the request ledger supplies for the year:
     the file need not give them, and may give only the cells it overrides.
     """
-    try:
-        root = yaml.compose(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ValidationError(f"{path}：无法读取：{exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        raise ValidationError(f"{path}：不是有效的 YAML：{exc}") from exc
-    if root is None:
-        raise ValidationError(f"{path}：文件是空的")
-    reader = _Reader(path)
+    root = yamldoc.read(path)
+    reader = _Reader(path, "补充材料")
     top = reader.mapping(root, "", TOP_KEYS)
     ledger = frozenset(from_ledger) & set(edition.supplement_parts)
     sup = Supplement(path=path, year=year, office="", edition=edition, from_ledger=ledger)
@@ -342,50 +308,50 @@ def load(
             reader.error(root, key, f"缺少此项（{edition.name}必填）")
     for key in ("table2", "table3", "table4"):
         if key in top and key not in edition.supplement_parts:
-            reader.error(top[key][0], key, f"{edition.name}没有这张表")
+            reader.error(top.key(key), key, f"{edition.name}没有这张表")
     for table in LEDGER_TABLES:
         key = f"{table}_reason"
         if key not in top:
             continue
         if table not in ledger:
             reader.error(
-                top[key][0],
+                top.key(key),
                 key,
                 f"本年度{TABLE_NAMES[table]}不由依申请公开台帐生成，无需说明改用补充材料的理由",
             )
-        elif reason := reader.text(top[key][1], key):
+        elif reason := reader.words(top[key], key):
             sup.reasons[table] = reason
     if (
         "year" in top
-        and (found := reader.number(top["year"][1], "year")) is not None
+        and (found := reader.number(top["year"], "year")) is not None
         and found != year
     ):
-        reader.error(top["year"][1], "year", f"文件是 {found} 年度的，报告是 {year} 年度的")
+        reader.error(top["year"], "year", f"文件是 {found} 年度的，报告是 {year} 年度的")
     if "office" in top:
-        sup.office = reader.text(top["office"][1], "office") or ""
+        sup.office = reader.words(top["office"], "office") or ""
     if "contact" in top:
-        sup.contact = reader.text(top["contact"][1], "contact")
+        sup.contact = reader.words(top["contact"], "contact")
     if "consultations" in top:
-        parts = reader.mapping(top["consultations"][1], "consultations", ("total", "by_channel"))
+        parts = reader.mapping(top["consultations"], "consultations", ("total", "by_channel"))
         if "total" in parts:
-            sup.consultations_total = reader.number(parts["total"][1], "consultations.total")
+            sup.consultations_total = reader.number(parts["total"], "consultations.total")
         if "by_channel" in parts:
-            channels = reader.mapping(parts["by_channel"][1], "consultations.by_channel", None)
-            for name, (_, vnode) in channels.items():
+            channels = reader.mapping(parts["by_channel"], "consultations.by_channel", None)
+            for name, vnode in channels.items():
                 value = reader.number(vnode, f"consultations.by_channel.{name}")
                 sup.consultations[name] = None if value is None else int(value)
     if "site_visits_per_day" in top:
         sup.site_visits_per_day = reader.number(
-            top["site_visits_per_day"][1], "site_visits_per_day", integer=False
+            top["site_visits_per_day"], "site_visits_per_day", integer=False
         )
     if "spending" in top:
         sup.spending_given = True
-        parts = reader.mapping(top["spending"][1], "spending", ("budget_wan", "actual_wan"))
+        parts = reader.mapping(top["spending"], "spending", ("budget_wan", "actual_wan"))
         for name in ("budget_wan", "actual_wan"):
             if name in parts:
-                setattr(sup, name, reader.number(parts[name][1], f"spending.{name}", integer=False))
+                setattr(sup, name, reader.number(parts[name], f"spending.{name}", integer=False))
     if "leak_incidents" in top:
-        found = reader.number(top["leak_incidents"][1], "leak_incidents")
+        found = reader.number(top["leak_incidents"], "leak_incidents")
         sup.leak_incidents = None if found is None else int(found)
     other = _other_edition(top, edition)
     if other is not None:
@@ -395,26 +361,24 @@ def load(
         )
     _tables(reader, top, sup, edition)
     allowed = narrative_keys(edition)
-    narrative = (
-        reader.mapping(top["narrative"][1], "narrative", allowed) if "narrative" in top else {}
-    )
+    narrative = reader.mapping(top["narrative"], "narrative", allowed) if "narrative" in top else {}
     titles = {s.key: s.title for s in edition.sections}
     for key in REQUIRED_NARRATIVE:
         if key not in narrative:
             reader.error(
-                top.get("narrative", (None, root))[1],
+                top.get("narrative", root),
                 f"narrative.{key}",
                 f"缺少（{titles[key]}）",
             )
-    for key, (_, vnode) in narrative.items():
+    for key, vnode in narrative.items():
         sup.narrative[key] = _paragraphs(reader, vnode, f"narrative.{key}")
     if "sections" in top:
-        _sections(reader, top["sections"][1], sup, edition)
+        _sections(reader, top["sections"], sup, edition)
     if "privacy" in top:
-        parts = reader.mapping(top["privacy"][1], "privacy", ("allow", "patterns"))
-        for name, (_, vnode) in parts.items():
+        parts = reader.mapping(top["privacy"], "privacy", ("allow", "patterns"))
+        for name, vnode in parts.items():
             values = vnode.value if isinstance(vnode, yaml.SequenceNode) else [vnode]
-            texts = tuple(t for v in values if (t := reader.text(v, f"privacy.{name}")))
+            texts = tuple(t for v in values if (t := reader.words(v, f"privacy.{name}")))
             if name == "allow":
                 sup.privacy_allow = texts
                 continue
@@ -424,10 +388,7 @@ def load(
                 except re.error as exc:
                     reader.error(value, "privacy.patterns", f"不是有效的正则表达式：{exc}")
             sup.privacy_patterns = texts
-    if reader.errors:
-        raise ValidationError(
-            f"补充材料 {path} 有 {len(reader.errors)} 处问题：\n  " + "\n  ".join(reader.errors)
-        )
+    reader.check()
     return sup
 
 

@@ -90,7 +90,7 @@ def test_narrative_errors_name_the_key_and_line(
     path = write(tmp_path, text.replace(change[0], change[1], 1), 2018)
     with pytest.raises(ValidationError) as raised:
         supplement.load(path, 2018, formats.NARRATIVE)
-    assert f"第{line if 'bonus' not in change[1] else line + 1}行：{message}" in str(raised.value)
+    assert f"第 {line if 'bonus' not in change[1] else line + 1} 行：{message}" in str(raised.value)
 
 
 @pytest.mark.parametrize(
