@@ -264,7 +264,7 @@ REQUEST_KINDS = (
 
 def history(session: Session, request_id: int) -> list[LedgerEntry]:
     """Every ledger entry of one request, oldest first."""
-    request_key = LedgerEntry.payload["request_id"].as_integer()
+    request_key = ledger.payload_field(Received, "request_id").as_integer()  # every kind has it
     return list(
         session.scalars(
             select(LedgerEntry)

@@ -23,13 +23,14 @@ from sqlalchemy.orm import Session
 
 from models import DisclosureRequest, LedgerEntry, LedgerKind, Person
 from models.requests import RequestStatus
-from pubreview import clock
+from pubreview import clock, ledger
 from pubreview.accounts import org
 from pubreview.chains import countersign
 from pubreview.chains.definitions import DEFAULT_REPLY_CHAIN, Chain
 from pubreview.errors import DecisionRefused, Forbidden, ValidationError
 from pubreview.requests import access, entries, files, outcome, store
 from pubreview.requests.correction import status_word
+from pubreview.review.entries import Reassigned
 
 DRAFT = "draft"  # the 承办 entry's step: the round's author, not a step of the chain
 DRAFT_LABEL = "承办"
@@ -182,8 +183,8 @@ class ReplySubject:
             .where(
                 LedgerEntry.kind == LedgerKind.REASSIGNED,
                 LedgerEntry.publication_id.is_(None),
-                LedgerEntry.payload["request_id"].as_integer() == self.request_id,
-                LedgerEntry.payload["round"].as_integer() == self.round.number,
+                ledger.payload_field(Reassigned, "request_id").as_integer() == self.request_id,
+                ledger.payload_field(Reassigned, "round").as_integer() == self.round.number,
             )
             .order_by(LedgerEntry.id.desc())
             .limit(1)
@@ -199,7 +200,7 @@ class ReplySubject:
 
 def rounds(session: Session, request_id: int) -> list[Round]:
     """The reply's rounds, oldest first, read from the ledger."""
-    request_key = LedgerEntry.payload["request_id"].as_integer()
+    request_key = ledger.payload_field(entries.ReplyStep, "request_id").as_integer()
     found: dict[int, Round] = {}
     for entry in session.scalars(
         select(LedgerEntry)
@@ -424,9 +425,7 @@ def reassign(
 ) -> str:
     """改派: give the step the reply awaits to `to` (caller commits), who must be able to decide
     it by `review.deciders` leaving any earlier 改派 aside; the reason is recorded."""
-    from pubreview import ledger
     from pubreview.review import deciders, delegation
-    from pubreview.review import entries as review_entries
 
     delegation.require_may_reassign(session, actor)
     if not (reason or "").strip():
@@ -440,7 +439,7 @@ def reassign(
         raise DecisionRefused(f"{step.label}是会签环节，答复稿的会签席位暂不能改派")
     person = org.person(session, to)
     before = deciders.assignment(session, found)
-    previous = review_entries.Reassigned.from_payload(before.payload).to if before else None
+    previous = Reassigned.from_payload(before.payload).to if before else None
     if previous == person.username:
         raise DecisionRefused(f"{step.label}已改派给 {person.username}，无需再改派")
     may = {p.username for p in deciders.eligible(session, found, honour_assignment=False)}
@@ -450,7 +449,9 @@ def reassign(
             f"不能改派给 {person.name}（{person.username}）："
             + (refused or f"{person.name}不能决定{step.label}环节")
         )
-    payload = review_entries.Reassigned(person.username, previous, via=via).to_payload()
+    payload = Reassigned(
+        person.username, previous, via=via, request_id=req.id, round=found.round.number
+    )
     entry = ledger.append(
         session,
         kind=LedgerKind.REASSIGNED,
@@ -459,7 +460,7 @@ def reassign(
         stage=step.id,
         actor=actor,
         comment=reason.strip(),
-        payload={"request_id": req.id, "round": found.round.number, **payload},
+        payload=payload.to_payload(),
     )
     return (
         f"已改派：第 {req.id} 号申请答复稿（第 {found.round.number} 稿）的{step.label}"

@@ -1,11 +1,11 @@
 """The ledger entries review writes: one typed payload per kind, and their dedupe keys.
 
-Submission (提交, 重新提交), a stage opening, a decision (with its 会签 part and 代签 name),
-改派, 撤销 and 代签 grants. A publication's id, revision, stage, actor, outcome and comment are
-the entry's own columns, not part of the payload; the keys name them. A payload's JSON is
-hashed into the chain, so `to_payload()` gives back exactly what `from_payload()` read: a key
-the writer leaves out when it has nothing to say (`acting_for`, `countersign`, `changed`) stays
-out.
+Submission (提交, 重新提交), its screening (保密预检), a stage opening, a decision (with its 会签
+part and 代签 name), 改派, 撤销 and 代签 grants. A publication's id, revision, stage, actor,
+outcome and comment are the entry's own columns, not part of the payload; the keys name them. A
+payload's JSON is hashed into the chain, so `to_payload()` gives back exactly what
+`from_payload()` read: a key the writer leaves out when it has nothing to say (`acting_for`,
+`countersign`, `changed`) stays out.
 """
 
 from __future__ import annotations
@@ -75,6 +75,35 @@ class Submitted:
     def grade_value(self) -> str:
         """The revision's grade; an entry older than grades was an ordinary (一般) item."""
         return self.grade or "ordinary"
+
+
+@dataclass(frozen=True)
+class ScreeningRecord:
+    """SCREENED (保密预检): the automatic screen's result, as ScreeningResult.to_dict() gives it."""
+
+    blocked: bool
+    counts: dict[str, int]  # severity → how many findings
+    findings: list[dict[str, Any]]  # Finding.to_dict() each
+    not_screened: list[dict[str, str]]  # {location, reason}: what could not be looked into
+
+    def to_payload(self) -> dict[str, Any]:
+        """Plain data for the ledger."""
+        return asdict(self)
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> ScreeningRecord:
+        """Read the entry's payload back."""
+        return cls(
+            bool(payload.get("blocked", False)),
+            dict(payload.get("counts") or {}),
+            list(payload.get("findings") or []),
+            list(payload.get("not_screened") or []),
+        )
+
+    @property
+    def blocking(self) -> int:
+        """How many findings stop 初审 approval."""
+        return sum(1 for f in self.findings if f.get("severity") == "block")  # findings.BLOCK
 
 
 @dataclass(frozen=True)
@@ -173,24 +202,36 @@ class Decided:
 class Reassigned:
     """REASSIGNED (改派): the step given to one person; the reason is the entry's comment.
 
-    At a 会签 step, `seat` is the member whose place in the current round `to` takes.
+    At a 会签 step, `seat` is the member whose place in the current round `to` takes. A disclosure
+    request's reply step (no publication) is named by the request and the draft's round.
     """
 
     to: str
     previous: str | None  # whom it had been reassigned to before, if anyone
     via: str | None = None  # cli or web-session (as a decision's via); None in older entries
     seat: str | None = None  # 会签 only: the member whose seat `to` takes
+    request_id: int | None = None  # a reply step's request
+    round: int | None = None  # and its draft round
 
     def to_payload(self) -> dict[str, Any]:
-        """Plain data for the ledger (via and seat only when present, as older entries read)."""
-        payload: dict[str, Any] = {"to": self.to, "previous": self.previous}
+        """Plain data for the ledger (optional parts only when present, as older entries read)."""
+        reply = (("request_id", self.request_id), ("round", self.round))
+        payload: dict[str, Any] = {k: v for k, v in reply if v is not None}
+        payload |= {"to": self.to, "previous": self.previous}
         payload |= {k: v for k, v in (("via", self.via), ("seat", self.seat)) if v is not None}
         return payload
 
     @classmethod
     def from_payload(cls, payload: dict[str, Any]) -> Reassigned:
         """Read the entry's payload back."""
-        return cls(payload["to"], payload.get("previous"), payload.get("via"), payload.get("seat"))
+        return cls(
+            payload["to"],
+            payload.get("previous"),
+            payload.get("via"),
+            payload.get("seat"),
+            payload.get("request_id"),
+            payload.get("round"),
+        )
 
 
 @dataclass(frozen=True)

@@ -128,8 +128,7 @@ def _decision(entry: LedgerEntry, chain: Chain) -> tuple[str, str, list[str]]:
         notes = [f"经{VIA_LABEL[moved.via]}办理"] if moved.via in VIA_LABEL else []
         return _step_label(entry, chain), f"{KIND_LABEL[kind]}{whose}给 {moved.to}", notes
     if kind == LedgerKind.SCREENED:
-        # The screening result as screening.findings.ScreeningResult.to_dict() wrote it.
-        blocking = sum(1 for f in p.get("findings", []) if f.get("severity") == "block")
+        blocking = entries.ScreeningRecord.from_payload(p).blocking
         notes = [f"阻断问题 {blocking} 处"] if blocking else []
         return KIND_LABEL[kind], SCREEN_LABEL.get(entry.outcome, entry.outcome or ""), notes
     if kind == LedgerKind.PUBLISHED:

@@ -149,13 +149,13 @@ class Attributes:
     @classmethod
     def from_payload(cls, payload: dict) -> Attributes:
         """The attributes a (re)submission entry recorded for its revision."""
+        entry = Submitted.from_payload(payload)
         return cls(
-            payload.get("category", ""),
-            tuple(payload.get("channels") or ()),
-            Disclosure(payload.get("disclosure") or Disclosure.ACTIVE.value),
-            payload.get("disclosure_reason"),
-            # Entries older than grades were all reviewed as ordinary items.
-            Grade(payload.get("grade") or Grade.ORDINARY.value),
+            entry.category,
+            tuple(entry.channels),
+            Disclosure(entry.disclosure or Disclosure.ACTIVE.value),
+            entry.disclosure_reason,
+            Grade(entry.grade_value),  # entries older than grades read as ordinary items
         )
 
     def to_payload(self) -> dict:

@@ -15,6 +15,7 @@ from pubreview.cli.parser import main
 from pubreview.notify.outbox import read_outbox
 from pubreview.notify.reply_steps import tell_reply_step
 from pubreview.requests import reply
+from pubreview.review.entries import Reassigned
 from tests.support.requests import HANDLER, REVIEWER, SIGNER, receive
 
 
@@ -283,6 +284,10 @@ def test_an_administrator_reassigns_the_reply_step_with_a_reason(
     with db.transaction(engine) as s:
         (moved,) = [e for e in ledger_entries(s) if e.kind == "reassigned"]
     assert moved.comment == "李娜出差" and moved.actor == REVIEWER
+    # Stored as it always was, and read back by the typed payload.
+    stored = {k: v for k, v in moved.payload.items() if k != "os_user"}
+    expected = {"request_id": rid, "round": 1, "to": "wang.fang", "previous": None, "via": "cli"}
+    assert stored == expected and Reassigned.from_payload(moved.payload).to_payload() == stored
     assert cli("request", "reply", str(rid), "--as", "wang.fang", "--approve")[0] == 0
     with db.transaction(engine) as s:
         assert reply.current(s, rid).next_step == "sign" and ledger.verify(s).ok

@@ -24,6 +24,7 @@ pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 TYPED = {
     LedgerKind.SUBMITTED: entries.Submitted,
+    LedgerKind.SCREENED: entries.ScreeningRecord,
     LedgerKind.RESUBMITTED: entries.Submitted,
     LedgerKind.DECIDED: entries.Decided,
     LedgerKind.REASSIGNED: entries.Reassigned,
