@@ -21,7 +21,7 @@ from pubreview.orchestration import waiting_key
 from pubreview.publishing.holding import hold
 from pubreview.review import entries
 from pubreview.review.status import format_history, history_rows
-from pubreview.review.submission import get, screening_of
+from pubreview.review.submission import get, screening_record
 from pubreview.review.workflow import TERMINAL
 from pubreview.site import default_out_dir, render_publication
 from pubreview.site.ledger_pages import publish_checkpoints
@@ -139,9 +139,9 @@ def history_markdown(publication_id: int) -> tuple[str, str]:
         rows = history_rows(session, publication_id)
         label = chain_of(session, pub).label_of(pub.stage) if pub.stage else ""
         where = STATUS_LABEL[pub.status] + (f" · 待{label}" if pub.stage else "")
-        screening = screening_of(session, publication_id, pub.current_revision) or {}
+        screening = screening_record(session, publication_id, pub.current_revision)
         undelivered = failed_deliveries(session, publication_id)
-    findings = screening.get("findings", [])
+    findings = screening.findings
     screened = (
         "\n\n## 保密预审 (screening)\n\n"
         + (
@@ -153,8 +153,7 @@ def history_markdown(publication_id: int) -> tuple[str, str]:
             or "- no findings"
         )
         + "".join(
-            f"\n- not screened: {n['location']} ({n['reason']})"
-            for n in screening.get("not_screened", [])
+            f"\n- not screened: {n['location']} ({n['reason']})" for n in screening.not_screened
         )
     )
     zone = settings.load().timezone

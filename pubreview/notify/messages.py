@@ -22,7 +22,7 @@ from pubreview.links import review_link
 from pubreview.notify.recipients import Notice, Recipient
 from pubreview.publishing import catalog as catalog_mod
 from pubreview.rendering import environment
-from pubreview.review.submission import screening_of
+from pubreview.review.submission import screening_record
 from pubreview.review.workflow import Outcome, publishes, screens
 
 
@@ -58,8 +58,7 @@ def _step_commands(session: Session, notice: Notice, to: Recipient, pub: Publica
 
 
 def _findings(session: Session, notice: Notice) -> list[dict[str, Any]]:
-    screening = screening_of(session, notice.publication_id, notice.revision) or {}
-    return list(screening.get("findings", []))
+    return screening_record(session, notice.publication_id, notice.revision).findings
 
 
 def common_context(session: Session, notice: Notice, to: Recipient) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from pubreview.clock import local_time
 from pubreview.labels import STATUS_LABEL
 from pubreview.notify.records import failed_deliveries
 from pubreview.review import deciders
-from pubreview.review.submission import screening_of
+from pubreview.review.submission import screening_record
 from pubreview.review.workflow import OPEN
 
 
@@ -77,7 +77,7 @@ def item_status(session: Session, pub: Publication) -> ItemStatus:
         notification_failures=undelivered,
         screening=[
             f"{f['severity'].upper()} {f['location']}:{f['line']} {f['reason']} 「{f['excerpt']}」"
-            for f in (screening_of(session, pub.id, pub.current_revision) or {}).get("findings", [])
+            for f in screening_record(session, pub.id, pub.current_revision).findings
         ],
         publish_at=when.isoformat(timespec="minutes")
         if (when := publishing.publish_at(session, pub)) and pub.status is Status.SCHEDULED

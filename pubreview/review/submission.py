@@ -20,7 +20,7 @@ from pubreview.errors import DecisionRefused, NotFound, ValidationError
 from pubreview.labels import GRADE_LABEL, STATUS_LABEL
 from pubreview.ledger.content import fingerprint
 from pubreview.publishing import catalog as catalog_mod
-from pubreview.review.entries import Submitted, revision_key, screened_key
+from pubreview.review.entries import ScreeningRecord, Submitted, revision_key, screened_key
 from pubreview.screening import screen_document
 
 MAX_TITLE = 200
@@ -466,9 +466,15 @@ def record_screening(
 
 
 def screening_of(session: Session, publication_id: int, revision: int) -> dict | None:
-    """The screening result recorded for a revision, if any."""
+    """The screening result recorded for a revision, if any, as stored (prefer screening_record)."""
     entry = ledger.find_by_key(session, screened_key(publication_id, revision))
     return entry.payload if entry is not None else None
+
+
+def screening_record(session: Session, publication_id: int, revision: int) -> ScreeningRecord:
+    """The screening result recorded for a revision (no findings when it was never screened)."""
+    entry = ledger.find_by_key(session, screened_key(publication_id, revision))
+    return ScreeningRecord.from_payload(entry.payload if entry is not None else {})
 
 
 def _revision_payload(
