@@ -81,6 +81,8 @@ KIND_LABEL: dict[str, str] = {
 }
 SCREEN_LABEL = {"clear": "未发现阻断问题", "blocked": "发现阻断问题"}
 SEVERITY_LABEL = {"block": "阻断", "warn": "提示"}
+# Where a screening finding is: the title, the body, or (not listed) an attachment's file name.
+LOCATION_LABEL = {"title": "标题", "body": "正文"}
 # The outcome column of the entries that are neither decisions nor screenings.
 STEP_OUTCOME_LABEL = {
     "waiting": "等待处理",

@@ -1,9 +1,17 @@
-"""What a screen reports: findings with masked excerpts, and the files it could not screen."""
+"""What a screen reports: findings with masked excerpts, and the files it could not screen.
+
+A finding reads the same wherever a person sees it (the command line, a notice, the review
+page, the re-scan's report): `Finding.to_text`, which templates reach as the `finding` filter.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
+
+from pubreview.labels import LOCATION_LABEL, SEVERITY_LABEL
+from pubreview.rendering import environment
 
 Severity = Literal["block", "warn"]
 
@@ -43,13 +51,27 @@ class Finding:
         """The finding as plain JSON-ready data."""
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Finding:
+        """A finding from its plain data (`to_dict()`, the ledger's copy); extra keys ignored."""
+        return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
+
     def to_text(self) -> str:
-        """The finding as one line for a terminal or a message."""
-        fix = f"\n    建议改为「{self.suggestion}」" if self.suggestion else ""
+        """The finding as people read it, on one line: severity, where, why, excerpt, the fix."""
+        where = LOCATION_LABEL.get(self.location, self.location)
+        fix = f" → 建议改为「{self.suggestion}」" if self.suggestion else ""
         return (
-            f"{self.location}:{self.line}: {self.severity.upper()} {self.detector}: "
-            f"{self.reason}\n    「{self.excerpt}」{fix}"
+            f"[{SEVERITY_LABEL[self.severity]}] {where} 第 {self.line} 行："
+            f"{self.reason}「{self.excerpt}」{fix}"
         )
+
+
+def finding_text(finding: Finding | Mapping[str, Any]) -> str:
+    """`Finding.to_text` for a finding or its plain data: the templates' `finding` filter."""
+    return (finding if isinstance(finding, Finding) else Finding.from_dict(finding)).to_text()
+
+
+environment().filters["finding"] = finding_text
 
 
 @dataclass

@@ -94,12 +94,7 @@ class RescanReport:
                 f"[更正或撤回]({item.manage_url})",
                 "",
             ]
-            lines += [
-                f"- [{'阻断' if f.severity == BLOCK else '提示'}] {f.location} 第 {f.line} 行："
-                f"{f.reason}「{f.excerpt}」"
-                + (f" → 建议改为「{f.suggestion}」" if f.suggestion else "")
-                for f in item.findings
-            ]
+            lines += [f"- {f.to_text()}" for f in item.findings]
             lines += [f"- 未能复查：{name}（{why}）" for name, why in item.not_screened.items()]
         return "\n".join(lines)
 

@@ -35,6 +35,7 @@ def full_context(**overrides) -> dict:
         "link": "http://127.0.0.1:8090/review/TOKEN",
         "findings": [
             {
+                "detector": "resident_id",
                 "severity": "block",
                 "location": "body",
                 "line": 3,
