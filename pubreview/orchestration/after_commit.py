@@ -12,6 +12,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from sqlalchemy.exc import OperationalError
+
 from models import Status, Unit
 from pubreview import db, orchestration
 from pubreview.notify.delivery import RetryPolicy
@@ -49,6 +51,21 @@ def after_commit(
     payload: dict[str, Any] | None = None,
 ) -> str:
     """Tell the next person and Prefect what the ledger now says; the ledger stands regardless."""
+    try:
+        return _after_commit(event, pub_id, actor=actor, resume=resume, payload=payload)
+    except OperationalError:
+        # The step is committed; the database went away just after (a restart). Reported as
+        # "nothing was written", the person would submit again and the item exist twice.
+        log.exception("item %s: the ledger was unreachable right after the commit", pub_id)
+        return (
+            "recorded in the ledger; the database was unreachable just after, so nobody was told "
+            "yet: `pubreview reconcile` catches up"
+        )
+
+
+def _after_commit(
+    event: str, pub_id: int, *, actor: str, resume: bool, payload: dict[str, Any] | None
+) -> str:
     tell_next(pub_id)
     if not orchestration.prefect_reachable():
         return "Prefect is not reachable: recorded in the ledger; `pubreview reconcile` catches up"

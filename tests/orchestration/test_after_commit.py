@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine
 
+from pubreview import db
 from pubreview.notify.config import ENV_YAML
 from pubreview.notify.dispatch import notify_publication
 from pubreview.orchestration import resume
@@ -75,3 +76,17 @@ def test_with_the_step_worker_a_decision_starts_no_flow_run_process(
     after_commit("publication.prereview.approved", pub, actor="li.na", resume=True)
     (mail,) = smtp.to(email_of("zeng.xiang"))  # the next person is still told at once
     assert "审签" in mail.subject
+
+
+def test_a_ledger_gone_right_after_the_commit_is_not_reported_as_nothing_written(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The step committed, then the database restarted: nothing listens on port 9.
+    monkeypatch.setenv("PUBREVIEW_DATABASE_URL", "postgresql://postgres@127.0.0.1:9/gone")
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")
+    db.engine_for.cache_clear()
+    try:
+        note = after_commit("publication.submitted", 1, actor="zhang.wei", resume=False)
+    finally:
+        db.engine_for.cache_clear()
+    assert note.startswith("recorded in the ledger") and "reconcile" in note
