@@ -21,10 +21,14 @@ and, where the outside boundary allows it, injects:
               the writers' busy timeout, so the ledger refuses writes for a while
   smtp-dead   the Apprise configuration points the leader at an SMTP server that refuses
               connections, for a stretch of the run (messages fail and are recorded as failed)
-  pg-restart  PostgreSQL: the database server itself restarted (`pg_ctlcluster … restart -m
-              fast`, the cluster the ledger is on): every connection of every process drops and
-              must be reopened (the engines ping before use). This restarts the shared server,
-              so run a PostgreSQL campaign only under the heavy lock; it is never left stopped.
+  pg-restart  PostgreSQL: the database server itself restarted, at random a clean `fast`
+              shutdown or an `immediate` one (a crash: committed work must come back from the
+              WAL): every connection of every process drops and must be reopened (the engines
+              ping before use). By default (`--pg-cluster private`) the ledger lives on a
+              cluster of the campaign's own (initdb in a temporary folder, its own port, fsync
+              on) and that is what restarts; `--pg-cluster shared` puts it on
+              PUBREVIEW_TEST_PG_URL's server and restarts that with `pg_ctlcluster` (never on a
+              server others use); either is never left stopped.
 
 A decision whose answer never arrived (the web or the command was killed) is tried again later;
 only a decision the client was told was recorded counts as acknowledged. When the faults stop,
@@ -46,13 +50,17 @@ run has completed (or `--recover-timeout`), and then the ledger is checked:
 The baseline, from the same run: the same items and decisions as bare ledger writes (no Prefect,
 no web, no faults), and the decision stream's own throughput without kills is the soak's.
 
-Soak (`--soak-minutes T`): no kills; `--deciders` web users decide and `--submitters` web users
-submit through `pubreview web` for T minutes; prints decisions and submissions per minute, p50/p95
-latency per request kind, errors that are not clear refusals (5xx, dropped connections: must be
-0), and each process's resident memory (its process group) at the start and the end.
+Soak (`--soak-minutes T`): no kills; `--deciders` web users decide (初审, 审签 and the center's
+中心发布, which publishes), `--submitters` web users submit and `--readers` web users read the
+item pages and their queue, through `pubreview web` for T minutes, each at a steady pace
+(`--decide-every`, `--submit-every`, `--read-every` seconds between one person's requests); prints
+the counts and the rate of each, p50/p95 latency per request kind, errors that are not clear
+refusals (5xx, dropped connections: must be 0), each process's resident memory (its process
+group) at the start and the end, and `ledger verify` at the end.
 
     .venv/bin/python benchmarks/faults.py [--items 100] [--kills 100] [--backend sqlite]
     .venv/bin/python benchmarks/faults.py --soak-minutes 10 [--deciders 6] [--submitters 2]
+        [--readers 2] [--backend postgresql]
 
 Ends with one JSON line.
 """
@@ -83,14 +91,15 @@ import httpx  # noqa: E402
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, make_url, select  # noqa: E402
 from sqlalchemy.exc import OperationalError  # noqa: E402
 
-from benchmarks.common import DECIDERS, bare_chain, fresh_ledger, pct  # noqa: E402
+from benchmarks.common import DECIDERS, SAMPLE_ORG, bare_chain, fresh_ledger, pct  # noqa: E402
 from models import LedgerEntry, LedgerKind, Publication, Revision, Status  # noqa: E402
 from models.base import as_utc, utcnow  # noqa: E402
-from pubreview import db  # noqa: E402
+from pubreview import db, migrate  # noqa: E402
 from pubreview.accounts import passwords, sessions  # noqa: E402
-from pubreview.accounts.org import person  # noqa: E402
+from pubreview.accounts.org import load_org, person  # noqa: E402
 from pubreview.review.submission import Draft, submit  # noqa: E402
 from tests.support import factories  # noqa: E402
+from tests.support.pg_cluster import PrivateCluster  # noqa: E402
 from tests.support.prefect_stack import BIN, PrefectStack, free_port, wait_until  # noqa: E402
 
 SAMPLE_APPRISE = ROOT / "config" / "apprise-sample.yaml"
@@ -111,9 +120,24 @@ def draft(i: int, submitter: str = "zhang.wei") -> Draft:
     )
 
 
-def baseline(backend: str, n: int, tmp: Path) -> float:
+def ledger(args: argparse.Namespace, tmp: Path, name: str) -> str:
+    """A migrated ledger with the sample organisation: on SQLite, on the shared PostgreSQL, or
+    on the campaign's own cluster (`args.cluster`)."""
+    cluster: PrivateCluster | None = getattr(args, "cluster", None)
+    if args.backend == "sqlite" or cluster is None:
+        return fresh_ledger(tmp, name, args.backend)
+    url = cluster.create_database()
+    migrate.upgrade(url)
+    engine = db.make_engine(url)
+    with db.transaction(engine) as session:
+        load_org(session, SAMPLE_ORG)
+    engine.dispose()
+    return url
+
+
+def baseline(args: argparse.Namespace, n: int, tmp: Path) -> float:
     """Submit and decide n items as bare ledger writes; seconds per decision."""
-    return bare_chain(fresh_ledger(tmp, "baseline", backend), n, draft) / (3 * n)
+    return bare_chain(ledger(args, tmp, "baseline"), n, draft) / (3 * n)
 
 
 def signed_in(engine, usernames: list[str]) -> dict[str, tuple[str, str]]:
@@ -200,6 +224,7 @@ class Record:
         self.latency: dict[str, list[float]] = defaultdict(list)
         self.unclear: list[str] = []  # answers that were neither a result nor a clear refusal
         self.kills: Counter[str] = Counter()
+        self.pg_restarts: Counter[str] = Counter()  # PostgreSQL restarts by shutdown mode
         self.recover_s: dict[str, list[float]] = defaultdict(list)
         self.busy: set[int] = set()  # items a thread is deciding right now
         self.broken: list[str] = []  # faults the campaign could not inject (its own errors)
@@ -219,7 +244,7 @@ class Campaign:
     def __init__(self, args: argparse.Namespace, tmp: Path) -> None:
         self.args = args
         self.tmp = tmp
-        self.url = fresh_ledger(tmp, "ledger", args.backend)
+        self.url = ledger(args, tmp, "ledger")
         self.engine = db.make_engine(self.url)
         self.apprise = tmp / "apprise.yaml"
         self.apprise.write_text(SAMPLE_APPRISE.read_text(encoding="utf-8"), encoding="utf-8")
@@ -246,8 +271,17 @@ class Campaign:
         As people do: once they were told (a delivery for the step is in the ledger, from the
         previous decision's hand-off or the review run), or, when nobody has been told yet (the
         run was killed, Prefect is down), once the step has waited `--decide-after` seconds: a
-        reviewer with the item open decides regardless.
+        reviewer with the item open decides regardless. While the database restarts, asks
+        again until it answers (a minute at most), as a reviewer reloads the page.
         """
+        for _ in range(119):
+            try:
+                return self._decidable(ready_only)
+            except OperationalError:
+                time.sleep(0.5)
+        return self._decidable(ready_only)
+
+    def _decidable(self, ready_only: bool) -> list[tuple[int, str, int]]:
         with db.snapshot(self.engine) as session:
             rows = session.execute(
                 select(
@@ -445,8 +479,19 @@ class Campaign:
                 ).all()
             )
 
-    def restart_postgresql(self) -> None:
-        """Restart the PostgreSQL cluster the ledger is on and wait until it answers again."""
+    def restart_postgresql(self) -> str:
+        """Restart the PostgreSQL cluster the ledger is on and wait until it answers again;
+        the kind of restart (`fast` or `immediate`)."""
+        cluster: PrivateCluster | None = getattr(self.args, "cluster", None)
+        if cluster is not None:
+            mode = self.rng.choice(("fast", "immediate"))
+            try:
+                cluster.restart(mode)
+            finally:
+                if not cluster.running():  # never left stopped
+                    cluster.start()
+            wait_until(self.ledger_answers, 60, "PostgreSQL after its restart")
+            return mode
         port = str(make_url(self.url).port or 5432)
         listed = subprocess.run(
             ["pg_lsclusters", "--no-header"], capture_output=True, text=True, check=True
@@ -463,6 +508,7 @@ class Campaign:
             # Never left stopped: a restart that failed half-way is started again.
             subprocess.run(["pg_ctlcluster", version, name, "start"], capture_output=True)
         wait_until(self.ledger_answers, 60, "PostgreSQL after its restart")
+        return "fast"
 
     def ledger_answers(self) -> bool:
         """Whether the ledger database takes a query."""
@@ -531,7 +577,9 @@ class Campaign:
         elif target == "pg-restart":
             if self.args.backend != "postgresql":
                 return
-            self.restart_postgresql()
+            mode = self.restart_postgresql()
+            with self.record.lock:
+                self.record.pg_restarts[mode] += 1
         with self.record.lock:
             self.record.kills[target] += 1
             self.record.recover_s[target].append(time.perf_counter() - started)
@@ -543,16 +591,7 @@ class Campaign:
 
     def killer(self) -> None:
         """Break things at random moments until `--kills` faults have been injected."""
-        weights = {
-            "worker": 3,
-            "flow-run": 3,
-            "server": 2,
-            "web": 3,
-            "writer": 4,
-            "locked": 1,
-            "smtp-dead": 1,
-            "pg-restart": 2 if self.args.backend == "postgresql" else 0,
-        }
+        weights = fault_weights(self.args)
         names, odds = list(weights), list(weights.values())
         while not self.stop.is_set() and sum(self.record.kills.values()) < self.args.kills:
             time.sleep(self.rng.uniform(self.args.gap_min, self.args.gap_max))
@@ -565,6 +604,28 @@ class Campaign:
             except Exception as exc:  # noqa: BLE001 - the campaign's own tool failed: say so
                 with self.record.lock:
                     self.record.broken.append(f"injecting {target}: {exc!r}")
+
+
+def fault_weights(args: argparse.Namespace) -> dict[str, float]:
+    """How often each fault is picked: the defaults, or `--faults name:weight,…`."""
+    weights: dict[str, float] = {
+        "worker": 3,
+        "flow-run": 3,
+        "server": 2,
+        "web": 3,
+        "writer": 4,
+        "locked": 1 if args.backend == "sqlite" else 0,
+        "smtp-dead": 1,
+        "pg-restart": 2 if args.backend == "postgresql" else 0,
+    }
+    if args.faults:
+        weights = dict.fromkeys(weights, 0.0)
+        for part in args.faults.split(","):
+            name, _, weight = part.partition(":")
+            if name not in weights:
+                raise SystemExit(f"--faults: no fault named {name!r} (one of {', '.join(TARGETS)})")
+            weights[name] = float(weight or 1)
+    return weights
 
 
 def reconcile_until_done(c: Campaign, timeout: float) -> tuple[float, list[int]]:
@@ -691,7 +752,7 @@ def campaign(args: argparse.Namespace, tmp: Path) -> dict:
 
 
 def _campaign(args: argparse.Namespace, tmp: Path) -> dict:
-    per_decision_s = baseline(args.backend, args.items, tmp)
+    per_decision_s = baseline(args, args.items, tmp)
     c = Campaign(args, tmp)
     print(f"starting Prefect server, worker and web in {tmp} …", flush=True)
     c.stack.start()
@@ -747,6 +808,7 @@ def _campaign(args: argparse.Namespace, tmp: Path) -> dict:
         "backend": args.backend,
         "kills": dict(r.kills),
         "kills_total": sum(r.kills.values()),
+        "pg_restarts": dict(r.pg_restarts),
         "decisions_acknowledged": len(r.acked),
         "answers": dict(r.tries),
         "unclear": r.unclear,
@@ -805,6 +867,8 @@ def print_campaign(f: dict) -> None:
     ]
     for name, value, must in rows:
         print(f"| {name} | {value} | {must} |")
+    if f["pg_restarts"]:
+        print(f"\nPostgreSQL restarts by shutdown mode: {f['pg_restarts']}")
     print("\ntime for a component to come back after its kill (median):")
     for target, seconds in f["recover_by_target_s"].items():
         print(f"  {target:10} {seconds:6.1f} s")
@@ -824,17 +888,21 @@ def print_campaign(f: dict) -> None:
 
 
 def soak(args: argparse.Namespace, tmp: Path) -> dict:
-    """N web deciders and M web submitters for T minutes, no faults; returns the figures."""
-    per_decision_s = baseline(args.backend, 20, tmp)
+    """Web deciders, submitters and readers for T minutes at a steady pace, no faults."""
+    per_decision_s = baseline(args, 20, tmp)
     args.kills = 0
     c = Campaign(args, tmp)
     c.stack.start()
     c.stack.start_web()
+    web = c.stack.env["PUBREVIEW_WEB_URL"]
     procs = {"server": c.stack.server, "worker": c.stack.worker, "web": c.stack.web}
     memory_start = {name: rss_kb(p.pid) for name, p in procs.items()}
     end = time.monotonic() + args.soak_minutes * 60
-    submit_s: list[float] = []
     lock = threading.Lock()
+
+    def failed(kind: str, answer: object) -> None:
+        with lock:
+            c.record.unclear.append(f"{kind}: {getattr(answer, 'status_code', answer)!r}")
 
     def submitter(n: int) -> None:
         client = httpx.Client()
@@ -848,20 +916,23 @@ def soak(args: argparse.Namespace, tmp: Path) -> dict:
             t0 = time.perf_counter()
             try:
                 r = client.post(
-                    f"{c.stack.env['PUBREVIEW_WEB_URL']}submit",
+                    f"{web}submit",
                     data=fields,
                     files=[("attachments", ("说明.txt", "会议说明。".encode()))],
                     cookies={COOKIE: cookie},
                     timeout=60,
                 )
-                ok = r.status_code == 303
             except httpx.HTTPError as exc:
-                ok, r = False, exc
-            with lock:
-                if ok:
-                    submit_s.append(time.perf_counter() - t0)
+                failed("submit", exc)
+            else:
+                if r.status_code == 303:
+                    c.record.note("web submit", "submitted", time.perf_counter() - t0)
+                    found = re.search(r"/items/(\d+)", r.headers.get("location", ""))
+                    if found:  # the readers look at new items too
+                        with c.record.lock:
+                            c.items.append(int(found.group(1)))
                 else:
-                    c.record.unclear.append(f"submit: {getattr(r, 'status_code', r)!r}")
+                    failed("submit", r)
             time.sleep(args.submit_every)
         client.close()
 
@@ -876,16 +947,44 @@ def soak(args: argparse.Namespace, tmp: Path) -> dict:
                 if c.decide_web(client, *taken) == "accepted":
                     with c.record.lock:
                         c.record.acked.add(taken[:2])
+                        if taken[1] == "publication":  # 中心发布: the item goes on the site
+                            c.record.tries["published"] += 1
             finally:
                 c.release(taken[0])
+            time.sleep(args.decide_every)
         client.close()
 
-    # Some items to begin with, so the deciders have work from the first second.
+    def reader(n: int) -> None:
+        """A submitter looking at one of the items, then a section head at their queue."""
+        rng = random.Random(args.seed + 100 + n)
+        client = httpx.Client()
+        while time.monotonic() < end:
+            with c.record.lock:
+                pub = rng.choice(c.items) if c.items else None
+            for user, path in (("zhang.wei", f"items/{pub}"), ("li.na", "queue")):
+                if pub is None:
+                    break
+                t0 = time.perf_counter()
+                try:
+                    r = client.get(f"{web}{path}", cookies={COOKIE: c.cookies[user][0]}, timeout=60)
+                except httpx.HTTPError as exc:
+                    failed(f"GET /{path}", exc)
+                    continue
+                if r.status_code == 200:
+                    c.record.note("web read", "read", time.perf_counter() - t0)
+                else:
+                    failed(f"GET /{path}", r)
+            time.sleep(args.read_every)
+        client.close()
+
+    # Some items to begin with, so the deciders and readers have work from the first second.
     for i in range(10):
         with db.transaction(c.engine) as session:
             c.items.append(submit(session, draft(10_000 + i)).id)
     threads = [threading.Thread(target=submitter, args=(n,)) for n in range(args.submitters)]
     threads += [threading.Thread(target=decider, args=(n,)) for n in range(args.deciders)]
+    threads += [threading.Thread(target=reader, args=(n,)) for n in range(args.readers)]
+    load_start = os.getloadavg()
     started = time.perf_counter()
     try:
         for t in threads:
@@ -893,30 +992,39 @@ def soak(args: argparse.Namespace, tmp: Path) -> dict:
         for t in threads:
             t.join()
         took = time.perf_counter() - started
+        load_end = os.getloadavg()
         memory_end = {name: rss_kb(p.pid) for name, p in procs.items()}
         verify = c.stack.cli("ledger", "verify", check=False)
     finally:
         c.stack.stop()
         c.engine.dispose()
     r = c.record
-    decisions = r.tries["web accepted"]
+    per_min = 60 / took
+    lat = r.latency
     return {
         "backend": args.backend,
-        "minutes": args.soak_minutes,
+        "minutes": round(took / 60, 1),
         "deciders": args.deciders,
         "submitters": args.submitters,
-        "decisions_per_min": round(decisions / took * 60, 1),
-        "submissions_per_min": round(len(submit_s) / took * 60, 1),
-        "decide_p50_s": round(statistics.median(r.latency["web decide"] or [0]), 3),
-        "decide_p95_s": round(pct(r.latency["web decide"], 0.95), 3),
-        "submit_p50_s": round(statistics.median(submit_s or [0]), 3),
-        "submit_p95_s": round(pct(submit_s, 0.95), 3),
+        "readers": args.readers,
+        "decisions": r.tries["web accepted"],
+        "published": r.tries["published"],
+        "submissions": r.tries["submitted"],
+        "reads": r.tries["read"],
+        "decisions_per_min": round(r.tries["web accepted"] * per_min, 1),
+        "published_per_min": round(r.tries["published"] * per_min, 1),
+        "submissions_per_min": round(r.tries["submitted"] * per_min, 1),
+        "reads_per_min": round(r.tries["read"] * per_min, 1),
+        "p50_s": {k: round(statistics.median(v or [0]), 3) for k, v in lat.items()},
+        "p95_s": {k: round(pct(v, 0.95), 3) for k, v in lat.items()},
         "refused": r.tries["web refused"],
         "errors_not_clear_refusals": len(r.unclear),
         "unclear": r.unclear[:10],
         "memory_start_mb": {k: round(v / 1024) for k, v in memory_start.items()},
         "memory_end_mb": {k: round(v / 1024) for k, v in memory_end.items()},
+        "load_average_start_end": [round(load_start[0], 2), round(load_end[0], 2)],
         "verify_exit": verify.returncode,
+        "verify_out": (verify.stdout + verify.stderr).strip().splitlines()[-2:],
         "baseline_decision_ms": round(per_decision_s * 1000, 1),
     }
 
@@ -925,13 +1033,18 @@ def print_soak(f: dict) -> None:
     """The soak's table."""
     print(
         f"\nsoak: {f['deciders']} web deciders, {f['submitters']} web submitters, "
-        f"{f['minutes']} min on {f['backend']}"
+        f"{f['readers']} web readers, {f['minutes']} min on {f['backend']}"
     )
-    print("| figure | value |\n|---|---|")
-    print(f"| decisions / min | {f['decisions_per_min']} |")
-    print(f"| submissions / min | {f['submissions_per_min']} |")
-    print(f"| decision POST p50 / p95 | {f['decide_p50_s']} s / {f['decide_p95_s']} s |")
-    print(f"| submit POST p50 / p95 | {f['submit_p50_s']} s / {f['submit_p95_s']} s |")
+    print("| figure | count | per min | p50 / p95 |\n|---|---|---|---|")
+    for name, kind, count in (
+        ("decision POST (初审, 审签, 中心发布)", "web decide", "decisions"),
+        ("of which 中心发布 (published)", None, "published"),
+        ("submit POST (one attachment, screened)", "web submit", "submissions"),
+        ("read GET (an item page, a queue)", "web read", "reads"),
+    ):
+        latency = f"{f['p50_s'][kind]} s / {f['p95_s'][kind]} s" if kind in f["p50_s"] else ""
+        print(f"| {name} | {f[count]} | {f[count + '_per_min']} | {latency} |")
+    print("\n| figure | value |\n|---|---|")
     print(f"| clear refusals (someone else decided first) | {f['refused']} |")
     print(f"| errors that are not clear refusals (must be 0) | {f['errors_not_clear_refusals']} |")
     for name in f["memory_start_mb"]:
@@ -939,7 +1052,9 @@ def print_soak(f: dict) -> None:
             f"| memory of {name} (MB, start → end) | "
             f"{f['memory_start_mb'][name]} → {f['memory_end_mb'][name]} |"
         )
-    print(f"| `ledger verify` exit | {f['verify_exit']} |")
+    start, end = f["load_average_start_end"]
+    print(f"| load average (1 min), start → end | {start} → {end} |")
+    print(f"| `ledger verify` exit | {f['verify_exit']} ({' '.join(f['verify_out'])}) |")
     print(
         f"\nbaseline: a bare ledger decision (no web, no Prefect) takes "
         f"{f['baseline_decision_ms']} ms = {60000 / f['baseline_decision_ms']:.0f} decisions/min"
@@ -957,7 +1072,15 @@ def main() -> None:
     p.add_argument("--deciders", type=int, default=3, help="deciding threads / web users")
     p.add_argument("--submitters", type=int, default=2, help="soak: submitting web users")
     p.add_argument("--web-share", type=float, default=0.7, help="decisions made on the web")
+    p.add_argument("--readers", type=int, default=2, help="soak: reading web users")
     p.add_argument("--submit-every", type=float, default=0.5, help="seconds between submissions")
+    p.add_argument("--decide-every", type=float, default=0.0, help="soak: seconds between votes")
+    p.add_argument("--read-every", type=float, default=1.0, help="soak: seconds between reads")
+    p.add_argument(
+        "--faults",
+        default="",
+        help="which faults and how often, e.g. pg-restart:4,writer:2,web:1 (default: all)",
+    )
     p.add_argument("--gap-min", type=float, default=0.5, help="least seconds between faults")
     p.add_argument("--gap-max", type=float, default=4.0, help="most seconds between faults")
     p.add_argument("--busy-timeout", type=float, default=5.0, help="SQLite writers' busy timeout")
@@ -966,9 +1089,19 @@ def main() -> None:
     p.add_argument("--recover-timeout", type=float, default=600, help="seconds to reconcile")
     p.add_argument("--max-minutes", type=float, default=90, help="give up on the stream after")
     p.add_argument("--soak-minutes", type=float, default=0, help="run the soak instead")
+    p.add_argument(
+        "--pg-cluster",
+        choices=["private", "shared"],
+        default="private",
+        help="PostgreSQL: a cluster of the run's own (default), or PUBREVIEW_TEST_PG_URL's",
+    )
     p.add_argument("--seed", type=int, default=17)
     args = p.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="pubreview-faults-"))
+    args.cluster = None
+    if args.backend == "postgresql" and args.pg_cluster == "private":
+        args.cluster = PrivateCluster(durable=True).start()
+        print(f"private PostgreSQL cluster on port {args.cluster.port} in {args.cluster.base}")
     try:
         if args.soak_minutes:
             figures = soak(args, tmp)
@@ -979,6 +1112,8 @@ def main() -> None:
             print_campaign(figures)
             print(json.dumps({"benchmark": "faults", **figures}, ensure_ascii=False))
     finally:
+        if args.cluster is not None:
+            args.cluster.destroy()
         subprocess.run(["rm", "-rf", str(tmp)], check=False)
 
 
