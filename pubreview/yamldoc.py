@@ -26,9 +26,14 @@ class Skip(Exception):
 class Fields(dict[str, yaml.Node]):
     """A mapping's value nodes by name, with the key nodes beside them (for the key's line)."""
 
-    def __init__(self) -> None:
+    def __init__(self, field: str = "") -> None:
         super().__init__()
+        self.field = field  # the mapping's own path, e.g. chains.web.steps[0]
         self.keys_at: dict[str, yaml.Node] = {}
+
+    def path(self, name: str) -> str:
+        """The path of one of its fields, as errors name it."""
+        return f"{self.field}.{name}".lstrip(".")
 
     def key(self, name: str) -> yaml.Node:
         """The node of the key `name` (its line is where the field starts)."""
@@ -89,6 +94,10 @@ class Doc:
         self.check()
         raise AssertionError("unreachable: check() raises once an error is recorded")
 
+    def wrong(self, fields: Fields, name: str, message: str) -> Skip:
+        """`fail` at a field of a mapping: its value's line, its path."""
+        return self.fail(fields[name], fields.path(name), message)
+
     def part(self) -> suppress:
         """Read one unit, chain, step…: a `fail` inside skips only the rest of it."""
         return suppress(Skip)
@@ -117,7 +126,7 @@ class Doc:
         Not a mapping at all: an error and no fields, or with `stop` the rest of the part
         skipped (when every later check would only repeat that the fields are missing).
         """
-        out = Fields()
+        out = Fields(field)
         if not isinstance(node, yaml.MappingNode):
             self.error(node, field, "应为若干「名称: 值」行")
             if stop:
@@ -125,7 +134,7 @@ class Doc:
             return out
         for key, value in node.value:
             name = str(key.value)
-            where = f"{field}.{name}".lstrip(".")
+            where = out.path(name)
             if allowed is not None and name not in allowed:
                 self.error(key, where, f"没有这一项（可填：{_choices(allowed)}）")
                 continue

@@ -69,7 +69,7 @@ def parse_org(path: Path) -> tuple[list[dict], list[dict]]:
             f = doc.mapping(node, field, {"code", "name", "kind"}, stop=True)
             code = _text(doc, f, "code", field, node, column=Unit.code)
             if code in codes:
-                raise doc.fail(f["code"], f"{field}.code", f"单位代码「{code}」重复")
+                raise doc.wrong(f, "code", f"单位代码「{code}」重复")
             codes.add(code)
             kind = _text(doc, f, "kind", field, node)
             _one_of(doc, f["kind"], f"{field}.kind", kind, [k.value for k in UnitKind], "单位类型")
@@ -83,7 +83,7 @@ def parse_org(path: Path) -> tuple[list[dict], list[dict]]:
             f = doc.mapping(node, field, {"username", "name", "email", "roles"}, stop=True)
             username = _text(doc, f, "username", field, node, column=Person.username)
             if username in usernames:
-                raise doc.fail(f["username"], f"{field}.username", f"用户名「{username}」重复")
+                raise doc.wrong(f, "username", f"用户名「{username}」重复")
             usernames.add(username)
             grants = []
             found = len(doc.errors)
@@ -111,7 +111,7 @@ def _grant(doc: Doc, field: str, node: yaml.Node, codes: set[str]) -> tuple[str,
     f = doc.mapping(node, field, {"unit", "role"}, stop=True)
     unit = _text(doc, f, "unit", field, node)
     if unit not in codes:
-        raise doc.fail(f["unit"], f"{field}.unit", f"未知单位「{unit}」")
+        raise doc.wrong(f, "unit", f"未知单位「{unit}」")
     role = _text(doc, f, "role", field, node)
     _one_of(doc, f["role"], f"{field}.role", role, [r.value for r in Role], "角色")
     return unit, Role(role)

@@ -146,7 +146,7 @@ def _chain(
         raise doc.fail(node, f"{field}.steps", "缺少（审核链须列出环节）")
     nodes = doc.sequence(f["steps"], f"{field}.steps", stop=True)
     if not nodes:
-        raise doc.fail(f["steps"], f"{field}.steps", "至少须有一个环节")
+        raise doc.wrong(f, "steps", "至少须有一个环节")
     steps: list[Step] = []
     reply = applies == REPLY
     found = len(doc.errors)
@@ -188,16 +188,12 @@ def _step(
             raise doc.fail(node, f"{field}.{required}", "缺少")
     step_id = doc.text(f["id"], f"{field}.id")
     if not STEP_ID.match(step_id):
-        raise doc.fail(
-            f["id"],
-            f"{field}.id",
-            "环节 id 须以小写字母开头，由小写字母、数字或 _ 组成，最长 32 个字符",
+        raise doc.wrong(
+            f, "id", "环节 id 须以小写字母开头，由小写字母、数字或 _ 组成，最长 32 个字符"
         )
     if step_id in {s.id for s in before}:
-        raise doc.fail(
-            f["id"],
-            f"{field}.id",
-            f"环节「{step_id}」在本链中重复出现（会形成循环），每个环节只能出现一次",
+        raise doc.wrong(
+            f, "id", f"环节「{step_id}」在本链中重复出现（会形成循环），每个环节只能出现一次"
         )
     role = _role(doc, f["role"], f"{field}.role")
     group = _group(doc, f"{field}.group", f["group"]) if "group" in f else None
@@ -206,54 +202,44 @@ def _step(
         if "unit" not in f:
             scope = OFFICE  # named people decide, whichever unit submitted the item
         elif scope == UNIT:
-            raise doc.fail(
-                f["unit"],
-                f"{field}.unit",
-                "指定成员的会签不随报送单位变化，请写 unit: office 或成员所在单位的代码",
+            raise doc.wrong(
+                f, "unit", "指定成员的会签不随报送单位变化，请写 unit: office 或成员所在单位的代码"
             )
     if group is not None and step_id == PUBLICATION_STEP:
-        raise doc.fail(f["group"], f"{field}.group", "中心发布环节不能设为会签")
+        raise doc.wrong(f, "group", "中心发布环节不能设为会签")
     if reply and "unit" not in f:
         scope = OFFICE  # a request is the office's: no submitting unit to follow
     elif reply and scope == UNIT:
-        raise doc.fail(
-            f["unit"],
-            f"{field}.unit",
-            "答复不属于某个报送单位：请写 unit: office 或决定此环节的单位代码",
+        raise doc.wrong(
+            f, "unit", "答复不属于某个报送单位：请写 unit: office 或决定此环节的单位代码"
         )
     deadline = None
     if "deadline_days" in f:
         raw = doc.text(f["deadline_days"], f"{field}.deadline_days")
         if not raw.isdigit() or int(raw) < 1:
-            raise doc.fail(f["deadline_days"], f"{field}.deadline_days", "应为正整数（工作日数）")
+            raise doc.wrong(f, "deadline_days", "应为正整数（工作日数）")
         deadline = int(raw)
     return_to = TO_SUBMITTER
     if "return_to" in f:
         return_to = doc.text(f["return_to"], f"{field}.return_to")
         if return_to not in (TO_SUBMITTER, TO_PREVIOUS):
-            raise doc.fail(
-                f["return_to"],
-                f"{field}.return_to",
-                f"应为 {TO_SUBMITTER}（退回报送人）或 {TO_PREVIOUS}（退回上一环节）",
+            raise doc.wrong(
+                f, "return_to", f"应为 {TO_SUBMITTER}（退回报送人）或 {TO_PREVIOUS}（退回上一环节）"
             )
         if return_to == TO_PREVIOUS and not before:
-            raise doc.fail(
-                f["return_to"], f"{field}.return_to", "第一个环节没有上一环节，只能退回报送人"
-            )
+            raise doc.wrong(f, "return_to", "第一个环节没有上一环节，只能退回报送人")
     for unsupported in ("deadline_days", "escalate_to") if reply else ():
         if unsupported in f:
             # The step-deadlines flow watches publications only; a reply's deadline is the
             # request's own (request-deadlines). Refused rather than silently not enforced.
-            raise doc.fail(
-                f[unsupported],
-                f"{field}.{unsupported}",
+            raise doc.wrong(
+                f,
+                unsupported,
                 "答复审批环节暂不支持环节期限与逾期上报；答复按申请的法定期限提醒和上报",
             )
     if reply and return_to == TO_PREVIOUS:
-        raise doc.fail(
-            f["return_to"],
-            f"{field}.return_to",
-            "答复审批链的退回一律回到承办（重新承办答复稿），不能退回上一环节",
+        raise doc.wrong(
+            f, "return_to", "答复审批链的退回一律回到承办（重新承办答复稿），不能退回上一环节"
         )
     escalate_to = None
     if "escalate_to" in f:
@@ -299,9 +285,9 @@ def _group(doc: Doc, field: str, node: yaml.Node) -> Group:
                 raise doc.fail(mnode, f"{field}.members", f"会签成员「{name}」重复列出")
             members.append(name)
         if not members:
-            raise doc.fail(
-                f["members"],
-                f"{field}.members",
+            raise doc.wrong(
+                f,
+                "members",
                 "会签成员为空：请列出成员的用户名，或删去 members 由该角色的全部人员会签",
             )
     need: int | None = None
@@ -311,23 +297,21 @@ def _group(doc: Doc, field: str, node: yaml.Node) -> Group:
             need = 1
         elif raw != "all":
             if not raw.isdigit() or int(raw) < 1:
-                raise doc.fail(
-                    f["rule"],
-                    f"{field}.rule",
-                    f"未知规则「{raw}」（可选：all 全体同意、any 任一人同意、或人数 M）",
+                raise doc.wrong(
+                    f, "rule", f"未知规则「{raw}」（可选：all 全体同意、any 任一人同意、或人数 M）"
                 )
             need = int(raw)
             if members and need > len(members):
-                raise doc.fail(
-                    f["rule"],
-                    f"{field}.rule",
+                raise doc.wrong(
+                    f,
+                    "rule",
                     f"会签须 {need} 人同意，但只列出 {len(members)} 名成员（M 不能大于 N）",
                 )
     veto = False
     if "veto" in f:
         raw = doc.text(f["veto"], f"{field}.veto").lower()
         if raw not in ("true", "false", "yes", "no"):
-            raise doc.fail(f["veto"], f"{field}.veto", "应为 true（一票否决）或 false")
+            raise doc.wrong(f, "veto", "应为 true（一票否决）或 false")
         veto = raw in ("true", "yes")
     return Group(members=tuple(members), need=need, veto=veto)
 
@@ -344,10 +328,8 @@ def _rule(
     if chain in broken:
         raise Skip()  # the chain's own error is reported
     if chain not in chains:
-        raise doc.fail(
-            f["chain"],
-            f"{field}.chain",
-            f"规则选择的审核链「{chain}」未定义（已定义：{'、'.join(chains)}）",
+        raise doc.wrong(
+            f, "chain", f"规则选择的审核链「{chain}」未定义（已定义：{'、'.join(chains)}）"
         )
     disclosures = []
     for value, vnode in (
