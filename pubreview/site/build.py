@@ -156,11 +156,12 @@ def render_publication(
     """Bring the live site up to date after one item changed: only the files it changes.
 
     Those are its page (or withdrawal notice) and attachments, the home page, the archive
-    index, the feed when the item is among its newest, and in each listing it is or was in,
-    the pages from its place on (all of them when the number of pages changed). Other items'
-    pages and the listings' earlier pages do not depend on it, so they are neither rendered
-    nor read; what is rendered is written only where its bytes changed. The result equals a
-    full build. With no site yet, this is a full build.
+    index, the feed when the item is or was among its newest, and in each listing it is or
+    was in, the index and the numbered pages from the item's place on while their places
+    differ from the page on disk. Listings are paged from their oldest end (`pages.Listing`),
+    so a new item, being newest, changes the newest page or two and a retraction its own
+    page; other pages are neither rendered nor read. What is rendered is written only where
+    its bytes changed. The result equals a full build. With no site yet, this is a full build.
     """
     started = time.perf_counter()
     out_dir = out_dir or default_out_dir()
@@ -175,6 +176,34 @@ def render_publication(
             written = _full_build(session, out_dir, env, content, pages)
             return _summary(out_dir, "full", content, pages, written, 0, started)
         return _update(session, out_dir, root, env, catalog, publication_id, started)
+
+
+def _render(env: Environment, page: Page) -> bytes:
+    return env.get_template(page.template).render(**page.context()).encode()
+
+
+def _listing_changes(
+    root: Path, env: Environment, lst: Listing, common: dict, keys: list[tuple]
+) -> list[tuple[Page, bytes]]:
+    """The files of one listing an item's change touches, rendered; the index always."""
+    on_disk = files.listing_files(root, lst.base)
+    numbered = {p for p in on_disk if p != lst.path(0)}
+    if numbered != {lst.path(n) for n in range(1, len(numbered) + 1)}:
+        first, last = 1, lst.pages  # not this site's paging: render the listing afresh
+    else:
+        first = min(lst.page_of(k) for k in keys)
+        last = max(lst.page_of(k) for k in keys)
+    index = lst.page(0, common)
+    changed = [(index, _render(env, index))]
+    for n in range(first, lst.pages + 1):
+        page = lst.page(n, common)
+        data = _render(env, page)
+        # Past the item's places, a page whose places did not shift is as it was, and so is
+        # every page after it: the places before them are as many as before.
+        if n > last and files.read(root, page.path) == data:
+            break
+        changed.append((page, data))
+    return changed
 
 
 def _update(
@@ -193,29 +222,31 @@ def _update(
     by_base = {lst.base: lst for lst in every}
     item = next((i for i in index.items if i.id == publication_id), None)
     before = [i for i in (item, *index.retracted) if i is not None and i.id == publication_id]
-    # Where the item is, or could have been: nothing above this place depends on it.
-    keys = [(i.latest_at or i.published_at, i.id) for i in before]
-    listed: list[tuple[Listing, int]] = []  # (listing, first page to render)
+    # Every sort key the item has had lies between these two.
+    keys = [
+        (when, i.id)
+        for i in before
+        for when in (i.earliest_at or i.published_at, i.latest_at or i.published_at)
+    ]
+    rendered: list[tuple[Page, bytes]] = []
     stale: list[str] = []
     for base in dict.fromkeys(b for i in before for b in listing_bases(i)):
-        lst, on_disk = by_base.get(base), files.listing_files(root, base)
+        lst = by_base.get(base)
         if lst is None:  # an unconfigured category, channel or year left with nothing
-            stale += on_disk
+            stale += files.listing_files(root, base)
             continue
-        expected = [lst.path(n) for n in range(1, lst.pages + 1)]
-        if sorted(on_disk) != sorted(expected):
-            first = 1  # "page n of N" and the last page's link change on every page
-        else:
-            first = min(lst.position(k) for k in keys) // PAGE_SIZE + 1
-        listed.append((lst, first))
-        stale += sorted(set(on_disk) - set(expected))
+        rendered += _listing_changes(root, env, lst, common, keys)
+        expected = {lst.path(n) for n in lst.files}
+        stale += sorted(set(files.listing_files(root, base)) - expected)
     articles = index.articles
-    in_feed = any(Listing("", "", list(articles)).position(k) < FEED_SIZE for k in keys)
+    newest = articles[FEED_SIZE - 1].sort_key if len(articles) >= FEED_SIZE else None
+    in_feed = newest is None or any(k >= newest for k in keys)
     # Whose text goes into what is written: only these are checked against the ledger.
     shown = {publication_id, *(i.id for i in articles[:PAGE_SIZE])}
-    shown.update(
-        i.id for lst, first in listed for n in range(first, lst.pages + 1) for i in lst.chunk(n)
-    )
+    by_path = {lst.path(n): (lst, n) for lst in every for n in lst.files}
+    for page, _ in rendered:
+        lst, n = by_path[page.path]
+        shown.update(i.id for i in lst.shown(n))
     if in_feed:
         shown.update(i.id for i in articles[:FEED_SIZE])
     content = with_details(
@@ -233,13 +264,10 @@ def _update(
         pages.append(withdrawn_page(notice, common))
     else:
         stale.append(article_path(publication_id))
-    pages += [lst.page(n, common) for lst, first in listed for n in range(first, lst.pages + 1)]
     if in_feed:
         pages.append(feed_page(content, renderer))
-    written = 0
-    for page in pages:
-        text = env.get_template(page.template).render(**page.context())
-        written += files.write_atomic(root, page.path, text.encode())
+    rendered += [(page, _render(env, page)) for page in pages]
+    written = sum(files.write_atomic(root, page.path, data) for page, data in rendered)
     for path, data in _attachment_bytes(session, content, publication_id):
         written += files.write_atomic(root, path, data)
     kept = {a.path for a in own.attachments} if own is not None else set()

@@ -32,7 +32,6 @@ from pubreview.publishing import OFFICE_TIMEZONE
 from pubreview.publishing.catalog import Catalog
 from pubreview.publishing.entries import Retracted
 
-SITE_KIND = "site"
 # Only these schemes may appear in a link or image on a page; javascript: and data: never do.
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
 DEFAULT_SITE_NAME = "政府信息公开"
@@ -79,6 +78,8 @@ class Item:
     # The newest time this item was ever listed at (its channels' first publications): an
     # item posted on one more channel can move down the listings, never above this.
     latest_at: datetime | None = None
+    # The oldest such time: with latest_at, the bounds of every place the item ever had.
+    earliest_at: datetime | None = None
 
     @property
     def path(self) -> str:
@@ -216,7 +217,7 @@ def _site_rows(session: Session) -> list:
 
 def load_index(session: Session, catalog: Catalog) -> SiteContent:
     """Every published and retracted item without bodies or proofs: what listings show."""
-    site_channels = {name for name, spec in catalog.channels.items() if spec.kind == SITE_KIND}
+    site_channels = {name for name, spec in catalog.channels.items() if spec.is_site}
     # The three fields are read by the database: parsing 10,000 payloads in Python is most
     # of an update's time on a large site.
     published: dict[int, dict[str, tuple[str | None, str]]] = defaultdict(dict)
@@ -293,6 +294,7 @@ def load_index(session: Session, catalog: Catalog) -> SiteContent:
             else (),
             (),
             max(firsts) if len(firsts) > 1 else firsts[0],
+            min(firsts) if len(firsts) > 1 else firsts[0],
         )
         if status is Status.RETRACTED:
             was.append(item)

@@ -65,6 +65,14 @@ def write_atomic(root: Path, relpath: str, data: bytes) -> bool:
     return True
 
 
+def read(root: Path, relpath: str) -> bytes | None:
+    """One file of the live site as it is now, or None when there is none."""
+    try:
+        return (root / relpath).read_bytes()
+    except FileNotFoundError:
+        return None
+
+
 def listing_files(root: Path, folder: str) -> list[str]:
     """The files directly in one folder of the live site, as site paths (none if no folder)."""
     try:

@@ -1,10 +1,26 @@
-"""The site's pages: which files exist, and the template and context each is rendered from."""
+"""The site's pages: which files exist, and the template and context each is rendered from.
+
+The site's URLs, which stay valid as items come and go:
+
+- `index.html` (the newest articles), `feed.xml` (the newest 50), `archive/index.html` (the years);
+- `articles/ID.html`: an article, or its withdrawal notice once retracted; `files/ID/NAME`;
+- listings, newest first: `category/NAME/`, `channel/NAME/`, `archive/YEAR/` and `xxgk/`, each
+  an `index.html` (its newest items) and numbered pages counted from its oldest item:
+  `page-1.html` holds the 20 oldest, `page-2.html` the next 20, and so on. A new item joins the
+  newest page, so an older page keeps its items and its URL keeps meaning the same thing; a
+  retracted item leaves a gap on its own page rather than moving every later item up. Only an
+  item entered later with an earlier date moves the pages after its place on by one.
+"""
 
 from __future__ import annotations
 
+import hashlib
+from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
+from operator import attrgetter
 from typing import Any
 from urllib.parse import quote
 
@@ -63,29 +79,68 @@ def _entry(item: Item) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Listing:
-    """A paged listing of items, newest first: base/index.html, base/page-2.html, …"""
+    """A listing, shown newest first and paged from its oldest end, so its pages do not shift.
+
+    Its places are every item it lists or listed, oldest first: a retracted item keeps its
+    place without being shown, so a withdrawal changes its own page only. Page n
+    (base/page-n.html) holds places (n-1)*PAGE_SIZE to n*PAGE_SIZE, so a new item, which is
+    newest, changes the newest page (or opens the next) and never renumbers an older one: a
+    page's URL keeps what it showed. base/index.html shows the newest page, joined by the one
+    before it while the newest holds fewer than PAGE_SIZE places.
+    """
 
     base: str
     title: str
-    items: list[Item]
+    places: list[Item]  # oldest first, retracted items too
+    hidden: frozenset[int] = frozenset()  # the places' items that are retracted: not shown
     intro: str | None = None
+
+    @cached_property
+    def items(self) -> list[Item]:
+        """The items it shows, newest first."""
+        return [item for item in reversed(self.places) if item.id not in self.hidden]
 
     @property
     def pages(self) -> int:
-        """How many pages it has (one, empty, when it has no items)."""
-        return max(1, -(-len(self.items) // PAGE_SIZE))
+        """How many numbered pages it has (none when it never had an item)."""
+        return -(-len(self.places) // PAGE_SIZE)
+
+    @property
+    def files(self) -> range:
+        """Its files' numbers: 0 for index.html, then each numbered page."""
+        return range(self.pages + 1)
 
     def path(self, n: int) -> str:
-        """The file of page n (from 1)."""
-        return f"{self.base}/index.html" if n == 1 else f"{self.base}/page-{n}.html"
+        """The file of page n (0: the index)."""
+        return f"{self.base}/index.html" if n == 0 else f"{self.base}/page-{n}.html"
 
     def chunk(self, n: int) -> list[Item]:
-        """The items page n lists."""
-        return self.items[(n - 1) * PAGE_SIZE : n * PAGE_SIZE]
+        """The places of numbered page n, oldest first."""
+        return self.places[(n - 1) * PAGE_SIZE : n * PAGE_SIZE]
+
+    @property
+    def on_index(self) -> range:
+        """The numbered pages the index shows."""
+        last = self.pages
+        full = len(self.places) % PAGE_SIZE == 0
+        return range(max(1, last if full else last - 1), last + 1)
+
+    def shown(self, n: int) -> list[Item]:
+        """The items file n shows, newest first."""
+        chunks = self.on_index if n == 0 else (n,)
+        places = [item for k in chunks for item in self.chunk(k)]
+        return [item for item in reversed(places) if item.id not in self.hidden]
+
+    def page_of(self, key: tuple[datetime, int]) -> int:
+        """The numbered page where an item with this sort key has, or would have, its place."""
+        place = bisect_left(self.places, key, key=attrgetter("sort_key"))
+        return min(place // PAGE_SIZE + 1, max(self.pages, 1))
 
     def page(self, n: int, common: dict[str, Any]) -> Page:
-        """Page n as a Page of the plan."""
-        path, pages, chunk = self.path(n), self.pages, self.chunk(n)
+        """File n (0: the index) as a Page of the plan."""
+        path, pages, shown = self.path(n), self.pages, self.shown(n)
+        older = (min(self.on_index) if n == 0 else n) - 1 if pages else 0
+        newer = n + 1 if 0 < n < pages else None
 
         def context() -> dict[str, Any]:
             return {
@@ -93,25 +148,25 @@ class Listing:
                 "root": _root(path),
                 "title": self.title,
                 "intro": self.intro,
-                "entries": [_entry(item) for item in chunk],
-                "page": n,
-                "pages": pages,
-                "prev": href(self.path(n - 1).rsplit("/", 1)[1]) if n > 1 else None,
-                "next": href(self.path(n + 1).rsplit("/", 1)[1]) if n < pages else None,
+                "entries": [_entry(item) for item in shown],
+                "numbered": n > 0,
+                "span": f"{_date(shown[-1].published_at)} 至 {_date(shown[0].published_at)}"
+                if n and shown
+                else None,
+                # Which places the page holds, hidden ones too: an update tells by this whether
+                # an older page's places shifted, without the page naming a retracted item.
+                "places": _digest(self.chunk(n)) if n else None,
+                "prev": href(self.path(newer).rsplit("/", 1)[1]) if newer else None,
+                "next": href(self.path(older).rsplit("/", 1)[1]) if older > 0 else None,
             }
 
         return Page(path, "site/listing.html", context)
 
-    def position(self, key: tuple[datetime, int]) -> int:
-        """How many of its items come before an item with this sort key."""
-        lo, hi = 0, len(self.items)
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if self.items[mid].sort_key > key:
-                lo = mid + 1
-            else:
-                hi = mid
-        return lo
+
+def _digest(places: list[Item]) -> str:
+    """A short digest of which items hold these places."""
+    ids = ",".join(str(item.id) for item in places)
+    return hashlib.sha256(ids.encode()).hexdigest()[:16]
 
 
 def listings(content: SiteContent) -> list[Listing]:
@@ -120,25 +175,32 @@ def listings(content: SiteContent) -> list[Listing]:
     by_channel: dict[str, list[Item]] = {c: [] for c in content.channels}
     by_year: dict[int, list[Item]] = {}
     disclosure: list[Item] = []
-    for item in content.items:
-        if len(item.channels) == 1:
-            by_channel[item.channels[0][0]].append(item)
-        else:
-            for channel in dict.fromkeys(c for c, _ in item.channels):
+    # Oldest first: the listed items, and the retracted ones in the places they had.
+    places = sorted((*content.items, *content.retracted), key=attrgetter("sort_key"))
+    for item in places:
+        for channel in dict.fromkeys(c for c, _ in item.channels):
+            if channel in by_channel:
                 by_channel[channel].append(item)
         if item.on_site:
-            by_category[item.category].append(item)
+            if item.category in by_category:
+                by_category[item.category].append(item)
             by_year.setdefault(item.published_at.year, []).append(item)
             if item.category in DISCLOSURE_CATEGORIES:
                 disclosure.append(item)
+    hidden = frozenset(item.id for item in content.retracted)
+    years = sorted(
+        (y for y, items in by_year.items() if any(i.id not in hidden for i in items)),
+        reverse=True,
+    )
     return [
-        *(Listing(f"category/{c}", c, items) for c, items in by_category.items()),
-        *(Listing(f"channel/{c}", f"{c}发布", items) for c, items in by_channel.items()),
-        *(Listing(f"archive/{y}", f"{y}年", by_year[y]) for y in sorted(by_year, reverse=True)),
+        *(Listing(f"category/{c}", c, items, hidden) for c, items in by_category.items()),
+        *(Listing(f"channel/{c}", f"{c}发布", items, hidden) for c, items in by_channel.items()),
+        *(Listing(f"archive/{y}", f"{y}年", by_year[y], hidden) for y in years),
         Listing(
             DISCLOSURE_PATH,
             "政府信息公开",
             disclosure,
+            hidden,
             "依照《中华人民共和国政府信息公开条例》主动公开的政府信息。",
         ),
     ]
@@ -229,14 +291,14 @@ def plan(content: SiteContent, renderer: BodyRenderer) -> list[Page]:
     for lst in every:
         if lst.base == DISCLOSURE_PATH:
             pages.append(archive_page(common, years))
-        pages += [lst.page(n, common) for n in range(1, lst.pages + 1)]
+        pages += [lst.page(n, common) for n in lst.files]
     pages.append(feed_page(content, renderer))
     return pages
 
 
 def page_count(content: SiteContent, every: list[Listing]) -> int:
     """How many pages plan() gives, without making them."""
-    listed = sum(lst.pages for lst in every)
+    listed = sum(len(lst.files) for lst in every)
     return 3 + len(content.articles) + len(content.withdrawals) + listed
 
 

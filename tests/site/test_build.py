@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import posixpath
+import re
 import xml.etree.ElementTree as ET
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import pytest
 from jinja2 import ChoiceLoader, DictLoader, UndefinedError
@@ -187,6 +189,77 @@ def test_retraction_replaces_page_and_leaves_listings(engine: Engine, tmp_path: 
     assert tree(out) == tree(full)
 
 
+def _broken_links(out: Path) -> list[str]:
+    """Every relative link of the site's pages that names no file of the site."""
+    site = tree(out)
+    broken = []
+    for path, data in site.items():
+        if not path.endswith(".html"):
+            continue
+        for link in re.findall(r'href="([^"#]+)"', data.decode()):
+            if "://" in link or link.startswith("mailto:"):
+                continue
+            target = posixpath.normpath(posixpath.join(posixpath.dirname(path), unquote(link)))
+            if target not in site:
+                broken.append(f"{path} -> {link}")
+    return broken
+
+
+def test_listings_page_from_the_oldest_and_older_pages_stay(engine: Engine, tmp_path: Path) -> None:
+    start = datetime.fromisoformat("2023-03-01T10:00:00+08:00")
+    ids = [
+        seed_published(
+            engine, f"条目{n:02d}", f"正文{n}", start + timedelta(days=n), category="政务公开"
+        )
+        for n in range(2 * PAGE_SIZE + 3)
+    ]
+    out = tmp_path / "site"
+    _build(engine, out)
+    base = "category/政务公开"
+    assert sorted(p.name for p in (out / base).iterdir()) == [
+        "index.html",
+        "page-1.html",
+        "page-2.html",
+        "page-3.html",
+    ]
+    page1 = _text(out, f"{base}/page-1.html")
+    assert all(f'data-id="{i}"' in page1 for i in ids[:PAGE_SIZE])
+    assert f'data-id="{ids[PAGE_SIZE]}"' not in page1
+    assert "2023-03-01 至 2023-03-20" in page1 and 'href="page-2.html"' in page1
+    # The newest page holds 3: the index joins it with page 2, and leads on to page 1.
+    index = _text(out, f"{base}/index.html")
+    assert index.index(f'data-id="{ids[-1]}"') < index.index(f'data-id="{ids[PAGE_SIZE]}"')
+    assert f'data-id="{ids[PAGE_SIZE - 1]}"' not in index and 'href="page-1.html"' in index
+    assert _broken_links(out) == []
+
+    def changed_by(pub_id: int) -> set[str]:
+        before = tree(out)
+        _update(engine, out, pub_id)
+        after = tree(out)
+        return {p for p in before.keys() | after.keys() if before.get(p) != after.get(p)}
+
+    # A new item changes the newest page of each of its listings and their indexes only.
+    new = seed_published(
+        engine, "最新条目", "正文", start + timedelta(days=90), category="政务公开"
+    )
+    changed = changed_by(new)
+    assert {p for p in changed if "/page-" in p} == {
+        f"{b}/page-3.html" for b in (base, "channel/网站", "archive/2023", "xxgk")
+    }
+    assert f"articles/{new}.html" in changed and "feed.xml" in changed
+    # Retracting the oldest item changes its own page: the pages after it keep their bytes.
+    with db.transaction(engine) as session:
+        retract(session, ids[0], CENTER, "过期", False)
+    changed = changed_by(ids[0])
+    assert {p for p in changed if "/page-" in p} == {
+        f"{b}/page-1.html" for b in (base, "channel/网站", "archive/2023", "xxgk")
+    }
+    assert f'data-id="{ids[0]}"' not in _text(out, f"{base}/page-1.html")
+    _build(engine, tmp_path / "full")
+    assert tree(out) == tree(tmp_path / "full")
+    assert _broken_links(out) == []
+
+
 def test_paging_archive_and_update_match_full_build(engine: Engine, tmp_path: Path) -> None:
     ids = [
         seed_published(
@@ -201,7 +274,6 @@ def test_paging_archive_and_update_match_full_build(engine: Engine, tmp_path: Pa
     out = tmp_path / "site"
     _build(engine, out)
     assert (out / "category/政务公开/page-3.html").exists()
-    assert "第 3 / 3 页" in _text(out, "category/政务公开/page-3.html")
     archive = _text(out, "archive/index.html")
     assert "2023年" in archive and "2024年" in archive
     assert (out / "archive/2024/page-2.html").exists()
@@ -210,13 +282,16 @@ def test_paging_archive_and_update_match_full_build(engine: Engine, tmp_path: Pa
         for pub_id in ids[:5]:
             retract(session, pub_id, CENTER, "过期", False)
     summary = _update(engine, out, ids[0])
-    assert summary.removed >= 2  # category and 政府信息公开 page 3 are gone
-    assert not (out / "category/政务公开/page-3.html").exists()
+    assert summary.mode == "update"
+    # Retracted items keep their places: the pages stay, without them.
+    assert (out / "category/政务公开/page-3.html").exists()
+    assert f'data-id="{ids[0]}"' not in _text(out, "category/政务公开/page-1.html")
     # Other retracted items' pages become notices on their own update; then all is equal.
     for pub_id in ids[1:5]:
         _update(engine, out, pub_id)
     _build(engine, tmp_path / "full")
     assert tree(out) == tree(tmp_path / "full")
+    assert _broken_links(out) == []
 
 
 def test_attachments_whose_names_clean_alike_keep_a_file_each(
@@ -236,7 +311,8 @@ def test_attachments_whose_names_clean_alike_keep_a_file_each(
 
 def test_each_update_leaves_what_a_full_build_gives(engine: Engine, tmp_path: Path) -> None:
     # 政务公开 has two pages and one item, over two years; one item is posted only on 微博:
-    # publishing the newest shifts every page, a retraction drops the third page, a channel empties.
+    # the newest joins the newest page, a late entry shifts the pages after its place, a
+    # retraction keeps its place, a channel is left with no item shown.
     when = [
         datetime.fromisoformat(f"{2023 + n % 2}-05-{1 + n % 28:02d}T10:00:00+08:00")
         for n in range(41)
@@ -253,6 +329,7 @@ def test_each_update_leaves_what_a_full_build_gives(engine: Engine, tmp_path: Pa
         summary = _build(engine, full)
         assert update.mode == "update"
         assert tree(out) == tree(full), pub_id
+        assert _broken_links(out) == []
         assert (update.articles, update.withdrawn, update.pages, update.attachments) == (
             summary.articles,
             summary.withdrawn,
@@ -286,6 +363,10 @@ def test_each_update_leaves_what_a_full_build_gives(engine: Engine, tmp_path: Pa
         )
         weibo_id = weibo_only.id
     same_as_full(weibo_id)
+    # An item entered late with an old date takes a place among the oldest: every page from
+    # there on shifts by one, and the update follows the shift to the newest page.
+    late = seed_published(engine, "补录的旧信息", "正文", when[7], category="政务公开")
+    same_as_full(late)
     for gone in (newest, ids[20], weibo_id, ids[0]):
         with db.transaction(engine) as session:
             retract(session, gone, CENTER, "更正", False)
