@@ -6,12 +6,13 @@ import subprocess
 import sys
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from models import LedgerEntry, LedgerKind
 from pubreview import db, ledger
 from pubreview.ledger.verification import verify_all
+from pubreview.publishing.entries import Adopted
 from pubreview.review.workflow import Outcome
 from tests.support.ledger import build_history, drop_guards
 
@@ -198,3 +199,21 @@ def test_append_once_returns_the_earlier_entry(engine: Engine) -> None:
         assert first.recorded and not again.recorded
         assert again.entry.id == first.entry.id and again.entry.actor == "system"
     assert verify(engine).ok
+
+
+def test_a_query_names_a_typed_payload_field_and_a_misspelt_one_fails(engine: Engine) -> None:
+    with db.transaction(engine) as session:
+        for outlet in ("人民网", "湖南日报"):
+            ledger.append(
+                session,
+                kind=LedgerKind.ADOPTED,
+                actor="system",
+                payload=Adopted("central", outlet, None).to_payload(),
+            )
+        outlet = ledger.payload_field(Adopted, "outlet").as_string()
+        assert session.scalars(select(outlet).order_by(LedgerEntry.id)).all() == [
+            "人民网",
+            "湖南日报",
+        ]
+    with pytest.raises(AttributeError, match="outlets"):
+        ledger.payload_field(Adopted, "outlets")
