@@ -215,6 +215,28 @@ def _site_rows(session: Session) -> list:
     ).all()
 
 
+def _placing(
+    out: dict[str, tuple[str | None, str]], site_channels: set[str], channel_rank: dict[str, int]
+) -> tuple[datetime, tuple[tuple[str, str | None], ...], bool, datetime, datetime]:
+    """From an item's first (URL, time) per channel: its listed time, channels, whether on the
+    site, and the earliest and latest of those times."""
+    if len(out) == 1:  # most items: nothing to sort or compare
+        ((name, (url, when)),) = out.items()
+        at = _when(when)
+        on_site = name in site_channels
+        return at, ((name, None if on_site else safe_url(url)),), on_site, at, at
+    times = {name: _when(when) for name, (_, when) in out.items()}
+    rank = len(channel_rank)
+    names = sorted(out, key=lambda c: (channel_rank.get(c, rank), c))
+    site_channel = next((c for c in sorted(out) if c in site_channels), None)
+    channels = tuple(
+        (name, None if name in site_channels else safe_url(out[name][0])) for name in names
+    )
+    earliest, latest = min(times.values()), max(times.values())
+    at = times[site_channel] if site_channel is not None else earliest
+    return at, channels, site_channel is not None, earliest, latest
+
+
 def load_index(session: Session, catalog: Catalog) -> SiteContent:
     """Every published and retracted item without bodies or proofs: what listings show."""
     site_channels = {name for name, spec in catalog.channels.items() if spec.is_site}
@@ -263,15 +285,13 @@ def load_index(session: Session, catalog: Catalog) -> SiteContent:
     items: list[Item] = []
     was: list[Item] = []
     withdrawals: list[Withdrawal] = []
-    rank = len(channel_rank)
     for pub_id, status, category, rev_id, number, title, fp, unit_name in _site_rows(session):
-        out = published.get(pub_id, {})
+        out = published.get(pub_id)
         if not out:
             continue
-        # Most items go out on one channel: no sorting to do for them.
-        names = sorted(out, key=lambda c: (channel_rank.get(c, rank), c)) if len(out) > 1 else out
-        site_channel = next((c for c in sorted(out) if c in site_channels), None)
-        firsts = [_when(w) for _, w in out.values()]
+        published_at, channels, on_site, earliest, latest = _placing(
+            out, site_channels, channel_rank
+        )
         listed = attachments.get(rev_id) if status is Status.PUBLISHED else None
         item = Item(
             pub_id,
@@ -281,11 +301,9 @@ def load_index(session: Session, catalog: Catalog) -> SiteContent:
             number,
             fp,
             None,
-            _when(out[site_channel][1]) if site_channel else min(firsts),
-            tuple(
-                (name, None if name in site_channels else safe_url(out[name][0])) for name in names
-            ),
-            site_channel is not None,
+            published_at,
+            channels,
+            on_site,
             tuple(
                 AttachmentInfo(a.id, a.filename, a.sha256, a.size, f"files/{pub_id}/{name}")
                 for a, name in attachment_names(listed)
@@ -293,13 +311,13 @@ def load_index(session: Session, catalog: Catalog) -> SiteContent:
             if listed
             else (),
             (),
-            max(firsts) if len(firsts) > 1 else firsts[0],
-            min(firsts) if len(firsts) > 1 else firsts[0],
+            latest,
+            earliest,
         )
         if status is Status.RETRACTED:
             was.append(item)
             entry = retracted.get(pub_id)
-            if site_channel is not None and entry is not None:
+            if on_site and entry is not None:
                 why = Retracted.from_payload(entry.payload)
                 withdrawals.append(
                     Withdrawal(
