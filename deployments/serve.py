@@ -58,10 +58,6 @@ def _schedules(spec: dict[str, Any]) -> list[CronSchedule | IntervalSchedule]:
 
 def _triggers(spec: dict[str, Any]) -> list[Any]:
     adapter = TypeAdapter(DeploymentTriggerTypes)
-    if spec["name"] == "review-publication" and settings.load().step_worker:
-        # The step worker starts each item's run itself, in its own process: a trigger would
-        # start a second one, in a new process.
-        return []
     return [adapter.validate_python(t) for t in spec.get("triggers") or []]
 
 

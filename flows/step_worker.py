@@ -19,6 +19,7 @@ whose every step is keyed in the ledger (nothing twice, nothing lost).
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 import time
 import uuid
@@ -139,14 +140,16 @@ def _walk(run_id: str, position: Position) -> str:
     return message
 
 
-def _start_run(position: Position) -> str:
+def _start_run(position: Position) -> str | None:
     """Create the item's review run, Running here from its first moment; its id.
 
     Created once however often this is asked (the idempotency key), and with the name and tags
-    the flow gives its runs, so the UI lists it as any other.
+    the flow gives its runs, so the UI lists it as any other. None: another step worker (on
+    this machine or another) created it first, and walks it.
     """
     pub_id = position.publication_id
     deployment = prefect_api.deployment(orchestration.REVIEW_DEPLOYMENT)
+    mine = str(uuid.uuid4())
     run = prefect_api.create_run(
         deployment["id"],
         {
@@ -159,10 +162,17 @@ def _start_run(position: Position) -> str:
                 f"publication:{pub_id}",
             ],
             "idempotency_key": f"review:{pub_id}",
-            "state": {"type": "RUNNING", "name": "Running", "message": MOVED_ON},
+            "state": {
+                "type": "RUNNING",
+                "name": "Running",
+                "message": MOVED_ON,
+                "state_details": {"transition_id": mine},
+            },
         },
     )
-    return run["id"]
+    # A second create answers with the run that exists: only its creator's state carries `mine`.
+    created = ((run.get("state") or {}).get("state_details") or {}).get("transition_id")
+    return run["id"] if created == mine else None
 
 
 def _take(publication_id: int, position: Position, settle_s: float) -> tuple[str | None, str]:
@@ -171,7 +181,8 @@ def _take(publication_id: int, position: Position, settle_s: float) -> tuple[str
     if not run_id:
         if position.terminal:
             return None, "closed before any run"
-        return _start_run(position), "started"
+        run_id = _start_run(position)
+        return run_id, "started" if run_id else "started by another step worker"
     state = _settled(run_id, settle_s)
     if state.get("type") != "PAUSED":
         return None, f"run {run_id} is {(state.get('type') or 'unknown').lower()}"
@@ -269,3 +280,17 @@ def start() -> threading.Event:
     stop = threading.Event()
     threading.Thread(target=StepWorker().run, args=(stop,), name="step-worker", daemon=True).start()
     return stop
+
+
+def main() -> None:
+    """The step worker as a process of its own, beside `prefect worker` on a work pool; until
+    SIGTERM or Ctrl-C. Several may run, on several machines: each move is taken by one."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    StepWorker().run(stop)
+
+
+if __name__ == "__main__":
+    main()

@@ -100,9 +100,10 @@ class Settings:
     # None: the interval declared in deployments/prefect.yaml; 0 turns the schedule off.
     reconcile_interval_s: int | None = None
     worker_limit: int = 8
-    # Whether `pubreview worker` also moves suspended review runs on in its own warm process
-    # (flows/step_worker.py) instead of a resume starting a new flow-run process for each step.
-    step_worker: bool = False
+    # Whether review runs are started and moved on by the step worker (flows/step_worker.py, a
+    # warm process: in `pubreview worker`, or beside a work pool's workers) instead of a trigger
+    # and a resume each starting a new flow-run process.
+    step_worker: bool = True
     notify_attempts: int = 3
     notify_backoff_s: float = 1.0
     apprise_config: Path | None = None
@@ -233,7 +234,7 @@ def _read() -> Settings:
         release_slack_s=_float("PUBREVIEW_RELEASE_SLACK_S", 60.0),
         reconcile_interval_s=int(reconcile) if reconcile else None,
         worker_limit=_int("PUBREVIEW_WORKER_LIMIT", 8),
-        step_worker=(env("PUBREVIEW_STEP_WORKER") or "0").strip().lower() in ("1", "true", "yes"),
+        step_worker=(env("PUBREVIEW_STEP_WORKER") or "1").strip().lower() not in ("0", "false"),
         notify_attempts=max(1, _int("PUBREVIEW_NOTIFY_ATTEMPTS", 3)),
         notify_backoff_s=_float("PUBREVIEW_NOTIFY_BACKOFF_S", 1.0),
         apprise_config=Path(apprise_config) if apprise_config else None,

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 REVIEW_FLOW = "review-publication"
 REVIEW_DEPLOYMENT = f"{REVIEW_FLOW}/{REVIEW_FLOW}"
 RESOURCE_PREFIX = "pubreview.publication."
+# The event label saying what starts a submitted item's review run (see deployments/prefect.yaml).
+STARTED_BY = "pubreview.review-run.started-by"
 logger = logging.getLogger(__name__)
 # Prefect's final state types: a run in one of them will never wait again.
 _FINAL = frozenset({"COMPLETED", "FAILED", "CANCELLED", "CRASHED"})
@@ -84,6 +86,17 @@ def _call(method: str, path: str, deadline: float, **kwargs: Any) -> httpx.Respo
         time.sleep(0.2)
 
 
+def publication_resource(pub_id: int, title: str) -> dict[str, str]:
+    """The resource a publication's events are about, with the labels triggers match on."""
+    return {
+        "prefect.resource.id": f"{RESOURCE_PREFIX}{pub_id}",
+        "prefect.resource.name": title,
+        # Who starts the item's review run: the review deployment's trigger matches only
+        # "flow", so with the step worker (which starts it itself) no trigger starts one too.
+        STARTED_BY: "step-worker" if settings.load().step_worker else "flow",
+    }
+
+
 def emit(
     event: str,
     pub_id: int,
@@ -102,10 +115,7 @@ def emit(
         "id": str(uuid.uuid4()),
         "occurred": datetime.now(UTC).isoformat(),
         "event": event,
-        "resource": {
-            "prefect.resource.id": f"{RESOURCE_PREFIX}{pub_id}",
-            "prefect.resource.name": title,
-        },
+        "resource": publication_resource(pub_id, title),
         "related": [
             {"prefect.resource.id": f"pubreview.unit.{unit}", "prefect.resource.role": "unit"},
             {"prefect.resource.id": f"pubreview.person.{actor}", "prefect.resource.role": "actor"},

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 from prefect.client.schemas.schedules import CronSchedule, IntervalSchedule
+from prefect.events.schemas.events import Resource
 
 from deployments import serve
+from pubreview.orchestration.client import STARTED_BY, publication_resource
 
 # Deployments on a cron schedule (office time).
 SCHEDULED = {
@@ -37,7 +39,10 @@ def test_served_deployments_are_the_declared_ones(monkeypatch: pytest.MonkeyPatc
 
     (trigger,) = served["review-publication"].triggers
     assert trigger.expect == {"publication.submitted"}
-    assert trigger.match.root == {"prefect.resource.id": "pubreview.publication.*"}
+    assert trigger.match.root == {
+        "prefect.resource.id": "pubreview.publication.*",
+        STARTED_BY: "flow",
+    }
     assert trigger.parameters == {"publication_id": "{{ event.payload.publication_id }}"}
     assert not served["review-publication"].schedules
 
@@ -73,10 +78,14 @@ def test_scheduled_flows_run_in_office_time(monkeypatch: pytest.MonkeyPatch) -> 
         assert elsewhere[name].schedules[0].schedule.timezone == "Asia/Urumqi", name
 
 
-def test_with_the_step_worker_no_trigger_starts_a_review_process(
-    monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize(("step_worker", "triggered"), [("1", False), ("0", True)])
+def test_the_trigger_starts_a_review_run_only_without_the_step_worker(
+    monkeypatch: pytest.MonkeyPatch, step_worker: str, triggered: bool
 ) -> None:
-    """PUBREVIEW_STEP_WORKER: the worker starts each review run itself, so no trigger does."""
-    served = by_name(monkeypatch, PUBREVIEW_STEP_WORKER="1")
-    assert served["review-publication"].triggers == []
-    assert served["review-publication"].entrypoint == "flows/review.py:review_publication"
+    """The step worker starts each review run itself: its submissions match no trigger, served
+    or deployed to a work pool (the same prefect.yaml)."""
+    (trigger,) = by_name(monkeypatch, PUBREVIEW_STEP_WORKER=step_worker)[
+        "review-publication"
+    ].triggers
+    submitted = Resource(publication_resource(7, "标题"))
+    assert trigger.match.matches(submitted) is triggered

@@ -71,19 +71,22 @@ def test_reject_path(stack: PrefectStack) -> None:
     verify(stack)
 
 
-def test_killed_worker_and_lost_resume_recover(stack: PrefectStack) -> None:
-    """SIGKILL the worker while a run is active, then lose a resume: reconcile puts it right."""
+def test_killed_worker_and_lost_hand_off_recover(stack: PrefectStack) -> None:
+    """SIGKILL the worker while it moves a run on, then lose a decision's hand-off: the step
+    worker follows the ledger and reconcile restarts what the dead one left Running."""
     pub_id = submit(stack, "关于机构编制工作的信息")
-    decide_at(stack, pub_id, "prereview:r1", "li.na", "--attest-no-secrets")
-
-    stack.crash_worker_mid_run(pub_id)
+    stack.wait_paused(pub_id, "prereview:r1")
+    stack.crash_worker_mid_run(
+        pub_id, str(pub_id), "approve", "--as", "li.na", "--attest-no-secrets"
+    )
     stack.wait_paused(pub_id, "signoff:r1")
 
-    # A decision recorded but never followed by its resume (the deciding process died).
+    # A decision recorded but never handed off (the deciding process died before its event).
     with db.transaction(db.make_engine(stack.env["PUBREVIEW_DATABASE_URL"])) as session:
         decide(session, DecisionRequest(pub_id, "zeng.xiang", Outcome.APPROVE))
+    stack.wait_paused(pub_id, "publication:r1")
     actions = stack.cli_json("reconcile")
-    assert [a["action"] for a in actions if a["publication_id"] == pub_id] == ["resumed"]
+    assert [a for a in actions if a["publication_id"] == pub_id] == []  # nothing left to fix
     decide_at(stack, pub_id, "publication:r1", "wu.gang")
     stack.wait_completed(pub_id)
 
@@ -102,8 +105,11 @@ def test_a_run_killed_after_the_last_decision_is_finished_by_reconcile(
     pub_id = submit(stack, "发布环节中断的检验")
     decide_at(stack, pub_id, "prereview:r1", "li.na", "--attest-no-secrets")
     decide_at(stack, pub_id, "signoff:r1", "zeng.xiang")
-    decide_at(stack, pub_id, "publication:r1", "zhou.min", "--url", "微博=https://weibo.example/9")
-    stack.crash_worker_mid_run(pub_id)  # kill -9, restart, reconcile --stale-after 0
+    stack.wait_paused(pub_id, "publication:r1")
+    # kill -9 while the run moves on to the site, restart, reconcile --stale-after 0
+    stack.crash_worker_mid_run(
+        pub_id, str(pub_id), "approve", "--as", "zhou.min", "--url", "微博=https://weibo.example/9"
+    )
     stack.wait_completed(pub_id)
 
     kinds = Counter(e.kind for e in entries_of(stack, pub_id))

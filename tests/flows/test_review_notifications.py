@@ -53,9 +53,8 @@ def test_flow_notifies_each_step_once_and_shows_what_failed(stack: PrefectStack)
 
     stack.cli("decide", str(pub_id), "approve", "--as", "li.na", "--attest-no-secrets")
     stack.wait_paused(pub_id, "signoff:r1")
-    stack.cli("decide", str(pub_id), "approve", "--as", "zeng.xiang")
-    # Kill the worker while the resumed run works; reconcile starts it again from the top.
-    stack.crash_worker_mid_run(pub_id)
+    # Kill the worker while it moves the run on; reconcile starts it again from the top.
+    stack.crash_worker_mid_run(pub_id, str(pub_id), "approve", "--as", "zeng.xiang")
     stack.wait_paused(pub_id, "publication:r1")
     stack.cli(
         "decide",

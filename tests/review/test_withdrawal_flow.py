@@ -34,9 +34,9 @@ def test_a_withdrawn_item_ends_its_run(stack: PrefectStack) -> None:
         ).stdout
     )
     stack.wait_paused(pub_id, "prereview:r1")
-    # What the web route runs: withdraw in a transaction, then after its commit the event and
-    # the resume. In a process of its own: Prefect reads its API address once, at import, and
-    # this test process may have imported it for another server.
+    # What the web route runs: withdraw in a transaction, then after its commit the event. In
+    # a process of its own: Prefect reads its API address once, at import, and this test
+    # process may have imported it for another server.
     script = (
         "from pubreview import db\n"
         "from pubreview.orchestration.after_commit import after_commit\n"
@@ -55,7 +55,8 @@ def test_a_withdrawn_item_ends_its_run(stack: PrefectStack) -> None:
     )
     assert done.returncode == 0, done.stderr
     note = done.stdout.strip().splitlines()[-1]
-    assert note.startswith("resumed review run"), note
+    # The step worker follows the ledger and ends the run: the hand-off resumes nothing.
+    assert note.endswith("is moved on by the step worker"), note
     stack.wait_completed(pub_id)
     status = stack.cli_json("status", str(pub_id))
     assert status["status"] == "withdrawn" and status["waiting_on"] == []

@@ -142,18 +142,31 @@ class PrefectStack:
         # The runner needs a poll or two after registering before it picks runs up.
         time.sleep(2)
 
-    def crash_worker_mid_run(self, publication_id: int) -> None:
-        """SIGKILL the worker while this item's resumed run is active, restart it, reconcile."""
-        wait_until(
-            lambda: any(
-                (r["state"] or {}).get("type") in ("RUNNING", "PENDING")
-                for r in self.run_of(publication_id)
-            ),
-            60,
-            "the resumed run to be active",
-            every=0.05,
-        )
+    def crash_worker_mid_run(self, publication_id: int, *decide: str) -> None:
+        """SIGKILL the worker while this item's run is active, restart it, reconcile.
+
+        With `decide` (the arguments of a `pubreview decide`), the decision is taken here and the
+        worker killed as soon as the run moves: the step worker's move takes under a second, often
+        over before the command has returned. A move already over is killed after, as it may be.
+        """
+        before = {r["id"]: (r["state"] or {}).get("id") for r in self.run_of(publication_id)}
+        command = None
+        if decide:
+            command = subprocess.Popen(
+                [str(BIN / "pubreview"), "decide", *decide], env=self.env, cwd=PROJECT_ROOT
+            )
+
+        def active_or_moved() -> bool:
+            runs = self.run_of(publication_id)
+            if any((r["state"] or {}).get("type") in ("RUNNING", "PENDING") for r in runs):
+                return True
+            moved = any((r["state"] or {}).get("id") != before.get(r["id"]) for r in runs)
+            return command is not None and command.poll() is not None and moved
+
+        wait_until(active_or_moved, 60, "the run to be active", every=0.02)
         self.kill_worker()
+        if command is not None:
+            assert command.wait(120) == 0, decide
         self.start_worker()
         self.cli("reconcile", "--stale-after", "0")
 
