@@ -1,10 +1,11 @@
 """N publications through the whole chain on a real Prefect server, against bare ledger writes.
 
 Prints throughput (publications per minute), the time from a decision to the next reviewer's
-message (decision entry → the first delivery entry of the next step's notice), the time from a
-decision to the next stage waiting in its run (→ the run's `stage_opened` entry), the time a
-decision takes to return (in-process with its hand-off, and as the `pubreview decide` command),
-and the same transitions done as bare ledger writes without Prefect as the baseline. Decisions
+message (decision entry → the first delivery entry of the next step's notice) and from a
+submission to the section head's (初审) message, the time from a decision to the next stage
+waiting in its run (→ the run's `stage_opened` entry), the time a decision takes to return
+(in-process with its hand-off, and as the `pubreview decide` command), and the same transitions
+done as bare ledger writes without Prefect as the baseline. Decisions
 are handed off as the command line and the web app do (`after_commit`). `--concurrent K` takes
 up to K decisions at the same moment, each in its own thread. `--step-worker both` runs the
 chain with a flow-run process per resume, then with the step worker, on fresh stacks. Ends with
@@ -198,6 +199,12 @@ def run_chain(args: argparse.Namespace, tmp: Path, step_worker: bool) -> dict:
             for (pub, prev), at in decided_at.items()
             if (following := nxt.get(prev)) and (pub, following) in told
         ]
+        # Submission → the section head's 初审 message (the first step's first send).
+        submit_to_message = [
+            (told[(e.publication_id, "prereview")] - e.created_at).total_seconds()
+            for e in entries
+            if e.kind == LedgerKind.SUBMITTED and (e.publication_id, "prereview") in told
+        ]
         lag = [
             (e.created_at - decided_at[(e.publication_id, prev)]).total_seconds()
             for e in entries
@@ -217,6 +224,7 @@ def run_chain(args: argparse.Namespace, tmp: Path, step_worker: bool) -> dict:
         "lag": lag,
         "decide_s": decide_s,
         "to_message": to_message,
+        "submit_to_message": submit_to_message,
         "cli_s": cli_s,
         "locked": locked,
     }
@@ -241,6 +249,12 @@ def figures(n: int, base_s: float, run: dict) -> dict:
             f"decision → next reviewer's message: p50 {statistics.median(to_message):.2f} s, "
             f"p95 {pct(to_message, 0.95):.2f} s (n={len(to_message)})"
         )
+    submit_to_message = run["submit_to_message"]
+    if submit_to_message:
+        print(
+            f"submission → section head's message: p50 {statistics.median(submit_to_message):.2f}"
+            f" s, p95 {pct(submit_to_message, 0.95):.2f} s (n={len(submit_to_message)})"
+        )
     print(f"decisions refused for the ledger's write lock (taken again): {len(run['locked'])}")
     if cli_s:
         print(
@@ -256,6 +270,9 @@ def figures(n: int, base_s: float, run: dict) -> dict:
             round(statistics.median(to_message), 3) if to_message else None
         ),
         "decision_to_message_p95_s": round(pct(to_message, 0.95), 3) if to_message else None,
+        "submission_to_message_p95_s": (
+            round(pct(submit_to_message, 0.95), 3) if submit_to_message else None
+        ),
         "decision_to_step_open_p50_s": round(statistics.median(lag), 3),
         "decision_to_step_open_p95_s": round(pct(lag, 0.95), 3),
         "decisions_locked_out": len(run["locked"]),
