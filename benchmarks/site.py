@@ -1,6 +1,6 @@
 """Time rebuilding the public site against rendering the same pages with a bare Jinja2 loop.
 
-Run: .venv/bin/python benchmarks/site.py [--items 10000] [--database-url URL]
+Run: .venv/bin/python benchmarks/site.py [--items 10000] [--database-url URL] [--profile]
 
 Targets (issue 18): the full build within 3x of a loop doing the same Markdown + sanitising
 work (and the bare loop is printed too); one item's update within 0.3 s. Ends with one JSON line.
@@ -8,7 +8,8 @@ work (and the bare loop is printed too); one item's update within 0.3 s. Ends wi
 Seeds a fresh SQLite ledger (or the given empty, migrated database) with N published items,
 then measures in one run: a full `build_site` (twice, checking the bytes are identical), the
 updates after one retraction and one new publication (`render_publication`, then checked
-against a full build), and the same pages rendered by a plain
+against a full build; --profile prints where each update's time went), and the same pages
+rendered by a plain
 loop over the templates with every context prepared beforehand (no database, no Markdown, no
 writes): the floor that Jinja2 itself sets.
 """
@@ -16,8 +17,11 @@ writes): the floor that Jinja2 itself sets.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import hashlib
+import io
 import json
+import pstats
 import tempfile
 import time
 from datetime import datetime, timedelta
@@ -93,11 +97,30 @@ def digest(root: Path) -> str:
     return h.hexdigest()
 
 
+def timed_update(engine, out: Path, publication_id: int, profile: bool) -> tuple:
+    """One `render_publication` with its CPU time; its cProfile top 25 printed if asked."""
+    profiler = cProfile.Profile() if profile else None
+    with db.transaction(engine) as session:
+        cpu = time.process_time()
+        if profiler:
+            profiler.enable()
+        summary = render_publication(session, out, publication_id)
+        if profiler:
+            profiler.disable()
+        cpu = time.process_time() - cpu
+    if profiler:
+        text = io.StringIO()
+        pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(25)
+        print(text.getvalue())
+    return summary, cpu
+
+
 def main() -> None:
     """Seed, then time the build, the update and the bare loop."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=10_000)
     parser.add_argument("--database-url", help="an empty migrated database (default: SQLite)")
+    parser.add_argument("--profile", action="store_true", help="print each update's cProfile")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="site-bench-"))
     url = args.database_url or f"sqlite:///{work / 'ledger.db'}"
@@ -125,20 +148,14 @@ def main() -> None:
 
     with db.transaction(engine) as session:
         retract(session, 1, "zhou.min", "基准测试撤回", False)
-    with db.transaction(engine) as session:
-        cpu = time.process_time()
-        update = render_publication(session, out, 1)
-        update_cpu = time.process_time() - cpu
+    update, update_cpu = timed_update(engine, out, 1, args.profile)
     print(
         f"render_publication after retracting the oldest item: {update.seconds:.2f} s, "
         f"{update_cpu:.2f} s CPU ({update.written} files rewritten, {update.removed} removed)"
     )
-    # A new item goes first in every listing it is in, so each of their pages changes.
+    # A new item is newest: it joins the newest page of each listing it is in.
     seed(engine, 1, first_id=args.items, start=datetime.now().astimezone())
-    with db.transaction(engine) as session:
-        cpu = time.process_time()
-        newest = render_publication(session, out, args.items + 1)
-        newest_cpu = time.process_time() - cpu
+    newest, newest_cpu = timed_update(engine, out, args.items + 1, args.profile)
     print(
         f"render_publication after publishing a new item: {newest.seconds:.2f} s, "
         f"{newest_cpu:.2f} s CPU ({newest.written} files rewritten)"
@@ -187,8 +204,10 @@ def main() -> None:
         "ratio_to_bare": round(build_s / t_bare, 1),
         "one_item_update_s": round(update.seconds, 2),
         "one_item_update_cpu_s": round(update_cpu, 2),
+        "one_item_update_written": update.written,
         "new_item_update_s": round(newest.seconds, 2),
         "new_item_update_cpu_s": round(newest_cpu, 2),
+        "new_item_update_written": newest.written,
         "identical": results[0][1] == results[1][1] and same,
     }
     print(json.dumps(line))

@@ -212,6 +212,9 @@ def _listing_changes(
     else:
         first = min(lst.page_of(k) for k in keys)
         last = max(lst.page_of(k) for k in keys)
+        if numbered and len(numbered) != lst.pages:
+            # The newest page there was, or is now, gains or loses its link to a newer one.
+            first = min(first, len(numbered), max(lst.pages, 1))
     index = lst.page(0, common)
     changed = [(index, _render(env, index))]
     for n in range(first, lst.pages + 1):

@@ -211,7 +211,7 @@ def test_listings_page_from_the_oldest_and_older_pages_stay(engine: Engine, tmp_
         seed_published(
             engine, f"条目{n:02d}", f"正文{n}", start + timedelta(days=n), category="政务公开"
         )
-        for n in range(2 * PAGE_SIZE + 3)
+        for n in range(2 * PAGE_SIZE)
     ]
     out = tmp_path / "site"
     _build(engine, out)
@@ -220,16 +220,12 @@ def test_listings_page_from_the_oldest_and_older_pages_stay(engine: Engine, tmp_
         "index.html",
         "page-1.html",
         "page-2.html",
-        "page-3.html",
     ]
     page1 = _text(out, f"{base}/page-1.html")
     assert all(f'data-id="{i}"' in page1 for i in ids[:PAGE_SIZE])
     assert f'data-id="{ids[PAGE_SIZE]}"' not in page1
     assert "2023-03-01 至 2023-03-20" in page1 and 'href="page-2.html"' in page1
-    # The newest page holds 3: the index joins it with page 2, and leads on to page 1.
-    index = _text(out, f"{base}/index.html")
-    assert index.index(f'data-id="{ids[-1]}"') < index.index(f'data-id="{ids[PAGE_SIZE]}"')
-    assert f'data-id="{ids[PAGE_SIZE - 1]}"' not in index and 'href="page-1.html"' in index
+    assert f'data-id="{ids[PAGE_SIZE - 1]}"' not in _text(out, f"{base}/index.html")
     assert _broken_links(out) == []
 
     def changed_by(pub_id: int) -> set[str]:
@@ -238,22 +234,32 @@ def test_listings_page_from_the_oldest_and_older_pages_stay(engine: Engine, tmp_
         after = tree(out)
         return {p for p in before.keys() | after.keys() if before.get(p) != after.get(p)}
 
-    # A new item changes the newest page of each of its listings and their indexes only.
+    # A new item opens page 3 of each of its listings; page 2 gains its link to page 3.
     new = seed_published(
         engine, "最新条目", "正文", start + timedelta(days=90), category="政务公开"
     )
     changed = changed_by(new)
+    listings = (base, "channel/网站", "archive/2023", "xxgk")
     assert {p for p in changed if "/page-" in p} == {
-        f"{b}/page-3.html" for b in (base, "channel/网站", "archive/2023", "xxgk")
+        f"{b}/page-{n}.html" for b in listings for n in (2, 3)
     }
     assert f"articles/{new}.html" in changed and "feed.xml" in changed
+    assert 'href="page-3.html"' in _text(out, f"{base}/page-2.html")
+    # Its newest page holds one: the index joins it with page 2, and leads on to page 1.
+    index = _text(out, f"{base}/index.html")
+    assert index.index(f'data-id="{new}"') < index.index(f'data-id="{ids[PAGE_SIZE]}"')
+    assert f'data-id="{ids[PAGE_SIZE - 1]}"' not in index and 'href="page-1.html"' in index
+    # A second new item joins page 3 and leaves pages 1 and 2 as they were.
+    second = seed_published(
+        engine, "又一条目", "正文", start + timedelta(days=91), category="政务公开"
+    )
+    changed = changed_by(second)
+    assert {p for p in changed if "/page-" in p} == {f"{b}/page-3.html" for b in listings}
     # Retracting the oldest item changes its own page: the pages after it keep their bytes.
     with db.transaction(engine) as session:
         retract(session, ids[0], CENTER, "过期", False)
     changed = changed_by(ids[0])
-    assert {p for p in changed if "/page-" in p} == {
-        f"{b}/page-1.html" for b in (base, "channel/网站", "archive/2023", "xxgk")
-    }
+    assert {p for p in changed if "/page-" in p} == {f"{b}/page-1.html" for b in listings}
     assert f'data-id="{ids[0]}"' not in _text(out, f"{base}/page-1.html")
     _build(engine, tmp_path / "full")
     assert tree(out) == tree(tmp_path / "full")
