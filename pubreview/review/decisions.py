@@ -1,25 +1,30 @@
 """Deciding a step: every rule checked, the decision in the ledger before any flow moves.
 
 A decision is one `DecisionRequest`, built by the command line or a web page and carried
-unchanged into the ledger entry, the event payload and the resume. Refusals are worded for
-the person deciding (Chinese, naming what to do); the command line adds its flag as a hint.
+unchanged into the ledger entry, the event payload and the resume. `decide` checks and writes
+it in one write transaction; the web checks it in a read snapshot (`prepare`) and writes it in
+a short one (`record_prepared`), falling back to `decide` if the item moved in between.
+Refusals are worded for the person deciding (Chinese, naming what to do); the command line adds
+its flag as a hint.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models import LedgerEntry, LedgerKind, Person, Publication, Stage, Status
+from models import LedgerEntry, LedgerKind, Person, Publication, Revision, Stage, Status
 from models.base import utcnow
 from models.publication import Disclosure, StepId, step_id
 from pubreview import ledger, publishing, settings
 from pubreview.accounts import org
 from pubreview.chains import countersign
 from pubreview.chains.binding import chain_of
-from pubreview.chains.definitions import Step
+from pubreview.chains.definitions import Chain, Step
 from pubreview.chains.subject import Subject, subject
 from pubreview.errors import DecisionRefused, ValidationError
 from pubreview.labels import DISCLOSURE_LABEL, OUTCOME_LABEL, STATUS_LABEL
@@ -27,7 +32,7 @@ from pubreview.ledger import content
 from pubreview.publishing import catalog as catalog_mod
 from pubreview.review import deciders
 from pubreview.review.entries import CountersignVote, Decided, countersign_key, decision_key
-from pubreview.review.submission import current_revision, get, screening_of
+from pubreview.review.submission import get, screening_of
 from pubreview.review.workflow import Outcome, event_name, next_position, publishes, screens
 from pubreview.site.content import safe_url
 
@@ -115,9 +120,9 @@ class DecisionResult:
         )
 
 
-def _already(session: Session, pub: Publication, entry: LedgerEntry) -> DecisionResult:
+def _already(pub: Publication, entry: LedgerEntry, chain: Chain) -> DecisionResult:
+    """The result of repeating a decision already in the ledger: nothing written."""
     stage = step_id(entry.stage)
-    chain = chain_of(session, pub)
     return DecisionResult.unmoved(
         pub,
         entry,
@@ -131,80 +136,183 @@ def _already(session: Session, pub: Publication, entry: LedgerEntry) -> Decision
     )
 
 
+# What a check made in a read snapshot relies on: the item's row and its last ledger entry.
+# A decision prepared there is written only if both are still the same under the write lock.
+Seen = tuple[Status, Stage | StepId | None, int, int | None]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A decision that passed every check: the ledger entry to append and where the item goes.
+
+    `decide` writes it straight away; `prepare` makes one in a read snapshot, and
+    `record_prepared` writes it under the write lock if the item has not moved meanwhile.
+    """
+
+    publication_id: int
+    seen: Seen | None  # None: checked under the write lock (`decide`)
+    entry: dict  # ledger.append's fields
+    # The item's new status and stage; None for one member's vote in an unsettled 会签.
+    move: tuple[Status, Stage | StepId | None] | None
+    channels: dict[str, str | None]  # recorded as published when the item is published now
+    actor: str
+    finish: Callable[[Publication, LedgerEntry], DecisionResult]
+
+
 def decide(session: Session, request: DecisionRequest) -> DecisionResult:
     """Check a decision against the procedure and append it to the ledger (caller commits)."""
     pub = get(session, request.publication_id, for_update=True)
+    planned = _plan(session, pub, request, seen=None)
+    if isinstance(planned, DecisionResult):
+        return planned
+    return _write(session, pub, planned)
+
+
+def prepare(session: Session, request: DecisionRequest) -> Prepared | DecisionResult:
+    """`decide`'s checks in a read snapshot: its refusals, a replay, or the decision to write."""
+    pub = get(session, request.publication_id)
+    return _plan(session, pub, request, seen=_seen(session, pub))
+
+
+def record_prepared(session: Session, prepared: Prepared) -> DecisionResult | None:
+    """Write a prepared decision under the write lock; None if the item moved since its check."""
+    pub = get(session, prepared.publication_id, for_update=True)
+    if prepared.seen is None or _seen(session, pub) != prepared.seen:
+        return None
+    return _write(session, pub, prepared)
+
+
+def _seen(session: Session, pub: Publication) -> Seen:
+    """The item's position and its last ledger entry, as a check read them."""
+    last = session.scalar(
+        select(func.max(LedgerEntry.id)).where(LedgerEntry.publication_id == pub.id)
+    )
+    return (pub.status, pub.stage, pub.current_revision, last)
+
+
+def _plan(
+    session: Session, pub: Publication, request: DecisionRequest, *, seen: Seen | None
+) -> Prepared | DecisionResult:
+    """Every check of a decision, in order: a replay's result, a refusal, or the decision."""
     person = org.person(session, request.username)
-    outcome = request.outcome
+    rev_number = _revision_decided(pub, request)
+    decided = ledger.decisions_on(session, pub.id, rev_number)
+    chain = chain_of(session, pub)
+    if request.stage is not None and (
+        pub.status is not Status.IN_REVIEW or request.stage != pub.stage
+    ):
+        return _replay_at_closed_step(pub, request, rev_number, decided, chain)
+    replay = _replay_after_moving_on(pub, request, decided, chain)
+    if replay is not None:
+        return replay
+    _refuse_unless_in_review(pub)
+    step = chain.step(pub.stage)
+    replay = _replay_in_round(session, pub, step, request, chain)
+    if replay is not None:
+        return replay
+    _refuse_person(session, pub, person, request, chain)
+    _check_request(session, pub, request, rev_number)
+    return _prepare(session, pub, person, request, chain, step, decided, seen)
+
+
+def _revision_decided(pub: Publication, request: DecisionRequest) -> int:
+    """The revision the person decides: the current one, or a refusal naming it."""
     rev_number = request.revision or pub.current_revision
     if rev_number != pub.current_revision:
         raise DecisionRefused(
             f"第 {rev_number} 稿已被第 {pub.current_revision} 稿取代，请审阅当前稿后再决定"
         )
-    decided = ledger.decisions_on(session, pub.id, rev_number)
-    label = chain_of(session, pub).label_of
-    stage = request.stage
-    if stage is not None and (pub.status is not Status.IN_REVIEW or stage != pub.stage):
-        # The latest decision at that step (a step returned to is decided again).
-        closed = next((e for e in reversed(decided) if e.stage == stage.value), None)
-        if closed is None:
-            raise DecisionRefused(f"第 {pub.id} 号信息的{label(stage)}环节目前未开放")
-        # In a 会签 the person's own decision may not be the one that settled the step.
-        mine = next(
-            (
-                e
-                for e in reversed(decided)
-                if e.stage == stage.value
-                and e.actor == request.username
-                and (e is closed or countersign.part(e))
-            ),
-            None,
-        )
-        if mine is not None and mine.outcome == outcome.value:
-            return _already(session, pub, mine)
-        raise DecisionRefused(
-            f"第 {rev_number} 稿的{label(stage)}环节已结束：{closed.actor} 已决定"
-            f"「{OUTCOME_LABEL[closed.outcome]}」"
-        )
+    return rev_number
+
+
+def _replay_at_closed_step(
+    pub: Publication,
+    request: DecisionRequest,
+    rev_number: int,
+    decided: list[LedgerEntry],
+    chain: Chain,
+) -> DecisionResult:
+    """A decision on a step that is not open: the person's own earlier one again, or refused."""
+    stage, label = request.stage, chain.label_of
+    # The latest decision at that step (a step returned to is decided again).
+    closed = next((e for e in reversed(decided) if e.stage == stage.value), None)
+    if closed is None:
+        raise DecisionRefused(f"第 {pub.id} 号信息的{label(stage)}环节目前未开放")
+    # In a 会签 the person's own decision may not be the one that settled the step.
+    mine = next(
+        (
+            e
+            for e in reversed(decided)
+            if e.stage == stage.value
+            and e.actor == request.username
+            and (e is closed or countersign.part(e))
+        ),
+        None,
+    )
+    if mine is not None and mine.outcome == request.outcome.value:
+        return _already(pub, mine, chain)
+    raise DecisionRefused(
+        f"第 {rev_number} 稿的{label(stage)}环节已结束：{closed.actor} 已决定"
+        f"「{OUTCOME_LABEL[closed.outcome]}」"
+    )
+
+
+def _replay_after_moving_on(
+    pub: Publication, request: DecisionRequest, decided: list[LedgerEntry], chain: Chain
+) -> DecisionResult | None:
+    """The person's last decision repeated with no step named (a double click, a retry)."""
+    # Only once the item has moved on from the step it was taken at.
     last = decided[-1] if decided else None
     if (
-        # The same person repeating the decision they just took (a double click, a retry),
-        # now that the item has moved on from the step they took it at.
-        stage is None
+        request.stage is None
         and last is not None
         and last.actor == request.username
-        and last.outcome == outcome.value
+        and last.outcome == request.outcome.value
         and (pub.status is not Status.IN_REVIEW or last.stage != pub.stage)
     ):
-        return _already(session, pub, last)
+        return _already(pub, last, chain)
+    return None
+
+
+def _refuse_unless_in_review(pub: Publication) -> None:
+    """Only an item in review has a step to decide."""
     if pub.status is not Status.IN_REVIEW:
         waiting = "，正等待报送人修改后重新提交" if pub.status is Status.RETURNED else ""
         raise DecisionRefused(
             f"第 {pub.id} 号信息当前状态为「{STATUS_LABEL[pub.status]}」{waiting}，没有待决定的环节"
         )
-    step = chain_of(session, pub).step(pub.stage)
+
+
+def _replay_in_round(
+    session: Session, pub: Publication, step: Step, request: DecisionRequest, chain: Chain
+) -> DecisionResult | None:
+    """A member repeating the decision they took in this round of the 会签 (a retry)."""
     again = next(
         (e for e in deciders.round_votes(session, pub, step) if e.actor == request.username),
         None,
     )
-    if again is not None and again.outcome == outcome.value:
-        # A member repeating the decision they took in this round of the 会签 (a retry).
-        return _already(session, pub, again)
+    if again is not None and again.outcome == request.outcome.value:
+        return _already(pub, again, chain)
+    return None
+
+
+def _refuse_person(
+    session: Session, pub: Publication, person: Person, request: DecisionRequest, chain: Chain
+) -> None:
+    """Whether this person may decide the open step (review.deciders), and which step they mean."""
     refused = deciders.refusal(session, pub, person)
     if refused:
         raise DecisionRefused(refused)
     held = deciders.steps_held(session, pub, person)
-    if stage is None and len(held) > 1:
+    if request.stage is None and len(held) > 1:
         # Someone who could decide two steps must say which one they mean: the item may have
         # moved on from the step they reviewed a moment ago.
-        names = "、".join(label(s) for s in held)
+        names = "、".join(chain.label_of(s) for s in held)
         raise DecisionRefused(
             f"您可决定第 {pub.id} 号信息的多个环节（{names}），请指明本次决定的环节"
-            f"（当前待{label(pub.stage)}）",
+            f"（当前待{chain.label_of(pub.stage)}）",
             cli_hint="--stage",
         )
-    _check_request(session, pub, request, rev_number)
-    return _record(session, pub, person, request)
 
 
 def _check_request(
@@ -279,13 +387,25 @@ def _check_screening(session: Session, pub_id: int, revision: int, override: str
         )
 
 
-def _record(
-    session: Session, pub: Publication, person: Person, request: DecisionRequest
-) -> DecisionResult:
+def _prepare(
+    session: Session,
+    pub: Publication,
+    person: Person,
+    request: DecisionRequest,
+    chain: Chain,
+    step: Step,
+    decided: list[LedgerEntry],
+    seen: Seen | None,
+) -> Prepared:
+    """The checked decision worked out: its ledger entry, how it counts, where the item goes."""
     stage, outcome = pub.stage, request.outcome
-    chain = chain_of(session, pub)
     first = screens(stage, chain)
-    revision = current_revision(session, pub)
+    revision = pub.current_revision
+    fingerprint = session.scalar(
+        select(Revision.fingerprint).where(
+            Revision.publication_id == pub.id, Revision.number == revision
+        )
+    )
     publish_at = _publish_time(request.publish_at) if request.publish_at else None
     channels = (
         _channel_urls(pub, request.urls or {})
@@ -293,27 +413,27 @@ def _record(
         else {}
     )
     override = (request.override_reason or "").strip() or None
-    step = chain.step(stage)
     counted = count(session, pub, person, step, outcome.value)
     signed_for, group, standing = counted.signed_for, counted.group, counted.standing
     settles = Outcome(counted.settles) if counted.settles else None
-    key = (
-        _decision_key(session, pub.id, revision.number, stage.value)
-        if group is None
-        else countersign_key(pub.id, revision.number, stage.value, counted.round, counted.member)
-    )
-    entry = ledger.append(
-        session,
-        kind=LedgerKind.DECIDED,
-        publication_id=pub.id,
-        revision=revision.number,
-        stage=stage.value,
-        actor=person.username,
-        outcome=outcome.value,
-        comment=(request.comment or "").strip() or None,
-        flow_run_id=request.flow_run_id,
-        payload=Decided(
-            fingerprint=revision.fingerprint,
+    if group is None:
+        # One decision per stage per revision; a step returned to is decided again, its
+        # later rounds numbered.
+        earlier = sum(1 for e in decided if e.stage == stage.value)
+        key = decision_key(pub.id, revision, stage.value, earlier)
+    else:  # 会签: one per member per round
+        key = countersign_key(pub.id, revision, stage.value, counted.round, counted.member)
+    entry = {
+        "kind": LedgerKind.DECIDED,
+        "publication_id": pub.id,
+        "revision": revision,
+        "stage": stage.value,
+        "actor": person.username,
+        "outcome": outcome.value,
+        "comment": (request.comment or "").strip() or None,
+        "flow_run_id": request.flow_run_id,
+        "payload": Decided(
+            fingerprint=fingerprint,
             attest_no_secrets=request.attest if first else None,
             via=request.via,
             urls=channels,
@@ -322,44 +442,60 @@ def _record(
             acting_for=signed_for.username if signed_for else None,
             countersign=CountersignVote(**group) if group else None,
         ).to_payload(),
-        # One decision per stage per revision, enforced by the database as well (a step
-        # returned to from the next one is decided again: its later rounds are numbered;
-        # in a 会签, one per member per round).
-        dedupe_key=key,
-    )
+        # Enforced by the database as well.
+        "dedupe_key": key,
+    }
+    label = chain.label_of(stage)
+    by = _by(person, signed_for)
     if settles is None:
-        return _member_result(session, pub, person, signed_for, entry, group, standing)
+
+        def vote(pub: Publication, entry: LedgerEntry) -> DecisionResult:
+            return _member_result(pub, by, label, entry, group, standing)
+
+        return Prepared(pub.id, seen, entry, None, channels, person.username, vote)
     status, next_stage = next_position(stage, settles, chain)
     if publish_at is not None:
         # The channels go out at the publish time (publishing.publish_due), not before.
         status = Status.SCHEDULED
-    pub.status, pub.stage, pub.waiting_since = status, next_stage, utcnow()
-    if status is Status.PUBLISHED:
-        publishing.record_channels(session, pub, channels, actor=person.username)
     then = f"，等待{chain.label_of(next_stage)}" if next_stage else ""
-    by = _by(person, signed_for)
     if group:
         then = f"；{standing.describe()}，会签结束（{OUTCOME_LABEL[settles.value]}）{then}"
     if publish_at:
         then += f"，将于 {publish_at.strftime('%Y-%m-%d %H:%M')} 发布"
-    return DecisionResult(
-        publication_id=pub.id,
-        revision=revision.number,
-        stage=stage.value,
-        outcome=outcome.value,
-        actor=person.username,
-        recorded=True,
-        entry_id=entry.id,
-        status=status.value,
-        next_stage=next_stage.value if next_stage else None,
-        event="publication.scheduled" if publish_at else event_name(stage, settles, chain),
-        message=(
-            f"已记录：{by} 在第 {pub.id} 号信息第 {revision.number} 稿的"
-            f"{chain.label_of(stage)}环节决定「{OUTCOME_LABEL[outcome.value]}」"
-            f"（台帐第 {entry.id} 条）；当前状态：{STATUS_LABEL[status]}{then}"
-        ),
-        countersign=group,
-    )
+    event = "publication.scheduled" if publish_at else event_name(stage, settles, chain)
+
+    def moved(pub: Publication, entry: LedgerEntry) -> DecisionResult:
+        return DecisionResult(
+            publication_id=pub.id,
+            revision=revision,
+            stage=stage.value,
+            outcome=outcome.value,
+            actor=person.username,
+            recorded=True,
+            entry_id=entry.id,
+            status=status.value,
+            next_stage=next_stage.value if next_stage else None,
+            event=event,
+            message=(
+                f"已记录：{by} 在第 {pub.id} 号信息第 {revision} 稿的"
+                f"{label}环节决定「{OUTCOME_LABEL[outcome.value]}」"
+                f"（台帐第 {entry.id} 条）；当前状态：{STATUS_LABEL[status]}{then}"
+            ),
+            countersign=group,
+        )
+
+    return Prepared(pub.id, seen, entry, (status, next_stage), channels, person.username, moved)
+
+
+def _write(session: Session, pub: Publication, prepared: Prepared) -> DecisionResult:
+    """Append the decision and move the item: the only writes a decision makes."""
+    entry = ledger.append(session, **prepared.entry)
+    if prepared.move is not None:
+        status, next_stage = prepared.move
+        pub.status, pub.stage, pub.waiting_since = status, next_stage, utcnow()
+        if status is Status.PUBLISHED:
+            publishing.record_channels(session, pub, prepared.channels, actor=prepared.actor)
+    return prepared.finish(pub, entry)
 
 
 @dataclass(frozen=True)
@@ -415,38 +551,30 @@ def _by(person: Person, signed_for: Person | None) -> str:
 
 
 def _member_result(
-    session: Session,
     pub: Publication,
-    person: Person,
-    signed_for: Person | None,
+    by: str,
+    label: str,
     entry: LedgerEntry,
     group: dict,
     standing: countersign.Tally,
 ) -> DecisionResult:
     """One member's decision in a 会签 that has not settled the step: the item stays."""
-    label = chain_of(session, pub).label_of(entry.stage)
     waiting = "、".join(standing.undecided) or "（无）"
     past = {"approve": "approved", "return": "returned", "reject": "rejected"}[entry.outcome]
     return DecisionResult.unmoved(
         pub,
         entry,
-        actor=person.username,
+        actor=entry.actor,
         recorded=True,
         # Nothing moved: the event says a member decided, not that the step did.
         event=f"publication.{entry.stage}.member_{past}",
         message=(
-            f"已记录：{_by(person, signed_for)} 在第 {pub.id} 号信息第 {entry.revision} 稿的"
+            f"已记录：{by} 在第 {pub.id} 号信息第 {entry.revision} 稿的"
             f"{label}环节（会签）决定「{OUTCOME_LABEL[entry.outcome]}」（台帐第 {entry.id} 条）；"
             f"{standing.describe()}，尚待：{waiting}"
         ),
         countersign=group,
     )
-
-
-def _decision_key(session: Session, pub_id: int, revision: int, stage: str) -> str:
-    """The decision's dedupe key: the first at a step plain, a later round numbered."""
-    earlier = sum(1 for e in ledger.decisions_on(session, pub_id, revision) if e.stage == stage)
-    return decision_key(pub_id, revision, stage, earlier)
 
 
 def _channel_urls(pub: Publication, urls: dict[str, str]) -> dict[str, str | None]:

@@ -2,7 +2,9 @@
 
 Every page that decides (the signed-link review page, the logged-in item page, the center's
 console) goes through here, so the form fields, the checks and the Prefect hand-off are the
-same everywhere. The hand-off runs after the response, once the decision is committed.
+same everywhere. The decision is checked in a read snapshot and written in a short write
+transaction (`decisions.prepare`, `decisions.record_prepared`), so web writers hold SQLite's one
+write lock only for the append. The hand-off runs after the response, once it is committed.
 """
 
 from __future__ import annotations
@@ -17,9 +19,15 @@ from starlette.concurrency import run_in_threadpool
 from models import Stage
 from pubreview.errors import ValidationError
 from pubreview.labels import OUTCOME_LABEL
-from pubreview.review.decisions import DecisionRequest, DecisionResult, decide
+from pubreview.review.decisions import (
+    DecisionRequest,
+    DecisionResult,
+    decide,
+    prepare,
+    record_prepared,
+)
 from pubreview.review.workflow import Outcome
-from pubreview.web.common import transaction
+from pubreview.web.common import snapshot, transaction
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +81,17 @@ def _publish_at(text: str) -> datetime | None:
 
 
 def _decide_now(request: DecisionRequest) -> DecisionResult:
+    """Check in a read snapshot, then write under the lock unless the item moved meanwhile.
+
+    The write transaction (one writer at a time) then holds only the item's row, its last
+    entry and the append; if either moved, `decide` checks everything again under the lock.
+    """
+    with snapshot() as session:
+        prepared = prepare(session, request)
+    if isinstance(prepared, DecisionResult):
+        return prepared  # a decision already recorded: nothing to write
     with transaction() as session:
-        return decide(session, request)
+        return record_prepared(session, prepared) or decide(session, request)
 
 
 async def record_decision(
