@@ -1,6 +1,7 @@
 """20 logged-in people on a running `pubreview web`: decision POSTs and page GETs, against bare.
 
-Run: .venv/bin/python benchmarks/web.py [--users 20] [--items 5] [--seconds 10] [--no-hand-off]
+Run: .venv/bin/python benchmarks/web.py [--users 20] [--items 5] [--seconds 10] [--workers 1]
+     [--no-hand-off]
 
 Seeds a fresh SQLite ledger (the embedded default) with an organisation of N units, each with
 a section head and a submitter, and 2 × --items items per unit waiting for the head's 初审; opens a
@@ -474,6 +475,9 @@ def main() -> None:
         action="store_true",
         help="serve the same app with nothing after commit, to see what the hand-off costs",
     )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="web processes (`pubreview web --workers`)"
+    )
     parser.add_argument("--serve-bare", type=int, metavar="PORT", help=argparse.SUPPRESS)
     parser.add_argument("--serve-web", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -522,13 +526,21 @@ def main() -> None:
         os.environ["PUBREVIEW_BENCH_SESSIONS"] = str(bare_sessions)
         engine.dispose()
         print(
-            f"{'without' if args.no_hand_off else 'with'} the after-commit hand-off; "
+            f"{'without' if args.no_hand_off else 'with'} the after-commit hand-off, "
+            f"{args.workers} web process(es); "
             f"seeded {2 * args.users * args.items} items for {args.users} people in "
             f"{time.perf_counter() - started:.1f} s; {os.cpu_count()} CPUs shared by the servers "
             "and the load generator"
         )
         env = {**os.environ}
-        command = [str(BIN / "pubreview"), "web", "--port", str(web_port)]
+        command = [
+            str(BIN / "pubreview"),
+            "web",
+            "--port",
+            str(web_port),
+            "--workers",
+            str(args.workers),
+        ]
         if args.no_hand_off:
             command = [sys.executable, __file__, "--serve-web", str(web_port)]
         web = subprocess.Popen(
@@ -611,6 +623,7 @@ def main() -> None:
                 "ratio": max(ratios.values()),
                 "users": args.users,
                 "hand_off": not args.no_hand_off,
+                "workers": args.workers,
                 "decision_post_p50_ms": decision["p50_ms"],
                 "decision_post_p95_ms": decision["p95_ms"],
                 "decisions": decision["n"] + during["n"],

@@ -7,11 +7,14 @@ ever shows a traceback.
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from fastapi.responses import HTMLResponse
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from pubreview import db, settings
@@ -32,17 +35,46 @@ SECURITY_HEADERS = {
 NOTHING_CHANGED = "本次访问未作任何更改。"
 
 # Every SQLite write transaction takes the database's write lock (BEGIN IMMEDIATE, see
-# pubreview.db). Threads of this process queue for it on a Python lock, woken in turn, rather
-# than in SQLite's busy handler, which sleeps and retries: that made the slowest pages many
-# times slower. Pages that only read use `snapshot()` and queue for nothing.
+# pubreview.db). Writers of the web app queue for it on a lock of their own, woken in turn,
+# rather than in SQLite's busy handler, which sleeps and retries (1, 2, 5 … 100 ms): that made
+# the slowest pages many times slower. Threads of one process wait on a Python lock; the web
+# processes of one database (`pubreview web --workers`) then on an flock of a file beside it.
+# Pages that only read use `snapshot()` and queue for nothing.
 _sqlite_turn = threading.Lock()
+_turn_files: dict[tuple[int, str], int] = {}
+
+
+def _turn_file(url: str) -> int | None:
+    """This process's open lock file for a SQLite database file (None: in memory)."""
+    path = make_url(url).database or ""
+    if not path or path.startswith(":memory:") or path.startswith("file:"):
+        return None
+    key = (os.getpid(), path)
+    if key not in _turn_files:
+        _turn_files[key] = os.open(f"{path}.web-writer", os.O_RDWR | os.O_CREAT, 0o600)
+    return _turn_files[key]
+
+
+@contextmanager
+def _sqlite_writer(url: str) -> Iterator[None]:
+    """One web writer at a time on this SQLite database, across threads and web processes."""
+    with _sqlite_turn:
+        fd = _turn_file(url)
+        if fd is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            if fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 @contextmanager
 def transaction() -> Iterator[Session]:
-    """db.transaction(), one at a time per process when the ledger is SQLite."""
-    if settings.load().database_url.startswith("sqlite"):
-        with _sqlite_turn, db.transaction() as session:
+    """db.transaction(), one web writer at a time when the ledger is SQLite."""
+    url = settings.load().database_url
+    if url.startswith("sqlite"):
+        with _sqlite_writer(url), db.transaction() as session:
             yield session
     else:
         with db.transaction() as session:
