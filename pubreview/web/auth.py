@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from models import Account, LoginSession, Person, Role
+from models import Account, LoginSession, Person, Role, RoleGrant
 from pubreview.accounts import audit, authz, login, sessions, totp
 from pubreview.accounts.audit import AccessEvent
 from pubreview.errors import CsrfRefused, Forbidden, LoginRequired, TotpSecretUnreadable
@@ -106,17 +106,20 @@ def _load_user(session_id: str | None) -> tuple[CurrentUser | None, str]:
         if reason is None and row.stage != sessions.ACTIVE:
             reason = "pending"
         elif reason is None:
-            # The account and its person in one query (_user_of then finds the person loaded).
+            # The account, its person and their grants in one query (a row per grant).
             found = session.execute(
-                select(Account, Person)
+                select(Account.disabled, Person, RoleGrant.role, RoleGrant.unit_id)
                 .join(Person, Person.id == Account.person_id)
+                .outerjoin(RoleGrant, RoleGrant.person_id == Person.id)
                 .where(Account.person_id == row.person_id)
-            ).first()
-            account = found[0] if found else None
-            if account is None or account.disabled:
+            ).all()
+            if not found or found[0].disabled:
                 reason = "disabled"
             else:
-                user = _user_of(session, row)
+                roles = frozenset(
+                    (Role(g.role).value, g.unit_id) for g in found if g.role is not None
+                )
+                user = _user_of(session, row, roles)
     ended = {"idle": "expired_idle", "max": "expired_max", "disabled": "disabled"}
     if row is not None and (reason in ended or (user is not None and looked.touch)):
         with transaction() as session:
@@ -124,7 +127,10 @@ def _load_user(session_id: str | None) -> tuple[CurrentUser | None, str]:
     return user, reason or ""
 
 
-def _user_of(session: Session, row: LoginSession) -> CurrentUser:
+def _user_of(
+    session: Session, row: LoginSession, roles: frozenset[tuple[str, int]] | None = None
+) -> CurrentUser:
+    """The signed-in person of a session row (`roles`: their grants, if already read)."""
     person = session.get(Person, row.person_id)
     return CurrentUser(
         person_id=person.id,
@@ -132,7 +138,7 @@ def _user_of(session: Session, row: LoginSession) -> CurrentUser:
         name=person.name,
         session_id=str(row.id),
         csrf_token=row.csrf_token,
-        roles=authz.roles_of(session, person.id),
+        roles=authz.roles_of(session, person.id) if roles is None else roles,
     )
 
 

@@ -236,8 +236,11 @@ def _with_attributes(
 def _item(user: CurrentUser, pub_id: int, status: int = 200, **extra) -> HTMLResponse:
     done = extra.pop("done", None)
     with snapshot() as session:
+        # Held for the page's two steps: the session's identity map keeps objects weakly, and
+        # the resubmit form's attributes then read the item without loading it again.
+        pub = get(session, pub_id)
         view = item_page(session, user, pub_id, **extra)
-        view.update(_with_attributes(session, user, pub_id, view, extra.get("resubmit")))
+        view.update(_with_attributes(session, user, pub.id, view, extra.get("resubmit")))
     return page(
         "item.html",
         status,

@@ -75,8 +75,8 @@ def submit_choices(session: Session, person_id: int) -> dict:
     }
 
 
-def _names(session: Session) -> dict[str, str]:
-    return {"system": "系统", **{p.username: p.name for p in session.scalars(select(Person))}}
+def _names(people: list[Person]) -> dict[str, str]:
+    return {"system": "系统", **{p.username: p.name for p in people}}
 
 
 def _where(session: Session, pub: Publication, people: list[Person]) -> dict:
@@ -156,7 +156,10 @@ def item_page(
     """Everything /items/{id} shows to this person; Forbidden when they may not see it."""
     pub = get(session, pub_id)
     authz.require(session, user, "view_item", publication=pub)
-    names = _names(session)
+    # Everyone, kept while the page is built: the session's identity map holds its objects
+    # weakly, and the submitter and the deciders are then found without another query.
+    everyone = session.scalars(select(Person)).all()
+    names = _names(everyone)
     revision = current_revision(session, pub)
     submitter = session.get(Person, pub.submitter_id)
     history = timeline(session, pub.id, names)
