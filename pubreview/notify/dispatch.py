@@ -69,7 +69,8 @@ def notify_publication(
     policy: RetryPolicy | None = None,
 ) -> NotifyReport:
     """Send the messages the publication's current position calls for; never raises on a send."""
-    with db.transaction(engine) as session:
+    # Read-only: planning (who, what, where) must not queue for the write lock the deciders need.
+    with db.snapshot(engine) as session:
         notice = notice_for(session, get(session, publication_id))
         if notice is None:
             return NotifyReport()

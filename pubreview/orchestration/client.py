@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -235,19 +237,49 @@ def suspended_state(key: str, message: str) -> dict[str, Any]:
     }
 
 
+_log_lines: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
+
+
 def run_log(flow_run_id: str, message: str, level: int = logging.INFO) -> None:
-    """One line on the run's Logs tab; a line that cannot be sent is only logged here."""
-    line = {
-        "name": "pubreview.step_worker",
-        "level": level,
-        "message": message,
-        "timestamp": datetime.now(UTC).isoformat(),
-        "flow_run_id": flow_run_id,
-    }
-    try:
-        _call("POST", "/logs/", time.monotonic() + 15.0, json=[line])
-    except httpx.HTTPError as exc:
-        logger.warning("run %s: log line not sent (%s): %s", flow_run_id, exc, message)
+    """One line on the run's Logs tab, sent in the background with the lines waiting beside it.
+
+    A log line is not worth a step's wait: a move posts its state and artifact itself, and its
+    lines go out in one request per batch. A line that cannot be sent is only logged here.
+    """
+    _log_lines.put(
+        {
+            "name": "pubreview.step_worker",
+            "level": level,
+            "message": message,
+            "timestamp": datetime.now(UTC).isoformat(),
+            "flow_run_id": flow_run_id,
+        }
+    )
+    _log_sender()
+
+
+@cache
+def _log_sender() -> threading.Thread:
+    thread = threading.Thread(target=_send_logs, name="prefect-logs", daemon=True)
+    thread.start()
+    return thread
+
+
+def _send_logs() -> None:
+    while True:
+        batch = [_log_lines.get()]
+        while len(batch) < 200:
+            try:
+                batch.append(_log_lines.get_nowait())
+            except queue.Empty:
+                break
+        try:
+            _call("POST", "/logs/", time.monotonic() + 15.0, json=batch)
+        except Exception as exc:  # noqa: BLE001 — the sender lives on; a lost line is only logged
+            for line in batch:
+                logger.warning(
+                    "run %s: log line not sent (%s): %s", line["flow_run_id"], exc, line["message"]
+                )
 
 
 def run_artifact(flow_run_id: str, key: str, markdown: str, description: str | None = None) -> None:
