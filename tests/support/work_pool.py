@@ -1,8 +1,9 @@
 """The scale-out setup as processes: a Prefect server, the `pubreview` process work pool with
 the deployments of deployments/prefect.yaml, and N `prefect worker` processes; plus a driver
-that pushes many reviews through it at once with scripted decisions.
+process that pushes reviews through it at once with scripted decisions.
 
-Used by tests/deployments/test_scale_out.py and benchmarks/scale.py.
+Used by tests/deployments/test_scale_out.py and tests/flows/test_step_worker.py;
+benchmarks/pool_driver.py measures with the same pieces.
 """
 
 from __future__ import annotations
@@ -46,23 +47,14 @@ class PoolStack(PrefectStack):
     """A Prefect server and `prefect worker start --pool pubreview` processes (no `serve`)."""
 
     def __init__(
-        self,
-        home: Path,
-        database_url: str,
-        server_db_url: str | None = None,
-        workers: int = 2,
-        step_worker: bool = False,
+        self, home: Path, database_url: str, server_db_url: str | None = None, workers: int = 2
     ) -> None:
         super().__init__(home, database_url, server_db_url)
-        # With the step worker, each machine of the pool runs one beside its `prefect worker`.
-        self.env["PUBREVIEW_STEP_WORKER"] = "1" if step_worker else "0"
-        self.step_worker = step_worker
         self.env["PREFECT_WORKER_QUERY_SECONDS"] = "1"
         self.env["PREFECT_WORKER_HEARTBEAT_SECONDS"] = "5"
         # Workers say which flow runs they start (their logs show both took work).
         self.env["PREFECT_LOGGING_LEVEL"] = "INFO"
         self.workers: list[subprocess.Popen] = []
-        self.step_workers: list[subprocess.Popen] = []
         self.worker_count = workers
 
     def start(self) -> PoolStack:
@@ -103,10 +95,6 @@ class PoolStack(PrefectStack):
                 + ["--name", name, "--limit", "8"],
             )
         )
-        if self.step_worker:
-            self.step_workers.append(
-                self._spawn(f"step-worker-{n}", [str(BIN / "python"), "-m", "flows.step_worker"])
-            )
         wait_until(
             lambda: (
                 name
@@ -118,7 +106,7 @@ class PoolStack(PrefectStack):
 
     def stop(self) -> None:
         """Stop the workers (and their flow runs), then the server."""
-        for proc in [*self.step_workers, *self.workers]:
+        for proc in self.workers:
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(10)
@@ -172,7 +160,8 @@ def paused(api: Api) -> dict[int, str]:
 def ready(api: Api, engine: Engine, pub_ids: list[int]) -> list[tuple[int, str]]:
     """Items the ledger says wait on a step and whose run is suspended on that very step."""
     runs = paused(api)
-    with db.transaction(engine) as session:
+    # Reads as snapshots: on SQLite a write transaction would take the lock the runs write under.
+    with db.snapshot(engine) as session:
         pubs = session.scalars(
             select(Publication).where(
                 Publication.id.in_(pub_ids),
@@ -273,14 +262,14 @@ def drive(
 
 def all_terminal(engine: Engine, pub_ids: list[int]) -> bool:
     """Whether every item is published, rejected or retracted in the ledger."""
-    with db.transaction(engine) as session:
+    with db.snapshot(engine) as session:
         statuses = session.scalars(select(Publication.status).where(Publication.id.in_(pub_ids)))
         return all(s in TERMINAL for s in statuses)
 
 
 def decided(engine: Engine, pub_ids: list[int]) -> Counter:
     """How many decisions the ledger holds per (publication, revision, stage)."""
-    with db.transaction(engine) as session:
+    with db.snapshot(engine) as session:
         rows = session.scalars(
             select(LedgerEntry).where(
                 LedgerEntry.publication_id.in_(pub_ids), LedgerEntry.kind == LedgerKind.DECIDED
@@ -320,47 +309,23 @@ def completed_runs(api: Api) -> Counter:
         offset += 200
 
 
-def descendants(roots: list[int]) -> list[int]:
-    """The given pids and every process below them (from /proc)."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    found, todo = [], list(roots)
-    while todo:
-        pid = todo.pop()
-        found.append(pid)
-        todo += children.get(pid, [])
-    return found
-
-
-def rss_mb(pids: list[int]) -> float:
-    """Resident memory of these processes, in MB."""
-    total_kb = 0
-    for pid in pids:
-        try:
-            status = Path(f"/proc/{pid}/status").read_text()
-        except OSError:
-            continue
-        total_kb += next(
-            (int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0
-        )
-    return total_kb / 1024
-
-
-def run_driver(stack: PoolStack, n: int, script: str, timeout_s: float = 3600) -> dict:
+def run_driver(
+    stack: PoolStack,
+    n: int,
+    script: str,
+    timeout_s: float = 3600,
+    *,
+    module: str = "tests.support.work_pool",
+    extra: list[str] | None = None,
+) -> dict:
     """Push n reviews through `stack` from a driver process of its own, as people would.
 
     A process of its own because Prefect reads its settings (the API address) once, when it
     is imported: a driver in the calling process could talk to an earlier stack's server.
+    `module` is the driver (this one's `main`, or benchmarks/pool_driver.py's, which measures).
     """
-    watch = [stack.server.pid, *(w.pid for w in stack.workers)]
     proc = subprocess.run(
-        [str(BIN / "python"), "-m", "tests.support.work_pool", "--n", str(n)]
-        + ["--script", script, "--watch", ",".join(map(str, watch))],
+        [str(BIN / "python"), "-m", module, "--n", str(n), "--script", script, *(extra or [])],
         env=stack.env,
         cwd=PROJECT_ROOT,
         stdout=subprocess.PIPE,
@@ -376,60 +341,58 @@ def run_driver(stack: PoolStack, n: int, script: str, timeout_s: float = 3600) -
     return result
 
 
-def main() -> None:
-    """The driver process: submit, wait until all wait on 初审, decide everything; print JSON."""
-    parser = argparse.ArgumentParser(description=main.__doc__)
+def say(text: str) -> None:
+    """A driver's progress line, on its log (stderr)."""
+    print(f"{time.strftime('%H:%M:%S')} {text}", file=sys.stderr, flush=True)
+
+
+def driver_arguments(description: str | None) -> argparse.ArgumentParser:
+    """The options every driver process takes."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--n", type=int, required=True)
     parser.add_argument("--script", choices=["mixed", "approve"], default="mixed")
     parser.add_argument("--threads", type=int, default=8)
-    parser.add_argument("--watch", default="", help="pids whose process tree to measure")
-    args = parser.parse_args()
+    return parser
+
+
+def connect() -> tuple[Api, Engine]:
+    """The driver process's Prefect API and ledger engine, from the stack's environment."""
     # The driver process is on its own under load: longer waits than the tests' calls.
     api = rest_api(os.environ["PREFECT_API_URL"], attempts=40, timeout=30)
-    engine = db.make_engine(os.environ["PUBREVIEW_DATABASE_URL"])
+    return api, db.make_engine(os.environ["PUBREVIEW_DATABASE_URL"])
 
-    def say(text: str) -> None:
-        print(f"{time.strftime('%H:%M:%S')} {text}", file=sys.stderr, flush=True)
 
-    start = time.perf_counter()
-    plans = submit_all(engine, args.n, plan if args.script == "mixed" else lambda _i: "approve")
-    say(f"submitted {args.n}")
-    wait_until(
-        lambda: sum(k.startswith("prereview:r1:") for k in paused(api).values()) == args.n,
-        3600,
-        f"{args.n} runs suspended on 初审",
-        every=1,
-    )
-    suspend_s = time.perf_counter() - start
-    watch = [int(p) for p in args.watch.split(",") if p]
-    # A suspended run's process exits a moment after the API says Suspended: let them go.
-    deadline = time.monotonic() + 60
-    while len(held := descendants(watch)) > len(watch) and time.monotonic() < deadline:
-        time.sleep(1)
-    memory = rss_mb(held)
-    say(f"all {args.n} suspended after {suspend_s:.1f} s: {len(held)} processes, {memory:.0f} MB")
-    outcome = drive(api, engine, plans, threads=args.threads, timeout_s=3600, progress=say)
+def scripted(args: argparse.Namespace, engine: Engine) -> dict[int, str]:
+    """Submit --n drafts scripted as --script asks."""
+    return submit_all(engine, args.n, plan if args.script == "mixed" else lambda _i: "approve")
+
+
+def finish(api: Api, plans: dict[int, str], outcome: Outcomes) -> dict:
+    """Wait until every item's run completed; what the run did, for the JSON line."""
     wait_until(
         lambda: set(completed_runs(api)) >= set(plans), 600, "every run to complete", every=1
     )
     for note in outcome.other_notes:
         say(f"a decision's resume did not land (reconcile caught up): {note}")
     say(f"all decided in {outcome.seconds:.1f} s")
-    print(
-        json.dumps(
-            {
-                "plans": plans,
-                "suspend_s": suspend_s,
-                "processes": len(held),
-                "rss_mb": memory,
-                "decide_s": outcome.seconds,
-                "actions": outcome.actions,
-                "resumed": outcome.resumed,
-                "other_notes": outcome.other_notes,
-                "act_s": outcome.decide_s,
-            }
-        )
-    )
+    return {
+        "plans": plans,
+        "decide_s": outcome.seconds,
+        "actions": outcome.actions,
+        "resumed": outcome.resumed,
+        "other_notes": outcome.other_notes,
+        "act_s": outcome.decide_s,
+    }
+
+
+def main() -> None:
+    """The tests' driver process: submit, decide every step as soon as its run waits; print JSON."""
+    args = driver_arguments(main.__doc__).parse_args()
+    api, engine = connect()
+    plans = scripted(args, engine)
+    say(f"submitted {args.n}")
+    outcome = drive(api, engine, plans, threads=args.threads, timeout_s=3600, progress=say)
+    print(json.dumps(finish(api, plans, outcome)))
 
 
 if __name__ == "__main__":
