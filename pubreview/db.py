@@ -15,10 +15,11 @@ import logging
 import re
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from functools import cache
 
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine.interfaces import DBAPICursor
 from sqlalchemy.orm import Session, sessionmaker
 
 from pubreview import settings
@@ -92,7 +93,9 @@ def make_engine(url: str) -> Engine:
         connection.info[_HOLDS_WRITE_LOCK] = False
 
     @event.listens_for(engine, "before_cursor_execute")
-    def _postgresql_write(connection: Connection, cursor, statement: str, *_args) -> None:
+    def _postgresql_write(
+        connection: Connection, cursor: DBAPICursor, statement: str, *_args: object
+    ) -> None:
         # The write lock before the first write or row lock. Taken only at the append, it
         # deadlocked: a writer holding it inserted an entry whose foreign key share-locks its
         # publication's row, while a decision that had locked that row FOR UPDATE waited for
@@ -109,13 +112,15 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-def take_write_lock(connection: Connection, cursor=None) -> None:
+def take_write_lock(connection: Connection, cursor: DBAPICursor | None = None) -> None:
     """Hold PostgreSQL's write lock for the rest of the transaction (waiting at most the
     setting's seconds); at once if it is held already. Nothing to do on SQLite."""
     if connection.info.get(_HOLDS_WRITE_LOCK) is not False:
         return  # held, or not a PostgreSQL write transaction begun by make_engine
+    if cursor is None:
+        with closing(connection.connection.cursor()) as own:
+            return take_write_lock(connection, own)
     timeout_ms = round(settings.load().pg_write_lock_timeout_s * 1000)
-    cursor = cursor or connection.connection.cursor()
     try:
         # lock_timeout for this one wait only; the transaction's own setting comes back after.
         cursor.execute(
