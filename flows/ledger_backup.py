@@ -4,6 +4,8 @@ Deployed on a schedule (deployments/prefect.yaml). Each run writes PUBREVIEW_BAC
 with `pubreview ledger backup` (database, checkpoint log, public key, site, manifest; the copy
 verified against the checkpoints), then removes backups older than PUBREVIEW_BACKUP_KEEP_DAYS,
 never the newest verified one. A copy that does not verify ends the run Failed, naming why.
+The run may come during office hours: on PostgreSQL pg_dump reads a read-only snapshot and
+holds no lock a decision waits for; on SQLite writers wait only for the online backup's copy.
 """
 
 from __future__ import annotations

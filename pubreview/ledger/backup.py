@@ -2,10 +2,13 @@
 
 SQLite is copied through its online backup API, so the stack may keep running (writers wait
 for the copy's short read lock, they are not refused). PostgreSQL goes through `pg_dump` in
-its custom format. Attachments live in the database and travel with it. A backup folder holds
-the database copy, the checkpoint log, the key list, the public key, the site and a manifest
-with every file's SHA-256; `restore` refuses a folder whose files do not match it, and refuses a
-database that is not empty. After either, the copy is verified against the checkpoints.
+its custom format, reading a snapshot exported from a READ ONLY, REPEATABLE READ transaction
+that takes no lock a writer waits for: decisions go on while the dump runs, and the copy is
+exactly the ledger as it was when the snapshot was taken. Attachments live in the database and
+travel with it. A backup folder holds the database copy, the checkpoint log, the key list, the
+public key, the site and a manifest with every file's SHA-256; `restore` refuses a folder whose
+files do not match it, and refuses a database that is not empty. After either, the copy is
+verified against the checkpoints.
 """
 
 from __future__ import annotations
@@ -91,15 +94,19 @@ def _run(command: list[str], what: str) -> None:
 def _verify(url: str, sources: list[str]) -> Verification:
     engine = db.make_engine(url)
     try:
-        with db.transaction(engine) as session:
+        with db.snapshot(engine) as session:
             return verify_all(session, sources=sources)
     finally:
         engine.dispose()
 
 
 def _dump_verified(engine: Engine, url: str, folder: Path) -> Verification:
-    """pg_dump the very snapshot that is verified, so the report speaks of the copy itself."""
-    with db.transaction(engine) as session:
+    """pg_dump the very snapshot that is verified, so the report speaks of the copy itself.
+
+    A reader's snapshot, not a write transaction: a write transaction holds the ledger's append
+    lock (`db.PG_WRITE_LOCK`) until it ends, and every decision would wait for the whole dump.
+    """
+    with db.snapshot(engine) as session:
         one_snapshot(session)
         snapshot = session.scalar(text("SELECT pg_export_snapshot()"))
         check = verify_all(session, sources=_logs_in(folder), snapshot=False)
