@@ -138,6 +138,14 @@ def verify_all(
     from one snapshot; pass False when the caller has already begun one.
     """
     _require_domain_checks()
+    # The checkpoints first, the database after: a checkpoint signed while this runs then
+    # cannot look like entries lost (its entries committed after this snapshot began).
+    found = checkpoints.read_log()
+    published: list[keys.KeyRecord] = []
+    for source in sources or []:
+        bundle = checkpoints.load_bundle(source)
+        found += bundle.checkpoints
+        published += bundle.keys
     if snapshot:
         one_snapshot(session)
     result = Verification(chain.verify(session))
@@ -158,12 +166,6 @@ def verify_all(
             raise
         # The unreadable entry the chain check named stops these checks too.
         result.notes.append(f"台帐第 {result.chain.broken_at} 条读不出，内容和缓存未能核对")
-    found = checkpoints.read_log()
-    published: list[keys.KeyRecord] = []
-    for source in sources or []:
-        bundle = checkpoints.load_bundle(source)
-        found += bundle.checkpoints
-        published += bundle.keys
     found = _dedupe(found)
     if not found:
         result.notes.append(

@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy import Engine
 
 from pubreview import db
-from pubreview.ledger import verification
+from pubreview.ledger import checkpoints, verification
+from tests.support.factories import submitted
 from tests.test_layers import ROOT, _imports, _layer
 
 RUNS_VERIFY = {"pubreview.ledger.verification", "pubreview.ledger.backup"}
@@ -38,3 +39,24 @@ def test_verify_refuses_to_run_without_a_domain_check(
 def test_a_check_the_ledger_does_not_expect_is_refused() -> None:
     with pytest.raises(ValueError, match="OWED"):
         verification.domain_check("publications", "content")
+
+
+def test_a_checkpoint_signed_while_verify_runs_is_not_entries_lost(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    submitted(engine)
+    with db.transaction(engine) as session:
+        checkpoints.make(session, create_key=True)
+    real_check = verification.guards.check
+
+    def meanwhile(session):
+        # verify's snapshot has begun: an item and a checkpoint of it arrive from elsewhere.
+        submitted(engine)
+        with db.transaction(engine) as other:
+            checkpoints.make(other)
+        return real_check(session)
+
+    monkeypatch.setattr(verification.guards, "check", meanwhile)
+    with db.snapshot(engine) as session:
+        result = verification.verify_all(session)
+    assert result.ok, result.lines()
