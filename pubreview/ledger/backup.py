@@ -108,8 +108,11 @@ def _dump_verified(engine: Engine, url: str, folder: Path) -> Verification:
     """
     with db.snapshot(engine) as session:
         one_snapshot(session)
-        snapshot = session.scalar(text("SELECT pg_export_snapshot()"))
+        # Verify first: it reads the checkpoint log before its first query fixes the snapshot,
+        # so a checkpoint signed meanwhile is not taken for entries lost. REPEATABLE READ keeps
+        # that one snapshot for the transaction, and that is the one exported to pg_dump.
         check = verify_all(session, sources=_logs_in(folder), snapshot=False)
+        snapshot = session.scalar(text("SELECT pg_export_snapshot()"))
         _run(
             [
                 "pg_dump",
