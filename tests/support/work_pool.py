@@ -47,14 +47,23 @@ class PoolStack(PrefectStack):
     """A Prefect server and `prefect worker start --pool pubreview` processes (no `serve`)."""
 
     def __init__(
-        self, home: Path, database_url: str, server_db_url: str | None = None, workers: int = 2
+        self,
+        home: Path,
+        database_url: str,
+        server_db_url: str | None = None,
+        workers: int = 2,
+        step_worker: bool = False,
     ) -> None:
         super().__init__(home, database_url, server_db_url)
+        # With the step worker, each machine of the pool runs one beside its `prefect worker`.
+        self.env["PUBREVIEW_STEP_WORKER"] = "1" if step_worker else "0"
+        self.step_worker = step_worker
         self.env["PREFECT_WORKER_QUERY_SECONDS"] = "1"
         self.env["PREFECT_WORKER_HEARTBEAT_SECONDS"] = "5"
         # Workers say which flow runs they start (their logs show both took work).
         self.env["PREFECT_LOGGING_LEVEL"] = "INFO"
         self.workers: list[subprocess.Popen] = []
+        self.step_workers: list[subprocess.Popen] = []
         self.worker_count = workers
 
     def start(self) -> PoolStack:
@@ -95,6 +104,10 @@ class PoolStack(PrefectStack):
                 + ["--name", name, "--limit", "8"],
             )
         )
+        if self.step_worker:
+            self.step_workers.append(
+                self._spawn(f"step-worker-{n}", [str(BIN / "python"), "-m", "flows.step_worker"])
+            )
         wait_until(
             lambda: (
                 name
@@ -106,7 +119,7 @@ class PoolStack(PrefectStack):
 
     def stop(self) -> None:
         """Stop the workers (and their flow runs), then the server."""
-        for proc in self.workers:
+        for proc in [*self.step_workers, *self.workers]:
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(10)
