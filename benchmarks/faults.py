@@ -1063,8 +1063,8 @@ def print_soak(f: dict) -> None:
         print(f"  not a clear refusal: {line}")
 
 
-def main() -> None:
-    """Parse the options, run the campaign or the soak, print the table and one JSON line."""
+def parser() -> argparse.ArgumentParser:
+    """The campaign's and the soak's options (the suite's short campaign takes them too)."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--items", type=int, default=100, help="items through the chain (default 100)")
     p.add_argument("--kills", type=int, default=100, help="faults to inject (default 100)")
@@ -1096,7 +1096,12 @@ def main() -> None:
         help="PostgreSQL: a cluster of the run's own (default), or PUBREVIEW_TEST_PG_URL's",
     )
     p.add_argument("--seed", type=int, default=17)
-    args = p.parse_args()
+    return p
+
+
+def main() -> None:
+    """Parse the options, run the campaign or the soak, print the table and one JSON line."""
+    args = parser().parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="pubreview-faults-"))
     args.cluster = None
     if args.backend == "postgresql" and args.pg_cluster == "private":

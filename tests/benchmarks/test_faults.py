@@ -8,31 +8,23 @@ every item is published once and the ledger verifies.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
-from benchmarks.faults import campaign
+from benchmarks.faults import campaign, parser
 
 
 def test_kills_during_a_stream_of_decisions_lose_nothing_and_repeat_nothing(
     tmp_path: Path,
 ) -> None:
-    args = argparse.Namespace(
-        items=3,
-        kills=5,
-        backend="sqlite",
-        deciders=2,
-        web_share=0.6,
-        submit_every=0.5,
-        gap_min=0.5,
-        gap_max=2.0,
-        busy_timeout=5.0,
-        decide_after=15,
-        reconcile_every=15,
-        recover_timeout=300,
-        max_minutes=10,
-        seed=17,
+    args = parser().parse_args(
+        [
+            *("--items", "3", "--kills", "5", "--backend", "sqlite", "--deciders", "2"),
+            *("--web-share", "0.6", "--submit-every", "0.5", "--gap-min", "0.5"),
+            *("--gap-max", "2.0", "--decide-after", "15", "--reconcile-every", "15"),
+            *("--recover-timeout", "300", "--max-minutes", "10", "--seed", "17"),
+        ]
     )
+    args.cluster = None  # SQLite: no PostgreSQL cluster of the campaign's own
     figures = campaign(args, tmp_path)
     assert figures["kills_total"] >= 3, figures["kills"]
     assert figures["decisions_in_ledger"] == 3 * 3
