@@ -13,7 +13,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +37,11 @@ STARTED_BY = "pubreview.review-run.started-by"
 logger = logging.getLogger(__name__)
 # Prefect's final state types: a run in one of them will never wait again.
 _FINAL = frozenset({"COMPLETED", "FAILED", "CANCELLED", "CRASHED"})
+# A closed item whose last run failed (the database went away while it put the item on the site
+# or told the people) gets a run that finishes it, if it closed this recently and not more than
+# this many runs of it have failed: a fault that passes is caught up, a bug is not rerun forever.
+FINISH_WINDOW = timedelta(days=2)
+FINISH_ATTEMPTS = 3
 
 
 def _prefect() -> None:
@@ -390,7 +395,9 @@ def reconcile(session: Session, stale_after_s: float = 120.0) -> list[ReconcileA
             key = waiting_key(pub)
             if not live and pub.status not in TERMINAL:
                 run = client.create_flow_run_from_deployment(
-                    deployment.id, parameters={"publication_id": pub_id}
+                    deployment.id,
+                    parameters={"publication_id": pub_id},
+                    tags=["pubreview", f"publication:{pub_id}"],
                 )
                 actions.append(
                     ReconcileAction(pub_id, "started", str(run.id), f"no live run; waits on {key}")
@@ -400,7 +407,9 @@ def reconcile(session: Session, stale_after_s: float = 120.0) -> list[ReconcileA
                 # The run died after the item's last decision, before it had finished (put it
                 # on the site, told the people): a new run does what is left, and only that.
                 run = client.create_flow_run_from_deployment(
-                    deployment.id, parameters={"publication_id": pub_id}
+                    deployment.id,
+                    parameters={"publication_id": pub_id},
+                    tags=["pubreview", f"publication:{pub_id}"],
                 )
                 actions.append(
                     ReconcileAction(pub_id, "started", str(run.id), f"finishes {pub.status.value}")
@@ -421,6 +430,77 @@ def reconcile(session: Session, stale_after_s: float = 120.0) -> list[ReconcileA
                             f"ledger says {key or pub.status.value}",
                         )
                     )
+        actions += _finish_failed(client, session, deployment.id, skip=set(pubs), now=now)
+    return actions
+
+
+def needs_finishing(states: list[str]) -> bool:
+    """Whether a closed item's runs, newest first, call for a run that finishes it."""
+    if not states or states[0] not in ("FAILED", "CRASHED"):
+        return False
+    return sum(s in ("FAILED", "CRASHED") for s in states) < FINISH_ATTEMPTS
+
+
+def _finish_failed(
+    client, session: Session, deployment_id, skip: set[int], now: datetime
+) -> list[ReconcileAction]:
+    """A new run for each recently closed item whose newest run failed before finishing it."""
+    from prefect.client.schemas.filters import (
+        DeploymentFilter,
+        DeploymentFilterId,
+        FlowRunFilter,
+        FlowRunFilterTags,
+    )
+    from prefect.client.schemas.sorting import FlowRunSort
+
+    closed = [
+        pub_id
+        for pub_id in session.scalars(
+            select(Publication.id).where(
+                Publication.status.in_(list(TERMINAL)),
+                Publication.waiting_since >= now - FINISH_WINDOW,
+                Publication.flow_run_id.is_not(None),
+            )
+        )
+        if pub_id not in skip
+    ]
+    states: dict[int, list[str]] = {}
+    for start in range(0, len(closed), 100):
+        tags = [f"publication:{pub_id}" for pub_id in closed[start : start + 100]]
+        offset = 0
+        while True:
+            page = client.read_flow_runs(
+                deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment_id])),
+                flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(any_=tags)),
+                sort=FlowRunSort.EXPECTED_START_TIME_DESC,
+                limit=200,
+                offset=offset,
+            )
+            for run in page:
+                pub_id = run.parameters.get("publication_id")
+                if isinstance(pub_id, int) and run.state is not None:
+                    states.setdefault(pub_id, []).append(run.state.type.value)
+            if len(page) < 200:
+                break
+            offset += 200
+    actions = []
+    for pub_id, newest_first in sorted(states.items()):
+        if not needs_finishing(newest_first):
+            if newest_first[0] in ("FAILED", "CRASHED"):
+                logger.error(
+                    "publication %s: %d runs failed after it closed; not started again",
+                    pub_id,
+                    len(newest_first),
+                )
+            continue
+        run = client.create_flow_run_from_deployment(
+            deployment_id,
+            parameters={"publication_id": pub_id},
+            tags=["pubreview", f"publication:{pub_id}"],
+        )
+        actions.append(
+            ReconcileAction(pub_id, "started", str(run.id), f"finishes: its run {newest_first[0]}")
+        )
     return actions
 
 

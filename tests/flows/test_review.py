@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
+
 from models import LedgerKind
 from pubreview import db
 from pubreview.review.decisions import DecisionRequest, decide
@@ -67,6 +69,44 @@ def test_reject_path(stack: PrefectStack) -> None:
     assert stack.cli_json("status", str(pub_id))["status"] == "rejected"
     late = stack.cli("decide", str(pub_id), "approve", "--as", "zeng.xiang", check=False)
     assert late.returncode == 1 and "「不予发布」" in late.stderr
+    assert decisions(stack, pub_id) == {(1, "prereview"): 1}
+    verify(stack)
+
+
+@pytest.mark.parametrize("stack", ["sqlite"], indirect=True)
+def test_a_closed_item_whose_run_failed_is_finished_by_reconcile(stack: PrefectStack) -> None:
+    """The run fails after the item's last decision (the database went away): reconcile starts
+    one run that finishes it, and leaves it alone once a run has."""
+    pub_id = submit(stack, "收尾失败的检验")
+    stack.wait_paused(pub_id, "prereview:r1")
+    stack.cli("decide", str(pub_id), "reject", "--as", "wang.fang", "--comment", "不宜公开")
+    run = stack.wait_completed(pub_id)
+    answer = stack.api(
+        "POST",
+        f"/flow_runs/{run['id']}/set_state",
+        {"state": {"type": "FAILED", "name": "Failed", "message": "database gone"}, "force": True},
+    )
+    assert answer["status"] == "ACCEPT", answer
+
+    actions = [a for a in stack.cli_json("reconcile") if a["publication_id"] == pub_id]
+    assert [(a["action"], a["detail"]) for a in actions] == [
+        ("started", "finishes: its run FAILED")
+    ]
+    wait_until(
+        lambda: (
+            sorted((r["state"] or {}).get("type") for r in stack.run_of(pub_id))
+            == ["COMPLETED", "FAILED"]
+        ),
+        90,
+        "the finishing run to complete",
+    )
+    assert not [a for a in stack.cli_json("reconcile") if a["publication_id"] == pub_id]
+    told = Counter(
+        (e.payload["recipient"], e.payload["event"])
+        for e in entries_of(stack, pub_id)
+        if e.kind == LedgerKind.NOTIFIED and e.outcome == "sent"
+    )
+    assert told and set(told.values()) == {1}, told  # nobody told twice
     assert decisions(stack, pub_id) == {(1, "prereview"): 1}
     verify(stack)
 
