@@ -13,8 +13,7 @@ from pubreview import db
 from pubreview.cli.output import os_user
 from pubreview.cli.parser import main
 from pubreview.errors import DecisionRefused, ValidationError
-from pubreview.ledger import cache
-from pubreview.review import deciders
+from pubreview.review import deciders, replay
 from pubreview.review.entries import Reassigned
 from pubreview.review.reassignment import reassign
 from pubreview.review.slip import approval_slip
@@ -70,7 +69,7 @@ def test_reassign_from_the_command_line_gives_the_step_to_one_person(
     # Decided: the reassignment is spent; the next step is open to its own deciders.
     assert waiting_on(engine, pub) == ["zeng.xiang"]
     with db.transaction(engine) as session:
-        assert cache.check(session) == []
+        assert replay.check(session) == []
         kinds = session.scalars(
             select(LedgerEntry.kind).where(LedgerEntry.kind == LedgerKind.REASSIGNED)
         ).all()
@@ -169,7 +168,7 @@ def test_a_countersign_seat_is_reassigned_and_nobody_counts_twice(
             "approve",
             ["bao.an", "sun.li", "wang.fang"],
         )
-        assert cache.check(session) == []
+        assert replay.check(session) == []
         # The 审批表 says whose seat moved, to whom, and where it was done.
         (row,) = [s for s in approval_slip(session, pub).steps if s.decision.startswith("改派")]
         assert (row.decision, row.opinion) == ("改派 chen.jing 的会签席位给 wang.fang", "陈静休假")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from tests.support.prefect_stack import PrefectStack
+from tests.support.prefect_stack import PrefectStack, wait_until
 from tests.support.review_flow import submit, verify
 
 
@@ -40,6 +40,16 @@ def test_flow_notifies_each_step_once_and_shows_what_failed(stack: PrefectStack)
     try:
         pub_id = submit(stack, "关于印发《政务公开工作要点》的通知")
         stack.wait_paused(pub_id, "prereview:r1")
+        # The run may wait before the sender's last try (the submission's hand-off may be the
+        # one sending): keep the folder blocked until every attempt is recorded.
+        wait_until(
+            lambda: any(
+                "after 3 attempt(s)" in failure
+                for failure in stack.cli_json("status", str(pub_id))["notification_failures"]
+            ),
+            60,
+            "wang.fang's delivery to fail three times",
+        )
     finally:
         blocker.unlink()
         if kept.exists():
