@@ -38,6 +38,11 @@ def fresh_ledger(tmp: Path, name: str, backend: str = "sqlite") -> str:
         from tests.conftest import create_pg_database
 
         url = create_pg_database()
+    return prepared(url)
+
+
+def prepared(url: str) -> str:
+    """Migrate the ledger at url and load the sample organisation into it: its URL."""
     migrate.upgrade(url)
     engine = db.make_engine(url)
     with db.transaction(engine) as session:

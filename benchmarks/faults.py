@@ -91,12 +91,12 @@ import httpx  # noqa: E402
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, make_url, select  # noqa: E402
 from sqlalchemy.exc import OperationalError  # noqa: E402
 
-from benchmarks.common import DECIDERS, SAMPLE_ORG, bare_chain, fresh_ledger, pct  # noqa: E402
+from benchmarks.common import DECIDERS, bare_chain, fresh_ledger, pct, prepared  # noqa: E402
 from models import LedgerEntry, LedgerKind, Publication, Revision, Status  # noqa: E402
 from models.base import as_utc, utcnow  # noqa: E402
-from pubreview import db, migrate  # noqa: E402
+from pubreview import db  # noqa: E402
 from pubreview.accounts import passwords, sessions  # noqa: E402
-from pubreview.accounts.org import load_org, person  # noqa: E402
+from pubreview.accounts.org import person  # noqa: E402
 from pubreview.review.submission import Draft, submit  # noqa: E402
 from tests.support import factories  # noqa: E402
 from tests.support.pg_cluster import PrivateCluster  # noqa: E402
@@ -126,13 +126,7 @@ def ledger(args: argparse.Namespace, tmp: Path, name: str) -> str:
     cluster: PrivateCluster | None = getattr(args, "cluster", None)
     if args.backend == "sqlite" or cluster is None:
         return fresh_ledger(tmp, name, args.backend)
-    url = cluster.create_database()
-    migrate.upgrade(url)
-    engine = db.make_engine(url)
-    with db.transaction(engine) as session:
-        load_org(session, SAMPLE_ORG)
-    engine.dispose()
-    return url
+    return prepared(cluster.create_database())
 
 
 def baseline(args: argparse.Namespace, n: int, tmp: Path) -> float:

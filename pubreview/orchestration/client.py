@@ -309,6 +309,15 @@ class ReconcileAction:
     detail: str
 
 
+def _start_review_run(client, deployment_id, pub_id: int) -> FlowRun:
+    """A new review run of the item, tagged with it from the start (as the flow tags its runs)."""
+    return client.create_flow_run_from_deployment(
+        deployment_id,
+        parameters={"publication_id": pub_id},
+        tags=["pubreview", f"publication:{pub_id}"],
+    )
+
+
 def _open_runs(client, deployment_id) -> list[FlowRun]:
     from prefect.client.schemas.filters import (
         DeploymentFilter,
@@ -394,11 +403,7 @@ def reconcile(session: Session, stale_after_s: float = 120.0) -> list[ReconcileA
                     live.append(run)
             key = waiting_key(pub)
             if not live and pub.status not in TERMINAL:
-                run = client.create_flow_run_from_deployment(
-                    deployment.id,
-                    parameters={"publication_id": pub_id},
-                    tags=["pubreview", f"publication:{pub_id}"],
-                )
+                run = _start_review_run(client, deployment.id, pub_id)
                 actions.append(
                     ReconcileAction(pub_id, "started", str(run.id), f"no live run; waits on {key}")
                 )
@@ -406,11 +411,7 @@ def reconcile(session: Session, stale_after_s: float = 120.0) -> list[ReconcileA
             if not live and crashed:
                 # The run died after the item's last decision, before it had finished (put it
                 # on the site, told the people): a new run does what is left, and only that.
-                run = client.create_flow_run_from_deployment(
-                    deployment.id,
-                    parameters={"publication_id": pub_id},
-                    tags=["pubreview", f"publication:{pub_id}"],
-                )
+                run = _start_review_run(client, deployment.id, pub_id)
                 actions.append(
                     ReconcileAction(pub_id, "started", str(run.id), f"finishes {pub.status.value}")
                 )
@@ -493,11 +494,7 @@ def _finish_failed(
                     len(newest_first),
                 )
             continue
-        run = client.create_flow_run_from_deployment(
-            deployment_id,
-            parameters={"publication_id": pub_id},
-            tags=["pubreview", f"publication:{pub_id}"],
-        )
+        run = _start_review_run(client, deployment_id, pub_id)
         actions.append(
             ReconcileAction(pub_id, "started", str(run.id), f"finishes: its run {newest_first[0]}")
         )

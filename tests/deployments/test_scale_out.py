@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from deployments import serve
-from pubreview import db
 from tests.conftest import _prepare, create_pg_database, drop_pg_database
 from tests.support import work_pool
 from tests.support.work_pool import PoolStack
@@ -60,17 +59,8 @@ def test_reviews_through_two_pool_workers(pool_stack: PoolStack) -> None:
     decisions = sum(len(work_pool.expected_decisions(s)) for s in plans.values())
     assert result["actions"] == decisions + resubmissions
 
-    engine = db.make_engine(pool_stack.env["PUBREVIEW_DATABASE_URL"])
-    try:
-        # Each stage decided exactly once, as scripted.
-        counted = work_pool.decided(engine, list(plans))
-        assert set(counted.values()) == {1}
-        for pub_id, script in plans.items():
-            got = {(rev, stage) for (p, rev, stage) in counted if p == pub_id}
-            assert got == work_pool.expected_decisions(script), (pub_id, script)
-        assert work_pool.all_terminal(engine, list(plans))
-    finally:
-        engine.dispose()
+    # Each stage decided exactly once, as scripted.
+    work_pool.assert_decided_as_scripted(pool_stack.env["PUBREVIEW_DATABASE_URL"], plans)
     # All complete: each item has one review run, completed.
     completed = work_pool.completed_runs(pool_stack.api)
     assert all(completed[pub_id] == 1 for pub_id in plans), completed

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from models import LedgerKind
-from pubreview import db
 from tests.conftest import _prepare
 from tests.support import work_pool
 from tests.support.prefect_stack import PrefectStack
@@ -167,16 +166,7 @@ def test_on_a_work_pool_two_step_workers_move_each_step_once(pool: PoolStack) ->
     workers, no flow-run process, each item one run, completed."""
     result = work_pool.run_driver(pool, 4, "mixed", timeout_s=600)
     plans = result["plans"]
-    engine = db.make_engine(pool.env["PUBREVIEW_DATABASE_URL"])
-    try:
-        counted = work_pool.decided(engine, list(plans))
-        assert set(counted.values()) == {1}
-        for pub_id, script in plans.items():
-            got = {(rev, stage) for (p, rev, stage) in counted if p == pub_id}
-            assert got == work_pool.expected_decisions(script), (pub_id, script)
-        assert work_pool.all_terminal(engine, list(plans))
-    finally:
-        engine.dispose()
+    work_pool.assert_decided_as_scripted(pool.env["PUBREVIEW_DATABASE_URL"], plans)
     assert set(plans.values()) == {"approve", "return-once", "reject"}
     for pub_id in plans:
         (run,) = pool.run_of(pub_id)

@@ -291,6 +291,20 @@ def decided(engine: Engine, pub_ids: list[int]) -> Counter:
         return Counter((e.publication_id, e.revision, e.stage) for e in rows)
 
 
+def assert_decided_as_scripted(url: str, plans: dict[int, str]) -> None:
+    """Each item's every stage decided exactly once, as its script says, and the item closed."""
+    engine = db.make_engine(url)
+    try:
+        counted = decided(engine, list(plans))
+        assert set(counted.values()) == {1}
+        for pub_id, script in plans.items():
+            got = {(rev, stage) for (p, rev, stage) in counted if p == pub_id}
+            assert got == expected_decisions(script), (pub_id, script)
+        assert all_terminal(engine, list(plans))
+    finally:
+        engine.dispose()
+
+
 def expected_decisions(script: str) -> set[tuple[int, str]]:
     """The (revision, stage) decisions a scripted item goes through."""
     full = {(1, "prereview"), (1, "signoff"), (1, "publication")}
